@@ -1,0 +1,192 @@
+/**
+ * Configuration from the environment (design.md §2.7), parsed once at start.
+ *
+ * Every variable is described by one zod schema that carries its default; a bad environment stops
+ * start-up with a single error listing every problem, never the first one only.
+ */
+import { z } from 'zod'
+
+export const USER_ROLES = ['pending', 'user', 'admin'] as const
+export type UserRole = (typeof USER_ROLES)[number]
+
+const TRUE_WORDS = new Set(['true', '1', 'yes', 'on'])
+const FALSE_WORDS = new Set(['false', '0', 'no', 'off'])
+
+/** A boolean variable: true/false, 1/0, yes/no, on/off (any case). Anything else is an error. */
+function booleanVar(defaultValue: boolean) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return defaultValue
+      const word = raw.trim().toLowerCase()
+      if (TRUE_WORDS.has(word)) return true
+      if (FALSE_WORDS.has(word)) return false
+      ctx.addIssue({ code: 'custom', message: `expected true or false, got "${raw}"` })
+      return z.NEVER
+    })
+}
+
+/** An integer variable within [min, max]. */
+function integerVar(defaultValue: number, min: number, max: number) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return defaultValue
+      const value = Number(raw.trim())
+      if (!Number.isInteger(value) || value < min || value > max) {
+        ctx.addIssue({ code: 'custom', message: `expected an integer from ${min} to ${max}, got "${raw}"` })
+        return z.NEVER
+      }
+      return value
+    })
+}
+
+const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const
+
+/**
+ * Parses Open WebUI's `JWT_EXPIRES_IN` format: a number and a unit (`30m`, `12h`, `4w`), or `-1` for
+ * tokens that never expire (kept for compatibility; not recommended). Returns milliseconds or null.
+ */
+export function parseDuration(raw: string): number | null | undefined {
+  const text = raw.trim()
+  if (text === '-1') return null
+  const match = /^(\d+)(ms|s|m|h|d|w)$/.exec(text)
+  if (!match?.[1] || !match[2]) return undefined
+  const amount = Number(match[1])
+  if (amount <= 0) return undefined
+  return amount * DURATION_UNITS_MS[match[2] as keyof typeof DURATION_UNITS_MS]
+}
+
+const envSchema = z.object({
+  PORT: integerVar(8080, 0, 65535),
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  DATA_DIR: z.string().trim().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .optional()
+    .refine(
+      (url) => !url || /^(postgres(ql)?|sqlite):\/\//.test(url),
+      'expected postgres://…, postgresql://… or sqlite://<path>',
+    ),
+  WEBUI_SECRET_KEY: z
+    .string()
+    .optional()
+    .refine((key) => key === undefined || key === '' || key.length >= 16, 'must be at least 16 characters'),
+  JWT_EXPIRES_IN: z
+    .string()
+    .default('4w')
+    .transform((raw, ctx) => {
+      const ms = parseDuration(raw)
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `expected a duration such as 30m, 12h, 4w or -1, got "${raw}"` })
+        return z.NEVER
+      }
+      return ms
+    }),
+  DEFAULT_USER_ROLE: z.enum(USER_ROLES).default('pending'),
+  ENABLE_SIGNUP: booleanVar(true),
+  PASSWORD_MIN_LENGTH: integerVar(8, 1, 256),
+  BYPASS_ADMIN_ACCESS_CONTROL: booleanVar(true),
+  BYPASS_MODEL_ACCESS_CONTROL: booleanVar(false),
+  USER_PERMISSIONS_WORKSPACE_MODELS_ACCESS: booleanVar(false),
+  USER_PERMISSIONS_WORKSPACE_MODELS_IMPORT: booleanVar(false),
+  USER_PERMISSIONS_WORKSPACE_MODELS_EXPORT: booleanVar(false),
+  USER_PERMISSIONS_WORKSPACE_MODELS_ALLOW_SHARING: booleanVar(false),
+  USER_PERMISSIONS_WORKSPACE_MODELS_ALLOW_PUBLIC_SHARING: booleanVar(false),
+  MODELS_CACHE_TTL: integerVar(1, 0, 86_400),
+  REDIS_URL: z
+    .string()
+    .trim()
+    .optional()
+    .refine((url) => !url || /^rediss?:\/\//.test(url), 'expected redis://… or rediss://…'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BODY_LIMIT_BYTES: integerVar(1024 * 1024, 1024, 512 * 1024 * 1024),
+  SIGNIN_MAX_ATTEMPTS: integerVar(10, 1, 10_000),
+  SIGNIN_WINDOW_SECONDS: integerVar(300, 1, 86_400),
+})
+
+/** Feature permission defaults for users whose groups say nothing (design.md §2.4). */
+export interface PermissionDefaults {
+  workspace: { models: boolean; models_import: boolean; models_export: boolean }
+  sharing: { models: boolean; public_models: boolean }
+}
+
+export type DatabaseTarget = { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; url: string }
+
+/** The parsed, frozen configuration every module receives. */
+export interface Config {
+  port: number
+  host: string
+  dataDir: string
+  database: DatabaseTarget
+  /** Null when unset: main.ts then loads or creates the key file in dataDir. */
+  secretKey: string | null
+  /** Token lifetime in milliseconds; null = tokens never expire (`JWT_EXPIRES_IN=-1`). */
+  jwtExpiresInMs: number | null
+  defaultUserRole: UserRole
+  enableSignup: boolean
+  passwordMinLength: number
+  bypassAdminAccessControl: boolean
+  bypassModelAccessControl: boolean
+  permissionDefaults: PermissionDefaults
+  modelsCacheTtlSeconds: number
+  redisUrl: string | null
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+  bodyLimitBytes: number
+  signinRateLimit: { maxAttempts: number; windowMs: number }
+}
+
+/** Thrown when the environment is invalid; its message lists every problem, one per line. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+function databaseTarget(url: string | undefined, dataDir: string): DatabaseTarget {
+  if (!url) return { dialect: 'sqlite', path: `${dataDir.replace(/\/+$/, '')}/modelgate.db` }
+  if (url.startsWith('sqlite://')) return { dialect: 'sqlite', path: url.slice('sqlite://'.length) }
+  return { dialect: 'postgres', url }
+}
+
+/** Parses an environment (process.env by default) into a frozen Config, or throws ConfigError. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const parsed = envSchema.safeParse(env)
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`))
+  }
+  const e = parsed.data
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: e.DATA_DIR,
+    database: databaseTarget(e.DATABASE_URL, e.DATA_DIR),
+    secretKey: e.WEBUI_SECRET_KEY ? e.WEBUI_SECRET_KEY : null,
+    jwtExpiresInMs: e.JWT_EXPIRES_IN,
+    defaultUserRole: e.DEFAULT_USER_ROLE,
+    enableSignup: e.ENABLE_SIGNUP,
+    passwordMinLength: e.PASSWORD_MIN_LENGTH,
+    bypassAdminAccessControl: e.BYPASS_ADMIN_ACCESS_CONTROL,
+    bypassModelAccessControl: e.BYPASS_MODEL_ACCESS_CONTROL,
+    permissionDefaults: {
+      workspace: {
+        models: e.USER_PERMISSIONS_WORKSPACE_MODELS_ACCESS,
+        models_import: e.USER_PERMISSIONS_WORKSPACE_MODELS_IMPORT,
+        models_export: e.USER_PERMISSIONS_WORKSPACE_MODELS_EXPORT,
+      },
+      sharing: {
+        models: e.USER_PERMISSIONS_WORKSPACE_MODELS_ALLOW_SHARING,
+        public_models: e.USER_PERMISSIONS_WORKSPACE_MODELS_ALLOW_PUBLIC_SHARING,
+      },
+    },
+    modelsCacheTtlSeconds: e.MODELS_CACHE_TTL,
+    redisUrl: e.REDIS_URL ? e.REDIS_URL : null,
+    logLevel: e.LOG_LEVEL,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    signinRateLimit: { maxAttempts: e.SIGNIN_MAX_ATTEMPTS, windowMs: e.SIGNIN_WINDOW_SECONDS * 1000 },
+  })
+}

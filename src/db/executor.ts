@@ -1,0 +1,24 @@
+import { sql, type Kysely, type Transaction } from 'kysely'
+import type { Database } from './database.js'
+import type { DB } from './types.js'
+
+/** Anything queries can run on: the database or an open transaction. */
+export type Executor = Kysely<DB> | Transaction<DB>
+
+export const epochSeconds = (): number => Math.floor(Date.now() / 1000)
+
+/**
+ * Serialises a critical section across connections inside a transaction. SQLite needs nothing (one
+ * writer, and Kysely runs one transaction at a time on its connection); PostgreSQL takes a transaction-
+ * scoped advisory lock so that e.g. two simultaneous first sign-ups cannot both become admin.
+ */
+export async function lockInTransaction(database: Database, trx: Transaction<DB>, name: string): Promise<void> {
+  if (database.dialect === 'postgres') {
+    await sql`select pg_advisory_xact_lock(hashtext(${name}))`.execute(trx)
+  }
+}
+
+/** Escapes `%`, `_` and `\` so user text is matched literally by LIKE … ESCAPE '\'. */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`)
+}

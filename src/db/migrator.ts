@@ -1,0 +1,29 @@
+/**
+ * Versioned migrations, the same code on both dialects, applied in order on start and by
+ * `npm run migrate`. Migrations are imported statically (not read from disk) so that the built
+ * service and the tests run exactly the same list.
+ */
+import { Migrator, type Migration, type MigrationResultSet } from 'kysely'
+import type { Database } from './database.js'
+import * as m0001 from './migrations/0001_foundation.js'
+
+export const MIGRATIONS: Record<string, Migration> = {
+  '0001_foundation': m0001,
+}
+
+export function createMigrator(database: Database): Migrator {
+  return new Migrator({
+    db: database.db,
+    provider: { getMigrations: () => Promise.resolve(MIGRATIONS) },
+  })
+}
+
+/** Applies every pending migration; throws with the failing migration's name when one fails. */
+export async function migrateToLatest(database: Database): Promise<string[]> {
+  const result: MigrationResultSet = await createMigrator(database).migrateToLatest()
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown'
+    throw new Error(`Migration ${failed} failed`, { cause: result.error })
+  }
+  return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+}

@@ -1,0 +1,74 @@
+/**
+ * The one error catalogue of modelgate (design.md §2.3). Every failure a client can see is an AppError
+ * with a code from ERROR_STATUS; the HTTP layer turns it into `{detail, code}` with the mapped status.
+ * docs/errors.md lists every code, and errors.docs.test.ts fails when one is missing there.
+ */
+export const ERROR_STATUS = {
+  VALIDATION_ERROR: 400,
+  MODEL_ID_TOO_LONG: 400,
+  INVALID_MODEL_ID: 400,
+  INVALID_ACCESS_CONTROL: 400,
+  INVALID_PARAMS: 400,
+  UNAUTHORIZED: 401,
+  ACCESS_PROHIBITED: 403,
+  NOT_FOUND: 404,
+  MODEL_NOT_FOUND: 404,
+  MODEL_ID_TAKEN: 409,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  DATABASE_ERROR: 500,
+  DEFAULT_ERROR: 500,
+  SERVICE_UNAVAILABLE: 503,
+} as const
+
+export type ErrorCode = keyof typeof ERROR_STATUS
+export const ERROR_CODES = Object.keys(ERROR_STATUS) as ErrorCode[]
+
+/** Messages used when a thrower gives none. 5xx messages are fixed: causes go only to the log. */
+export const DEFAULT_DETAIL: Record<ErrorCode, string> = {
+  VALIDATION_ERROR: 'The request is not valid.',
+  MODEL_ID_TOO_LONG: 'The model id must be 1 to 256 characters long.',
+  INVALID_MODEL_ID: 'The model id contains characters that are not allowed.',
+  INVALID_ACCESS_CONTROL: 'The access control is not valid.',
+  INVALID_PARAMS: 'The model parameters are not valid.',
+  UNAUTHORIZED: 'Not authenticated: send a valid token or API key as "Authorization: Bearer …".',
+  ACCESS_PROHIBITED:
+    'You do not have permission to access this resource. Please contact your administrator for assistance.',
+  NOT_FOUND: "We could not find what you're looking for.",
+  MODEL_NOT_FOUND: 'Model not found.',
+  MODEL_ID_TAKEN: 'This model id is already registered. Please choose another model id.',
+  CONFLICT: 'The request conflicts with the current state.',
+  PAYLOAD_TOO_LARGE: 'The request body is too large.',
+  UNSUPPORTED_MEDIA_TYPE: 'Unsupported Content-Type: send application/json.',
+  RATE_LIMITED: 'Too many attempts. Try again later.',
+  DATABASE_ERROR: 'A database error occurred. The details were logged.',
+  DEFAULT_ERROR: 'Something went wrong. The details were logged.',
+  SERVICE_UNAVAILABLE: 'The service is not ready.',
+}
+
+export class AppError extends Error {
+  readonly status: number
+
+  constructor(
+    readonly code: ErrorCode,
+    detail?: string,
+    /** Extra headers for the response (e.g. Retry-After on RATE_LIMITED). */
+    readonly headers?: Record<string, string>,
+  ) {
+    super(detail ?? DEFAULT_DETAIL[code])
+    this.name = 'AppError'
+    this.status = ERROR_STATUS[code]
+  }
+
+  /** The text a person reads; 5xx never carry anything but the fixed message. */
+  get detail(): string {
+    return this.status >= 500 ? DEFAULT_DETAIL[this.code] : this.message
+  }
+}
+
+export const notFound = (detail?: string) => new AppError('NOT_FOUND', detail)
+export const forbidden = (detail?: string) => new AppError('ACCESS_PROHIBITED', detail)
+export const badRequest = (detail: string) => new AppError('VALIDATION_ERROR', detail)
+export const conflict = (detail: string) => new AppError('CONFLICT', detail)

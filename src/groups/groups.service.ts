@@ -1,0 +1,142 @@
+/** Groups (admin): who is in them and which feature permissions they grant. */
+import { randomUUID } from 'node:crypto'
+import type { Transaction } from 'kysely'
+import type { Database } from '../db/database.js'
+import { epochSeconds } from '../db/executor.js'
+import type { DB } from '../db/types.js'
+import { AppError } from '../errors/app-error.js'
+import { UsersRepo } from '../users/users.repo.js'
+import { GroupsRepo, type GroupRow } from './groups.repo.js'
+import type { GroupCreateInput, GroupResponse, GroupUpdateInput } from './groups.schema.js'
+
+/** Work other features do in the same transaction when a group is deleted (its grants go with it). */
+export type GroupDeletionHook = (trx: Transaction<DB>, groupId: string) => Promise<void>
+
+export class GroupsService {
+  private readonly groups: GroupsRepo
+  private readonly deletionHooks: GroupDeletionHook[] = []
+
+  constructor(private readonly database: Database) {
+    this.groups = new GroupsRepo(database.db)
+  }
+
+  onGroupDeleted(hook: GroupDeletionHook): void {
+    this.deletionHooks.push(hook)
+  }
+
+  async list(): Promise<GroupResponse[]> {
+    const rows = await this.groups.list()
+    const members = await this.groups.membersOf(rows.map((row) => row.id))
+    return rows.map((row) => present(row, members.get(row.id) ?? []))
+  }
+
+  async getOrThrow(id: string): Promise<GroupResponse> {
+    return this.present(this.groups, await this.findOrThrow(this.groups, id))
+  }
+
+  async create(input: GroupCreateInput, byAdminId: string): Promise<GroupResponse> {
+    const now = epochSeconds()
+    const row: GroupRow = {
+      id: randomUUID(),
+      user_id: byAdminId,
+      name: input.name,
+      description: input.description,
+      permissions: JSON.stringify(input.permissions),
+      created_at: now,
+      updated_at: now,
+    }
+    return this.inTransaction(async (groups, trx) => {
+      await groups.insert(row)
+      if (input.user_ids) await groups.addMembers(row.id, await requireUsers(trx, input.user_ids), now)
+      return this.present(groups, row)
+    })
+  }
+
+  async update(id: string, input: GroupUpdateInput): Promise<GroupResponse> {
+    return this.inTransaction(async (groups, trx) => {
+      await this.findOrThrow(groups, id)
+      const now = epochSeconds()
+      await groups.update(id, {
+        ...(input.name !== undefined && { name: input.name }),
+        ...(input.description !== undefined && { description: input.description }),
+        ...(input.permissions !== undefined && { permissions: JSON.stringify(input.permissions) }),
+        updated_at: now,
+      })
+      if (input.user_ids) {
+        const userIds = await requireUsers(trx, input.user_ids)
+        await groups.removeAllMembers(id)
+        await groups.addMembers(id, userIds, now)
+      }
+      return this.present(groups, await this.findOrThrow(groups, id))
+    })
+  }
+
+  async addMembers(id: string, userIds: string[]): Promise<GroupResponse> {
+    return this.inTransaction(async (groups, trx) => {
+      await this.findOrThrow(groups, id)
+      const now = epochSeconds()
+      await groups.addMembers(id, await requireUsers(trx, userIds), now)
+      await groups.update(id, { updated_at: now })
+      return this.present(groups, await this.findOrThrow(groups, id))
+    })
+  }
+
+  async removeMembers(id: string, userIds: string[]): Promise<GroupResponse> {
+    return this.inTransaction(async (groups) => {
+      await this.findOrThrow(groups, id)
+      await groups.removeMembers(id, userIds)
+      await groups.update(id, { updated_at: epochSeconds() })
+      return this.present(groups, await this.findOrThrow(groups, id))
+    })
+  }
+
+  /** Deletes the group, its memberships (cascade) and, through the hooks, every grant naming it. */
+  async delete(id: string): Promise<true> {
+    await this.inTransaction(async (groups, trx) => {
+      await this.findOrThrow(groups, id)
+      for (const hook of this.deletionHooks) await hook(trx, id)
+      await groups.delete(id)
+    })
+    return true
+  }
+
+  private inTransaction<T>(work: (groups: GroupsRepo, trx: Transaction<DB>) => Promise<T>): Promise<T> {
+    return this.database.db.transaction().execute((trx) => work(new GroupsRepo(trx), trx))
+  }
+
+  private async findOrThrow(groups: GroupsRepo, id: string): Promise<GroupRow> {
+    const row = await groups.findById(id)
+    if (!row) throw new AppError('NOT_FOUND', `No group with id "${id}".`)
+    return row
+  }
+
+  private async present(groups: GroupsRepo, row: GroupRow): Promise<GroupResponse> {
+    const members = await groups.membersOf([row.id])
+    return present(row, members.get(row.id) ?? [])
+  }
+}
+
+/** The distinct ids, after checking every one names an account (400 naming the unknown ones). */
+async function requireUsers(trx: Transaction<DB>, userIds: readonly string[]): Promise<string[]> {
+  const unique = [...new Set(userIds)]
+  const existing = await new UsersRepo(trx).existingIds(unique)
+  const unknown = unique.filter((id) => !existing.has(id))
+  if (unknown.length > 0) {
+    throw new AppError('VALIDATION_ERROR', `user_ids: no user with id ${unknown.map((id) => `"${id}"`).join(', ')}`)
+  }
+  return unique
+}
+
+function present(row: GroupRow, userIds: string[]): GroupResponse {
+  return {
+    id: row.id,
+    user_id: row.user_id,
+    name: row.name,
+    description: row.description,
+    permissions: JSON.parse(row.permissions) as Record<string, unknown>,
+    user_ids: userIds,
+    member_count: userIds.length,
+    created_at: Number(row.created_at),
+    updated_at: Number(row.updated_at),
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Assembles the HTTP service: validation and serialisation from the zod schemas, the OpenAPI document,
+ * the guards, the error handler, and every feature's routes.
+ */
+import Fastify from 'fastify'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import { registerAuthRoutes } from '../auth/auth.routes.js'
+import { AppError } from '../errors/app-error.js'
+import { registerGroupsRoutes } from '../groups/groups.routes.js'
+import type { Services } from '../services.js'
+import { registerUsersRoutes } from '../users/users.routes.js'
+import { handleError } from './error-handler.js'
+import type { App, Guards } from './route-kit.js'
+import { registerSystemRoutes } from './system.routes.js'
+
+export const API_VERSION = '0.1.0'
+
+export async function buildApp(services: Services, options: { logger?: boolean } = {}): Promise<App> {
+  const { config } = services
+  const app = Fastify({
+    bodyLimit: config.bodyLimitBytes,
+    logger:
+      options.logger === false
+        ? false
+        : {
+            level: config.logLevel,
+            // Credentials never reach the log.
+            redact: ['req.headers.authorization', 'req.headers.cookie', 'req.body.password'],
+          },
+    // Model ids travel in query strings; allow long ones (256 chars, percent-encoded).
+    routerOptions: { maxParamLength: 1024 },
+  }).withTypeProvider<ZodTypeProvider>()
+
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  app.setErrorHandler(handleError)
+  app.setNotFoundHandler((request, reply) =>
+    handleError(new AppError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0] ?? ''}.`), request, reply),
+  )
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'modelgate',
+        version: API_VERSION,
+        description: 'Model presets, base models and who may use them. Open WebUI compatible. Errors are {detail, code}; see docs/errors.md.',
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'Session JWT or API key (sk-…).' } } },
+    },
+    transform: jsonSchemaTransform,
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+
+  const guards = createGuards(services)
+  registerSystemRoutes(app, services)
+  registerAuthRoutes(app, { auth: services.auth, guards })
+  registerUsersRoutes(app, { users: services.users, guards })
+  registerGroupsRoutes(app, { groups: services.groups, guards })
+  return app
+}
+
+function createGuards(services: Services): Guards {
+  const { auth, access } = services
+  return {
+    authenticated: async (request) => {
+      request.account = await auth.authenticate(request.headers.authorization)
+    },
+    verified: async (request) => {
+      request.account = await auth.authenticate(request.headers.authorization)
+      access.requireVerified(request.account)
+    },
+    admin: async (request) => {
+      request.account = await auth.authenticate(request.headers.authorization)
+      access.requireAdmin(request.account)
+    },
+  }
+}

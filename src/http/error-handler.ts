@@ -1,0 +1,79 @@
+/**
+ * Turns every failure into `{detail, code}` with the catalogue's status. Client mistakes name what is
+ * wrong; 5xx answers carry a fixed message and the cause goes only to the log.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
+import { isDatabaseError } from '../db/errors.js'
+import { AppError, ERROR_STATUS, type ErrorCode } from '../errors/app-error.js'
+
+/** Fastify's own client errors, by code. */
+const FASTIFY_ERRORS: Record<string, { code: ErrorCode; detail?: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'PAYLOAD_TOO_LARGE' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'UNSUPPORTED_MEDIA_TYPE' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'VALIDATION_ERROR', detail: 'The request body is empty; send a JSON body.' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'VALIDATION_ERROR', detail: 'Content-Length does not match the body.' },
+}
+
+function codeForStatus(status: number): ErrorCode {
+  switch (status) {
+    case 401:
+      return 'UNAUTHORIZED'
+    case 403:
+      return 'ACCESS_PROHIBITED'
+    case 404:
+      return 'NOT_FOUND'
+    case 409:
+      return 'CONFLICT'
+    case 413:
+      return 'PAYLOAD_TOO_LARGE'
+    case 415:
+      return 'UNSUPPORTED_MEDIA_TYPE'
+    case 429:
+      return 'RATE_LIMITED'
+    default:
+      return status >= 500 ? 'DEFAULT_ERROR' : 'VALIDATION_ERROR'
+  }
+}
+
+/** "body.email: must be a valid email address; body.name: …" */
+function describeValidation(error: FastifyError & { validationContext?: string }): string {
+  const where = error.validationContext ?? 'request'
+  const problems = (error.validation ?? []).map((issue) => {
+    const path = issue.instancePath.replace(/^\//, '').replaceAll('/', '.')
+    return `${path ? `${where}.${path}` : where}: ${issue.message ?? 'is not valid'}`
+  })
+  return problems.join('; ') || 'The request is not valid.'
+}
+
+export function errorToResponse(error: unknown, request: FastifyRequest): { status: number; body: { detail: string; code: ErrorCode }; headers?: Record<string, string> } {
+  if (error instanceof AppError) {
+    if (error.status >= 500) request.log.error({ err: error }, 'request failed')
+    return { status: error.status, body: { detail: error.detail, code: error.code }, ...(error.headers && { headers: error.headers }) }
+  }
+  const fastifyError = error as FastifyError & { validationContext?: string }
+  if (hasZodFastifySchemaValidationErrors(fastifyError) || fastifyError.validation) {
+    return { status: 400, body: { detail: describeValidation(fastifyError), code: 'VALIDATION_ERROR' } }
+  }
+  const known = fastifyError.code ? FASTIFY_ERRORS[fastifyError.code] : undefined
+  if (known) {
+    return { status: ERROR_STATUS[known.code], body: { detail: known.detail ?? new AppError(known.code).detail, code: known.code } }
+  }
+  if (error instanceof SyntaxError && fastifyError.statusCode === 400) {
+    return { status: 400, body: { detail: `Malformed JSON body: ${error.message}`, code: 'VALIDATION_ERROR' } }
+  }
+  const status = fastifyError.statusCode
+  if (status !== undefined && status >= 400 && status < 500) {
+    const code = codeForStatus(status)
+    return { status, body: { detail: fastifyError.message || new AppError(code).detail, code } }
+  }
+  const code: ErrorCode = isDatabaseError(error) ? 'DATABASE_ERROR' : 'DEFAULT_ERROR'
+  request.log.error({ err: error }, 'request failed')
+  return { status: 500, body: { detail: new AppError(code).detail, code } }
+}
+
+export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const { status, body, headers } = errorToResponse(error, request)
+  if (headers) void reply.headers(headers)
+  return reply.status(status).send(body)
+}

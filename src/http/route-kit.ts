@@ -1,0 +1,43 @@
+/**
+ * What every `*.routes.ts` file needs from the HTTP layer: the typed app, the auth guards, and the
+ * account of the current request. Routes import this module and nothing else from src/http.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, RawServerDefault, preHandlerAsyncHookHandler } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { AppError } from '../errors/app-error.js'
+import type { UserRow } from '../users/users.repo.js'
+
+export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the guards; read it with accountOf(). */
+    account?: UserRow
+  }
+}
+
+/**
+ * preHandlers that authenticate the request and check the role. Every route names one, except the few
+ * that are public on purpose (sign-up, sign-in, health, OpenAPI).
+ */
+export interface Guards {
+  /** Any signed-in account, pending ones included (session user, API keys). */
+  authenticated: preHandlerAsyncHookHandler
+  /** Role user or admin; pending accounts get 403. */
+  verified: preHandlerAsyncHookHandler
+  /** Role admin. */
+  admin: preHandlerAsyncHookHandler
+}
+
+/** The authenticated account of a request that passed a guard. */
+export function accountOf(request: FastifyRequest): UserRow {
+  if (!request.account) throw new AppError('UNAUTHORIZED')
+  return request.account
+}
+
+/** OpenAPI: routes behind a guard declare the bearer scheme. */
+export const BEARER = [{ bearerAuth: [] }]
+
+/** The shape of every error body, for the OpenAPI document. */
+export { ErrorBodySchema } from './error-body.js'

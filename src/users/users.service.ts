@@ -1,0 +1,96 @@
+/** Account administration: list, update and delete users (admin only; the routes check the role). */
+import type { Transaction } from 'kysely'
+import type { Database } from '../db/database.js'
+import { isUniqueViolation } from '../db/errors.js'
+import { epochSeconds, lockInTransaction } from '../db/executor.js'
+import type { DB } from '../db/types.js'
+import { AppError } from '../errors/app-error.js'
+import { hashPassword } from '../auth/passwords.js'
+import { UsersRepo, type UserRow } from './users.repo.js'
+import type { UserListQueryInput, UserUpdateInput } from './users.schema.js'
+
+/**
+ * Work other features must do, in the same transaction, when an account is deleted (the model registry
+ * hands the account's models to the deleting admin). Registered in main.ts, so this feature does not
+ * depend on the ones that build on it.
+ */
+export type UserDeletionHook = (trx: Transaction<DB>, deleted: UserRow, byAdminId: string) => Promise<void>
+
+export class UsersService {
+  private readonly users: UsersRepo
+  private readonly deletionHooks: UserDeletionHook[] = []
+
+  constructor(
+    private readonly database: Database,
+    private readonly checkPassword: (password: string) => void,
+  ) {
+    this.users = new UsersRepo(database.db)
+  }
+
+  onUserDeleted(hook: UserDeletionHook): void {
+    this.deletionHooks.push(hook)
+  }
+
+  list(query: UserListQueryInput) {
+    return this.users.list({
+      query: query.query,
+      role: query.role,
+      orderBy: query.order_by,
+      direction: query.direction,
+      offset: (query.page - 1) * query.limit,
+      limit: query.limit,
+    })
+  }
+
+  async getOrThrow(id: string): Promise<UserRow> {
+    const user = await this.users.findById(id)
+    if (!user) throw new AppError('NOT_FOUND', `No user with id "${id}".`)
+    return user
+  }
+
+  /** Changes role, name, email, picture or password. The last admin cannot lose the role. */
+  async update(id: string, patch: UserUpdateInput): Promise<UserRow> {
+    if (patch.password !== undefined) this.checkPassword(patch.password)
+    const passwordHash = patch.password === undefined ? undefined : await hashPassword(patch.password)
+    try {
+      return await this.database.db.transaction().execute(async (trx) => {
+        await lockInTransaction(this.database, trx, 'modelgate:admins')
+        const users = new UsersRepo(trx)
+        const user = await users.findById(id)
+        if (!user) throw new AppError('NOT_FOUND', `No user with id "${id}".`)
+        if (patch.role && patch.role !== 'admin' && user.role === 'admin' && (await users.countAdmins()) <= 1) {
+          throw new AppError('CONFLICT', 'This is the last administrator: make another user admin first.')
+        }
+        if (patch.email && patch.email !== user.email && (await users.findByEmail(patch.email))) {
+          throw new AppError('CONFLICT', 'An account with this email is already registered.')
+        }
+        const { password: _ignored, ...fields } = patch
+        const updated = await users.update(id, { ...fields, updated_at: epochSeconds() })
+        if (passwordHash) await users.setPasswordHash(id, passwordHash)
+        return updated ?? user
+      })
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new AppError('CONFLICT', 'An account with this email is already registered.')
+      throw error
+    }
+  }
+
+  /**
+   * Deletes an account in one transaction: its credentials, key and memberships go (cascade), and the
+   * registered hooks move what it owned to the deleting admin. Admins cannot delete themselves.
+   */
+  async delete(id: string, byAdmin: UserRow): Promise<true> {
+    if (id === byAdmin.id) {
+      throw new AppError('ACCESS_PROHIBITED', 'You cannot delete your own account; ask another administrator.')
+    }
+    await this.database.db.transaction().execute(async (trx) => {
+      await lockInTransaction(this.database, trx, 'modelgate:admins')
+      const users = new UsersRepo(trx)
+      const user = await users.findById(id)
+      if (!user) throw new AppError('NOT_FOUND', `No user with id "${id}".`)
+      for (const hook of this.deletionHooks) await hook(trx, user, byAdmin.id)
+      await users.delete(id)
+    })
+    return true
+  }
+}
