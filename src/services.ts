@@ -2,13 +2,14 @@
  * Wires repositories and services by hand (no container): the one place that knows every feature.
  * main.ts and the test harness both build the service through here, so they run the same wiring.
  */
-import { AccessRepo } from './access/access.repo.js'
+import { AccessRepo, PrincipalsRepo } from './access/access.repo.js'
 import { AccessService } from './access/access.service.js'
 import { AuthService } from './auth/auth.service.js'
 import { TokenSigner } from './auth/tokens.js'
 import type { Config } from './config/env.js'
 import type { Database } from './db/database.js'
 import { GroupsService } from './groups/groups.service.js'
+import { ModelsService } from './models/models.service.js'
 import { UsersService } from './users/users.service.js'
 
 export interface Services {
@@ -18,12 +19,22 @@ export interface Services {
   auth: AuthService
   users: UsersService
   groups: GroupsService
+  models: ModelsService
 }
 
 export function createServices(config: Readonly<Config>, database: Database, secretKey: string): Services {
-  const access = new AccessService(new AccessRepo(database.db), config.permissionDefaults)
+  const access = new AccessService(
+    new AccessRepo(database.db),
+    new PrincipalsRepo(database.db),
+    config.permissionDefaults,
+    config.bypassAdminAccessControl,
+  )
   const auth = new AuthService(database, config, new TokenSigner(secretKey, config.jwtExpiresInMs), access)
   const users = new UsersService(database, (password) => auth.checkPassword(password))
   const groups = new GroupsService(database)
-  return { config, database, access, auth, users, groups }
+  const models = new ModelsService(database, access)
+  // Deleting an account or a group never leaves a model without owner or a grant naming nobody.
+  users.onUserDeleted((trx, deleted, byAdminId) => models.onUserDeleted(trx, deleted.id, byAdminId))
+  groups.onGroupDeleted((trx, groupId) => models.onGroupDeleted(trx, groupId))
+  return { config, database, access, auth, users, groups, models }
 }

@@ -20,3 +20,20 @@ export class AccessRepo {
     return rows.map((row) => JSON.parse(row.permissions) as unknown)
   }
 }
+
+/** Existence checks for grant principals (a grant may not name an account or group that does not exist). */
+export class PrincipalsRepo {
+  constructor(private readonly db: Executor) {}
+
+  async existingUserIds(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set()
+    const rows = await this.db.selectFrom('users').select('id').where('id', 'in', [...ids]).execute()
+    return new Set(rows.map((row) => row.id))
+  }
+
+  async existingGroupIds(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set()
+    const rows = await this.db.selectFrom('groups').select('id').where('id', 'in', [...ids]).execute()
+    return new Set(rows.map((row) => row.id))
+  }
+}

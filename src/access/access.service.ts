@@ -4,7 +4,7 @@
  */
 import type { PermissionDefaults } from '../config/env.js'
 import { AppError } from '../errors/app-error.js'
-import type { AccessRepo } from './access.repo.js'
+import type { AccessRepo, PrincipalsRepo } from './access.repo.js'
 import type { Actor } from './actor.js'
 import {
   hasFeaturePermission,
@@ -12,12 +12,90 @@ import {
   type FeaturePermission,
   type ResolvedPermissions,
 } from './feature-permissions.js'
+import {
+  addedGrants,
+  EVERYONE,
+  modelPermissions,
+  type Grant,
+  type ModelPermissions,
+  type Principals,
+} from './model-grants.js'
 
 export class AccessService {
   constructor(
     private readonly repo: AccessRepo,
+    private readonly principalsRepo: PrincipalsRepo,
     private readonly defaults: PermissionDefaults,
+    private readonly bypassAdminAccessControl: boolean,
   ) {}
+
+  /** The caller's principals for model decisions (one query for the group ids). */
+  async principalsOf(actor: Actor): Promise<Principals> {
+    return {
+      userId: actor.id,
+      role: actor.role,
+      groupIds: actor.role === 'pending' ? [] : await this.repo.groupIdsOf(actor.id),
+      bypass: actor.role === 'admin' && this.bypassAdminAccessControl,
+    }
+  }
+
+  modelPermissions(who: Principals, model: { user_id: string }, grants: readonly Grant[]): ModelPermissions {
+    return modelPermissions(who, model, grants)
+  }
+
+  /** Read access or 404 MODEL_NOT_FOUND: a model you may not read is not said to exist. */
+  requireModelRead(who: Principals, model: { id: string; user_id: string }, grants: readonly Grant[]): ModelPermissions {
+    const permissions = modelPermissions(who, model, grants)
+    if (!permissions.read) throw modelNotFound(model.id)
+    return permissions
+  }
+
+  /** Write access: 404 when the model cannot even be read, 403 when it can be read but not written. */
+  requireModelWrite(who: Principals, model: { id: string; user_id: string }, grants: readonly Grant[]): void {
+    const permissions = this.requireModelRead(who, model, grants)
+    if (!permissions.write) {
+      throw new AppError('ACCESS_PROHIBITED', `You may read model "${model.id}" but not change it.`)
+    }
+  }
+
+  /**
+   * Checks a change of a model's grants from `before` to `after` by a caller who may write the model:
+   * a new public grant needs `sharing.public_models`, a new user or group grant `sharing.models`
+   * (admins have both), and every principal must exist. Grants kept as they were need nothing, so a
+   * write-grantee can edit a public model without being allowed to make models public.
+   */
+  async checkGrantChange(actor: Actor, before: readonly Grant[], after: readonly Grant[]): Promise<void> {
+    const added = addedGrants(before, after)
+    if (added.some((g) => g.principal_id === EVERYONE) && !(await this.hasFeature(actor, 'sharing.public_models'))) {
+      throw new AppError(
+        'ACCESS_PROHIBITED',
+        'Making a model public needs the "sharing.public_models" permission. Ask an administrator.',
+      )
+    }
+    if (added.some((g) => g.principal_id !== EVERYONE) && !(await this.hasFeature(actor, 'sharing.models'))) {
+      throw new AppError('ACCESS_PROHIBITED', 'Sharing a model with users or groups needs the "sharing.models" permission.')
+    }
+    const unknown = await this.unknownPrincipals(added)
+    if (unknown.length > 0) {
+      throw new AppError(
+        'INVALID_ACCESS_CONTROL',
+        `access_grants: ${unknown.map((g) => `no ${g.principal_type} with id "${g.principal_id}"`).join('; ')}`,
+      )
+    }
+  }
+
+  /** The grants among `grants` that name an account or group that does not exist. */
+  async unknownPrincipals(grants: readonly Grant[]): Promise<Grant[]> {
+    const userIds = grants.filter((g) => g.principal_type === 'user' && g.principal_id !== EVERYONE).map((g) => g.principal_id)
+    const groupIds = grants.filter((g) => g.principal_type === 'group').map((g) => g.principal_id)
+    const [users, groups] = await Promise.all([
+      this.principalsRepo.existingUserIds([...new Set(userIds)]),
+      this.principalsRepo.existingGroupIds([...new Set(groupIds)]),
+    ])
+    return grants.filter((g) =>
+      g.principal_type === 'group' ? !groups.has(g.principal_id) : g.principal_id !== EVERYONE && !users.has(g.principal_id),
+    )
+  }
 
   async featurePermissions(actor: Actor): Promise<ResolvedPermissions> {
     const trees = actor.role === 'user' ? await this.repo.permissionTreesOf(actor.id) : []
@@ -48,3 +126,5 @@ export class AccessService {
     if (actor.role !== 'admin') throw new AppError('ACCESS_PROHIBITED', 'This action needs an administrator.')
   }
 }
+
+export const modelNotFound = (id: string) => new AppError('MODEL_NOT_FOUND', `Model "${id}" was not found.`)

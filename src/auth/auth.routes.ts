@@ -40,7 +40,7 @@ export function registerAuthRoutes(app: App, deps: { auth: AuthService; guards: 
   })
 
   app.get('/api/v1/auths/', {
-    preHandler: guards.authenticated,
+    onRequest: guards.authenticated,
     schema: {
       tags,
       summary: 'The signed-in account and its resolved feature permissions (pending accounts too).',
@@ -51,7 +51,7 @@ export function registerAuthRoutes(app: App, deps: { auth: AuthService; guards: 
   })
 
   app.post('/api/v1/auths/add', {
-    preHandler: guards.admin,
+    onRequest: guards.admin,
     schema: {
       tags,
       summary: 'Admin: create an account (default role user).',
@@ -63,7 +63,7 @@ export function registerAuthRoutes(app: App, deps: { auth: AuthService; guards: 
   })
 
   app.post('/api/v1/auths/api_key', {
-    preHandler: guards.verified,
+    onRequest: guards.verified,
     schema: {
       tags,
       summary: 'Create or replace your API key. The key is shown in this answer only.',
@@ -74,7 +74,7 @@ export function registerAuthRoutes(app: App, deps: { auth: AuthService; guards: 
   })
 
   app.get('/api/v1/auths/api_key', {
-    preHandler: guards.verified,
+    onRequest: guards.verified,
     schema: {
       tags,
       summary: 'Describe your API key (hint and dates; the key itself is never shown again).',
@@ -85,7 +85,7 @@ export function registerAuthRoutes(app: App, deps: { auth: AuthService; guards: 
   })
 
   app.delete('/api/v1/auths/api_key', {
-    preHandler: guards.verified,
+    onRequest: guards.verified,
     schema: { tags, summary: 'Revoke your API key.', security: BEARER, response: { 200: trueResponse } },
     handler: (request) => auth.deleteApiKey(accountOf(request)),
   })

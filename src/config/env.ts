@@ -34,7 +34,8 @@ function integerVar(defaultValue: number, min: number, max: number) {
     .optional()
     .transform((raw, ctx) => {
       if (raw === undefined || raw.trim() === '') return defaultValue
-      const value = Number(raw.trim())
+      // Decimal digits only: Number() would also take "1e3", "0x50" or "80.0" and silently change them.
+      const value = /^[+-]?\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN
       if (!Number.isInteger(value) || value < min || value > max) {
         ctx.addIssue({ code: 'custom', message: `expected an integer from ${min} to ${max}, got "${raw}"` })
         return z.NEVER
@@ -68,7 +69,8 @@ const envSchema = z.object({
     .trim()
     .optional()
     .refine(
-      (url) => !url || /^(postgres(ql)?|sqlite):\/\//.test(url),
+      // sqlite:// with no path would open an anonymous temporary database: every write lost at exit.
+      (url) => !url || /^(postgres(ql)?|sqlite):\/\/\S/.test(url),
       'expected postgres://…, postgresql://… or sqlite://<path>',
     ),
   WEBUI_SECRET_KEY: z
@@ -104,6 +106,7 @@ const envSchema = z.object({
     .refine((url) => !url || /^rediss?:\/\//.test(url), 'expected redis://… or rediss://…'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: integerVar(1024 * 1024, 1024, 512 * 1024 * 1024),
+  IMPORT_BODY_LIMIT_BYTES: integerVar(64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   SIGNIN_MAX_ATTEMPTS: integerVar(10, 1, 10_000),
   SIGNIN_WINDOW_SECONDS: integerVar(300, 1, 86_400),
 })
@@ -136,6 +139,8 @@ export interface Config {
   redisUrl: string | null
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   bodyLimitBytes: number
+  /** Import and sync carry whole model sets: their own, larger limit. */
+  importBodyLimitBytes: number
   signinRateLimit: { maxAttempts: number; windowMs: number }
 }
 
@@ -187,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     redisUrl: e.REDIS_URL ? e.REDIS_URL : null,
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    importBodyLimitBytes: e.IMPORT_BODY_LIMIT_BYTES,
     signinRateLimit: { maxAttempts: e.SIGNIN_MAX_ATTEMPTS, windowMs: e.SIGNIN_WINDOW_SECONDS * 1000 },
   })
 }

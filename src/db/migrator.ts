@@ -6,9 +6,11 @@
 import { Migrator, type Migration, type MigrationResultSet } from 'kysely'
 import type { Database } from './database.js'
 import * as m0001 from './migrations/0001_foundation.js'
+import * as m0002 from './migrations/0002_models.js'
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': m0001,
+  '0002_models': m0002,
 }
 
 export function createMigrator(database: Database): Migrator {

@@ -49,7 +49,48 @@ export interface GroupMembersTable {
 }
 
 
+export interface ModelsTable {
+  id: string
+  user_id: string
+  /** Null for a base-model override row; set for a preset. */
+  base_model_id: string | null
+  name: string
+  /** JSON text */
+  params: string
+  /** JSON text */
+  meta: string
+  /** 0 or 1 (SQLite has no boolean type; one representation on both dialects). */
+  is_active: number
+  created_at: number
+  updated_at: number
+}
+
+export interface ModelGrantsTable {
+  id: string
+  model_id: string
+  principal_type: 'user' | 'group'
+  /** A user id, a group id, or `*` (with type user) for every verified user. */
+  principal_id: string
+  permission: 'read' | 'write'
+  created_at: number
+}
+
+export interface ModelTagsTable {
+  model_id: string
+  tag_key: string
+  name: string
+}
+
+export interface RegistryStateTable {
+  key: string
+  version: number
+}
+
 export interface DB {
+  models: ModelsTable
+  model_grants: ModelGrantsTable
+  model_tags: ModelTagsTable
+  registry_state: RegistryStateTable
   users: UsersTable
   credentials: CredentialsTable
   api_keys: ApiKeysTable

@@ -17,43 +17,43 @@ export function registerGroupsRoutes(app: App, deps: { groups: GroupsService; gu
   const withGroup = { params: GroupIdParamsSchema, response: { 200: GroupResponseSchema } }
 
   app.get('/api/v1/groups/', {
-    preHandler: guards.admin,
+    onRequest: guards.admin,
     schema: { ...common, summary: 'Every group with its members.', response: { 200: z.array(GroupResponseSchema) } },
     handler: () => groups.list(),
   })
 
   app.post('/api/v1/groups/create', {
-    preHandler: guards.admin,
+    onRequest: guards.admin,
     schema: { ...common, summary: 'Create a group.', body: GroupCreateSchema, response: { 200: GroupResponseSchema } },
     handler: (request) => groups.create(request.body, accountOf(request).id),
   })
 
   app.get('/api/v1/groups/id/:id', {
-    preHandler: guards.admin,
+    onRequest: guards.admin,
     schema: { ...common, summary: 'One group.', ...withGroup },
     handler: (request) => groups.getOrThrow(request.params.id),
   })
 
   app.post('/api/v1/groups/id/:id/update', {
-    preHandler: guards.admin,
+    onRequest: guards.admin,
     schema: { ...common, summary: 'Change name, description, permissions or the member list.', body: GroupUpdateSchema, ...withGroup },
     handler: (request) => groups.update(request.params.id, request.body),
   })
 
   app.post('/api/v1/groups/id/:id/users/add', {
-    preHandler: guards.admin,
+    onRequest: guards.admin,
     schema: { ...common, summary: 'Add members (400 names any unknown user).', body: GroupMembersSchema, ...withGroup },
     handler: (request) => groups.addMembers(request.params.id, request.body.user_ids),
   })
 
   app.post('/api/v1/groups/id/:id/users/remove', {
-    preHandler: guards.admin,
+    onRequest: guards.admin,
     schema: { ...common, summary: 'Remove members.', body: GroupMembersSchema, ...withGroup },
     handler: (request) => groups.removeMembers(request.params.id, request.body.user_ids),
   })
 
   app.delete('/api/v1/groups/id/:id/delete', {
-    preHandler: guards.admin,
+    onRequest: guards.admin,
     schema: { ...common, summary: 'Delete a group; its memberships and grants go with it.', params: GroupIdParamsSchema, response: { 200: trueResponse } },
     handler: (request) => groups.delete(request.params.id),
   })

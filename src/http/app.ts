@@ -9,9 +9,11 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import { registerAuthRoutes } from '../auth/auth.routes.js'
 import { AppError } from '../errors/app-error.js'
 import { registerGroupsRoutes } from '../groups/groups.routes.js'
+import { registerModelsRoutes } from '../models/models.routes.js'
 import type { Services } from '../services.js'
 import { registerUsersRoutes } from '../users/users.routes.js'
 import { handleError } from './error-handler.js'
+import { validationFormatter } from './validation.js'
 import type { App, Guards } from './route-kit.js'
 import { registerSystemRoutes } from './system.routes.js'
 
@@ -31,6 +33,7 @@ export async function buildApp(services: Services, options: { logger?: boolean }
           },
     // Model ids travel in query strings; allow long ones (256 chars, percent-encoded).
     routerOptions: { maxParamLength: 1024 },
+    schemaErrorFormatter: validationFormatter(),
   }).withTypeProvider<ZodTypeProvider>()
 
   app.setValidatorCompiler(validatorCompiler)
@@ -58,6 +61,7 @@ export async function buildApp(services: Services, options: { logger?: boolean }
   registerAuthRoutes(app, { auth: services.auth, guards })
   registerUsersRoutes(app, { users: services.users, guards })
   registerGroupsRoutes(app, { groups: services.groups, guards })
+  registerModelsRoutes(app, { models: services.models, guards, importBodyLimitBytes: config.importBodyLimitBytes })
   return app
 }
 
@@ -75,5 +79,20 @@ function createGuards(services: Services): Guards {
       request.account = await auth.authenticate(request.headers.authorization)
       access.requireAdmin(request.account)
     },
+    verifiedAllowCookie: async (request) => {
+      const cookieToken = tokenCookie(request.headers.cookie)
+      const header = request.headers.authorization ?? (cookieToken ? `Bearer ${cookieToken}` : undefined)
+      request.account = await auth.authenticate(header)
+      access.requireVerified(request.account)
+    },
   }
+}
+
+/** The `token` cookie Open WebUI's browser client carries. */
+function tokenCookie(header: string | undefined): string | undefined {
+  for (const part of header?.split(';') ?? []) {
+    const [name, ...value] = part.trim().split('=')
+    if (name === 'token' && value.length > 0) return decodeURIComponent(value.join('='))
+  }
+  return undefined
 }

@@ -28,6 +28,11 @@ export interface Guards {
   verified: preHandlerAsyncHookHandler
   /** Role admin. */
   admin: preHandlerAsyncHookHandler
+  /**
+   * Like `verified`, but also accepts the session token from the `token` cookie, for GET routes that
+   * browsers load directly (`<img src>`). Never for a route that changes anything (CSRF).
+   */
+  verifiedAllowCookie: preHandlerAsyncHookHandler
 }
 
 /** The authenticated account of a request that passed a guard. */
@@ -38,6 +43,8 @@ export function accountOf(request: FastifyRequest): UserRow {
 
 /** OpenAPI: routes behind a guard declare the bearer scheme. */
 export const BEARER = [{ bearerAuth: [] }]
+
+export { validationFormatter, type ValidationCodeFor } from './validation.js'
 
 /** The shape of every error body, for the OpenAPI document. */
 export { ErrorBodySchema } from './error-body.js'

@@ -1,5 +1,5 @@
 /** SQL for accounts and their credentials. */
-import type { Selectable } from 'kysely'
+import { sql, type Selectable } from 'kysely'
 import { escapeLike, type Executor } from '../db/executor.js'
 import type { UsersTable } from '../db/types.js'
 
@@ -50,12 +50,9 @@ export class UsersRepo {
     let base = this.db.selectFrom('users')
     if (q.query) {
       const pattern = `%${escapeLike(q.query.toLowerCase())}%`
-      base = base.where((eb) =>
-        eb.or([
-          eb(eb.fn('lower', ['name']), 'like', eb.val(pattern)),
-          eb(eb.fn('lower', ['email']), 'like', eb.val(pattern)),
-        ]),
-      )
+      // ESCAPE is explicit: SQLite's LIKE has no default escape character (PostgreSQL's is `\`).
+      const matches = (column: 'name' | 'email') => sql<boolean>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`
+      base = base.where((eb) => eb.or([matches('name'), matches('email')]))
     }
     if (q.role) base = base.where('role', '=', q.role)
     const [users, total] = await Promise.all([

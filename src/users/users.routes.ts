@@ -16,7 +16,7 @@ export function registerUsersRoutes(app: App, deps: { users: UsersService; guard
   const common = { tags: ['users'], security: BEARER }
 
   app.get('/api/v1/users/', {
-    preHandler: guards.admin,
+    onRequest: guards.admin,
     schema: { ...common, summary: 'List accounts, searchable and paged.', querystring: UserListQuerySchema, response: { 200: UserListResponseSchema } },
     handler: async (request) => {
       const page = await users.list(request.query)
@@ -25,13 +25,13 @@ export function registerUsersRoutes(app: App, deps: { users: UsersService; guard
   })
 
   app.get('/api/v1/users/:id', {
-    preHandler: guards.admin,
+    onRequest: guards.admin,
     schema: { ...common, summary: 'One account.', params: UserIdParamsSchema, response: { 200: UserResponseSchema } },
     handler: async (request) => presentUser(await users.getOrThrow(request.params.id)),
   })
 
   app.post('/api/v1/users/:id/update', {
-    preHandler: guards.admin,
+    onRequest: guards.admin,
     schema: {
       ...common,
       summary: 'Change role, name, email, picture or password. The last admin keeps the role (409).',
@@ -43,7 +43,7 @@ export function registerUsersRoutes(app: App, deps: { users: UsersService; guard
   })
 
   app.delete('/api/v1/users/:id', {
-    preHandler: guards.admin,
+    onRequest: guards.admin,
     schema: {
       ...common,
       summary: 'Delete an account; what it owned passes to the deleting admin.',

@@ -1,0 +1,129 @@
+/**
+ * SQL for model grants, and the SQL form of the access rule (model-grants.ts holds the same rule for one
+ * model). The models repository composes these filters into its list queries; it never writes its own.
+ */
+import { randomUUID } from 'node:crypto'
+import { sql, type Expression, type ExpressionBuilder, type Selectable, type SqlBool } from 'kysely'
+import type { Executor } from '../db/executor.js'
+import type { DB, ModelGrantsTable } from '../db/types.js'
+import { EVERYONE, type Grant, type GrantPermission, type Principals } from './model-grants.js'
+
+export type GrantRow = Selectable<ModelGrantsTable>
+
+type GrantsEb = ExpressionBuilder<DB, 'model_grants'>
+
+/** `model_grants` rows that name one of the caller's principals (with `permission` when given). */
+function principalMatch(eb: GrantsEb, who: Principals, permission?: GrantPermission): Expression<SqlBool> {
+  const branches = [
+    eb.and([eb('model_grants.principal_type', '=', 'user'), eb('model_grants.principal_id', 'in', [who.userId, EVERYONE])]),
+  ]
+  if (who.groupIds.length > 0) {
+    branches.push(eb.and([eb('model_grants.principal_type', '=', 'group'), eb('model_grants.principal_id', 'in', [...who.groupIds])]))
+  }
+  const match = eb.or(branches)
+  return permission === 'write' ? eb.and([match, eb('model_grants.permission', '=', 'write')]) : match
+}
+
+export class ModelGrantsRepo {
+  constructor(private readonly db: Executor) {}
+
+  /** Grants of each model in `modelIds`, in one query, in a stable order. */
+  async grantsOf(modelIds: readonly string[]): Promise<Map<string, GrantRow[]>> {
+    const result = new Map<string, GrantRow[]>(modelIds.map((id) => [id, []]))
+    if (modelIds.length === 0) return result
+    const rows = await this.db
+      .selectFrom('model_grants')
+      .selectAll()
+      .where('model_id', 'in', [...modelIds])
+      .orderBy('model_id')
+      .orderBy('principal_type')
+      .orderBy('principal_id')
+      .orderBy('permission')
+      .execute()
+    for (const row of rows) result.get(row.model_id)?.push(row)
+    return result
+  }
+
+  /** Replaces a model's grants with `grants` (call inside a transaction). */
+  async replace(modelId: string, grants: readonly Grant[], at: number): Promise<void> {
+    await this.db.deleteFrom('model_grants').where('model_id', '=', modelId).execute()
+    await this.insert(modelId, grants, at)
+  }
+
+  async insert(modelId: string, grants: readonly Grant[], at: number): Promise<void> {
+    if (grants.length === 0) return
+    await this.db
+      .insertInto('model_grants')
+      .values(grants.map((g) => ({ id: randomUUID(), model_id: modelId, ...g, created_at: at })))
+      .execute()
+  }
+
+  /** Removes every grant naming a principal (an account or a group that is being deleted). */
+  async deleteByPrincipal(type: 'user' | 'group', principalId: string): Promise<number> {
+    const result = await this.db
+      .deleteFrom('model_grants')
+      .where('principal_type', '=', type)
+      .where('principal_id', '=', principalId)
+      .executeTakeFirst()
+    return Number(result.numDeletedRows)
+  }
+
+  /** Of `modelIds`, those a grant lets the caller write (ownership is checked by the caller). */
+  async writableByGrant(who: Principals, modelIds: readonly string[]): Promise<Set<string>> {
+    if (modelIds.length === 0) return new Set()
+    const rows = await this.db
+      .selectFrom('model_grants')
+      .select('model_id')
+      .where('model_id', 'in', [...modelIds])
+      .where((eb) => principalMatch(eb, who, 'write'))
+      .execute()
+    return new Set(rows.map((row) => row.model_id))
+  }
+
+  /**
+   * How many grants name the caller's principals, counted up to `cap` (the count stops there, so it
+   * costs at most `cap` index entries). Chooses between the list plans.
+   */
+  async countMatchingGrants(who: Principals, cap: number, permission?: GrantPermission): Promise<number> {
+    const row = await this.db
+      .selectFrom((eb) =>
+        eb.selectFrom('model_grants').select(sql<number>`1`.as('one')).where((inner) => principalMatch(inner, who, permission)).limit(cap).as('capped'),
+      )
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirst()
+    return Number(row?.n ?? 0)
+  }
+}
+
+/**
+ * Filters on `models` rows (alias `models`) that the caller may read or write, in the two shapes the
+ * list chooses between (design.md §3, "Listing cost"):
+ * - `exists`: per row, an index probe into grants by resource; right when most rows qualify, because
+ *   the walk of the sort index stops after one page;
+ * - `grantedIds`: the set of model ids granted to the caller, from the index by principal; right when
+ *   few rows qualify, because the set is small and sorting it is cheap.
+ */
+export const modelAccessFilters = {
+  exists(who: Principals, permission: GrantPermission = 'read') {
+    return (eb: ExpressionBuilder<DB, 'models'>): Expression<SqlBool> =>
+      eb.or([
+        eb('models.user_id', '=', who.userId),
+        eb.exists(
+          eb
+            .selectFrom('model_grants')
+            .select(sql<number>`1`.as('one'))
+            .whereRef('model_grants.model_id', '=', 'models.id')
+            .where((inner) => principalMatch(inner as unknown as GrantsEb, who, permission)),
+        ),
+      ])
+  },
+
+  /** Ids of the models the caller owns or is granted: a subquery to join the page against. */
+  grantedIds(db: Executor, who: Principals, permission: GrantPermission = 'read') {
+    return db
+      .selectFrom('model_grants')
+      .select('model_grants.model_id as model_id')
+      .where((eb) => principalMatch(eb, who, permission))
+      .union(db.selectFrom('models').select('models.id as model_id').where('models.user_id', '=', who.userId))
+  },
+}

@@ -1,0 +1,124 @@
+/**
+ * Grants on models: the two input forms (design.md §2.2), their normal form, and the rule that decides
+ * read and write for one model. The SQL form of the same rule is in model-grants.repo.ts; a property
+ * test checks that both agree with a plain reference.
+ */
+import type { UserRole } from '../config/env.js'
+
+export type PrincipalType = 'user' | 'group'
+export type GrantPermission = 'read' | 'write'
+
+export interface Grant {
+  principal_type: PrincipalType
+  principal_id: string
+  permission: GrantPermission
+}
+
+/** `principal_id` of the user grant that means "every verified user". */
+export const EVERYONE = '*'
+
+/** The seed's access form: null = public read, {} = private, {read, write} lists. */
+export type AccessControl = {
+  read?: { group_ids?: string[] | undefined; user_ids?: string[] | undefined } | undefined
+  write?: { group_ids?: string[] | undefined; user_ids?: string[] | undefined } | undefined
+} | null
+
+/** The seed form as responses give it: lists always present. */
+export type AccessControlOutput = {
+  read?: { group_ids: string[]; user_ids: string[] }
+  write?: { group_ids: string[]; user_ids: string[] }
+} | null
+
+/** Who is asking, with what they need for model decisions. */
+export interface Principals {
+  userId: string
+  role: UserRole
+  groupIds: readonly string[]
+  /** Admin while BYPASS_ADMIN_ACCESS_CONTROL is on: reads and writes everything. */
+  bypass: boolean
+}
+
+export interface ModelPermissions {
+  read: boolean
+  write: boolean
+}
+
+const grantKey = (g: Grant) => `${g.principal_type}\u0000${g.principal_id}\u0000${g.permission}`
+
+/** Drops duplicates, keeping the first occurrence's order. */
+export function dedupeGrants(grants: readonly Grant[]): Grant[] {
+  const seen = new Set<string>()
+  return grants.filter((g) => {
+    const key = grantKey(g)
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
+}
+
+/** Grants in `after` that are not in `before`. */
+export function addedGrants(before: readonly Grant[], after: readonly Grant[]): Grant[] {
+  const had = new Set(before.map(grantKey))
+  return after.filter((g) => !had.has(grantKey(g)))
+}
+
+export function accessControlToGrants(accessControl: AccessControl): Grant[] {
+  if (accessControl === null) return [{ principal_type: 'user', principal_id: EVERYONE, permission: 'read' }]
+  const grants: Grant[] = []
+  for (const permission of ['read', 'write'] as const) {
+    const set = accessControl[permission]
+    for (const id of set?.group_ids ?? []) grants.push({ principal_type: 'group', principal_id: id, permission })
+    for (const id of set?.user_ids ?? []) grants.push({ principal_type: 'user', principal_id: id, permission })
+  }
+  return dedupeGrants(grants)
+}
+
+/**
+ * The seed form of a grant list. Public (any `*` grant) is null; public write cannot be expressed in
+ * this form, which is why access_grants wins when a body carries both.
+ */
+export function grantsToAccessControl(grants: readonly Grant[]): AccessControlOutput {
+  if (grants.some((g) => g.principal_id === EVERYONE)) return null
+  if (grants.length === 0) return {}
+  const lists = (permission: GrantPermission, type: PrincipalType) =>
+    grants.filter((g) => g.permission === permission && g.principal_type === type).map((g) => g.principal_id)
+  return {
+    read: { group_ids: lists('read', 'group'), user_ids: lists('read', 'user') },
+    write: { group_ids: lists('write', 'group'), user_ids: lists('write', 'user') },
+  }
+}
+
+/**
+ * The grants a request body asks for: `access_grants` when given (it is the lossless form), else
+ * `access_control` when the key is present (null included), else undefined ("not given").
+ */
+export function requestedGrants(body: {
+  access_grants?: readonly Grant[] | null | undefined
+  access_control?: AccessControl | undefined
+}): Grant[] | undefined {
+  if (body.access_grants) {
+    return dedupeGrants(
+      body.access_grants.map((g) => ({ principal_type: g.principal_type, principal_id: g.principal_id, permission: g.permission })),
+    )
+  }
+  if (body.access_control !== undefined) return accessControlToGrants(body.access_control)
+  return undefined
+}
+
+/** Does a grant name one of the caller's principals? */
+export function grantAppliesTo(grant: Grant, who: Principals): boolean {
+  if (grant.principal_type === 'user') return grant.principal_id === EVERYONE || grant.principal_id === who.userId
+  return who.groupIds.includes(grant.principal_id)
+}
+
+/**
+ * The rule of design.md §2.2 for one model: pending accounts nothing; owner and bypassing admin
+ * everything; otherwise a matching grant (write implies read).
+ */
+export function modelPermissions(who: Principals, model: { user_id: string }, grants: readonly Grant[]): ModelPermissions {
+  if (who.role === 'pending') return { read: false, write: false }
+  if (who.bypass || model.user_id === who.userId) return { read: true, write: true }
+  const mine = grants.filter((g) => grantAppliesTo(g, who))
+  const write = mine.some((g) => g.permission === 'write')
+  return { read: write || mine.length > 0, write }
+}

@@ -1,0 +1,224 @@
+/** SQL for the model registry. Access filters come from src/access; this file only composes them. */
+import { sql, type ExpressionBuilder, type Selectable, type SelectQueryBuilder, type SqlBool } from 'kysely'
+import { modelAccessFilters } from '../access/model-grants.repo.js'
+import type { Principals } from '../access/model-grants.js'
+import { escapeLike, type Executor } from '../db/executor.js'
+import type { DB, ModelsTable } from '../db/types.js'
+
+export type ModelRow = Selectable<ModelsTable>
+
+/**
+ * How a list page finds its rows (design.md §3): `all` walks the sort index unfiltered (admin bypass,
+ * or "created by me" through the owner index); `exists` walks the sort index and probes grants per row
+ * (most rows readable); `grantedIds` starts from the ids granted to the caller (few rows readable).
+ */
+export type ListPlan = 'all' | 'exists' | 'grantedIds'
+
+export interface ListFilters {
+  who: Principals
+  query?: string | undefined
+  viewOption?: 'created' | 'shared' | undefined
+  tag?: string | undefined
+}
+
+export interface PageOptions {
+  orderBy: 'name' | 'created_at' | 'updated_at'
+  direction: 'asc' | 'desc'
+  offset: number
+  limit: number
+}
+
+/** `lower(column) LIKE %text% ESCAPE '\'`: a case-insensitive literal substring match. */
+function containsText(column: string, text: string) {
+  const pattern = `%${escapeLike(text.toLowerCase())}%`
+  return sql<SqlBool>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`
+}
+
+type ModelsQuery = SelectQueryBuilder<DB, 'models', object>
+
+export class ModelsRepo {
+  constructor(private readonly db: Executor) {}
+
+  findById(id: string): Promise<ModelRow | undefined> {
+    return this.db.selectFrom('models').selectAll().where('id', '=', id).executeTakeFirst()
+  }
+
+  findByIds(ids: readonly string[]): Promise<ModelRow[]> {
+    if (ids.length === 0) return Promise.resolve([])
+    return this.db.selectFrom('models').selectAll().where('id', 'in', [...ids]).execute()
+  }
+
+  async insert(row: ModelRow): Promise<void> {
+    await this.db.insertInto('models').values(row).execute()
+  }
+
+  async update(id: string, patch: Partial<Omit<ModelRow, 'id' | 'created_at'>>): Promise<void> {
+    await this.db.updateTable('models').set(patch).where('id', '=', id).execute()
+  }
+
+  /** Deletes a model; its grants and tags go with it (ON DELETE CASCADE). */
+  async delete(id: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('models').where('id', '=', id).executeTakeFirst()
+    return Number(result.numDeletedRows) > 0
+  }
+
+  async deleteAll(): Promise<number> {
+    const result = await this.db.deleteFrom('models').executeTakeFirst()
+    return Number(result.numDeletedRows)
+  }
+
+  async deleteMany(ids: readonly string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += 500) {
+      await this.db.deleteFrom('models').where('id', 'in', ids.slice(i, i + 500)).execute()
+    }
+  }
+
+  /** Hands every model of one account to another (the deleting admin). */
+  async handOver(fromUserId: string, toUserId: string, at: number): Promise<number> {
+    const result = await this.db
+      .updateTable('models')
+      .set({ user_id: toUserId, updated_at: at })
+      .where('user_id', '=', fromUserId)
+      .executeTakeFirst()
+    return Number(result.numUpdatedRows)
+  }
+
+  /** Replaces a model's tag rows (the searchable copy of `meta.tags[].name`). */
+  async setTags(modelId: string, names: readonly string[]): Promise<void> {
+    await this.db.deleteFrom('model_tags').where('model_id', '=', modelId).execute()
+    const unique = new Map(names.map((name) => [name.toLowerCase(), name]))
+    if (unique.size === 0) return
+    await this.db
+      .insertInto('model_tags')
+      .values([...unique].map(([tag_key, name]) => ({ model_id: modelId, tag_key, name })))
+      .execute()
+  }
+
+  /** The registry version: every write bumps it, so a total cached at an older version is stale. */
+  async version(): Promise<number> {
+    const row = await this.db.selectFrom('registry_state').select('version').where('key', '=', 'models').executeTakeFirst()
+    return Number(row?.version ?? 0)
+  }
+
+  async bumpVersion(): Promise<void> {
+    await this.db
+      .updateTable('registry_state')
+      .set((eb) => ({ version: eb('version', '+', 1) }))
+      .where('key', '=', 'models')
+      .execute()
+  }
+
+  /** One page of presets the caller may read, in a deterministic order (sort key, then id). */
+  listPage(filters: ListFilters, plan: ListPlan, page: PageOptions): Promise<ModelRow[]> {
+    const column = `models.${page.orderBy}` as const
+    return this.filtered(filters, plan)
+      .selectAll('models')
+      .orderBy(column, page.direction)
+      .orderBy('models.id', page.direction)
+      .offset(page.offset)
+      .limit(page.limit)
+      .execute()
+  }
+
+  async count(filters: ListFilters, plan: ListPlan): Promise<number> {
+    const row = await this.filtered(filters, plan)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirst()
+    return Number(row?.n ?? 0)
+  }
+
+  /** Sorted unique tag names over the presets the caller may read. */
+  async tags(who: Principals): Promise<string[]> {
+    let query = this.db
+      .selectFrom('model_tags')
+      .innerJoin('models', 'models.id', 'model_tags.model_id')
+      .where('models.base_model_id', 'is not', null)
+    if (!who.bypass) query = query.where((eb) => modelAccessFilters.exists(who)(eb as unknown as ExpressionBuilder<DB, 'models'>))
+    const rows = await query
+      .select((eb) => eb.fn.min<string>('model_tags.name').as('name'))
+      .groupBy('model_tags.tag_key')
+      .execute()
+    return rows.map((row) => row.name).sort((a, b) => a.localeCompare(b))
+  }
+
+  /** Base-model override rows (`base_model_id` null), by id. */
+  overrides(): Promise<ModelRow[]> {
+    return this.db.selectFrom('models').selectAll().where('base_model_id', 'is', null).orderBy('id').execute()
+  }
+
+  /**
+   * The next batch (by id, after `afterId`) of models the caller may write: every model for a bypassing
+   * admin, else owned ones and those with a write grant. Used by export, which streams batch by batch.
+   */
+  writableBatch(who: Principals, afterId: string | null, size: number): Promise<ModelRow[]> {
+    let query = this.db.selectFrom('models').selectAll()
+    if (afterId !== null) query = query.where('id', '>', afterId)
+    if (!who.bypass) query = query.where(modelAccessFilters.exists(who, 'write'))
+    return query.orderBy('id').limit(size).execute()
+  }
+
+  /** Every id (sync computes the rows to delete from it). */
+  async allIds(): Promise<string[]> {
+    const rows = await this.db.selectFrom('models').select('id').execute()
+    return rows.map((row) => row.id)
+  }
+
+  /** Owners shown with list items: id, name, email, role. */
+  async owners(userIds: readonly string[]) {
+    if (userIds.length === 0) return new Map<string, { id: string; name: string; email: string; role: 'pending' | 'user' | 'admin' }>()
+    const rows = await this.db
+      .selectFrom('users')
+      .select(['id', 'name', 'email', 'role'])
+      .where('id', 'in', [...new Set(userIds)])
+      .execute()
+    return new Map(rows.map((row) => [row.id, row]))
+  }
+
+  /** The presets matching the filters, shaped by the plan; no ordering, no columns chosen yet. */
+  private filtered(filters: ListFilters, plan: ListPlan): ModelsQuery {
+    const { who } = filters
+    let query: ModelsQuery =
+      plan === 'grantedIds'
+        ? // Start from the granted ids: the join order makes SQLite probe models by primary key.
+          (this.db
+            .selectFrom(modelAccessFilters.grantedIds(this.db, who).as('granted'))
+            .crossJoin('models')
+            .whereRef('models.id', '=', 'granted.model_id'))
+        : this.db.selectFrom('models')
+    query = query.where('models.base_model_id', 'is not', null)
+    if (plan === 'exists') query = query.where(modelAccessFilters.exists(who))
+    if (filters.viewOption === 'created') query = query.where('models.user_id', '=', who.userId)
+    if (filters.viewOption === 'shared') query = query.where('models.user_id', '!=', who.userId)
+    if (filters.tag) {
+      const tagKey = filters.tag.trim().toLowerCase()
+      query = query.where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('model_tags')
+            .select('model_tags.model_id')
+            .whereRef('model_tags.model_id', '=', 'models.id')
+            .where('model_tags.tag_key', '=', tagKey),
+        ),
+      )
+    }
+    const text = filters.query?.trim()
+    if (text) {
+      query = query.where((eb) =>
+        eb.or([
+          containsText('models.name', text),
+          containsText('models.id', text),
+          containsText('models.base_model_id', text),
+          eb(
+            'models.user_id',
+            'in',
+            eb
+              .selectFrom('users')
+              .select('users.id')
+              .where((u) => u.or([containsText('users.name', text), containsText('users.email', text)])),
+          ),
+        ]),
+      )
+    }
+    return query
+  }
+}

@@ -1,0 +1,228 @@
+/** `/api/v1/models`: Open WebUI's model management paths (design.md §2.1). */
+import { Readable } from 'node:stream'
+import { z } from 'zod'
+import { accountOf, BEARER, validationFormatter, type App, type Guards } from '../http/route-kit.js'
+import { trueResponse } from '../schema/common.js'
+import {
+  AccessUpdateSchema,
+  ListQuerySchema,
+  ListResponseSchema,
+  ModelAccessResponseSchema,
+  ModelFormSchema,
+  ModelIdBodySchema,
+  ModelIdQuerySchema,
+  ModelResponseSchema,
+  ModelUpdateSchema,
+  modelValidationCode,
+  OptionalModelIdQuerySchema,
+} from './models.schema.js'
+import type { ModelResponse } from './models.schema.js'
+import type { ModelsService } from './models.service.js'
+
+const ImportReportSchema = z.object({
+  created: z.array(z.string()),
+  updated: z.array(z.string()),
+  skipped: z.array(z.object({ id: z.string(), reason: z.string() })),
+  warnings: z.array(z.object({ id: z.string(), message: z.string() })),
+})
+
+const SyncBodySchema = z.object({
+  models: z.array(z.unknown()).describe('The complete desired set of models (ModelForm or ModelModel items).'),
+  dry_run: z.boolean().default(false).describe('Answer the plan and change nothing.'),
+})
+
+const SyncPlanSchema = z.object({
+  dry_run: z.boolean(),
+  create: z.array(z.string()),
+  update: z.array(z.string()),
+  delete: z.array(z.string()),
+  unchanged: z.array(z.string()),
+})
+
+/** Serialises an export as a JSON array, one model at a time. */
+function jsonArrayStream(models: AsyncIterable<ModelResponse>): Readable {
+  return Readable.from(
+    (async function* () {
+      let first = true
+      yield '['
+      for await (const model of models) {
+        yield (first ? '' : ',') + JSON.stringify(model)
+        first = false
+      }
+      yield ']'
+    })(),
+  )
+}
+
+export function registerModelsRoutes(
+  app: App,
+  deps: { models: ModelsService; guards: Guards; importBodyLimitBytes: number },
+): void {
+  const { models, guards } = deps
+  const base = '/api/v1/models'
+  const common = { tags: ['models'], security: BEARER }
+  // Failures name the field and carry the model catalogue's codes (MODEL_ID_TOO_LONG, INVALID_PARAMS, …).
+  const schemaErrorFormatter = validationFormatter(modelValidationCode)
+
+  app.get(`${base}/list`, {
+    preHandler: guards.verified,
+    schemaErrorFormatter,
+    schema: {
+      ...common,
+      summary: 'A page of the presets you may read, with their owner and your write access.',
+      querystring: ListQuerySchema,
+      response: { 200: ListResponseSchema },
+    },
+    handler: (request) => models.list(accountOf(request), request.query),
+  })
+
+  app.get(`${base}/base`, {
+    preHandler: guards.admin,
+    schema: { ...common, summary: 'Admin: base-model override rows (base_model_id null).', response: { 200: z.array(ModelResponseSchema) } },
+    handler: () => models.overrides(),
+  })
+
+  app.get(`${base}/tags`, {
+    preHandler: guards.verified,
+    schema: { ...common, summary: 'Sorted unique tag names over the presets you may read.', response: { 200: z.array(z.string()) } },
+    handler: (request) => models.tags(accountOf(request)),
+  })
+
+  app.post(`${base}/create`, {
+    preHandler: guards.verified,
+    schemaErrorFormatter,
+    schema: {
+      ...common,
+      summary: 'Create a model (needs workspace.models). Without an access form it is private.',
+      body: ModelFormSchema,
+      response: { 200: ModelResponseSchema },
+    },
+    handler: (request) => models.create(accountOf(request), request.body),
+  })
+
+  app.get(`${base}/model`, {
+    preHandler: guards.verified,
+    schemaErrorFormatter,
+    schema: {
+      ...common,
+      summary: 'One model you may read (404 MODEL_NOT_FOUND otherwise).',
+      querystring: ModelIdQuerySchema,
+      response: { 200: ModelAccessResponseSchema },
+    },
+    handler: (request) => models.get(accountOf(request), request.query.id),
+  })
+
+  app.post(`${base}/model/update`, {
+    preHandler: guards.verified,
+    schemaErrorFormatter,
+    schema: {
+      ...common,
+      summary: 'Update a model you may write. Fields left out keep their value; no access form keeps the grants.',
+      querystring: OptionalModelIdQuerySchema,
+      body: ModelUpdateSchema,
+      response: { 200: ModelResponseSchema },
+    },
+    handler: (request) => models.update(accountOf(request), request.query.id, request.body),
+  })
+
+  app.post(`${base}/model/toggle`, {
+    preHandler: guards.verified,
+    schemaErrorFormatter,
+    schema: { ...common, summary: 'Flip is_active.', querystring: ModelIdQuerySchema, response: { 200: ModelResponseSchema } },
+    handler: (request) => models.toggle(accountOf(request), request.query.id),
+  })
+
+  app.post(`${base}/model/access/update`, {
+    preHandler: guards.verified,
+    schemaErrorFormatter,
+    schema: {
+      ...common,
+      summary: 'Replace the grants of a model you may write (admins: creates an override row for a provider model).',
+      body: AccessUpdateSchema,
+      response: { 200: ModelResponseSchema },
+    },
+    handler: (request) => models.updateAccess(accountOf(request), request.body),
+  })
+
+  app.post(`${base}/model/delete`, {
+    preHandler: guards.verified,
+    schemaErrorFormatter,
+    schema: { ...common, summary: 'Delete a model you may write; its grants go with it.', body: ModelIdBodySchema, response: { 200: trueResponse } },
+    handler: (request) => models.delete(accountOf(request), request.body.id),
+  })
+
+  app.delete(`${base}/model/delete`, {
+    preHandler: guards.verified,
+    schemaErrorFormatter,
+    schema: { ...common, summary: 'Legacy form of POST /model/delete.', querystring: ModelIdQuerySchema, response: { 200: trueResponse } },
+    handler: (request) => models.delete(accountOf(request), request.query.id),
+  })
+
+  app.delete(`${base}/delete/all`, {
+    preHandler: guards.admin,
+    schema: { ...common, summary: 'Admin: delete every model and grant.', response: { 200: trueResponse } },
+    handler: () => models.deleteAll(),
+  })
+
+  for (const method of ['GET', 'POST'] as const) {
+    app.route({
+      method,
+      url: `${base}/export`,
+      preHandler: guards.verified,
+      schema: {
+        ...common,
+        summary: 'Every model you may write (admin: all), as a JSON array that /import accepts. Needs workspace.models_export.',
+      },
+      handler: async (request, reply) => {
+        const stream = jsonArrayStream(await models.exportModels(accountOf(request)))
+        return reply.type('application/json; charset=utf-8').send(stream)
+      },
+    })
+  }
+
+  app.post(`${base}/import`, {
+    preHandler: guards.verified,
+    bodyLimit: deps.importBodyLimitBytes,
+    schema: {
+      ...common,
+      summary: 'Import an export file ({models:[…]} or an array). One transaction; answers what was created, updated and skipped.',
+      querystring: z.object({ strict: z.stringbool().default(false).describe('Refuse the whole file when any item would be skipped.') }),
+      body: z.unknown(),
+      response: { 200: ImportReportSchema },
+    },
+    handler: (request) => models.importModels(accountOf(request), request.body, request.query.strict),
+  })
+
+  app.post(`${base}/sync`, {
+    preHandler: guards.admin,
+    bodyLimit: deps.importBodyLimitBytes,
+    schema: {
+      ...common,
+      summary: 'Admin: make the table equal to the payload (create, update, delete) in one transaction; dry_run answers the plan.',
+      body: SyncBodySchema,
+      response: { 200: SyncPlanSchema },
+    },
+    handler: (request) => models.sync(accountOf(request), request.body.models, request.body.dry_run),
+  })
+
+  app.get(`${base}/model/profile/image`, {
+    // Browsers load this from <img src>, which cannot send a header: the session cookie is accepted too.
+    preHandler: guards.verifiedAllowCookie,
+    schemaErrorFormatter,
+    schema: {
+      ...common,
+      summary: 'The model picture: an inline image with an ETag (304 on If-None-Match), or a redirect.',
+      querystring: z.looseObject({ id: ModelIdQuerySchema.shape.id }),
+    },
+    handler: async (request, reply) => {
+      const image = await models.profileImage(accountOf(request), request.query.id)
+      if (image.kind === 'redirect') return reply.redirect(image.location, 302)
+      void reply.header('etag', image.etag).header('cache-control', 'private, max-age=0, must-revalidate')
+      if (request.headers['if-none-match'] === image.etag) return reply.status(304).send()
+      // An SVG could carry script: never let it run in our origin.
+      void reply.header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; sandbox")
+      void reply.header('x-content-type-options', 'nosniff').header('content-disposition', 'inline')
+      return reply.type(image.contentType).send(image.body)
+    },
+  })
+}

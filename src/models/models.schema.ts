@@ -1,0 +1,265 @@
+/**
+ * Shapes of the model registry (design.md §2.1, Open WebUI names). Validation failures carry the
+ * catalogue code they map to (`params.appCode`), so a bad id answers MODEL_ID_TOO_LONG or
+ * INVALID_MODEL_ID, a bad parameter INVALID_PARAMS, a bad access form INVALID_ACCESS_CONTROL.
+ */
+import { z } from 'zod'
+import type { ErrorCode } from '../errors/app-error.js'
+import { epochSecondsSchema, freeText, pageQuery } from '../schema/common.js'
+import { UserResponseSchema } from '../users/users.schema.js'
+
+export const MODEL_ID_MAX = 256
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
+
+/** An issue that names its catalogue code. */
+function fail(ctx: z.core.$RefinementCtx, message: string, appCode: ErrorCode, path: PropertyKey[] = []): void {
+  ctx.addIssue({ code: 'custom', message, path, params: { appCode } })
+}
+
+/**
+ * A model id: 1..256 characters (code points), no control characters, no surrounding whitespace.
+ * `/`, `:` and any other printable character are allowed (`meta-llama/Llama-3.1-8B`, `llama3.1:8b`).
+ */
+export const ModelIdSchema = z
+  .string({ error: 'must be a string' })
+  .superRefine((id, ctx) => {
+    const length = [...id].length
+    if (length < 1 || length > MODEL_ID_MAX) {
+      fail(ctx, `must be 1 to ${MODEL_ID_MAX} characters (got ${length})`, 'MODEL_ID_TOO_LONG')
+    } else if (CONTROL.test(id) || id.trim() !== id) {
+      fail(ctx, 'must not contain control characters or start or end with whitespace', 'INVALID_MODEL_ID')
+    }
+  })
+  .describe('Model id, 1..256 characters; may contain / and :.')
+
+const number = (min: number | null, max: number | null, integer = false) =>
+  z.unknown().optional().superRefine((value, ctx) => {
+    if (value === null || value === undefined) return
+    const range =
+      min !== null && max !== null ? ` between ${min} and ${max}` : min !== null ? ` at least ${min}` : ''
+    const kind = integer ? 'an integer' : 'a number'
+    const isNumber = typeof value === 'number' && Number.isFinite(value)
+    if (!isNumber || (integer && !Number.isInteger(value)) || (min !== null && value < min) || (max !== null && value > max)) {
+      fail(ctx, `must be ${kind}${range}${isNumber ? ` (got ${value})` : ` (got ${JSON.stringify(value) ?? typeof value})`}`, 'INVALID_PARAMS')
+    }
+  })
+
+const typed = (check: (value: unknown) => boolean, expected: string) =>
+  z.unknown().optional().superRefine((value, ctx) => {
+    if (value !== null && value !== undefined && !check(value)) fail(ctx, `must be ${expected}`, 'INVALID_PARAMS')
+  })
+
+const isString = (v: unknown) => typeof v === 'string'
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/**
+ * Known parameters with their ranges (design.md §2.1); unknown keys are kept as given. `null` means
+ * "not set" and is accepted for every key.
+ */
+export const KNOWN_PARAMS = {
+  system: typed(isString, 'a string'),
+  temperature: number(0, 2),
+  top_p: number(0, 1),
+  top_k: number(0, null, true),
+  min_p: number(0, 1),
+  max_tokens: number(1, null, true),
+  frequency_penalty: number(-2, 2),
+  presence_penalty: number(-2, 2),
+  repeat_penalty: number(0, null),
+  seed: number(null, null, true),
+  stop: typed((v) => isString(v) || (Array.isArray(v) && v.every(isString)), 'a string or an array of strings'),
+  num_ctx: number(1, null, true),
+  reasoning_effort: typed(isString, 'a string'),
+  custom_params: typed(isPlainObject, 'an object'),
+  locked: typed((v) => Array.isArray(v) && v.every(isString), 'an array of parameter names'),
+} as const
+
+export const ParamsSchema = z
+  .unknown()
+  .superRefine((value, ctx) => {
+    if (!isPlainObject(value)) fail(ctx, 'must be an object', 'INVALID_PARAMS')
+  })
+  .pipe(z.looseObject(KNOWN_PARAMS))
+  .describe(
+    'Open object. Known keys are validated: system string; temperature 0..2; top_p 0..1; top_k integer ≥ 0; ' +
+      'min_p 0..1; max_tokens integer ≥ 1; frequency_penalty and presence_penalty −2..2; repeat_penalty ≥ 0; ' +
+      'seed integer; stop string or string[]; num_ctx integer ≥ 1; reasoning_effort string; custom_params object; ' +
+      'locked string[] (keys a chat request cannot override). Other keys are kept.',
+  ) as unknown as z.ZodType<Record<string, unknown>>
+
+/** `meta.tags`: strings become `{name}`; names are trimmed, 1..100 characters. */
+const TagsSchema = z
+  .array(z.union([z.string(), z.looseObject({ name: z.string() })]))
+  .max(100, 'at most 100 tags')
+  .transform((tags, ctx) => {
+    const result: { name: string }[] = []
+    const seen = new Set<string>()
+    tags.forEach((tag, index) => {
+      const raw = typeof tag === 'string' ? tag : tag.name
+      const name = raw.trim()
+      if (name.length === 0 || name.length > 100 || CONTROL.test(name)) {
+        ctx.addIssue({ code: 'custom', path: [index], message: 'tag names must be 1 to 100 printable characters' })
+        return
+      }
+      const key = name.toLowerCase()
+      if (!seen.has(key)) {
+        seen.add(key)
+        result.push({ name })
+      }
+    })
+    return result
+  })
+
+export const MetaSchema = z
+  .looseObject({
+    profile_image_url: z.string().max(2_000_000).nullish().describe('data: URI (image/*), http(s) URL or a path.'),
+    description: freeText(20_000).nullish(),
+    capabilities: z.record(z.string(), z.unknown()).nullish(),
+    tags: TagsSchema.optional(),
+    suggestion_prompts: z.array(z.unknown()).nullish(),
+    hidden: z.boolean().nullish().describe('Hidden from chat model pickers.'),
+    knowledge: z.array(z.unknown()).nullish(),
+    toolIds: z.array(z.string()).nullish(),
+    filterIds: z.array(z.string()).nullish(),
+    actionIds: z.array(z.string()).nullish(),
+  })
+  .describe('Open object; known keys are checked, others kept. Tags given as strings become {name}.')
+export type ModelMeta = z.infer<typeof MetaSchema>
+
+const PrincipalIdsSchema = z.array(z.string().min(1).max(256)).max(10_000)
+const PrincipalSetSchema = z.strictObject({
+  group_ids: PrincipalIdsSchema.optional(),
+  user_ids: PrincipalIdsSchema.optional(),
+})
+
+/** The seed's form: null = public read, {} = private, {read, write} = custom. */
+export const AccessControlSchema = z
+  .union([z.null(), z.strictObject({ read: PrincipalSetSchema.optional(), write: PrincipalSetSchema.optional() })], {
+    error: 'must be null (public), {} (private) or {"read": {"group_ids": [...], "user_ids": [...]}, "write": {...}}',
+  })
+  .describe('null = public (every verified user reads), {} = private, {read:{group_ids,user_ids}, write:{…}}.')
+export type AccessControl = z.infer<typeof AccessControlSchema>
+
+/** One grant as clients send it (Open WebUI exports carry id, resource_* and created_at too: ignored). */
+export const GrantInputSchema = z.looseObject({
+  principal_type: z.enum(['user', 'group']),
+  principal_id: z.string().min(1).max(256),
+  permission: z.enum(['read', 'write']),
+})
+export type GrantInput = Pick<z.infer<typeof GrantInputSchema>, 'principal_type' | 'principal_id' | 'permission'>
+
+export const AccessGrantsSchema = z
+  .array(GrantInputSchema)
+  .max(10_000)
+  .superRefine((grants, ctx) => {
+    grants.forEach((grant, index) => {
+      if (grant.principal_type === 'group' && grant.principal_id === '*') {
+        ctx.addIssue({ code: 'custom', path: [index, 'principal_id'], message: '"*" is only valid with principal_type "user"' })
+      }
+    })
+  })
+  .describe('Open WebUI ≥ 0.8 form: [{principal_type user|group, principal_id (user "*" = everyone), permission read|write}].')
+
+/** The body of create and update (`ModelForm`). */
+export const ModelFormSchema = z.object({
+  id: ModelIdSchema,
+  base_model_id: z.string().min(1).max(MODEL_ID_MAX).nullish().describe('The model this preset runs on; null for a base-model override row.'),
+  name: z.string().trim().min(1, 'must not be empty').max(512).refine((s) => !CONTROL.test(s), 'must not contain control characters'),
+  meta: MetaSchema.default({}),
+  params: ParamsSchema.default({}),
+  access_control: AccessControlSchema.optional(),
+  access_grants: AccessGrantsSchema.nullish(),
+  is_active: z.boolean().default(true),
+})
+export type ModelForm = z.infer<typeof ModelFormSchema>
+
+/** The update body: like the form, but every field but id may be left out to keep its value. */
+export const ModelUpdateSchema = ModelFormSchema.extend({
+  id: ModelIdSchema.optional(),
+  name: ModelFormSchema.shape.name.optional(),
+  meta: MetaSchema.optional(),
+  params: ParamsSchema.optional(),
+  is_active: z.boolean().optional(),
+})
+export type ModelUpdate = z.infer<typeof ModelUpdateSchema>
+
+export const ModelIdQuerySchema = z.object({ id: ModelIdSchema })
+export const OptionalModelIdQuerySchema = z.object({ id: ModelIdSchema.optional() })
+export const ModelIdBodySchema = z.object({ id: ModelIdSchema })
+
+export const AccessUpdateSchema = z.object({
+  id: ModelIdSchema,
+  name: z.string().trim().min(1).max(512).nullish().describe('Name of the override row created when none exists yet (admin).'),
+  access_control: AccessControlSchema.optional(),
+  access_grants: AccessGrantsSchema.nullish(),
+})
+export type AccessUpdate = z.infer<typeof AccessUpdateSchema>
+
+export const GrantResponseSchema = z.object({
+  id: z.string(),
+  resource_type: z.literal('model'),
+  resource_id: z.string(),
+  principal_type: z.enum(['user', 'group']),
+  principal_id: z.string(),
+  permission: z.enum(['read', 'write']),
+  created_at: epochSecondsSchema,
+})
+export type GrantResponse = z.infer<typeof GrantResponseSchema>
+
+const AccessControlResponseSchema = z.union([
+  z.null(),
+  z.object({
+    read: z.object({ group_ids: z.array(z.string()), user_ids: z.array(z.string()) }).optional(),
+    write: z.object({ group_ids: z.array(z.string()), user_ids: z.array(z.string()) }).optional(),
+  }),
+])
+
+export const ModelResponseSchema = z.object({
+  id: z.string(),
+  user_id: z.string(),
+  base_model_id: z.string().nullable(),
+  name: z.string(),
+  params: z.record(z.string(), z.unknown()),
+  meta: z.record(z.string(), z.unknown()),
+  access_control: AccessControlResponseSchema.describe('The seed form of the grants (cannot express public write).'),
+  access_grants: z.array(GrantResponseSchema),
+  is_active: z.boolean(),
+  created_at: epochSecondsSchema,
+  updated_at: epochSecondsSchema,
+})
+export type ModelResponse = z.infer<typeof ModelResponseSchema>
+
+export const ModelAccessResponseSchema = ModelResponseSchema.extend({
+  user: UserResponseSchema.pick({ id: true, name: true, email: true, role: true }).nullable(),
+  write_access: z.boolean(),
+})
+export type ModelAccessResponse = z.infer<typeof ModelAccessResponseSchema>
+
+export const ListQuerySchema = z.object({
+  query: z.string().max(500).optional().describe('Matches name, id, base model, owner name and email; % and _ are literal.'),
+  view_option: z.enum(['created', 'shared', 'all', '']).optional().describe('created = mine; shared = others\' that I can read.'),
+  tag: z.string().max(100).optional().describe('Exact tag name (case-insensitive), from meta.tags[].name only.'),
+  order_by: z.enum(['name', 'created_at', 'updated_at']).default('updated_at'),
+  direction: z.enum(['asc', 'desc']).default('desc'),
+  page: pageQuery,
+  limit: z.coerce.number().int().min(1).max(100).default(30).describe('Page size, 1..100 (default 30).'),
+})
+export type ListQuery = z.infer<typeof ListQuerySchema>
+
+export const ListResponseSchema = z.object({ items: z.array(ModelAccessResponseSchema), total: z.number().int() })
+
+/**
+ * The catalogue code of a schema failure at `path` in a model request: the code an issue carries
+ * (ids, parameter ranges), else by field: parameters → INVALID_PARAMS, access forms →
+ * INVALID_ACCESS_CONTROL, anything else → VALIDATION_ERROR.
+ */
+export function modelValidationCode(path: readonly PropertyKey[], carried: ErrorCode | undefined): ErrorCode {
+  if (carried) return carried
+  const field = path[0]
+  if (field === 'params') return 'INVALID_PARAMS'
+  if (field === 'access_control' || field === 'access_grants') return 'INVALID_ACCESS_CONTROL'
+  if (field === 'id') return 'INVALID_MODEL_ID'
+  return 'VALIDATION_ERROR'
+}
