@@ -10,7 +10,9 @@ async function main(): Promise<void> {
   const config = loadConfig()
   const database = createDatabase(config.database)
   await migrateToLatest(database)
-  const services = createServices(config, database, resolveSecretKey(config.secretKey, config.dataDir))
+  const services = createServices(config, database, resolveSecretKey(config.secretKey, config.dataDir), {
+    onBackgroundError: (error) => console.error(`redis: ${error.message}`),
+  })
   const app = await buildApp(services)
 
   const shutdown = (signal: string) => {

@@ -9,7 +9,13 @@ import { TokenSigner } from './auth/tokens.js'
 import type { Config } from './config/env.js'
 import type { Database } from './db/database.js'
 import { GroupsService } from './groups/groups.service.js'
+import { ChatService } from './gateway/chat.service.js'
+import { RuntimeModelsService } from './gateway/runtime-models.service.js'
 import { ModelsService } from './models/models.service.js'
+import { ConnectionsService } from './providers/connections.service.js'
+import { LocalBus, RedisBus, type InvalidationBus } from './providers/invalidation-bus.js'
+import { KeyBox } from './providers/key-box.js'
+import { ModelCatalog } from './providers/model-catalog.js'
 import { UsersService } from './users/users.service.js'
 
 export interface Services {
@@ -20,9 +26,25 @@ export interface Services {
   users: UsersService
   groups: GroupsService
   models: ModelsService
+  connections: ConnectionsService
+  runtime: RuntimeModelsService
+  chat: ChatService
+  bus: InvalidationBus
+  /** Releases what the services hold besides the database (the Redis connections). */
+  close(): Promise<void>
 }
 
-export function createServices(config: Readonly<Config>, database: Database, secretKey: string): Services {
+export interface ServiceOptions {
+  /** Where background failures (Redis) are reported. */
+  onBackgroundError?: (error: Error) => void
+}
+
+export function createServices(
+  config: Readonly<Config>,
+  database: Database,
+  secretKey: string,
+  options: ServiceOptions = {},
+): Services {
   const access = new AccessService(
     new AccessRepo(database.db),
     new PrincipalsRepo(database.db),
@@ -36,5 +58,17 @@ export function createServices(config: Readonly<Config>, database: Database, sec
   // Deleting an account or a group never leaves a model without owner or a grant naming nobody.
   users.onUserDeleted((trx, deleted, byAdminId) => models.onUserDeleted(trx, deleted.id, byAdminId))
   groups.onGroupDeleted((trx, groupId) => models.onGroupDeleted(trx, groupId))
-  return { config, database, access, auth, users, groups, models }
+  const bus: InvalidationBus = config.redisUrl
+    ? new RedisBus(config.redisUrl, options.onBackgroundError ?? (() => undefined))
+    : new LocalBus()
+  // The catalog loads connections through the service, and the service invalidates the catalog.
+  const connections: ConnectionsService = new ConnectionsService(database, config, new KeyBox(secretKey), () => catalog)
+  const catalog = new ModelCatalog(
+    () => connections.all(),
+    { ttlMs: config.modelsCacheTtlSeconds * 1000, timeoutMs: config.providerListTimeoutMs },
+    bus,
+  )
+  const runtime = new RuntimeModelsService(database, access, catalog, config.bypassModelAccessControl)
+  const chat = new ChatService(runtime, config.providerChatTimeoutMs)
+  return { config, database, access, auth, users, groups, models, connections, runtime, chat, bus, close: () => bus.close() }
 }

@@ -108,8 +108,20 @@ const envSchema = z.object({
   BODY_LIMIT_BYTES: integerVar(1024 * 1024, 1024, 512 * 1024 * 1024),
   IMPORT_BODY_LIMIT_BYTES: integerVar(64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   SIGNIN_MAX_ATTEMPTS: integerVar(10, 1, 10_000),
+  OPENAI_API_BASE_URLS: z.string().optional(),
+  OPENAI_API_KEYS: z.string().optional(),
+  OLLAMA_BASE_URLS: z.string().optional(),
+  PROVIDER_LIST_TIMEOUT_MS: integerVar(3000, 50, 120_000),
+  PROVIDER_CHAT_TIMEOUT_MS: integerVar(60_000, 50, 3_600_000),
   SIGNIN_WINDOW_SECONDS: integerVar(300, 1, 86_400),
 })
+
+/** A provider connection given by the environment (Open WebUI's variables). */
+export interface EnvConnection {
+  kind: 'openai' | 'ollama'
+  baseUrl: string
+  apiKey: string | null
+}
 
 /** Feature permission defaults for users whose groups say nothing (design.md §2.4). */
 export interface PermissionDefaults {
@@ -142,6 +154,12 @@ export interface Config {
   /** Import and sync carry whole model sets: their own, larger limit. */
   importBodyLimitBytes: number
   signinRateLimit: { maxAttempts: number; windowMs: number }
+  /** Connections from OPENAI_API_BASE_URLS / OPENAI_API_KEYS (paired by position) and OLLAMA_BASE_URLS. */
+  envConnections: EnvConnection[]
+  /** How long a provider's model list may take before the listing goes on without it. */
+  providerListTimeoutMs: number
+  /** How long a provider may take to answer a chat request (and between two streamed chunks). */
+  providerChatTimeoutMs: number
 }
 
 /** Thrown when the environment is invalid; its message lists every problem, one per line. */
@@ -159,11 +177,43 @@ function databaseTarget(url: string | undefined, dataDir: string): DatabaseTarge
 }
 
 /** Parses an environment (process.env by default) into a frozen Config, or throws ConfigError. */
+const splitList = (raw: string | undefined) => (raw ?? '').split(';').map((part) => part.trim())
+
+/** Parses the provider URL variables; returns the connections and the problems found. */
+function envConnections(env: NodeJS.ProcessEnv): { connections: EnvConnection[]; problems: string[] } {
+  const problems: string[] = []
+  const connections: EnvConnection[] = []
+  const validUrl = (name: string, url: string) => {
+    try {
+      const parsed = new URL(url)
+      if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return true
+    } catch {
+      // reported below
+    }
+    problems.push(`${name}: "${url}" is not an http(s) URL`)
+    return false
+  }
+  const openaiUrls = splitList(env['OPENAI_API_BASE_URLS']).filter(Boolean)
+  const openaiKeys = splitList(env['OPENAI_API_KEYS'])
+  for (const [index, url] of openaiUrls.entries()) {
+    if (validUrl('OPENAI_API_BASE_URLS', url)) {
+      connections.push({ kind: 'openai', baseUrl: url.replace(/\/+$/, ''), apiKey: openaiKeys[index] || null })
+    }
+  }
+  for (const url of splitList(env['OLLAMA_BASE_URLS']).filter(Boolean)) {
+    if (validUrl('OLLAMA_BASE_URLS', url)) connections.push({ kind: 'ollama', baseUrl: url.replace(/\/+$/, ''), apiKey: null })
+  }
+  return { connections, problems }
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const parsed = envSchema.safeParse(env)
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`))
-  }
+  const providers = envConnections(env)
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)),
+    ...providers.problems,
+  ]
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems)
   const e = parsed.data
   return Object.freeze({
     port: e.PORT,
@@ -194,5 +244,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     importBodyLimitBytes: e.IMPORT_BODY_LIMIT_BYTES,
     signinRateLimit: { maxAttempts: e.SIGNIN_MAX_ATTEMPTS, windowMs: e.SIGNIN_WINDOW_SECONDS * 1000 },
+    envConnections: providers.connections,
+    providerListTimeoutMs: e.PROVIDER_LIST_TIMEOUT_MS,
+    providerChatTimeoutMs: e.PROVIDER_CHAT_TIMEOUT_MS,
   })
 }

@@ -7,10 +7,12 @@ import { Migrator, type Migration, type MigrationResultSet } from 'kysely'
 import type { Database } from './database.js'
 import * as m0001 from './migrations/0001_foundation.js'
 import * as m0002 from './migrations/0002_models.js'
+import * as m0003 from './migrations/0003_connections.js'
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_models': m0002,
+  '0003_connections': m0003,
 }
 
 export function createMigrator(database: Database): Migrator {

@@ -86,7 +86,22 @@ export interface RegistryStateTable {
   version: number
 }
 
+export interface ConnectionsTable {
+  id: string
+  name: string
+  kind: 'openai' | 'ollama'
+  base_url: string
+  api_key_enc: string | null
+  key_hint: string | null
+  /** Prepended to the provider's model ids as `<prefix>.<id>`, to tell connections apart. */
+  prefix_id: string | null
+  enabled: number
+  created_at: number
+  updated_at: number
+}
+
 export interface DB {
+  connections: ConnectionsTable
   models: ModelsTable
   model_grants: ModelGrantsTable
   model_tags: ModelTagsTable

@@ -20,7 +20,9 @@ export const ERROR_STATUS = {
   RATE_LIMITED: 429,
   DATABASE_ERROR: 500,
   DEFAULT_ERROR: 500,
+  PROVIDER_ERROR: 502,
   SERVICE_UNAVAILABLE: 503,
+  PROVIDER_TIMEOUT: 504,
 } as const
 
 export type ErrorCode = keyof typeof ERROR_STATUS
@@ -46,7 +48,11 @@ export const DEFAULT_DETAIL: Record<ErrorCode, string> = {
   DATABASE_ERROR: 'A database error occurred. The details were logged.',
   DEFAULT_ERROR: 'Something went wrong. The details were logged.',
   SERVICE_UNAVAILABLE: 'The service is not ready.',
+  PROVIDER_ERROR: 'The model provider failed.',
+  PROVIDER_TIMEOUT: 'The model provider did not answer in time.',
 }
+
+const PROVIDER_CODES = new Set<ErrorCode>(['PROVIDER_ERROR', 'PROVIDER_TIMEOUT'])
 
 export class AppError extends Error {
   readonly status: number
@@ -62,9 +68,12 @@ export class AppError extends Error {
     this.status = ERROR_STATUS[code]
   }
 
-  /** The text a person reads; 5xx never carry anything but the fixed message. */
+  /**
+   * The text a person reads. Our own 5xx carry only the fixed message; provider faults (502, 504) name
+   * the provider and what it did, which is the caller's to know and holds nothing internal.
+   */
   get detail(): string {
-    return this.status >= 500 ? DEFAULT_DETAIL[this.code] : this.message
+    return this.status >= 500 && !PROVIDER_CODES.has(this.code) ? DEFAULT_DETAIL[this.code] : this.message
   }
 }
 

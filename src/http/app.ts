@@ -5,11 +5,16 @@
 import Fastify from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
+import fastifyStatic from '@fastify/static'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import { registerAuthRoutes } from '../auth/auth.routes.js'
 import { AppError } from '../errors/app-error.js'
 import { registerGroupsRoutes } from '../groups/groups.routes.js'
+import { registerGatewayRoutes } from '../gateway/gateway.routes.js'
 import { registerModelsRoutes } from '../models/models.routes.js'
+import { registerConnectionsRoutes } from '../providers/connections.routes.js'
 import type { Services } from '../services.js'
 import { registerUsersRoutes } from '../users/users.routes.js'
 import { handleError } from './error-handler.js'
@@ -18,6 +23,10 @@ import type { App, Guards } from './route-kit.js'
 import { registerSystemRoutes } from './system.routes.js'
 
 export const API_VERSION = '0.1.0'
+
+/** The built web workspace (web/dist), the same path from src/http (tsx) and dist/http (built). */
+const WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url))
+const API_PREFIXES = ['/api/', '/v1/', '/openapi.json', '/docs', '/health', '/ready']
 
 export async function buildApp(services: Services, options: { logger?: boolean } = {}): Promise<App> {
   const { config } = services
@@ -39,9 +48,17 @@ export async function buildApp(services: Services, options: { logger?: boolean }
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   app.setErrorHandler(handleError)
-  app.setNotFoundHandler((request, reply) =>
-    handleError(new AppError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0] ?? ''}.`), request, reply),
-  )
+  const webRoot = WEB_ROOT
+  const hasWeb = existsSync(`${webRoot}/index.html`)
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? ''
+    // The web workspace is a single-page app: unknown page paths get its index.html, API paths a 404.
+    if (hasWeb && request.method === 'GET' && !API_PREFIXES.some((prefix) => path.startsWith(prefix))) {
+      return reply.type('text/html; charset=utf-8').sendFile('index.html')
+    }
+    return handleError(new AppError('NOT_FOUND', `No route ${request.method} ${path}.`), request, reply)
+  })
+  if (hasWeb) await app.register(fastifyStatic, { root: webRoot, prefix: '/', wildcard: false, index: ['index.html'] })
 
   await app.register(swagger, {
     openapi: {
@@ -62,6 +79,9 @@ export async function buildApp(services: Services, options: { logger?: boolean }
   registerUsersRoutes(app, { users: services.users, guards })
   registerGroupsRoutes(app, { groups: services.groups, guards })
   registerModelsRoutes(app, { models: services.models, guards, importBodyLimitBytes: config.importBodyLimitBytes })
+  registerConnectionsRoutes(app, { connections: services.connections, guards })
+  registerGatewayRoutes(app, { runtime: services.runtime, chat: services.chat, guards })
+  app.addHook('onClose', () => services.close())
   return app
 }
 

@@ -48,7 +48,7 @@ function describeValidation(error: FastifyError & { validationContext?: string }
 
 export function errorToResponse(error: unknown, request: FastifyRequest): { status: number; body: { detail: string; code: ErrorCode }; headers?: Record<string, string> } {
   if (error instanceof AppError) {
-    if (error.status >= 500) request.log.error({ err: error }, 'request failed')
+    if (error.status >= 500) request.log.warn({ err: error }, 'request failed')
     return { status: error.status, body: { detail: error.detail, code: error.code }, ...(error.headers && { headers: error.headers }) }
   }
   const fastifyError = error as FastifyError & { validationContext?: string }
@@ -72,8 +72,15 @@ export function errorToResponse(error: unknown, request: FastifyRequest): { stat
   return { status: 500, body: { detail: new AppError(code).detail, code } }
 }
 
+/** Paths whose clients are OpenAI SDKs, which read an `error` object rather than `detail`. */
+const OPENAI_PATHS = /^\/(v1\/|api\/(v1\/)?chat\/completions)/
+
 export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const { status, body, headers } = errorToResponse(error, request)
   if (headers) void reply.headers(headers)
+  if (OPENAI_PATHS.test(request.url)) {
+    const type = status >= 500 ? 'server_error' : status === 401 ? 'authentication_error' : 'invalid_request_error'
+    return reply.status(status).send({ ...body, error: { message: body.detail, type, code: body.code } })
+  }
   return reply.status(status).send(body)
 }

@@ -1,6 +1,6 @@
 /** SQL for the model registry. Access filters come from src/access; this file only composes them. */
 import { sql, type ExpressionBuilder, type Selectable, type SelectQueryBuilder, type SqlBool } from 'kysely'
-import { modelAccessFilters } from '../access/model-grants.repo.js'
+import { ModelGrantsRepo, modelAccessFilters } from '../access/model-grants.repo.js'
 import type { Principals } from '../access/model-grants.js'
 import { escapeLike, type Executor } from '../db/executor.js'
 import type { DB, ModelsTable } from '../db/types.js'
@@ -13,6 +13,13 @@ export type ModelRow = Selectable<ModelsTable>
  * (most rows readable); `grantedIds` starts from the ids granted to the caller (few rows readable).
  */
 export type ListPlan = 'all' | 'exists' | 'grantedIds'
+
+/**
+ * A caller holding at most this many matching grants is served from the granted ids (sparse plan);
+ * above it, by walking the sort index (dense plan). Counting stops at the threshold, so choosing costs
+ * at most this many index entries.
+ */
+const SPARSE_PLAN_MAX_CANDIDATES = 2000
 
 export interface ListFilters {
   who: Principals
@@ -106,6 +113,18 @@ export class ModelsRepo {
       .set((eb) => ({ version: eb('version', '+', 1) }))
       .where('key', '=', 'models')
       .execute()
+  }
+
+  /** The plan for a listing by this caller (see ListPlan). */
+  async planFor(who: Principals, viewOption?: 'created' | 'shared'): Promise<ListPlan> {
+    if (who.bypass || viewOption === 'created') return 'all'
+    const candidates = await new ModelGrantsRepo(this.db).countMatchingGrants(who, SPARSE_PLAN_MAX_CANDIDATES + 1)
+    return candidates > SPARSE_PLAN_MAX_CANDIDATES ? 'exists' : 'grantedIds'
+  }
+
+  /** Every active preset the caller may read, unordered (the runtime model list). */
+  readableActivePresets(who: Principals, plan: ListPlan): Promise<ModelRow[]> {
+    return this.filtered({ who }, plan).selectAll('models').where('models.is_active', '=', 1).execute()
   }
 
   /** One page of presets the caller may read, in a deterministic order (sort key, then id). */

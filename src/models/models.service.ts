@@ -25,12 +25,6 @@ import type {
 } from './models.schema.js'
 import { ModelFormSchema, ModelIdSchema } from './models.schema.js'
 
-/**
- * A list whose caller holds at most this many grants is served from the granted ids (sparse plan);
- * above it, by walking the sort index (dense plan). The count stops at the threshold, so choosing
- * costs at most this many index entries.
- */
-const SPARSE_PLAN_MAX_CANDIDATES = 2000
 const TOTALS_CACHE_SIZE = 5000
 const EXPORT_BATCH = 500
 
@@ -73,7 +67,7 @@ export class ModelsService {
     const who = await this.access.principalsOf(actor)
     const viewOption = query.view_option === 'created' || query.view_option === 'shared' ? query.view_option : undefined
     const filters = { who, query: query.query, viewOption, tag: query.tag }
-    const plan = await this.choosePlan(who, viewOption)
+    const plan = await this.models.planFor(who, viewOption)
     const page = { orderBy: query.order_by, direction: query.direction, offset: (query.page - 1) * query.limit, limit: query.limit }
     const [rows, total] = await Promise.all([
       this.models.listPage(filters, plan, page),
@@ -504,12 +498,6 @@ export class ModelsService {
       const writeAccess = who.bypass || row.user_id === who.userId || writableByGrant.has(row.id)
       return presentAccessModel(options.stripInlineImages ? withoutInlineImage(model) : model, owners.get(row.user_id) ?? null, writeAccess)
     })
-  }
-
-  private async choosePlan(who: Principals, viewOption: 'created' | 'shared' | undefined): Promise<ListPlan> {
-    if (who.bypass || viewOption === 'created') return 'all'
-    const candidates = await this.grants.countMatchingGrants(who, SPARSE_PLAN_MAX_CANDIDATES + 1)
-    return candidates > SPARSE_PLAN_MAX_CANDIDATES ? 'exists' : 'grantedIds'
   }
 
   /**

@@ -1,0 +1,103 @@
+/**
+ * The runtime model list (`/api/models`, Open WebUI's) and the OpenAI-compatible endpoints
+ * (`/v1/models`, `/v1/chat/completions`, also `/api/chat/completions`).
+ */
+import { Readable } from 'node:stream'
+import { z } from 'zod'
+import { accountOf, BEARER, validationFormatter, type App, type Guards } from '../http/route-kit.js'
+import { modelNotFound } from '../access/access.service.js'
+import type { ChatService } from './chat.service.js'
+import { ChatRequestSchema, OpenAiModelSchema, RuntimeModelSchema } from './gateway.schema.js'
+import type { RuntimeModel, RuntimeModelsService } from './runtime-models.service.js'
+
+const toOpenAi = (m: RuntimeModel) => ({ id: m.id, object: 'model' as const, created: m.created, owned_by: m.owned_by, name: m.name })
+
+export function registerGatewayRoutes(
+  app: App,
+  deps: { runtime: RuntimeModelsService; chat: ChatService; guards: Guards },
+): void {
+  const { runtime, chat, guards } = deps
+
+  for (const url of ['/api/models', '/api/v1/models', '/api/v1/models/']) {
+    app.get(url, {
+      preHandler: guards.verified,
+      schema: {
+        tags: ['gateway'],
+        security: BEARER,
+        summary: 'The models you may use now: provider models and active presets ({data: [...]}). Admins may pass refresh=true.',
+        querystring: z.object({ refresh: z.stringbool().default(false) }),
+        response: { 200: z.object({ data: z.array(RuntimeModelSchema) }) },
+      },
+      handler: async (request) => {
+        const account = accountOf(request)
+        if (request.query.refresh && account.role === 'admin') await runtime.refresh()
+        return { data: await runtime.list(account) }
+      },
+    })
+  }
+
+  app.get('/api/models/base', {
+    preHandler: guards.admin,
+    schema: {
+      tags: ['gateway'],
+      security: BEARER,
+      summary: 'Admin: the raw provider model list.',
+      response: { 200: z.object({ data: z.array(z.object({ id: z.string(), upstream_id: z.string(), name: z.string(), owned_by: z.string(), created: z.number(), connection_id: z.string() })) }) },
+    },
+    handler: async () => ({ data: await runtime.providerModels() }),
+  })
+
+  app.get('/v1/models', {
+    preHandler: guards.verified,
+    schema: {
+      tags: ['openai'],
+      security: BEARER,
+      summary: 'OpenAI model list: the models you may call.',
+      response: { 200: z.object({ object: z.literal('list'), data: z.array(OpenAiModelSchema) }) },
+    },
+    handler: async (request) => ({
+      object: 'list' as const,
+      data: (await runtime.list(accountOf(request))).filter((m) => !m.base_model_missing).map(toOpenAi),
+    }),
+  })
+
+  // Model ids may contain "/" (meta-llama/Llama-3.1-8B), so the rest of the path is the id.
+  app.get('/v1/models/*', {
+    preHandler: guards.verified,
+    schema: { tags: ['openai'], security: BEARER, summary: 'OpenAI model retrieve.', response: { 200: OpenAiModelSchema } },
+    handler: async (request) => {
+      const id = decodeURIComponent((request.params as { '*': string })['*'])
+      const model = (await runtime.list(accountOf(request))).find((m) => m.id === id && !m.base_model_missing)
+      if (!model) throw modelNotFound(id)
+      return toOpenAi(model)
+    },
+  })
+
+  for (const url of ['/v1/chat/completions', '/api/chat/completions', '/api/v1/chat/completions']) {
+    app.post(url, {
+      preHandler: guards.verified,
+      schemaErrorFormatter: validationFormatter((path, carried) => carried ?? (path[0] && path[0] !== 'model' && path[0] !== 'messages' ? 'INVALID_PARAMS' : 'VALIDATION_ERROR')),
+      schema: {
+        tags: ['openai'],
+        security: BEARER,
+        summary: 'OpenAI chat completion through a preset (its params, locks and system prompt applied) or a provider model. Streams with stream=true.',
+        body: ChatRequestSchema,
+      },
+      handler: async (request, reply) => {
+        // The caller hanging up cancels the provider call.
+        const callerGone = new AbortController()
+        reply.raw.on('close', () => {
+          if (!reply.raw.writableFinished) callerGone.abort(new Error('caller disconnected'))
+        })
+        const answer = await chat.complete(accountOf(request), request.body, callerGone.signal)
+        if (answer.kind === 'json') return reply.status(answer.status).send(answer.body)
+        void reply.status(answer.status).headers({
+          'content-type': answer.contentType,
+          'cache-control': 'no-cache',
+          'x-accel-buffering': 'no',
+        })
+        return reply.send(Readable.from(answer.chunks, { objectMode: false }))
+      },
+    })
+  }
+}

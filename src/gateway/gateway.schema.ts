@@ -1,0 +1,36 @@
+import { z } from 'zod'
+import { KNOWN_PARAMS, MODEL_ID_MAX } from '../models/models.schema.js'
+
+const { system: _system, custom_params: _custom, locked: _locked, ...REQUEST_PARAMS } = KNOWN_PARAMS
+
+/** An OpenAI chat request: the fields modelgate reads are checked, everything else passes through. */
+export const ChatRequestSchema = z.looseObject({
+  model: z.string().min(1).max(MODEL_ID_MAX).describe('A preset id, or a provider model id you may use.'),
+  messages: z
+    .array(z.looseObject({ role: z.string().min(1), content: z.unknown() }))
+    .min(1, 'must hold at least one message'),
+  stream: z.boolean().optional(),
+  ...REQUEST_PARAMS,
+})
+
+export const RuntimeModelSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  object: z.literal('model'),
+  created: z.number(),
+  owned_by: z.string(),
+  connection_id: z.string().nullable(),
+  preset: z.boolean(),
+  base_model_id: z.string().nullable(),
+  base_model_missing: z.boolean(),
+  info: z.record(z.string(), z.unknown()).nullable(),
+  tags: z.array(z.object({ name: z.string() })),
+})
+
+export const OpenAiModelSchema = z.object({
+  id: z.string(),
+  object: z.literal('model'),
+  created: z.number(),
+  owned_by: z.string(),
+  name: z.string(),
+})

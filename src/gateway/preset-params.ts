@@ -1,0 +1,108 @@
+/**
+ * How a preset shapes a chat request (design.md §2.5): its params are defaults the request may
+ * override, except the keys it locks; `custom_params` are merged into the body; its system prompt goes
+ * before the conversation's own; keys that only mean something to modelgate or Open WebUI are removed.
+ */
+
+/** Params that are instructions to modelgate, never sent to a provider as they are. */
+const PRESET_ONLY_KEYS = new Set(['system', 'locked', 'custom_params'])
+
+/** Open WebUI's own params and request fields, which providers do not understand. */
+const CLIENT_ONLY_KEYS = new Set([
+  'stream_response',
+  'stream_delta_chunk_size',
+  'function_calling',
+  'reasoning_tags',
+  'chat_id',
+  'session_id',
+  'message_id',
+  'features',
+  'variables',
+  'model_item',
+  'background_tasks',
+  'tool_ids',
+  'tool_servers',
+  'filter_ids',
+  'files',
+  'params',
+  'id',
+])
+
+type Json = Record<string, unknown>
+
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/** Merges params along a base chain: the innermost preset first, each outer one overriding it. */
+export function effectiveParams(chainOutermostFirst: readonly Json[]): { params: Json; locked: Set<string> } {
+  const params: Json = {}
+  const locked = new Set<string>()
+  for (const layer of [...chainOutermostFirst].reverse()) {
+    for (const [key, value] of Object.entries(layer)) {
+      if (value === null || value === undefined) continue
+      params[key] = key === 'custom_params' && isObject(params[key]) && isObject(value) ? deepMerge(params[key], value) : value
+    }
+    const layerLocked = layer['locked']
+    if (Array.isArray(layerLocked)) for (const key of layerLocked) if (typeof key === 'string') locked.add(key)
+  }
+  return { params, locked }
+}
+
+/** The body to send upstream: the request with the preset applied and client-only keys removed. */
+export function applyPreset(request: Json, preset: { params: Json; locked: Set<string> }, upstreamModel: string): Json {
+  const body: Json = {}
+  // Open WebUI clients may put per-chat params in `params`; they count as the request's own values.
+  const requestParams = isObject(request['params']) ? request['params'] : {}
+  for (const [key, value] of Object.entries({ ...requestParams, ...request })) {
+    if (!CLIENT_ONLY_KEYS.has(key) && !PRESET_ONLY_KEYS.has(key)) body[key] = value
+  }
+  for (const [key, value] of Object.entries(preset.params)) {
+    if (PRESET_ONLY_KEYS.has(key) || CLIENT_ONLY_KEYS.has(key)) continue
+    if (preset.locked.has(key) || body[key] === undefined || body[key] === null) body[key] = value
+  }
+  const custom = preset.params['custom_params']
+  if (isObject(custom)) Object.assign(body, deepMerge(body, parseStrings(custom)))
+  const system = preset.params['system']
+  if (typeof system === 'string' && system.trim() !== '' && Array.isArray(body['messages'])) {
+    body['messages'] = withSystemPrompt(body['messages'] as unknown[], system)
+  }
+  body['model'] = upstreamModel
+  return body
+}
+
+/** The preset's system prompt before the conversation's first system message, or as a new first message. */
+export function withSystemPrompt(messages: readonly unknown[], system: string): unknown[] {
+  const [first, ...rest] = messages
+  if (isObject(first) && first['role'] === 'system') {
+    const content = first['content']
+    if (typeof content === 'string') return [{ ...first, content: `${system}\n\n${content}` }, ...rest]
+    if (Array.isArray(content)) return [{ ...first, content: [{ type: 'text', text: system }, ...(content as unknown[])] }, ...rest]
+    return [{ ...first, content: system }, ...rest]
+  }
+  return [{ role: 'system', content: system }, ...messages]
+}
+
+/** Open WebUI lets custom param values be JSON text ("{\"a\":1}"); parse those that are. */
+function parseStrings(custom: Json): Json {
+  const out: Json = {}
+  for (const [key, value] of Object.entries(custom)) {
+    if (typeof value === 'string') {
+      try {
+        out[key] = JSON.parse(value) as unknown
+        continue
+      } catch {
+        // not JSON: keep the string
+      }
+    }
+    out[key] = value
+  }
+  return out
+}
+
+function deepMerge(base: Json, over: Json): Json {
+  const out: Json = { ...base }
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key]
+    out[key] = isObject(current) && isObject(value) ? deepMerge(current, value) : value
+  }
+  return out
+}

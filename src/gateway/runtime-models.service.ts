@@ -1,0 +1,206 @@
+/**
+ * The models a caller may use right now: provider models (renamed, hidden or restricted by override
+ * rows) plus active presets, and the resolution of one id to the provider model that serves it.
+ *
+ * Rules (design.md §2.5, issue #4):
+ * - a provider model with an override row follows that row: inactive hides it, its grants decide;
+ * - a provider model without a row is for admins only, unless BYPASS_MODEL_ACCESS_CONTROL is on;
+ * - a preset needs read access, and so does every registered hop of its base chain; the raw provider
+ *   model at the end of the chain needs nothing more (a preset's readers may use it);
+ * - a preset whose base does not resolve to a served model is listed with `base_model_missing`.
+ */
+import type { AccessService } from '../access/access.service.js'
+import { modelNotFound } from '../access/access.service.js'
+import type { Actor } from '../access/actor.js'
+import { ModelGrantsRepo } from '../access/model-grants.repo.js'
+import type { Principals } from '../access/model-grants.js'
+import type { Database } from '../db/database.js'
+import { AppError } from '../errors/app-error.js'
+import { ModelsRepo, type ModelRow } from '../models/models.repo.js'
+import type { Connection, ProviderModel } from '../providers/connection.js'
+import type { ModelCatalog } from '../providers/model-catalog.js'
+
+export interface RuntimeModel {
+  id: string
+  name: string
+  object: 'model'
+  created: number
+  owned_by: string
+  connection_id: string | null
+  preset: boolean
+  base_model_id: string | null
+  /** The preset's base chain does not end at a model any connection serves. */
+  base_model_missing: boolean
+  /** The registry row (without params), or null for a raw provider model. */
+  info: Record<string, unknown> | null
+  tags: { name: string }[]
+}
+
+export interface Resolution {
+  provider: ProviderModel
+  connection: Connection
+  /** Params of each preset from the requested one inward. */
+  chainParams: Record<string, unknown>[]
+}
+
+export class RuntimeModelsService {
+  private readonly models: ModelsRepo
+  private readonly grants: ModelGrantsRepo
+
+  constructor(
+    database: Database,
+    private readonly access: AccessService,
+    private readonly catalog: ModelCatalog,
+    private readonly bypassModelAccessControl: boolean,
+  ) {
+    this.models = new ModelsRepo(database.db)
+    this.grants = new ModelGrantsRepo(database.db)
+  }
+
+  /** Admin: what the providers serve, unfiltered. */
+  providerModels(): Promise<ProviderModel[]> {
+    return this.catalog.models()
+  }
+
+  refresh(): Promise<void> {
+    return this.catalog.refreshAll()
+  }
+
+  async list(actor: Actor): Promise<RuntimeModel[]> {
+    const who = await this.access.principalsOf(actor)
+    const isOpen = this.bypassModelAccessControl || who.bypass
+    const providerModels = await this.catalog.models()
+    const providerById = new Map(providerModels.map((m) => [m.id, m]))
+    const rowsById = new Map((await this.models.findByIds([...providerById.keys()])).map((row) => [row.id, row]))
+    const readable = await this.readableSet(who, isOpen, [...rowsById.values()])
+
+    const result: RuntimeModel[] = []
+    for (const model of providerModels) {
+      const row = rowsById.get(model.id)
+      if (row?.base_model_id) continue // a preset took this id; it is listed below
+      if (row) {
+        if (Number(row.is_active) !== 1 || !readable.has(row.id)) continue
+      } else if (!isOpen && actor.role !== 'admin') {
+        continue
+      }
+      result.push(entry(row ?? null, model))
+    }
+
+    const listWho = isOpen ? { ...who, bypass: true } : who
+    const presets = await this.models.readableActivePresets(listWho, await this.models.planFor(listWho))
+    const hops = await this.loadChains(presets)
+    const hopReadable = await this.readableSet(who, isOpen, [...hops.values()])
+    for (const preset of presets) {
+      const end = walkChain(preset, hops, hopReadable)
+      if (end.kind === 'denied') continue
+      const served = end.kind === 'served' ? providerById.get(end.providerId) : undefined
+      result.push({ ...entry(preset, served), base_model_missing: served === undefined })
+    }
+    return result
+  }
+
+  /** The provider model and connection that serve `modelId` for this caller, or 404 MODEL_NOT_FOUND. */
+  async resolve(actor: Actor, modelId: string): Promise<Resolution> {
+    const who = await this.access.principalsOf(actor)
+    const isOpen = this.bypassModelAccessControl || who.bypass
+    const chainParams: Record<string, unknown>[] = []
+    const visited: string[] = []
+    let id = modelId
+    let hasRow = false
+    for (;;) {
+      if (visited.includes(id)) {
+        throw new AppError('CONFLICT', `The base chain of model "${modelId}" loops: ${[...visited, id].join(' → ')}.`)
+      }
+      visited.push(id)
+      const row = await this.models.findById(id)
+      if (!row) break
+      hasRow = true
+      const grants = (await this.grants.grantsOf([row.id])).get(row.id) ?? []
+      if (!isOpen && !this.access.modelPermissions(who, row, grants).read) throw modelNotFound(modelId)
+      if (Number(row.is_active) !== 1) throw modelNotFound(modelId)
+      if (!row.base_model_id) break
+      chainParams.push(JSON.parse(row.params) as Record<string, unknown>)
+      id = row.base_model_id
+    }
+    if (!hasRow && !isOpen && actor.role !== 'admin') throw modelNotFound(modelId)
+    const provider = await this.catalog.find(id)
+    const connection = provider ? await this.catalog.connection(provider.connection_id) : undefined
+    if (!provider || !connection) {
+      throw new AppError(
+        'MODEL_NOT_FOUND',
+        id === modelId ? `Model "${modelId}" was not found.` : `The base model "${id}" of "${modelId}" is not served by any connection.`,
+      )
+    }
+    return { provider, connection, chainParams }
+  }
+
+  /** Loads every registered hop of the presets' base chains, level by level (loop-safe). */
+  private async loadChains(presets: readonly ModelRow[]): Promise<Map<string, ModelRow>> {
+    const hops = new Map<string, ModelRow>(presets.map((p) => [p.id, p]))
+    let wanted = presets.map((p) => p.base_model_id).filter((id): id is string => id !== null && !hops.has(id))
+    const missing = new Set<string>()
+    while (wanted.length > 0) {
+      const rows = await this.models.findByIds([...new Set(wanted)])
+      for (const row of rows) hops.set(row.id, row)
+      for (const id of wanted) if (!hops.has(id)) missing.add(id)
+      wanted = rows.map((r) => r.base_model_id).filter((id): id is string => id !== null && !hops.has(id) && !missing.has(id))
+    }
+    return hops
+  }
+
+  private async readableSet(who: Principals, isOpen: boolean, rows: readonly ModelRow[]): Promise<Set<string>> {
+    if (isOpen) return new Set(rows.map((r) => r.id))
+    const grants = await this.grants.grantsOf(rows.map((r) => r.id))
+    return new Set(rows.filter((r) => this.access.modelPermissions(who, r, grants.get(r.id) ?? []).read).map((r) => r.id))
+  }
+}
+
+type ChainEnd = { kind: 'served'; providerId: string } | { kind: 'missing' } | { kind: 'denied' }
+
+/** Follows a preset's base chain through registered rows to the provider id at its end. */
+function walkChain(preset: ModelRow, hops: Map<string, ModelRow>, readable: Set<string>): ChainEnd {
+  const visited = new Set([preset.id])
+  let id = preset.base_model_id
+  while (id !== null) {
+    if (visited.has(id)) return { kind: 'missing' } // a loop never reaches a provider
+    visited.add(id)
+    const row = hops.get(id)
+    if (!row) return { kind: 'served', providerId: id }
+    if (!readable.has(row.id)) return { kind: 'denied' }
+    if (Number(row.is_active) !== 1) return { kind: 'missing' }
+    if (!row.base_model_id) return { kind: 'served', providerId: row.id }
+    id = row.base_model_id
+  }
+  return { kind: 'missing' }
+}
+
+function entry(row: ModelRow | null, served: ProviderModel | undefined): RuntimeModel {
+  const meta = row ? (JSON.parse(row.meta) as Record<string, unknown>) : {}
+  // Pictures are loaded from /models/model/profile/image; inline ones would bloat the list.
+  const { profile_image_url: _image, ...listedMeta } = meta
+  const tags = Array.isArray(meta['tags']) ? (meta['tags'] as { name: string }[]) : []
+  return {
+    id: row?.id ?? served?.id ?? '',
+    name: row?.name ?? served?.name ?? '',
+    object: 'model',
+    created: row ? Number(row.created_at) : (served?.created ?? 0),
+    owned_by: served?.owned_by ?? 'openai',
+    connection_id: served?.connection_id ?? null,
+    preset: row?.base_model_id != null,
+    base_model_id: row?.base_model_id ?? null,
+    base_model_missing: false,
+    info: row
+      ? {
+          id: row.id,
+          user_id: row.user_id,
+          base_model_id: row.base_model_id,
+          name: row.name,
+          meta: listedMeta,
+          is_active: Number(row.is_active) === 1,
+          created_at: Number(row.created_at),
+          updated_at: Number(row.updated_at),
+        }
+      : null,
+    tags,
+  }
+}

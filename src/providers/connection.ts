@@ -1,0 +1,32 @@
+/** A provider connection as the rest of the code sees it (database or environment). */
+export interface Connection {
+  id: string
+  name: string
+  kind: 'openai' | 'ollama'
+  /** For OpenAI-compatible providers, the URL that `/models` and `/chat/completions` hang off (…/v1). */
+  base_url: string
+  /** Decrypted key, only in memory, only for calls to the provider. */
+  apiKey: string | null
+  key_hint: string | null
+  prefix_id: string | null
+  enabled: boolean
+  source: 'api' | 'env'
+  created_at: number
+  updated_at: number
+}
+
+/** A model a provider serves, with the id clients use (prefixed when the connection has a prefix). */
+export interface ProviderModel {
+  id: string
+  /** The id the provider knows it by. */
+  upstream_id: string
+  name: string
+  owned_by: string
+  created: number
+  connection_id: string
+}
+
+/** The URL of the OpenAI-compatible API of a connection (Ollama serves one under /v1). */
+export function openAiBase(connection: Pick<Connection, 'kind' | 'base_url'>): string {
+  return connection.kind === 'ollama' ? `${connection.base_url}/v1` : connection.base_url
+}

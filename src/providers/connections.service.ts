@@ -1,0 +1,167 @@
+/** Provider connections (admin): the stored ones and those given by the environment. */
+import { randomUUID } from 'node:crypto'
+import type { Config } from '../config/env.js'
+import type { Database } from '../db/database.js'
+import { epochSeconds } from '../db/executor.js'
+import { AppError } from '../errors/app-error.js'
+import type { Connection } from './connection.js'
+import { ConnectionsRepo, type ConnectionRow } from './connections.repo.js'
+import type { ConnectionCreate, ConnectionResponse, ConnectionTest, ConnectionUpdate } from './connections.schema.js'
+import { keyHint, type KeyBox } from './key-box.js'
+import type { ModelCatalog } from './model-catalog.js'
+import { fetchProviderModels } from './provider-client.js'
+
+export class ConnectionsService {
+  private readonly repo: ConnectionsRepo
+
+  constructor(
+    database: Database,
+    private readonly config: Pick<Config, 'envConnections' | 'providerListTimeoutMs'>,
+    private readonly keys: KeyBox,
+    /** The catalog is built after this service (it loads connections through it). */
+    private readonly catalogRef: () => ModelCatalog,
+  ) {
+    this.repo = new ConnectionsRepo(database.db)
+  }
+
+  /** Environment connections first (as Open WebUI orders them), then stored ones by creation. */
+  async all(): Promise<Connection[]> {
+    const fromEnv = this.config.envConnections.map((c, index): Connection => ({
+      id: `env-${c.kind}-${index}`,
+      name: `${c.kind === 'ollama' ? 'Ollama' : 'OpenAI'} ${hostOf(c.baseUrl)}`,
+      kind: c.kind,
+      base_url: c.baseUrl,
+      apiKey: c.apiKey,
+      key_hint: c.apiKey ? keyHint(c.apiKey) : null,
+      prefix_id: null,
+      enabled: true,
+      source: 'env',
+      created_at: 0,
+      updated_at: 0,
+    }))
+    const stored = (await this.repo.list()).map((row) => this.fromRow(row))
+    return [...fromEnv, ...stored]
+  }
+
+  async list(): Promise<ConnectionResponse[]> {
+    return (await this.all()).map((c) => this.present(c))
+  }
+
+  async create(input: ConnectionCreate): Promise<ConnectionResponse> {
+    const now = epochSeconds()
+    const row: ConnectionRow = {
+      id: randomUUID(),
+      name: input.name ?? hostOf(input.base_url),
+      kind: input.kind,
+      base_url: input.base_url,
+      api_key_enc: input.api_key ? this.keys.seal(input.api_key) : null,
+      key_hint: input.api_key ? keyHint(input.api_key) : null,
+      prefix_id: input.prefix_id ?? null,
+      enabled: input.enabled ? 1 : 0,
+      created_at: now,
+      updated_at: now,
+    }
+    await this.repo.insert(row)
+    this.catalogRef().invalidate(row.id)
+    return this.present(this.fromRow(row))
+  }
+
+  async update(id: string, input: ConnectionUpdate): Promise<ConnectionResponse> {
+    const row = await this.storedOrThrow(id)
+    const keyChange =
+      input.api_key === undefined
+        ? {}
+        : input.api_key === null
+          ? { api_key_enc: null, key_hint: null }
+          : { api_key_enc: this.keys.seal(input.api_key), key_hint: keyHint(input.api_key) }
+    await this.repo.update(id, {
+      ...(input.name !== undefined && { name: input.name }),
+      ...(input.base_url !== undefined && { base_url: input.base_url }),
+      ...(input.prefix_id !== undefined && { prefix_id: input.prefix_id }),
+      ...(input.enabled !== undefined && { enabled: input.enabled ? 1 : 0 }),
+      ...keyChange,
+      updated_at: epochSeconds(),
+    })
+    this.catalogRef().invalidate(id)
+    return this.present(this.fromRow((await this.repo.findById(id)) ?? row))
+  }
+
+  async delete(id: string): Promise<true> {
+    await this.storedOrThrow(id)
+    await this.repo.delete(id)
+    this.catalogRef().invalidate(id)
+    return true
+  }
+
+  /** Asks the provider for its models now, bypassing the cache, and reports what happened. */
+  async test(id: string): Promise<ConnectionTest> {
+    const connection = await this.findOrThrow(id)
+    const started = performance.now()
+    try {
+      const models = await fetchProviderModels(connection, this.config.providerListTimeoutMs)
+      return { ok: true, model_count: models.length, models: models.map((m) => m.id), error: null, latency_ms: elapsed(started) }
+    } catch (error) {
+      return { ok: false, model_count: 0, models: [], error: (error as Error).message, latency_ms: elapsed(started) }
+    }
+  }
+
+  /** Refreshes every enabled connection's model list now (admin "refresh"). */
+  async refresh(): Promise<ConnectionResponse[]> {
+    // Other instances drop their lists and fetch anew on their next listing; this one fetches now.
+    for (const connection of await this.all()) this.catalogRef().invalidate(connection.id)
+    await this.catalogRef().refreshAll()
+    return this.list()
+  }
+
+  async modelsOf(id: string) {
+    const connection = await this.findOrThrow(id)
+    const models = connection.enabled ? await this.catalogRef().modelsOf(connection) : []
+    return models.map((m) => ({ id: m.id, name: m.name, owned_by: m.owned_by }))
+  }
+
+  private async findOrThrow(id: string): Promise<Connection> {
+    const connection = (await this.all()).find((c) => c.id === id)
+    if (!connection) throw new AppError('NOT_FOUND', `No connection with id "${id}".`)
+    return connection
+  }
+
+  private async storedOrThrow(id: string): Promise<ConnectionRow> {
+    if (id.startsWith('env-') && (await this.all()).some((c) => c.id === id)) {
+      throw new AppError('CONFLICT', `Connection "${id}" comes from the environment; change OPENAI_API_BASE_URLS / OLLAMA_BASE_URLS instead.`)
+    }
+    const row = await this.repo.findById(id)
+    if (!row) throw new AppError('NOT_FOUND', `No connection with id "${id}".`)
+    return row
+  }
+
+  private fromRow(row: ConnectionRow): Connection {
+    return {
+      id: row.id,
+      name: row.name,
+      kind: row.kind,
+      base_url: row.base_url,
+      apiKey: row.api_key_enc ? this.keys.open(row.api_key_enc) : null,
+      key_hint: row.key_hint,
+      prefix_id: row.prefix_id,
+      enabled: Number(row.enabled) === 1,
+      source: 'api',
+      created_at: Number(row.created_at),
+      updated_at: Number(row.updated_at),
+    }
+  }
+
+  private present(connection: Connection): ConnectionResponse {
+    const { apiKey: _secret, ...visible } = connection
+    return { ...visible, status: this.catalogRef().status(connection.id) }
+  }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host
+  } catch {
+    return url
+  }
+}
+
+const elapsed = (started: number) => Math.round((performance.now() - started) * 10) / 10

@@ -1,0 +1,137 @@
+/**
+ * What the providers serve, cached per connection for MODELS_CACHE_TTL seconds and served stale while a
+ * refresh runs. The first fetch of a connection is awaited (bounded by the list timeout); after that a
+ * listing never waits for a provider: a provider that is down or slow keeps its last good list, marked
+ * stale, until it answers again.
+ */
+import type { Connection, ProviderModel } from './connection.js'
+import type { InvalidationBus } from './invalidation-bus.js'
+import { fetchProviderModels } from './provider-client.js'
+
+export interface CatalogStatus {
+  /** null until the first attempt ends. */
+  ok: boolean | null
+  /** The list is older than the TTL, or the last attempt failed. */
+  stale: boolean
+  model_count: number
+  error: string | null
+  /** Epoch seconds of the last good list. */
+  fetched_at: number | null
+}
+
+interface Entry {
+  models: ProviderModel[]
+  fetchedAt: number | null
+  attemptedAt: number | null
+  ok: boolean | null
+  error: string | null
+  refreshing: Promise<void> | null
+}
+
+/** Topics on the invalidation bus. */
+export const CONNECTIONS_TOPIC = 'connections'
+
+export class ModelCatalog {
+  private readonly entries = new Map<string, Entry>()
+  private connections: Promise<Connection[]> | null = null
+
+  constructor(
+    private readonly loadConnections: () => Promise<Connection[]>,
+    private readonly options: { ttlMs: number; timeoutMs: number },
+    private readonly bus: InvalidationBus,
+  ) {
+    bus.subscribe((topic) => {
+      if (topic === CONNECTIONS_TOPIC) this.connections = null
+      else if (topic.startsWith('connection:')) this.entries.delete(topic.slice('connection:'.length))
+    })
+  }
+
+  /** Enabled connections (cached until a connection changes on any instance). */
+  enabledConnections(): Promise<Connection[]> {
+    this.connections ??= this.loadConnections().catch((error: unknown) => {
+      this.connections = null
+      throw error
+    })
+    return this.connections.then((all) => all.filter((c) => c.enabled))
+  }
+
+  async connection(id: string): Promise<Connection | undefined> {
+    return (await this.enabledConnections()).find((c) => c.id === id)
+  }
+
+  /** Every provider model; when two connections serve one id, the earlier connection wins. */
+  async models(): Promise<ProviderModel[]> {
+    const connections = await this.enabledConnections()
+    const lists = await Promise.all(connections.map((c) => this.modelsOf(c)))
+    const seen = new Set<string>()
+    return lists.flat().filter((m) => (seen.has(m.id) ? false : (seen.add(m.id), true)))
+  }
+
+  async find(modelId: string): Promise<ProviderModel | undefined> {
+    return (await this.models()).find((m) => m.id === modelId)
+  }
+
+  async modelsOf(connection: Connection): Promise<ProviderModel[]> {
+    const entry = this.entry(connection.id)
+    const now = Date.now()
+    const isFresh = entry.attemptedAt !== null && now - entry.attemptedAt < this.options.ttlMs
+    if (!isFresh) {
+      const refresh = this.refreshEntry(connection, entry)
+      // Only a connection never tried before makes the caller wait (at most the timeout).
+      if (entry.attemptedAt === null) await refresh
+    }
+    return entry.models
+  }
+
+  status(connectionId: string): CatalogStatus {
+    const entry = this.entries.get(connectionId)
+    if (!entry) return { ok: null, stale: true, model_count: 0, error: null, fetched_at: null }
+    const age = entry.fetchedAt === null ? Infinity : Date.now() - entry.fetchedAt
+    return {
+      ok: entry.ok,
+      stale: entry.ok !== true || age > this.options.ttlMs,
+      model_count: entry.models.length,
+      error: entry.error,
+      fetched_at: entry.fetchedAt === null ? null : Math.floor(entry.fetchedAt / 1000),
+    }
+  }
+
+  /** Fetches every enabled connection now and waits (each bounded by the timeout). */
+  async refreshAll(): Promise<void> {
+    const connections = await this.enabledConnections()
+    await Promise.all(connections.map((c) => this.refreshEntry(c, this.entry(c.id))))
+  }
+
+  /** Drops what is known about a connection (or the connection list), here and on every instance. */
+  invalidate(connectionId?: string): void {
+    this.bus.publish(CONNECTIONS_TOPIC)
+    if (connectionId) this.bus.publish(`connection:${connectionId}`)
+  }
+
+  private entry(id: string): Entry {
+    let entry = this.entries.get(id)
+    if (!entry) {
+      entry = { models: [], fetchedAt: null, attemptedAt: null, ok: null, error: null, refreshing: null }
+      this.entries.set(id, entry)
+    }
+    return entry
+  }
+
+  /** One fetch at a time per connection (single flight); failures keep the last good list. */
+  private refreshEntry(connection: Connection, entry: Entry): Promise<void> {
+    entry.refreshing ??= fetchProviderModels(connection, this.options.timeoutMs)
+      .then(
+        (models) => {
+          Object.assign(entry, { models, fetchedAt: Date.now(), ok: true, error: null })
+        },
+        (error: unknown) => {
+          Object.assign(entry, { ok: false, error: error instanceof Error ? error.message : String(error) })
+        },
+      )
+      .finally(() => {
+        entry.attemptedAt = Date.now()
+        entry.refreshing = null
+      })
+    return entry.refreshing
+  }
+}

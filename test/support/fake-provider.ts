@@ -1,0 +1,170 @@
+/**
+ * A real HTTP model provider on 127.0.0.1 for tests and benchmarks: OpenAI-compatible (`/v1/models`,
+ * `/v1/chat/completions`) or Ollama-shaped (`/api/tags`, plus Ollama's OpenAI API under `/v1`), with
+ * switchable misbehaviour: hanging, failing, streaming slowly, cutting a stream, going down.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+
+export type FakeBehavior =
+  | 'ok'
+  /** Accepts the connection and never answers. */
+  | 'hang'
+  /** Answers 500 with an OpenAI-style error. */
+  | 'error500'
+  /** Answers 200 with a body that is not JSON. */
+  | 'notJson'
+  /** Answers 200 JSON of the wrong shape. */
+  | 'wrongShape'
+  /** Streams `chunks` chunks `chunkDelayMs` apart. */
+  | 'slowStream'
+  /** Streams two chunks, then destroys the connection. */
+  | 'cutStream'
+
+export interface RecordedRequest {
+  method: string
+  path: string
+  headers: IncomingMessage['headers']
+  body: Record<string, unknown> | null
+}
+
+export interface FakeProvider {
+  url: string
+  /** The base URL a connection should use: `<url>/v1` for OpenAI, `<url>` for Ollama. */
+  baseUrl: string
+  requests: RecordedRequest[]
+  /** Chat streams whose client went away before the end. */
+  abortedStreams: number
+  setBehavior(behavior: FakeBehavior): void
+  setModels(models: string[]): void
+  /** Stops listening and drops open connections (the provider "goes down"). */
+  close(): Promise<void>
+}
+
+export interface FakeProviderOptions {
+  kind?: 'openai' | 'ollama'
+  models?: string[]
+  behavior?: FakeBehavior
+  /** When set, requests without `Authorization: Bearer <apiKey>` get 401. */
+  apiKey?: string
+  chunks?: number
+  chunkDelayMs?: number
+}
+
+export async function startFakeProvider(options: FakeProviderOptions = {}): Promise<FakeProvider> {
+  const kind = options.kind ?? 'openai'
+  let models = options.models ?? ['fake-model']
+  let behavior: FakeBehavior = options.behavior ?? 'ok'
+  const sockets = new Set<Socket>()
+  const state = { requests: [] as RecordedRequest[], abortedStreams: 0 }
+
+  const server: Server = createServer((req, res) => {
+    void handle(req, res)
+  })
+  server.on('connection', (socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = []
+    for await (const chunk of req) chunks.push(chunk as Buffer)
+    const text = Buffer.concat(chunks).toString('utf8')
+    const path = (req.url ?? '').split('?')[0] ?? ''
+    let body: Record<string, unknown> | null = null
+    try {
+      body = text ? (JSON.parse(text) as Record<string, unknown>) : null
+    } catch {
+      body = null
+    }
+    state.requests.push({ method: req.method ?? '', path, headers: req.headers, body })
+
+    if (behavior === 'hang') return
+    if (options.apiKey && req.headers.authorization !== `Bearer ${options.apiKey}`) {
+      return json(res, 401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error' } })
+    }
+    if (behavior === 'error500') return json(res, 500, { error: { message: 'the fake provider failed', type: 'server_error' } })
+    if (behavior === 'notJson') {
+      res.writeHead(200, { 'content-type': 'text/html' })
+      return void res.end('<html>not json</html>')
+    }
+    if (behavior === 'wrongShape') return json(res, 200, { unexpected: true })
+
+    if (req.method === 'GET' && kind === 'openai' && path === '/v1/models') {
+      return json(res, 200, { object: 'list', data: models.map((id) => ({ id, object: 'model', created: 1700000000, owned_by: 'fake' })) })
+    }
+    if (req.method === 'GET' && kind === 'ollama' && path === '/api/tags') {
+      return json(res, 200, { models: models.map((name) => ({ name, model: name, modified_at: '2025-01-01T00:00:00Z', size: 1 })) })
+    }
+    if (req.method === 'POST' && path === '/v1/chat/completions') return chat(res, body ?? {})
+    json(res, 404, { error: { message: `no route ${req.method} ${path}` } })
+  }
+
+  async function chat(res: ServerResponse, body: Record<string, unknown>): Promise<void> {
+    const model = String(body['model'] ?? '')
+    if (!models.includes(model)) return json(res, 404, { error: { message: `The model '${model}' does not exist` } })
+    const messages = Array.isArray(body['messages']) ? (body['messages'] as { content?: unknown }[]) : []
+    const last = messages[messages.length - 1]?.content
+    const reply = `echo: ${typeof last === 'string' ? last : JSON.stringify(last)}`
+    if (body['stream'] !== true) {
+      return json(res, 200, {
+        id: 'chatcmpl-fake',
+        object: 'chat.completion',
+        created: 1700000000,
+        model,
+        choices: [{ index: 0, message: { role: 'assistant', content: reply }, finish_reason: 'stop' }],
+        usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+      })
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
+    let finished = false
+    res.on('close', () => {
+      if (!finished) state.abortedStreams += 1
+    })
+    const count = behavior === 'cutStream' ? 2 : (options.chunks ?? 3)
+    const delay = behavior === 'slowStream' ? (options.chunkDelayMs ?? 200) : 0
+    for (let i = 0; i < count; i++) {
+      if (res.destroyed) return
+      const chunk = { id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1700000000, model, choices: [{ index: 0, delta: { content: `${i === 0 ? reply : ''} tok${i}` }, finish_reason: null }] }
+      res.write(`data: ${JSON.stringify(chunk)}\n\n`)
+      if (delay) await new Promise((resolve) => setTimeout(resolve, delay))
+    }
+    if (behavior === 'cutStream') {
+      res.socket?.destroy()
+      return
+    }
+    const done = { id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1700000000, model, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }
+    res.write(`data: ${JSON.stringify(done)}\n\ndata: [DONE]\n\n`)
+    finished = true
+    res.end()
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  const url = `http://127.0.0.1:${port}`
+  return {
+    url,
+    baseUrl: kind === 'ollama' ? url : `${url}/v1`,
+    get requests() {
+      return state.requests
+    },
+    get abortedStreams() {
+      return state.abortedStreams
+    },
+    setBehavior(next) {
+      behavior = next
+    },
+    setModels(next) {
+      models = next
+    },
+    close() {
+      for (const socket of sockets) socket.destroy()
+      return new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' })
+  res.end(JSON.stringify(body))
+}
