@@ -4,7 +4,8 @@
  */
 import type { PermissionDefaults } from '../config/env.js'
 import { AppError } from '../errors/app-error.js'
-import type { AccessRepo, PrincipalsRepo } from './access.repo.js'
+import type { Executor } from '../db/executor.js'
+import { AccessRepo, PrincipalsRepo } from './access.repo.js'
 import type { Actor } from './actor.js'
 import {
   hasFeaturePermission,
@@ -28,6 +29,15 @@ export class AccessService {
     private readonly defaults: PermissionDefaults,
     private readonly bypassAdminAccessControl: boolean,
   ) {}
+
+  /**
+   * The same service reading through `executor` (an open transaction). Checks made inside a transaction
+   * must use it: on SQLite the transaction holds the only connection, so a query through the root
+   * handle would wait for the transaction forever.
+   */
+  on(executor: Executor): AccessService {
+    return new AccessService(new AccessRepo(executor), new PrincipalsRepo(executor), this.defaults, this.bypassAdminAccessControl)
+  }
 
   /** The caller's principals for model decisions (one query for the group ids). */
   async principalsOf(actor: Actor): Promise<Principals> {

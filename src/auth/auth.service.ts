@@ -31,7 +31,13 @@ const API_KEY_TOUCH_INTERVAL_S = 60
 export class AuthService {
   private readonly users: UsersRepo
   private readonly apiKeys: ApiKeysRepo
-  private readonly limiter: FailureRateLimiter
+  /** Failed sign-ins per account. */
+  private readonly accountLimiter: FailureRateLimiter
+  /**
+   * Failed sign-ins per client address, with a 5× higher limit: an office behind one address must not
+   * be locked out by one person's typos, while a password sprayer still is.
+   */
+  private readonly addressLimiter: FailureRateLimiter
 
   constructor(
     private readonly database: Database,
@@ -41,7 +47,9 @@ export class AuthService {
   ) {
     this.users = new UsersRepo(database.db)
     this.apiKeys = new ApiKeysRepo(database.db)
-    this.limiter = new FailureRateLimiter(config.signinRateLimit.maxAttempts, config.signinRateLimit.windowMs)
+    const { maxAttempts, windowMs } = config.signinRateLimit
+    this.accountLimiter = new FailureRateLimiter(maxAttempts, windowMs)
+    this.addressLimiter = new FailureRateLimiter(maxAttempts * 5, windowMs)
   }
 
   /** Public sign-up. The first account becomes admin; later ones get DEFAULT_USER_ROLE. */
@@ -74,8 +82,10 @@ export class AuthService {
    * answer is 429 with Retry-After, before any password work is done.
    */
   async signin(input: SigninInput, clientAddress: string): Promise<SessionResponse> {
-    const keys = [`account:${input.email}`, `address:${clientAddress}`]
-    const retryAfter = Math.max(...keys.map((key) => this.limiter.retryAfterSeconds(key)))
+    const retryAfter = Math.max(
+      this.accountLimiter.retryAfterSeconds(input.email),
+      this.addressLimiter.retryAfterSeconds(clientAddress),
+    )
     if (retryAfter > 0) {
       throw new AppError('RATE_LIMITED', `Too many failed sign-in attempts. Try again in ${retryAfter} s.`, {
         'retry-after': String(retryAfter),
@@ -86,10 +96,11 @@ export class AuthService {
     // Verify against a dummy hash when the account is unknown, so timing does not reveal which emails exist.
     const isValid = await verifyPassword(input.password, storedHash ?? (await DUMMY_PASSWORD_HASH))
     if (!user || !storedHash || !isValid) {
-      for (const key of keys) this.limiter.recordFailure(key)
+      this.accountLimiter.recordFailure(input.email)
+      this.addressLimiter.recordFailure(clientAddress)
       throw new AppError('UNAUTHORIZED', 'The email or password is incorrect.')
     }
-    this.limiter.reset(keys[0] ?? '')
+    this.accountLimiter.reset(input.email)
     return this.session(user)
   }
 

@@ -233,7 +233,7 @@ describe('loadConfig rejects bad values', () => {
     ['DATABASE_URL', './data/x.db'],
     ['DEFAULT_USER_ROLE', 'Admin'],
     ['HOST', '   '],
-  ])('%s=%s is an error naming %s', (name, value) => {
+  ])('%s=%s is an error naming that variable', (name, value) => {
     const error = configError({ [name]: value })
     expect(error.problems).toHaveLength(1)
     expect(error.problems[0]).toMatch(new RegExp(`^${name}: `))

@@ -112,6 +112,8 @@ const envSchema = z.object({
   OPENAI_API_KEYS: z.string().optional(),
   OLLAMA_BASE_URLS: z.string().optional(),
   PROVIDER_LIST_TIMEOUT_MS: integerVar(3000, 50, 120_000),
+  BENCH_ROUTES: booleanVar(false),
+  TRUST_PROXY: booleanVar(false),
   PROVIDER_CHAT_TIMEOUT_MS: integerVar(60_000, 50, 3_600_000),
   SIGNIN_WINDOW_SECONDS: integerVar(300, 1, 86_400),
 })
@@ -160,6 +162,10 @@ export interface Config {
   providerListTimeoutMs: number
   /** How long a provider may take to answer a chat request (and between two streamed chunks). */
   providerChatTimeoutMs: number
+  /** Behind a reverse proxy: take the client address from X-Forwarded-For (sign-in rate limits use it). */
+  trustProxy: boolean
+  /** Serve GET /bench/ceiling (benchmarks only; see bench/README.md). */
+  benchRoutes: boolean
 }
 
 /** Thrown when the environment is invalid; its message lists every problem, one per line. */
@@ -247,5 +253,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     envConnections: providers.connections,
     providerListTimeoutMs: e.PROVIDER_LIST_TIMEOUT_MS,
     providerChatTimeoutMs: e.PROVIDER_CHAT_TIMEOUT_MS,
+    benchRoutes: e.BENCH_ROUTES,
+    trustProxy: e.TRUST_PROXY,
   })
 }

@@ -3,7 +3,7 @@
  * `npm run migrate`. Migrations are imported statically (not read from disk) so that the built
  * service and the tests run exactly the same list.
  */
-import { Migrator, type Migration, type MigrationResultSet } from 'kysely'
+import { Migrator, sql, type Migration, type MigrationResultSet } from 'kysely'
 import type { Database } from './database.js'
 import * as m0001 from './migrations/0001_foundation.js'
 import * as m0002 from './migrations/0002_models.js'
@@ -15,16 +15,27 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0003_connections': m0003,
 }
 
-export function createMigrator(database: Database): Migrator {
+/**
+ * On PostgreSQL the migration bookkeeping tables live in the connection's current schema. Without
+ * this, Kysely looks for them in every schema and, when another schema of the database holds its own
+ * (another instance, a test run, a benchmark), believes they exist and fails.
+ */
+export async function createMigrator(database: Database): Promise<Migrator> {
+  let migrationTableSchema: string | undefined
+  if (database.dialect === 'postgres') {
+    const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(database.db)
+    migrationTableSchema = rows[0]?.schema
+  }
   return new Migrator({
     db: database.db,
     provider: { getMigrations: () => Promise.resolve(MIGRATIONS) },
+    ...(migrationTableSchema && { migrationTableSchema }),
   })
 }
 
 /** Applies every pending migration; throws with the failing migration's name when one fails. */
 export async function migrateToLatest(database: Database): Promise<string[]> {
-  const result: MigrationResultSet = await createMigrator(database).migrateToLatest()
+  const result: MigrationResultSet = await (await createMigrator(database)).migrateToLatest()
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown'
     throw new Error(`Migration ${failed} failed`, { cause: result.error })

@@ -20,7 +20,7 @@ export function registerGatewayRoutes(
 
   for (const url of ['/api/models', '/api/v1/models', '/api/v1/models/']) {
     app.get(url, {
-      preHandler: guards.verified,
+      onRequest: guards.verified,
       schema: {
         tags: ['gateway'],
         security: BEARER,
@@ -37,7 +37,7 @@ export function registerGatewayRoutes(
   }
 
   app.get('/api/models/base', {
-    preHandler: guards.admin,
+    onRequest: guards.admin,
     schema: {
       tags: ['gateway'],
       security: BEARER,
@@ -48,7 +48,7 @@ export function registerGatewayRoutes(
   })
 
   app.get('/v1/models', {
-    preHandler: guards.verified,
+    onRequest: guards.verified,
     schema: {
       tags: ['openai'],
       security: BEARER,
@@ -63,7 +63,7 @@ export function registerGatewayRoutes(
 
   // Model ids may contain "/" (meta-llama/Llama-3.1-8B), so the rest of the path is the id.
   app.get('/v1/models/*', {
-    preHandler: guards.verified,
+    onRequest: guards.verified,
     schema: { tags: ['openai'], security: BEARER, summary: 'OpenAI model retrieve.', response: { 200: OpenAiModelSchema } },
     handler: async (request) => {
       const id = decodeURIComponent((request.params as { '*': string })['*'])
@@ -75,7 +75,7 @@ export function registerGatewayRoutes(
 
   for (const url of ['/v1/chat/completions', '/api/chat/completions', '/api/v1/chat/completions']) {
     app.post(url, {
-      preHandler: guards.verified,
+      onRequest: guards.verified,
       schemaErrorFormatter: validationFormatter((path, carried) => carried ?? (path[0] && path[0] !== 'model' && path[0] !== 'messages' ? 'INVALID_PARAMS' : 'VALIDATION_ERROR')),
       schema: {
         tags: ['openai'],

@@ -43,11 +43,14 @@ export async function buildApp(services: Services, options: { logger?: boolean }
     // Model ids travel in query strings; allow long ones (256 chars, percent-encoded).
     routerOptions: { maxParamLength: 1024 },
     schemaErrorFormatter: validationFormatter(),
+    trustProxy: config.trustProxy,
   }).withTypeProvider<ZodTypeProvider>()
 
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   app.setErrorHandler(handleError)
+  // Every body is JSON: a text/plain body answers 415 rather than reaching validation as a string.
+  app.removeContentTypeParser('text/plain')
   const webRoot = WEB_ROOT
   const hasWeb = existsSync(`${webRoot}/index.html`)
   app.setNotFoundHandler((request, reply) => {
@@ -74,7 +77,7 @@ export async function buildApp(services: Services, options: { logger?: boolean }
   await app.register(swaggerUi, { routePrefix: '/docs' })
 
   const guards = createGuards(services)
-  registerSystemRoutes(app, services)
+  registerSystemRoutes(app, { database: services.database, benchRoutes: config.benchRoutes })
   registerAuthRoutes(app, { auth: services.auth, guards })
   registerUsersRoutes(app, { users: services.users, guards })
   registerGroupsRoutes(app, { groups: services.groups, guards })

@@ -3,7 +3,7 @@
  * account of the current request. Routes import this module and nothing else from src/http.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, RawServerDefault, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, RawServerDefault, onRequestAsyncHookHandler } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { AppError } from '../errors/app-error.js'
 import type { UserRow } from '../users/users.repo.js'
@@ -18,21 +18,22 @@ declare module 'fastify' {
 }
 
 /**
- * preHandlers that authenticate the request and check the role. Every route names one, except the few
+ * onRequest hooks that authenticate the request and check the role, before the body is even parsed (so
+ * an anonymous caller learns nothing about schemas or limits). Every route names one, except the few
  * that are public on purpose (sign-up, sign-in, health, OpenAPI).
  */
 export interface Guards {
   /** Any signed-in account, pending ones included (session user, API keys). */
-  authenticated: preHandlerAsyncHookHandler
+  authenticated: onRequestAsyncHookHandler
   /** Role user or admin; pending accounts get 403. */
-  verified: preHandlerAsyncHookHandler
+  verified: onRequestAsyncHookHandler
   /** Role admin. */
-  admin: preHandlerAsyncHookHandler
+  admin: onRequestAsyncHookHandler
   /**
    * Like `verified`, but also accepts the session token from the `token` cookie, for GET routes that
    * browsers load directly (`<img src>`). Never for a route that changes anything (CSRF).
    */
-  verifiedAllowCookie: preHandlerAsyncHookHandler
+  verifiedAllowCookie: onRequestAsyncHookHandler
 }
 
 /** The authenticated account of a request that passed a guard. */

@@ -5,7 +5,7 @@ import type { Database } from '../db/database.js'
 import { AppError } from '../errors/app-error.js'
 import type { App } from './route-kit.js'
 
-export function registerSystemRoutes(app: App, deps: { database: Database }): void {
+export function registerSystemRoutes(app: App, deps: { database: Database; benchRoutes: boolean }): void {
   const tags = ['system']
 
   app.get('/health', {
@@ -31,4 +31,22 @@ export function registerSystemRoutes(app: App, deps: { database: Database }): vo
   })
 
   app.get('/openapi.json', { schema: { hide: true }, handler: () => app.swagger() })
+
+  if (deps.benchRoutes) {
+    // The benchmark's ceiling: the cheapest answer this server can give of a given size (an in-memory
+    // JSON body, no database, no auth), measured in the same run as the real routes.
+    const bodies = new Map<number, string>()
+    app.get('/bench/ceiling', {
+      schema: { hide: true, querystring: z.object({ bytes: z.coerce.number().int().min(16).max(10_000_000) }) },
+      handler: (request, reply) => {
+        const { bytes } = request.query
+        let body = bodies.get(bytes)
+        if (body === undefined) {
+          body = JSON.stringify({ items: [], total: 0, pad: 'x'.repeat(Math.max(0, bytes - 33)) })
+          bodies.set(bytes, body)
+        }
+        return reply.type('application/json; charset=utf-8').send(body)
+      },
+    })
+  }
 }

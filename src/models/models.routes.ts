@@ -65,7 +65,7 @@ export function registerModelsRoutes(
   const schemaErrorFormatter = validationFormatter(modelValidationCode)
 
   app.get(`${base}/list`, {
-    preHandler: guards.verified,
+    onRequest: guards.verified,
     schemaErrorFormatter,
     schema: {
       ...common,
@@ -77,19 +77,19 @@ export function registerModelsRoutes(
   })
 
   app.get(`${base}/base`, {
-    preHandler: guards.admin,
+    onRequest: guards.admin,
     schema: { ...common, summary: 'Admin: base-model override rows (base_model_id null).', response: { 200: z.array(ModelResponseSchema) } },
     handler: () => models.overrides(),
   })
 
   app.get(`${base}/tags`, {
-    preHandler: guards.verified,
+    onRequest: guards.verified,
     schema: { ...common, summary: 'Sorted unique tag names over the presets you may read.', response: { 200: z.array(z.string()) } },
     handler: (request) => models.tags(accountOf(request)),
   })
 
   app.post(`${base}/create`, {
-    preHandler: guards.verified,
+    onRequest: guards.verified,
     schemaErrorFormatter,
     schema: {
       ...common,
@@ -101,7 +101,7 @@ export function registerModelsRoutes(
   })
 
   app.get(`${base}/model`, {
-    preHandler: guards.verified,
+    onRequest: guards.verified,
     schemaErrorFormatter,
     schema: {
       ...common,
@@ -113,7 +113,7 @@ export function registerModelsRoutes(
   })
 
   app.post(`${base}/model/update`, {
-    preHandler: guards.verified,
+    onRequest: guards.verified,
     schemaErrorFormatter,
     schema: {
       ...common,
@@ -126,14 +126,14 @@ export function registerModelsRoutes(
   })
 
   app.post(`${base}/model/toggle`, {
-    preHandler: guards.verified,
+    onRequest: guards.verified,
     schemaErrorFormatter,
     schema: { ...common, summary: 'Flip is_active.', querystring: ModelIdQuerySchema, response: { 200: ModelResponseSchema } },
     handler: (request) => models.toggle(accountOf(request), request.query.id),
   })
 
   app.post(`${base}/model/access/update`, {
-    preHandler: guards.verified,
+    onRequest: guards.verified,
     schemaErrorFormatter,
     schema: {
       ...common,
@@ -145,21 +145,21 @@ export function registerModelsRoutes(
   })
 
   app.post(`${base}/model/delete`, {
-    preHandler: guards.verified,
+    onRequest: guards.verified,
     schemaErrorFormatter,
     schema: { ...common, summary: 'Delete a model you may write; its grants go with it.', body: ModelIdBodySchema, response: { 200: trueResponse } },
     handler: (request) => models.delete(accountOf(request), request.body.id),
   })
 
   app.delete(`${base}/model/delete`, {
-    preHandler: guards.verified,
+    onRequest: guards.verified,
     schemaErrorFormatter,
     schema: { ...common, summary: 'Legacy form of POST /model/delete.', querystring: ModelIdQuerySchema, response: { 200: trueResponse } },
     handler: (request) => models.delete(accountOf(request), request.query.id),
   })
 
   app.delete(`${base}/delete/all`, {
-    preHandler: guards.admin,
+    onRequest: guards.admin,
     schema: { ...common, summary: 'Admin: delete every model and grant.', response: { 200: trueResponse } },
     handler: () => models.deleteAll(),
   })
@@ -168,7 +168,7 @@ export function registerModelsRoutes(
     app.route({
       method,
       url: `${base}/export`,
-      preHandler: guards.verified,
+      onRequest: guards.verified,
       schema: {
         ...common,
         summary: 'Every model you may write (admin: all), as a JSON array that /import accepts. Needs workspace.models_export.',
@@ -181,7 +181,7 @@ export function registerModelsRoutes(
   }
 
   app.post(`${base}/import`, {
-    preHandler: guards.verified,
+    onRequest: guards.verified,
     bodyLimit: deps.importBodyLimitBytes,
     schema: {
       ...common,
@@ -194,7 +194,7 @@ export function registerModelsRoutes(
   })
 
   app.post(`${base}/sync`, {
-    preHandler: guards.admin,
+    onRequest: guards.admin,
     bodyLimit: deps.importBodyLimitBytes,
     schema: {
       ...common,
@@ -207,7 +207,7 @@ export function registerModelsRoutes(
 
   app.get(`${base}/model/profile/image`, {
     // Browsers load this from <img src>, which cannot send a header: the session cookie is accepted too.
-    preHandler: guards.verifiedAllowCookie,
+    onRequest: guards.verifiedAllowCookie,
     schemaErrorFormatter,
     schema: {
       ...common,

@@ -162,7 +162,7 @@ export class ModelsService {
     const id = body.id ?? queryId
     if (id === undefined) throw new AppError('VALIDATION_ERROR', 'body.id: required (or ?id= in the query)')
     const who = await this.access.principalsOf(actor)
-    await this.inTransaction(async (models, grantsRepo) => {
+    await this.inTransaction(async (models, grantsRepo, access) => {
       const { row, grants } = await this.writable(who, id, models, grantsRepo)
       const baseModelId = body.base_model_id === undefined ? row.base_model_id : body.base_model_id
       if (baseModelId !== row.base_model_id) this.checkBaseModel(actor, id, baseModelId)
@@ -179,7 +179,7 @@ export class ModelsService {
       // An update that names no access form keeps the grants.
       const requested = requestedGrants(body)
       if (requested) {
-        await this.access.checkGrantChange(actor, grants, requested)
+        await access.checkGrantChange(actor, grants, requested)
         await grantsRepo.replace(id, requested, now)
       }
     })
@@ -203,7 +203,7 @@ export class ModelsService {
     const requested = requestedGrants(body)
     if (!requested) throw new AppError('INVALID_ACCESS_CONTROL', 'Send access_grants or access_control.')
     const who = await this.access.principalsOf(actor)
-    await this.inTransaction(async (models, grantsRepo) => {
+    await this.inTransaction(async (models, grantsRepo, access) => {
       const now = epochSeconds()
       if (!(await models.findById(body.id)) && actor.role === 'admin') {
         await models.insert({
@@ -219,7 +219,7 @@ export class ModelsService {
         })
       }
       const { grants } = await this.writable(who, body.id, models, grantsRepo)
-      await this.access.checkGrantChange(actor, grants, requested)
+      await access.checkGrantChange(actor, grants, requested)
       await grantsRepo.replace(body.id, requested, now)
       await models.update(body.id, { updated_at: now })
     })
@@ -254,7 +254,7 @@ export class ModelsService {
     const items = importItems(payload)
     const who = await this.access.principalsOf(actor)
     const report: ImportReport = { created: [], updated: [], skipped: [], warnings: [] }
-    await this.inTransaction(async (models, grantsRepo) => {
+    await this.inTransaction(async (models, grantsRepo, access) => {
       const seen = new Set<string>()
       for (const [index, raw] of items.entries()) {
         const item = unwrapItem(raw)
@@ -277,7 +277,7 @@ export class ModelsService {
         seen.add(id)
         const existing = await models.findById(id)
         const existingGrants = existing ? ((await grantsRepo.grantsOf([id])).get(id) ?? []) : []
-        if (existing && !this.access.modelPermissions(who, existing, existingGrants).write) {
+        if (existing && !access.modelPermissions(who, existing, existingGrants).write) {
           skip('a model with this id exists and you may not change it')
           continue
         }
@@ -300,7 +300,7 @@ export class ModelsService {
         const hasAccessForm = 'access_grants' in item || 'access_control' in item
         const requested = hasAccessForm ? (requestedGrants(form) ?? []) : undefined
         const before = existingGrants.map(toGrant)
-        const grants = requested ? await this.importableGrants(actor, id, before, requested, report) : before
+        const grants = requested ? await importableGrants(access, actor, { id, before, requested, report }) : before
         const now = epochSeconds()
         const fields = {
           base_model_id: form.base_model_id ?? null,
@@ -423,11 +423,14 @@ export class ModelsService {
 
   // ─── Internals ─────────────────────────────────────────────────────────────────────────────────
 
-  /** Runs registry writes in one transaction and bumps the registry version with them. */
-  private inTransaction<T>(work: (models: ModelsRepo, grants: ModelGrantsRepo) => Promise<T>): Promise<T> {
+  /**
+   * Runs registry writes in one transaction and bumps the registry version with them. Every query of
+   * the work, access checks included, must go through the repositories and access service it is given.
+   */
+  private inTransaction<T>(work: (models: ModelsRepo, grants: ModelGrantsRepo, access: AccessService) => Promise<T>): Promise<T> {
     return this.database.db.transaction().execute(async (trx) => {
       const models = new ModelsRepo(trx)
-      const result = await work(models, new ModelGrantsRepo(trx))
+      const result = await work(models, new ModelGrantsRepo(trx), this.access.on(trx))
       await models.bumpVersion()
       return result
     })
@@ -517,39 +520,36 @@ export class ModelsService {
     if (this.totals.size > TOTALS_CACHE_SIZE) this.totals.delete(this.totals.keys().next().value ?? '')
     return total
   }
+}
 
-  /** Grants of an imported item, minus those that cannot apply here, each dropped with a warning. */
-  private async importableGrants(
-    actor: Actor,
-    id: string,
-    before: readonly Grant[],
-    requested: readonly Grant[],
-    report: ImportReport,
-  ): Promise<Grant[]> {
-    const unknown = new Set(
-      (await this.access.unknownPrincipals(requested)).map((g) => `${g.principal_type}:${g.principal_id}`),
-    )
-    const had = new Set(before.map((g) => `${g.principal_type}:${g.principal_id}:${g.permission}`))
-    const [mayPublish, mayShare] = await Promise.all([
-      this.access.hasFeature(actor, 'sharing.public_models'),
-      this.access.hasFeature(actor, 'sharing.models'),
-    ])
-    const kept: Grant[] = []
-    for (const grant of requested) {
-      const principal = `${grant.principal_type}:${grant.principal_id}`
-      const isNew = !had.has(`${principal}:${grant.permission}`)
-      if (unknown.has(principal)) {
-        report.warnings.push({ id, message: `grant to unknown ${grant.principal_type} "${grant.principal_id}" dropped` })
-      } else if (isNew && grant.principal_id === EVERYONE && !mayPublish) {
-        report.warnings.push({ id, message: 'public grant dropped: you lack the "sharing.public_models" permission' })
-      } else if (isNew && grant.principal_id !== EVERYONE && !mayShare) {
-        report.warnings.push({ id, message: `grant to ${principal} dropped: you lack the "sharing.models" permission` })
-      } else {
-        kept.push(grant)
-      }
+/** Grants of an imported item, minus those that cannot apply here, each dropped with a warning. */
+async function importableGrants(
+  access: AccessService,
+  actor: Actor,
+  item: { id: string; before: readonly Grant[]; requested: readonly Grant[]; report: ImportReport },
+): Promise<Grant[]> {
+  const { id, before, requested, report } = item
+  const unknown = new Set((await access.unknownPrincipals(requested)).map((g) => `${g.principal_type}:${g.principal_id}`))
+  const had = new Set(before.map((g) => `${g.principal_type}:${g.principal_id}:${g.permission}`))
+  const [mayPublish, mayShare] = await Promise.all([
+    access.hasFeature(actor, 'sharing.public_models'),
+    access.hasFeature(actor, 'sharing.models'),
+  ])
+  const kept: Grant[] = []
+  for (const grant of requested) {
+    const principal = `${grant.principal_type}:${grant.principal_id}`
+    const isNew = !had.has(`${principal}:${grant.permission}`)
+    if (unknown.has(principal)) {
+      report.warnings.push({ id, message: `grant to unknown ${grant.principal_type} "${grant.principal_id}" dropped` })
+    } else if (isNew && grant.principal_id === EVERYONE && !mayPublish) {
+      report.warnings.push({ id, message: 'public grant dropped: you lack the "sharing.public_models" permission' })
+    } else if (isNew && grant.principal_id !== EVERYONE && !mayShare) {
+      report.warnings.push({ id, message: `grant to ${principal} dropped: you lack the "sharing.models" permission` })
+    } else {
+      kept.push(grant)
     }
-    return kept
   }
+  return kept
 }
 
 const modelIdTaken = (id: string) =>

@@ -18,43 +18,43 @@ export function registerConnectionsRoutes(app: App, deps: { connections: Connect
   const base = '/api/v1/connections'
 
   app.get(`${base}/`, {
-    preHandler: guards.admin,
+    onRequest: guards.admin,
     schema: { ...common, summary: 'Every connection with its cache status (keys never shown).', response: { 200: z.array(ConnectionResponseSchema) } },
     handler: () => connections.list(),
   })
 
   app.post(`${base}/create`, {
-    preHandler: guards.admin,
+    onRequest: guards.admin,
     schema: { ...common, summary: 'Add an OpenAI-compatible or Ollama connection.', body: ConnectionCreateSchema, response: { 200: ConnectionResponseSchema } },
     handler: (request) => connections.create(request.body),
   })
 
   app.post(`${base}/id/:id/update`, {
-    preHandler: guards.admin,
+    onRequest: guards.admin,
     schema: { ...common, summary: 'Change a stored connection.', params: ConnectionIdParamsSchema, body: ConnectionUpdateSchema, response: { 200: ConnectionResponseSchema } },
     handler: (request) => connections.update(request.params.id, request.body),
   })
 
   app.delete(`${base}/id/:id/delete`, {
-    preHandler: guards.admin,
+    onRequest: guards.admin,
     schema: { ...common, summary: 'Remove a stored connection.', params: ConnectionIdParamsSchema, response: { 200: trueResponse } },
     handler: (request) => connections.delete(request.params.id),
   })
 
   app.post(`${base}/id/:id/test`, {
-    preHandler: guards.admin,
+    onRequest: guards.admin,
     schema: { ...common, summary: 'Fetch the model list now and report.', params: ConnectionIdParamsSchema, response: { 200: ConnectionTestSchema } },
     handler: (request) => connections.test(request.params.id),
   })
 
   app.get(`${base}/id/:id/models`, {
-    preHandler: guards.admin,
+    onRequest: guards.admin,
     schema: { ...common, summary: 'The models this connection serves (cached).', params: ConnectionIdParamsSchema, response: { 200: z.array(ProviderModelResponseSchema) } },
     handler: (request) => connections.modelsOf(request.params.id),
   })
 
   app.post(`${base}/refresh`, {
-    preHandler: guards.admin,
+    onRequest: guards.admin,
     schema: { ...common, summary: 'Refresh every model list now (on every instance).', response: { 200: z.array(ConnectionResponseSchema) } },
     handler: () => connections.refresh(),
   })

@@ -107,9 +107,9 @@ export class ConnectionsService {
 
   /** Refreshes every enabled connection's model list now (admin "refresh"). */
   async refresh(): Promise<ConnectionResponse[]> {
-    // Other instances drop their lists and fetch anew on their next listing; this one fetches now.
-    for (const connection of await this.all()) this.catalogRef().invalidate(connection.id)
-    await this.catalogRef().refreshAll()
+    // This instance fetches now, the others at their next listing; a provider that is down keeps its
+    // last good list (dropping the lists first would lose the models of every provider that is down).
+    await this.catalogRef().refreshEverywhere()
     return this.list()
   }
 

@@ -30,6 +30,8 @@ interface Entry {
 
 /** Topics on the invalidation bus. */
 export const CONNECTIONS_TOPIC = 'connections'
+/** Every model list is due for a refresh (its last good list is kept until the refresh ends). */
+export const REFRESH_TOPIC = 'refresh'
 
 export class ModelCatalog {
   private readonly entries = new Map<string, Entry>()
@@ -42,6 +44,7 @@ export class ModelCatalog {
   ) {
     bus.subscribe((topic) => {
       if (topic === CONNECTIONS_TOPIC) this.connections = null
+      else if (topic === REFRESH_TOPIC) this.markAllDue()
       else if (topic.startsWith('connection:')) this.entries.delete(topic.slice('connection:'.length))
     })
   }
@@ -102,10 +105,26 @@ export class ModelCatalog {
     await Promise.all(connections.map((c) => this.refreshEntry(c, this.entry(c.id))))
   }
 
+  /**
+   * Admin "refresh": reloads the connections and refetches every list, here now (awaited) and on every
+   * other instance at its next listing (in the background). Unlike invalidate(), it keeps the last good
+   * lists, so a provider that is down keeps its models, marked stale.
+   */
+  async refreshEverywhere(): Promise<void> {
+    this.bus.publish(CONNECTIONS_TOPIC)
+    this.bus.publish(REFRESH_TOPIC)
+    await this.refreshAll()
+  }
+
   /** Drops what is known about a connection (or the connection list), here and on every instance. */
   invalidate(connectionId?: string): void {
     this.bus.publish(CONNECTIONS_TOPIC)
     if (connectionId) this.bus.publish(`connection:${connectionId}`)
+  }
+
+  /** Makes every list out of date (its next listing refreshes it) without dropping it. */
+  private markAllDue(): void {
+    for (const entry of this.entries.values()) if (entry.attemptedAt !== null) entry.attemptedAt = 0
   }
 
   private entry(id: string): Entry {

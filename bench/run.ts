@@ -1,0 +1,334 @@
+/**
+ * modelgate's benchmark: `npm run bench` (quick: 10k models, SQLite and PostgreSQL, a few seconds a
+ * scenario; CI runs it as a smoke test that fails on errors or non-2xx answers, never on speed) and
+ * `npm run bench -- --full` (100k and 1M models on both dialects).
+ *
+ * Each run generates the dataset, starts the real server (`node dist/main.js`) and a fake provider as
+ * their own processes, and loads them with autocannon from a third process. Every scenario is printed
+ * with its ratio to a ceiling measured in the same run: GET /bench/ceiling, an in-memory JSON body of
+ * the same size as S1's page (and, for S9, the same request sent straight to the provider).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, totalmem } from 'node:os'
+import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+import { TokenSigner } from '../src/auth/tokens.js'
+import { createDatabase, type Database } from '../src/db/database.js'
+import { migrateToLatest } from '../src/db/migrator.js'
+import { generateDataset, type Dataset } from './dataset.js'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const SECRET = 'bench-secret-key-0123456789abcdef'
+const PG_URL = process.env['BENCH_POSTGRES_URL'] ?? process.env['TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test'
+
+interface Options {
+  full: boolean
+  sizes: number[]
+  dialects: ('sqlite' | 'postgres')[]
+  seconds: number
+}
+
+function parseArgs(argv: string[]): Options {
+  const full = argv.includes('--full')
+  const value = (name: string) => {
+    const index = argv.indexOf(name)
+    return index >= 0 ? argv[index + 1] : undefined
+  }
+  return {
+    full,
+    sizes: (value('--sizes') ?? (full ? '100000,1000000' : '10000')).split(',').map(Number),
+    dialects: (value('--dialects') ?? 'sqlite,postgres').split(',') as Options['dialects'],
+    seconds: Number(value('--seconds') ?? (full ? 10 : 3)),
+  }
+}
+
+interface LoadResult {
+  rps: number
+  p50: number
+  p99: number
+  non2xx: number
+  errors: number
+  requests: number
+}
+
+/** Runs autocannon in its own process and reads its JSON report. */
+function load(url: string, options: { connections: number; seconds: number; headers?: Record<string, string>; method?: string; body?: string }): LoadResult {
+  const args = [`${ROOT}/node_modules/autocannon/autocannon.js`, '-j', '-c', String(options.connections), '-d', String(options.seconds)]
+  for (const [key, value] of Object.entries(options.headers ?? {})) args.push('-H', `${key}=${value}`)
+  if (options.method) args.push('-m', options.method)
+  if (options.body) args.push('-b', options.body, '-I', '-H', 'content-type=application/json')
+  args.push(url)
+  const out = execFileSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+  const report = JSON.parse(out.trim().split('\n').pop() ?? '{}') as {
+    requests: { average: number; total: number }
+    latency: { p50: number; p99: number }
+    non2xx: number
+    errors: number
+    timeouts: number
+  }
+  return {
+    rps: report.requests.average,
+    p50: report.latency.p50,
+    p99: report.latency.p99,
+    non2xx: report.non2xx,
+    errors: report.errors + report.timeouts,
+    requests: report.requests.total,
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
+    })
+  })
+}
+
+/** Peak resident memory of a process since the last reset, in MB (Linux /proc). */
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0)
+  return Math.round(kb / 102.4) / 10
+}
+
+function currentRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 102.4) / 10
+}
+
+function resetPeakRss(pid: number): void {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5')
+  } catch {
+    // not permitted here: peaks are then since start
+  }
+}
+
+async function waitReady(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`)
+    try {
+      if ((await fetch(`${url}/ready`)).ok) return
+    } catch {
+      // not yet listening
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error('server did not become ready')
+}
+
+async function prepareDatabase(dialect: 'sqlite' | 'postgres', size: number): Promise<{ url: string; database: Database }> {
+  if (dialect === 'sqlite') {
+    const dir = '/tmp/modelgate-bench'
+    mkdirSync(dir, { recursive: true })
+    const path = `${dir}/bench-${size}.db`
+    for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true })
+    return { url: `sqlite://${path}`, database: createDatabase({ dialect: 'sqlite', path }) }
+  }
+  const schema = `bench_${size}`
+  const admin = new pg.Client({ connectionString: PG_URL })
+  await admin.connect()
+  await admin.query(`drop schema if exists ${schema} cascade; create schema ${schema}`)
+  await admin.end()
+  const url = new URL(PG_URL)
+  url.searchParams.set('options', `-c search_path=${schema}`)
+  return { url: url.toString(), database: createDatabase({ dialect: 'postgres', url: url.toString() }) }
+}
+
+interface Row {
+  scenario: string
+  rps: number | null
+  p50: number | null
+  p99: number | null
+  p50c1: number | null
+  rssMb: number
+  ratio: number | null
+  note: string
+}
+
+async function runSuite(dialect: 'sqlite' | 'postgres', size: number, options: Options, providerUrl: string): Promise<{ rows: Row[]; failures: string[]; setup: string }> {
+  const started = performance.now()
+  const { url: databaseUrl, database } = await prepareDatabase(dialect, size)
+  await migrateToLatest(database)
+  const data: Dataset = await generateDataset(database.db, { models: size })
+  if (dialect === 'postgres') await (await import('kysely')).sql`analyze`.execute(database.db)
+  await database.close()
+  const setup = `${((performance.now() - started) / 1000).toFixed(1)} s to generate`
+
+  const port = await freePort()
+  const base = `http://127.0.0.1:${port}`
+  const server = spawn(process.execPath, [`${ROOT}/dist/main.js`], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: databaseUrl,
+      WEBUI_SECRET_KEY: SECRET,
+      LOG_LEVEL: 'warn',
+      BENCH_ROUTES: 'true',
+      MODELS_CACHE_TTL: '3600',
+      OPENAI_API_BASE_URLS: `${providerUrl}/v1`,
+      OPENAI_API_KEYS: '',
+      IMPORT_BODY_LIMIT_BYTES: String(256 * 1024 * 1024),
+      REDIS_URL: '',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  })
+  const pid = server.pid ?? 0
+  const rows: Row[] = []
+  const failures: string[] = []
+  try {
+    await waitReady(base, server)
+    const signer = new TokenSigner(SECRET, 3_600_000)
+    const bearer = async (userId: string) => ({ authorization: `Bearer ${(await signer.sign(userId)).token}` })
+    const [admin, dense, sparse, user1k] = await Promise.all([data.adminId, data.denseUserId, data.sparseUserId, data.user1kId].map(bearer))
+    if (!admin || !dense || !sparse || !user1k) throw new Error('tokens')
+    // Warm the provider cache so S8/S9 measure the registry and the relay, not the first discovery.
+    await fetch(`${base}/api/models`, { headers: admin })
+
+    const s1Body = await (await fetch(`${base}/api/v1/models/list`, { headers: admin })).text()
+    const measure = (scenario: string, url: string, opts: { headers?: Record<string, string>; method?: string; body?: string; note?: string } = {}): Row => {
+      resetPeakRss(pid)
+      const c32 = load(url, { connections: 32, seconds: options.seconds, ...opts })
+      const c1 = load(url, { connections: 1, seconds: Math.max(1, Math.round(options.seconds / 2)), ...opts })
+      for (const [label, result] of [['c32', c32], ['c1', c1]] as const) {
+        if (result.non2xx > 0 || result.errors > 0 || result.requests === 0) {
+          failures.push(`${dialect} ${size} ${scenario} ${label}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.requests} requests`)
+        }
+      }
+      const row: Row = { scenario, rps: c32.rps, p50: c32.p50, p99: c32.p99, p50c1: c1.p50, rssMb: peakRssMb(pid), ratio: null, note: opts.note ?? '' }
+      rows.push(row)
+      return row
+    }
+
+    const ceiling = measure('ceiling (in-memory JSON, size of S1 page)', `${base}/bench/ceiling?bytes=${Buffer.byteLength(s1Body)}`, { note: `${Buffer.byteLength(s1Body)} B` })
+    const list = `${base}/api/v1/models/list`
+    measure('S1 list page 1, admin', list, { headers: admin })
+    measure('S2 list page 1, user reading ~90%', list, { headers: dense })
+    measure('S3 list page 1, user reading ~10', list, { headers: sparse })
+    measure('S4 list, text query + tag (~1% match)', `${list}?query=${data.query}&tag=${data.tag}`, { headers: dense })
+    measure('S5 GET /model', `${base}/api/v1/models/model?id=m0000001`, { headers: dense })
+    const createBody = JSON.stringify({ id: 'bench-new-[<id>]', base_model_id: 'llama3.1:8b', name: 'New [<id>]', meta: { tags: ['bench'] }, params: { temperature: 0.5 } })
+    measure('S6a create', `${base}/api/v1/models/create`, { headers: admin, method: 'POST', body: createBody, note: 'writes/s' })
+    const updateBody = JSON.stringify({ id: 'm0000003', name: 'Renamed [<id>]', params: { temperature: 0.3 } })
+    measure('S6b update', `${base}/api/v1/models/model/update`, { headers: admin, method: 'POST', body: updateBody, note: 'writes/s' })
+    measure('S8 GET /v1/models, user reading 1k', `${base}/v1/models`, { headers: user1k })
+    for (const row of rows) if (row !== ceiling && ceiling.rps) row.ratio = (row.rps ?? 0) / ceiling.rps
+
+    // S7: import of 10k models in one request, and the complete export.
+    const importFile = JSON.stringify({
+      models: Array.from({ length: 10_000 }, (_, i) => ({ id: `imp-${i}`, base_model_id: 'llama3.1:8b', name: `Imported ${i}`, meta: { tags: [{ name: 'imported' }] }, params: { temperature: 0.7 }, access_grants: [{ principal_type: 'group', principal_id: 'g-most', permission: 'read' }] })),
+    })
+    resetPeakRss(pid)
+    const rssBeforeImport = currentRssMb(pid)
+    let t = performance.now()
+    const imported = await fetch(`${base}/api/v1/models/import`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: importFile })
+    const importSeconds = (performance.now() - t) / 1000
+    const report = (await imported.json()) as { created?: unknown[] }
+    if (!imported.ok || report.created?.length !== 10_000) failures.push(`${dialect} ${size} S7 import: HTTP ${imported.status}, created ${report.created?.length}`)
+    rows.push({ scenario: 'S7a import 10k models', rps: null, p50: importSeconds * 1000, p99: null, p50c1: null, rssMb: peakRssMb(pid), ratio: null, note: `${importSeconds.toFixed(2)} s, peak RSS growth ${(peakRssMb(pid) - rssBeforeImport).toFixed(1)} MB` })
+
+    resetPeakRss(pid)
+    const rssBeforeExport = currentRssMb(pid)
+    t = performance.now()
+    const exported = await fetch(`${base}/api/v1/models/export`, { headers: admin })
+    let bytes = 0
+    for await (const chunk of exported.body ?? []) bytes += (chunk as Uint8Array).byteLength
+    const exportSeconds = (performance.now() - t) / 1000
+    if (!exported.ok) failures.push(`${dialect} ${size} S7 export: HTTP ${exported.status}`)
+    rows.push({ scenario: 'S7b export everything (streamed)', rps: null, p50: exportSeconds * 1000, p99: null, p50c1: null, rssMb: peakRssMb(pid), ratio: null, note: `${exportSeconds.toFixed(2)} s, ${(bytes / 1e6).toFixed(1)} MB, peak RSS growth ${(peakRssMb(pid) - rssBeforeExport).toFixed(1)} MB` })
+
+    // S9: a chat completion through the gateway and the same request straight to the provider.
+    const chatBody = JSON.stringify({ model: 'm0000002', messages: [{ role: 'user', content: 'hello [<id>]' }] })
+    const directBody = JSON.stringify({ model: 'llama3.1:8b', messages: [{ role: 'user', content: 'hello [<id>]' }] })
+    const preset = (await (await fetch(`${base}/api/v1/models/model?id=m0000002`, { headers: admin })).json()) as { base_model_id?: string }
+    const directModelBody = directBody.replace('llama3.1:8b', preset.base_model_id ?? 'llama3.1:8b')
+    const direct = measure('S9 ceiling: chat sent straight to the provider', `${providerUrl}/v1/chat/completions`, { method: 'POST', body: directModelBody })
+    const gateway = measure('S9 chat through the gateway (preset)', `${base}/v1/chat/completions`, { headers: admin, method: 'POST', body: chatBody })
+    direct.ratio = null
+    gateway.ratio = direct.rps ? (gateway.rps ?? 0) / direct.rps : null
+    gateway.note = `added p50 at c=1: ${((gateway.p50c1 ?? 0) - (direct.p50c1 ?? 0)).toFixed(2)} ms; ratio vs direct`
+    const ttfb = await timeToFirstChunk(`${base}/v1/chat/completions`, admin, chatBody.replace('hello', 'stream').replace('}]}', '}],"stream":true}'))
+    const ttfbDirect = await timeToFirstChunk(`${providerUrl}/v1/chat/completions`, {}, directModelBody.replace('}]}', '}],"stream":true}'))
+    rows.push({ scenario: 'S9 stream: time to first chunk (p50, c=1)', rps: null, p50: ttfb, p99: null, p50c1: null, rssMb: peakRssMb(pid), ratio: null, note: `direct ${ttfbDirect.toFixed(2)} ms` })
+    rows.push({ scenario: 'server RSS after the run', rps: null, p50: null, p99: null, p50c1: null, rssMb: currentRssMb(pid), ratio: null, note: `peak since start ${(() => { try { return readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmPeak:\s+(\d+)/)?.[1] ?? '?' } catch { return '?' } })()} kB virtual` })
+  } finally {
+    server.kill('SIGTERM')
+    await new Promise((resolve) => server.once('exit', resolve))
+  }
+  return { rows, failures, setup }
+}
+
+async function timeToFirstChunk(url: string, headers: Record<string, string>, body: string): Promise<number> {
+  const samples: number[] = []
+  for (let i = 0; i < 200; i++) {
+    const t = performance.now()
+    const response = await fetch(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: body.replace('[<id>]', String(i)) })
+    const reader = response.body?.getReader()
+    await reader?.read()
+    samples.push(performance.now() - t)
+    await reader?.cancel()
+  }
+  samples.sort((a, b) => a - b)
+  return samples[Math.floor(samples.length / 2)] ?? 0
+}
+
+const fmt = (value: number | null, digits = 1) => (value === null || Number.isNaN(value) ? '–' : value.toFixed(digits))
+
+function table(rows: Row[]): string {
+  const lines = ['| scenario | req/s c=32 | ratio to ceiling | p50 ms c=32 | p99 ms c=32 | p50 ms c=1 | peak RSS MB | note |', '|---|---|---|---|---|---|---|---|']
+  for (const r of rows) {
+    lines.push(`| ${r.scenario} | ${fmt(r.rps, 0)} | ${r.ratio === null ? '–' : `${(r.ratio * 100).toFixed(0)}%`} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.p50c1, 2)} | ${fmt(r.rssMb)} | ${r.note} |`)
+  }
+  return lines.join('\n')
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2))
+  const provider = spawn(process.execPath, ['--import', 'tsx', `${ROOT}/bench/provider.ts`], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const providerUrl = await new Promise<string>((resolve, reject) => {
+    provider.stdout?.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()))
+    provider.once('exit', (code) => reject(new Error(`fake provider exited with ${code}`)))
+  })
+  const commit = (() => {
+    try {
+      return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim()
+    } catch {
+      return 'unknown'
+    }
+  })()
+  const machine = `${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`
+  const command = `npm run bench${options.full ? ' -- --full' : ''}`
+  let report = `# modelgate benchmark\n\n- date: ${new Date().toISOString()}\n- commit: ${commit}\n- machine: ${machine}\n- command: \`${command}\` (${options.seconds} s per scenario and concurrency)\n`
+  const failures: string[] = []
+  try {
+    for (const size of options.sizes) {
+      for (const dialect of options.dialects) {
+        const result = await runSuite(dialect, size, options, providerUrl)
+        failures.push(...result.failures)
+        const section = `\n## ${dialect}, ${size.toLocaleString('en-US')} models (${result.setup})\n\n${table(result.rows)}\n`
+        console.log(section)
+        report += section
+      }
+    }
+  } finally {
+    provider.kill('SIGTERM')
+  }
+  mkdirSync(`${ROOT}/bench/results`, { recursive: true })
+  const file = `${ROOT}/bench/results/${new Date().toISOString().slice(0, 10)}-${options.full ? 'full' : 'quick'}.md`
+  writeFileSync(file, report + (failures.length ? `\n## Failures\n\n${failures.map((f) => `- ${f}`).join('\n')}\n` : ''))
+  console.log(`\nResults written to ${file}`)
+  if (failures.length > 0) {
+    console.error(`\n${failures.length} scenario(s) had errors or non-2xx answers:\n${failures.join('\n')}`)
+    process.exitCode = 1
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error)
+  process.exitCode = 1
+})
