@@ -57,6 +57,7 @@ export function createServices(
   const models = new ModelsService(database, access)
   // Deleting an account or a group never leaves a model without owner or a grant naming nobody.
   users.onUserDeleted((trx, deleted, byAdminId) => models.onUserDeleted(trx, deleted.id, byAdminId))
+  users.onUserUpdated((trx) => models.onUserUpdated(trx))
   groups.onGroupDeleted((trx, groupId) => models.onGroupDeleted(trx, groupId))
   const bus: InvalidationBus = config.redisUrl
     ? new RedisBus(config.redisUrl, options.onBackgroundError ?? (() => undefined))

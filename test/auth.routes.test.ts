@@ -1,4 +1,4 @@
-import { SignJWT } from 'jose'
+import { createSigner } from 'fast-jwt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DIALECTS } from './support/databases.js'
 import { createHarness, PASSWORD, TEST_SECRET, type Harness, type InjectOptions, type TestAccount } from './support/harness.js'
@@ -38,13 +38,10 @@ function swapSubject(token: string, otherId: string): string {
   return `${header}.${payload}.${signature}`
 }
 
+/** A well-formed HS256 token with a chosen expiry (and key), made independently of src/auth. */
 async function signToken(userId: string, options: { exp: number; secret?: string }): Promise<string> {
-  return new SignJWT({ id: userId })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(userId)
-    .setIssuedAt(options.exp - 3600)
-    .setExpirationTime(options.exp)
-    .sign(new TextEncoder().encode(options.secret ?? TEST_SECRET))
+  const sign = createSigner({ key: options.secret ?? TEST_SECRET, algorithm: 'HS256', noTimestamp: true })
+  return Promise.resolve(sign({ id: userId, sub: userId, iat: options.exp - 3600, exp: options.exp }))
 }
 
 function unsignedToken(userId: string): string {

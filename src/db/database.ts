@@ -5,7 +5,8 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import SqliteDatabase from 'better-sqlite3'
-import { Kysely, PostgresDialect, SqliteDialect, type Dialect } from 'kysely'
+import { Kysely, PostgresDialect, type Dialect, type SqliteDatabase as KyselySqliteDatabase } from 'kysely'
+import { FifoSqliteDialect } from './fifo-sqlite-dialect.js'
 import pg from 'pg'
 import type { DatabaseTarget } from '../config/env.js'
 import type { DB } from './types.js'
@@ -40,12 +41,35 @@ export function createDatabase(target: DatabaseTarget, options: { pgPoolSize?: n
     sqlite.pragma('synchronous = NORMAL')
     sqlite.pragma('foreign_keys = ON')
     sqlite.pragma('busy_timeout = 5000')
-    return fromDialect(new SqliteDialect({ database: sqlite }), 'sqlite')
+    return fromDialect(new FifoSqliteDialect({ database: withStatementCache(sqlite) }), 'sqlite')
   }
   const pool = new pg.Pool({ connectionString: target.url, max: options.pgPoolSize ?? 10, types: pgTypes })
   // An idle client that loses its server must not crash the process; the next query reports the error.
   pool.on('error', () => undefined)
   return fromDialect(new PostgresDialect({ pool }), 'postgres')
+}
+
+/**
+ * Kysely's SQLite driver prepares every query anew; preparing costs more than running most of ours.
+ * The query shapes are few (values travel as parameters), so statements are kept by SQL text (LRU).
+ * Safe because queries on the connection run one at a time and none is streamed (`iterate`).
+ */
+function withStatementCache(sqlite: SqliteDatabase.Database, size = 1000): KyselySqliteDatabase {
+  const statements = new Map<string, SqliteDatabase.Statement>()
+  return {
+    close: () => sqlite.close(),
+    prepare(sqlText: string) {
+      let statement = statements.get(sqlText)
+      if (statement) {
+        statements.delete(sqlText) // re-insert: most recently used last
+      } else {
+        statement = sqlite.prepare(sqlText)
+        if (statements.size >= size) statements.delete(statements.keys().next().value ?? '')
+      }
+      statements.set(sqlText, statement)
+      return statement
+    },
+  }
 }
 
 /** Wraps an already-built Kysely dialect (tests use it for PGlite and per-schema PostgreSQL pools). */

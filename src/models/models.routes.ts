@@ -73,7 +73,13 @@ export function registerModelsRoutes(
       querystring: ListQuerySchema,
       response: { 200: ListResponseSchema },
     },
-    handler: (request) => models.list(accountOf(request), request.query),
+    // Served as pre-serialized JSON from the page cache; `Cache-Control: no-cache` asks for a fresh page.
+    handler: async (request, reply) => {
+      const fresh = /no-cache/i.test(request.headers['cache-control'] ?? '')
+      const json = await models.listJson(accountOf(request), request.query, { fresh })
+      // A string body is sent as is (already serialized); the response schema still documents its shape.
+      return reply.type('application/json; charset=utf-8').send(json as never)
+    },
   })
 
   app.get(`${base}/base`, {

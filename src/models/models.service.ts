@@ -26,6 +26,9 @@ import type {
 import { ModelFormSchema, ModelIdSchema } from './models.schema.js'
 
 const TOTALS_CACHE_SIZE = 5000
+const PAGE_CACHE_SIZE = 1000
+/** A bound on staleness should a change ever bypass the version (it should not). */
+const PAGE_CACHE_MAX_AGE_MS = 60_000
 const EXPORT_BATCH = 500
 
 export interface ImportReport {
@@ -52,6 +55,8 @@ export class ModelsService {
   private readonly grants: ModelGrantsRepo
   /** Totals of dense lists, valid while the registry version is unchanged. */
   private readonly totals = new Map<string, { version: number; total: number }>()
+  /** Serialized list pages, valid while the registry version is unchanged (see listJson). */
+  private readonly pages = new Map<string, { version: number; at: number; json: string }>()
 
   constructor(
     private readonly database: Database,
@@ -63,8 +68,31 @@ export class ModelsService {
 
   // ─── Reading ───────────────────────────────────────────────────────────────────────────────────
 
-  async list(actor: Actor, query: ListQuery): Promise<{ items: ModelAccessResponse[]; total: number }> {
+  /**
+   * A list page as JSON text, from the page cache when the registry has not changed since it was built.
+   * Pages depend on the caller (their grants, groups and write flags) and on the query, so that is the
+   * key; every registry write (and every change of an account shown as owner) bumps the version and so
+   * retires every cached page, on every instance sharing the database. `fresh` skips the cache.
+   */
+  async listJson(actor: Actor, query: ListQuery, options: { fresh: boolean }): Promise<string> {
     const who = await this.access.principalsOf(actor)
+    const key = JSON.stringify([who.userId, who.bypass, [...who.groupIds].sort(), query])
+    const version = await this.models.version()
+    const now = Date.now()
+    const cached = options.fresh ? undefined : this.pages.get(key)
+    if (cached && cached.version === version && now - cached.at < PAGE_CACHE_MAX_AGE_MS) return cached.json
+    const json = JSON.stringify(await this.listFor(who, query))
+    this.pages.delete(key)
+    this.pages.set(key, { version, at: now, json })
+    if (this.pages.size > PAGE_CACHE_SIZE) this.pages.delete(this.pages.keys().next().value ?? '')
+    return json
+  }
+
+  async list(actor: Actor, query: ListQuery): Promise<{ items: ModelAccessResponse[]; total: number }> {
+    return this.listFor(await this.access.principalsOf(actor), query)
+  }
+
+  private async listFor(who: Principals, query: ListQuery): Promise<{ items: ModelAccessResponse[]; total: number }> {
     const viewOption = query.view_option === 'created' || query.view_option === 'shared' ? query.view_option : undefined
     const filters = { who, query: query.query, viewOption, tag: query.tag }
     const plan = await this.models.planFor(who, viewOption)
@@ -406,6 +434,11 @@ export class ModelsService {
   }
 
   // ─── Hooks for other features (registered in services.ts) ──────────────────────────────────────
+
+  /** An account changed (name, email, role): pages showing it as owner must be rebuilt. */
+  async onUserUpdated(trx: Transaction<DB>): Promise<void> {
+    await new ModelsRepo(trx).bumpVersion()
+  }
 
   /** An account is being deleted: its models pass to the admin, grants naming it go. */
   async onUserDeleted(trx: Transaction<DB>, userId: string, adminId: string): Promise<void> {

@@ -19,6 +19,7 @@ export type UserDeletionHook = (trx: Transaction<DB>, deleted: UserRow, byAdminI
 export class UsersService {
   private readonly users: UsersRepo
   private readonly deletionHooks: UserDeletionHook[] = []
+  private readonly updateHooks: ((trx: Transaction<DB>, updated: UserRow) => Promise<void>)[] = []
 
   constructor(
     private readonly database: Database,
@@ -29,6 +30,11 @@ export class UsersService {
 
   onUserDeleted(hook: UserDeletionHook): void {
     this.deletionHooks.push(hook)
+  }
+
+  /** Work to do in the same transaction when an account changes (cached model pages show owners). */
+  onUserUpdated(hook: (trx: Transaction<DB>, updated: UserRow) => Promise<void>): void {
+    this.updateHooks.push(hook)
   }
 
   list(query: UserListQueryInput) {
@@ -67,6 +73,7 @@ export class UsersService {
         const { password: _ignored, ...fields } = patch
         const updated = await users.update(id, { ...fields, updated_at: epochSeconds() })
         if (passwordHash) await users.setPasswordHash(id, passwordHash)
+        for (const hook of this.updateHooks) await hook(trx, updated ?? user)
         return updated ?? user
       })
     } catch (error) {
