@@ -38,6 +38,10 @@ export interface Principals {
   bypass: boolean
 }
 
+/** A cache key for what a caller may see: identity, role, bypass and groups. */
+export const principalKey = (who: Principals): string =>
+  JSON.stringify([who.userId, who.role, who.bypass, [...who.groupIds].sort()])
+
 export interface ModelPermissions {
   read: boolean
   write: boolean

@@ -41,6 +41,9 @@ export function createDatabase(target: DatabaseTarget, options: { pgPoolSize?: n
     sqlite.pragma('synchronous = NORMAL')
     sqlite.pragma('foreign_keys = ON')
     sqlite.pragma('busy_timeout = 5000')
+    // SQLite's lower() folds ASCII only; PostgreSQL's folds every letter. Searches must behave the same
+    // on both ("Über" found by "über"), so lower() is replaced by JavaScript's.
+    sqlite.function('lower', { deterministic: true }, (value: unknown) => (typeof value === 'string' ? value.toLowerCase() : value))
     return fromDialect(new FifoSqliteDialect({ database: withStatementCache(sqlite) }), 'sqlite')
   }
   const pool = new pg.Pool({ connectionString: target.url, max: options.pgPoolSize ?? 10, types: pgTypes })

@@ -7,7 +7,7 @@
 import type { Actor } from '../access/actor.js'
 import { AppError, type ErrorCode } from '../errors/app-error.js'
 import { openAiBase, type Connection } from '../providers/connection.js'
-import { providerFetch, providerJson, providerLabel, timeoutError, type ProviderCall } from '../providers/provider-client.js'
+import { providerFault, providerJson, providerLabel, providerRequest, type ProviderResponse } from '../providers/provider-client.js'
 import { applyPreset, effectiveParams } from './preset-params.js'
 import type { RuntimeModelsService } from './runtime-models.service.js'
 
@@ -25,52 +25,51 @@ export class ChatService {
     const { provider, connection, chainParams } = await this.runtime.resolve(actor, request.model)
     const body = applyPreset(request, effectiveParams(chainParams), provider.upstream_id)
     const isStream = body['stream'] === true
-    const call = await providerFetch(connection, `${openAiBase(connection)}/chat/completions`, {
+    const response = await providerRequest(connection, `${openAiBase(connection)}/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: isStream ? 'text/event-stream' : 'application/json' },
       body: JSON.stringify(body),
       timeoutMs: this.timeoutMs,
       signal: callerGone,
     })
-    const { response } = call
-    if (!response.ok) throw await upstreamRefusal(connection, call, this.timeoutMs)
-    const contentType = response.headers.get('content-type') ?? ''
-    if (isStream && contentType.includes('text/event-stream') && response.body) {
-      return { kind: 'stream', status: response.status, contentType: 'text/event-stream; charset=utf-8', chunks: this.relay(connection, call, callerGone) }
+    if (response.statusCode < 200 || response.statusCode >= 300) throw await upstreamRefusal(connection, response, this.timeoutMs)
+    const contentType = String(response.headers['content-type'] ?? '')
+    if (isStream && contentType.includes('text/event-stream')) {
+      return { kind: 'stream', status: response.statusCode, contentType: 'text/event-stream; charset=utf-8', chunks: this.relay(connection, response, callerGone) }
     }
-    return { kind: 'json', status: response.status, body: await providerJson(connection, call, this.timeoutMs) }
+    return { kind: 'json', status: response.statusCode, body: await providerJson(connection, response, this.timeoutMs) }
   }
 
-  /** Yields the provider's chunks as they come; ends with an SSE error event if the provider fails. */
-  private async *relay(connection: Connection, call: ProviderCall, callerGone: AbortSignal): AsyncGenerator<Uint8Array> {
-    const body = call.response.body
-    if (!body) return
+  /**
+   * Yields the provider's chunks as they come, pulled one at a time so that a slow reader slows the
+   * provider read (back-pressure). Stopping early destroys the provider stream, which cancels the call.
+   * A provider that fails mid-stream ends it with an SSE error event.
+   */
+  private async *relay(connection: Connection, response: ProviderResponse, callerGone: AbortSignal): AsyncGenerator<Uint8Array> {
     try {
-      // Pulled one chunk at a time: a slow reader slows the provider read (back-pressure).
-      for await (const chunk of body) {
-        call.touch()
-        yield chunk
-      }
+      for await (const chunk of response.body) yield chunk as Uint8Array
     } catch (error) {
       if (callerGone.aborted) return
-      const fault = call.timedOut()
-        ? timeoutError(connection, this.timeoutMs)
-        : new AppError('PROVIDER_ERROR', `Provider ${providerLabel(connection)} broke off the stream: ${(error as Error).message}.`)
+      const timedOut = providerFault(connection, error, this.timeoutMs)
+      const fault =
+        timedOut.code === 'PROVIDER_TIMEOUT'
+          ? timedOut
+          : new AppError('PROVIDER_ERROR', `Provider ${providerLabel(connection)} broke off the stream: ${(error as Error).message}.`)
       yield new TextEncoder().encode(
         `data: ${JSON.stringify({ error: { message: fault.message, type: 'provider_error', code: fault.code } })}\n\n`,
       )
     } finally {
-      call.done()
+      if (!response.body.destroyed) response.body.destroy()
     }
   }
 }
 
 /** Turns a provider's non-2xx answer into our error, naming the provider and quoting its message. */
-async function upstreamRefusal(connection: Connection, call: ProviderCall, timeoutMs: number): Promise<AppError> {
-  const status = call.response.status
+async function upstreamRefusal(connection: Connection, response: ProviderResponse, timeoutMs: number): Promise<AppError> {
+  const status = response.statusCode
   let message = ''
   try {
-    const body = await providerJson(connection, call, timeoutMs)
+    const body = await providerJson(connection, response, timeoutMs)
     const error = (body as { error?: { message?: unknown } | string; detail?: unknown; message?: unknown } | null) ?? {}
     const raw = typeof error.error === 'string' ? error.error : (error.error?.message ?? error.detail ?? error.message)
     message = typeof raw === 'string' ? raw : JSON.stringify(raw ?? body)

@@ -8,9 +8,8 @@ import { accountOf, BEARER, validationFormatter, type App, type Guards } from '.
 import { modelNotFound } from '../access/access.service.js'
 import type { ChatService } from './chat.service.js'
 import { ChatRequestSchema, OpenAiModelSchema, RuntimeModelSchema } from './gateway.schema.js'
-import type { RuntimeModel, RuntimeModelsService } from './runtime-models.service.js'
+import { toOpenAiModel, type RuntimeModelsService } from './runtime-models.service.js'
 
-const toOpenAi = (m: RuntimeModel) => ({ id: m.id, object: 'model' as const, created: m.created, owned_by: m.owned_by, name: m.name })
 
 export function registerGatewayRoutes(
   app: App,
@@ -28,10 +27,11 @@ export function registerGatewayRoutes(
         querystring: z.object({ refresh: z.stringbool().default(false) }),
         response: { 200: z.object({ data: z.array(RuntimeModelSchema) }) },
       },
-      handler: async (request) => {
+      handler: async (request, reply) => {
         const account = accountOf(request)
         if (request.query.refresh && account.role === 'admin') await runtime.refresh()
-        return { data: await runtime.list(account) }
+        // Pre-serialized (cached) JSON; the response schema documents it.
+        return reply.type('application/json; charset=utf-8').send((await runtime.listJson(account, 'runtime')) as never)
       },
     })
   }
@@ -55,10 +55,8 @@ export function registerGatewayRoutes(
       summary: 'OpenAI model list: the models you may call.',
       response: { 200: z.object({ object: z.literal('list'), data: z.array(OpenAiModelSchema) }) },
     },
-    handler: async (request) => ({
-      object: 'list' as const,
-      data: (await runtime.list(accountOf(request))).filter((m) => !m.base_model_missing).map(toOpenAi),
-    }),
+    handler: async (request, reply) =>
+      reply.type('application/json; charset=utf-8').send((await runtime.listJson(accountOf(request), 'openai')) as never),
   })
 
   // Model ids may contain "/" (meta-llama/Llama-3.1-8B), so the rest of the path is the id.
@@ -69,7 +67,7 @@ export function registerGatewayRoutes(
       const id = decodeURIComponent((request.params as { '*': string })['*'])
       const model = (await runtime.list(accountOf(request))).find((m) => m.id === id && !m.base_model_missing)
       if (!model) throw modelNotFound(id)
-      return toOpenAi(model)
+      return toOpenAiModel(model)
     },
   })
 
@@ -89,7 +87,17 @@ export function registerGatewayRoutes(
         reply.raw.on('close', () => {
           if (!reply.raw.writableFinished) callerGone.abort(new Error('caller disconnected'))
         })
-        const answer = await chat.complete(accountOf(request), request.body, callerGone.signal)
+        let answer: Awaited<ReturnType<ChatService['complete']>>
+        try {
+          answer = await chat.complete(accountOf(request), request.body, callerGone.signal)
+        } catch (error) {
+          // Nobody is listening any more: nothing to answer, nothing went wrong on our side.
+          if (callerGone.signal.aborted) {
+            request.log.debug('caller hung up before the provider answered')
+            return reply
+          }
+          throw error
+        }
         if (answer.kind === 'json') return reply.status(answer.status).send(answer.body)
         void reply.status(answer.status).headers({
           'content-type': answer.contentType,

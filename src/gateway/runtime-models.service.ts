@@ -13,9 +13,10 @@ import type { AccessService } from '../access/access.service.js'
 import { modelNotFound } from '../access/access.service.js'
 import type { Actor } from '../access/actor.js'
 import { ModelGrantsRepo } from '../access/model-grants.repo.js'
-import type { Principals } from '../access/model-grants.js'
+import { principalKey, type Principals } from '../access/model-grants.js'
 import type { Database } from '../db/database.js'
 import { AppError } from '../errors/app-error.js'
+import { VersionedCache } from '../cache/versioned-cache.js'
 import { ModelsRepo, type ModelRow } from '../models/models.repo.js'
 import type { Connection, ProviderModel } from '../providers/connection.js'
 import type { ModelCatalog } from '../providers/model-catalog.js'
@@ -46,6 +47,9 @@ export interface Resolution {
 export class RuntimeModelsService {
   private readonly models: ModelsRepo
   private readonly grants: ModelGrantsRepo
+  private readonly lists = new VersionedCache<RuntimeModel[]>(1000, 60_000)
+  private readonly texts = new VersionedCache<string>(1000, 60_000)
+  private readonly resolutions = new VersionedCache<Resolution>(5000, 60_000)
 
   constructor(
     database: Database,
@@ -66,10 +70,42 @@ export class RuntimeModelsService {
     return this.catalog.refreshAll()
   }
 
+  /**
+   * The list, cached per caller while neither the registry nor the catalog changes: chat clients ask
+   * for it on every page load, and building it reads every preset the caller may use.
+   */
   async list(actor: Actor): Promise<RuntimeModel[]> {
+    const { who, version, providerModels } = await this.snapshot(actor)
+    return this.lists.get(principalKey(who), version, () => this.build(actor, who, providerModels))
+  }
+
+  /**
+   * The list as JSON text in one of its two shapes (Open WebUI's `{data}` or OpenAI's `{object, data}`),
+   * cached as text: a caller who may use a thousand models would otherwise pay for serializing them all
+   * on every request.
+   */
+  async listJson(actor: Actor, shape: 'runtime' | 'openai'): Promise<string> {
+    const { who, version } = await this.snapshot(actor)
+    return this.texts.get(JSON.stringify([shape, principalKey(who)]), version, async () => {
+      const models = await this.list(actor)
+      return JSON.stringify(
+        shape === 'runtime'
+          ? { data: models }
+          : { object: 'list', data: models.filter((m) => !m.base_model_missing).map(toOpenAiModel) },
+      )
+    })
+  }
+
+  /** The caller's principals and the version their answers are valid at (registry and catalog). */
+  private async snapshot(actor: Actor) {
     const who = await this.access.principalsOf(actor)
+    const providerModels = await this.catalog.models() // also starts due background refreshes
+    const version = `${await this.models.version()}:${this.catalog.generation}`
+    return { who, version, providerModels }
+  }
+
+  private async build(actor: Actor, who: Principals, providerModels: ProviderModel[]): Promise<RuntimeModel[]> {
     const isOpen = this.bypassModelAccessControl || who.bypass
-    const providerModels = await this.catalog.models()
     const providerById = new Map(providerModels.map((m) => [m.id, m]))
     const rowsById = new Map((await this.models.findByIds([...providerById.keys()])).map((row) => [row.id, row]))
     const readable = await this.readableSet(who, isOpen, [...rowsById.values()])
@@ -99,9 +135,16 @@ export class RuntimeModelsService {
     return result
   }
 
-  /** The provider model and connection that serve `modelId` for this caller, or 404 MODEL_NOT_FOUND. */
+  /**
+   * The provider model and connection that serve `modelId` for this caller, or 404 MODEL_NOT_FOUND.
+   * Checked at call time, against the registry as it is now (cached only while nothing changed).
+   */
   async resolve(actor: Actor, modelId: string): Promise<Resolution> {
-    const who = await this.access.principalsOf(actor)
+    const { who, version } = await this.snapshot(actor)
+    return this.resolutions.get(JSON.stringify([principalKey(who), modelId]), version, () => this.resolveNow(actor, who, modelId))
+  }
+
+  private async resolveNow(actor: Actor, who: Principals, modelId: string): Promise<Resolution> {
     const isOpen = this.bypassModelAccessControl || who.bypass
     const chainParams: Record<string, unknown>[] = []
     const visited: string[] = []
@@ -154,6 +197,8 @@ export class RuntimeModelsService {
     return new Set(rows.filter((r) => this.access.modelPermissions(who, r, grants.get(r.id) ?? []).read).map((r) => r.id))
   }
 }
+
+export const toOpenAiModel = (m: RuntimeModel) => ({ id: m.id, object: 'model' as const, created: m.created, owned_by: m.owned_by, name: m.name })
 
 type ChainEnd = { kind: 'served'; providerId: string } | { kind: 'missing' } | { kind: 'denied' }
 

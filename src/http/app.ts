@@ -51,6 +51,16 @@ export async function buildApp(services: Services, options: { logger?: boolean }
   app.setErrorHandler(handleError)
   // Every body is JSON: a text/plain body answers 415 rather than reaching validation as a string.
   app.removeContentTypeParser('text/plain')
+  // Open WebUI's client sends `Content-Type: application/json` with no body on toggle and delete-all.
+  // An empty body is "no body" (routes that need one still answer 400 naming it); anything else goes
+  // through Fastify's own parser, which guards against prototype poisoning.
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8')
+    if (text.trim() === '') done(null, undefined)
+    else void parseJson(request, text, done)
+  })
   const webRoot = WEB_ROOT
   const hasWeb = existsSync(`${webRoot}/index.html`)
   app.setNotFoundHandler((request, reply) => {

@@ -115,7 +115,8 @@ export function registerModelsRoutes(
       querystring: ModelIdQuerySchema,
       response: { 200: ModelAccessResponseSchema },
     },
-    handler: (request) => models.get(accountOf(request), request.query.id),
+    handler: async (request, reply) =>
+      reply.type('application/json; charset=utf-8').send((await models.getJson(accountOf(request), request.query.id)) as never),
   })
 
   app.post(`${base}/model/update`, {

@@ -7,11 +7,12 @@ import type { Transaction } from 'kysely'
 import { modelNotFound, type AccessService } from '../access/access.service.js'
 import type { Actor } from '../access/actor.js'
 import { ModelGrantsRepo, type GrantRow } from '../access/model-grants.repo.js'
-import { EVERYONE, requestedGrants, type Grant, type Principals } from '../access/model-grants.js'
+import { EVERYONE, principalKey, requestedGrants, type Grant, type Principals } from '../access/model-grants.js'
 import type { Database } from '../db/database.js'
 import { isUniqueViolation } from '../db/errors.js'
 import { epochSeconds } from '../db/executor.js'
 import type { DB } from '../db/types.js'
+import { VersionedCache } from '../cache/versioned-cache.js'
 import { AppError } from '../errors/app-error.js'
 import { ModelsRepo, type ListPlan, type ModelRow } from './models.repo.js'
 import { presentAccessModel, presentModel, withoutInlineImage } from './models.presenter.js'
@@ -26,9 +27,6 @@ import type {
 import { ModelFormSchema, ModelIdSchema } from './models.schema.js'
 
 const TOTALS_CACHE_SIZE = 5000
-const PAGE_CACHE_SIZE = 1000
-/** A bound on staleness should a change ever bypass the version (it should not). */
-const PAGE_CACHE_MAX_AGE_MS = 60_000
 const EXPORT_BATCH = 500
 
 export interface ImportReport {
@@ -55,8 +53,8 @@ export class ModelsService {
   private readonly grants: ModelGrantsRepo
   /** Totals of dense lists, valid while the registry version is unchanged. */
   private readonly totals = new Map<string, { version: number; total: number }>()
-  /** Serialized list pages, valid while the registry version is unchanged (see listJson). */
-  private readonly pages = new Map<string, { version: number; at: number; json: string }>()
+  /** Serialized list pages and models, valid while the registry version is unchanged (see listJson). */
+  private readonly pages = new VersionedCache<string>(2000, 60_000)
 
   constructor(
     private readonly database: Database,
@@ -76,16 +74,10 @@ export class ModelsService {
    */
   async listJson(actor: Actor, query: ListQuery, options: { fresh: boolean }): Promise<string> {
     const who = await this.access.principalsOf(actor)
-    const key = JSON.stringify([who.userId, who.bypass, [...who.groupIds].sort(), query])
-    const version = await this.models.version()
-    const now = Date.now()
-    const cached = options.fresh ? undefined : this.pages.get(key)
-    if (cached && cached.version === version && now - cached.at < PAGE_CACHE_MAX_AGE_MS) return cached.json
-    const json = JSON.stringify(await this.listFor(who, query))
-    this.pages.delete(key)
-    this.pages.set(key, { version, at: now, json })
-    if (this.pages.size > PAGE_CACHE_SIZE) this.pages.delete(this.pages.keys().next().value ?? '')
-    return json
+    const build = async () => JSON.stringify(await this.listFor(who, query))
+    if (options.fresh) return build()
+    const version = String(await this.models.version())
+    return this.pages.get(JSON.stringify(['list', principalKey(who), query]), version, build)
   }
 
   async list(actor: Actor, query: ListQuery): Promise<{ items: ModelAccessResponse[]; total: number }> {
@@ -104,8 +96,18 @@ export class ModelsService {
     return { items: await this.withAccess(who, rows, { stripInlineImages: true }), total }
   }
 
-  async get(actor: Actor, id: string): Promise<ModelAccessResponse> {
+  /** One model as the caller sees it (JSON text, cached like list pages). */
+  async getJson(actor: Actor, id: string): Promise<string> {
     const who = await this.access.principalsOf(actor)
+    const version = String(await this.models.version())
+    return this.pages.get(JSON.stringify(['get', principalKey(who), id]), version, async () => JSON.stringify(await this.getFor(who, id)))
+  }
+
+  async get(actor: Actor, id: string): Promise<ModelAccessResponse> {
+    return this.getFor(await this.access.principalsOf(actor), id)
+  }
+
+  private async getFor(who: Principals, id: string): Promise<ModelAccessResponse> {
     const { row } = await this.readable(who, id)
     const [item] = await this.withAccess(who, [row], { stripInlineImages: false })
     if (!item) throw modelNotFound(id)
@@ -325,7 +327,8 @@ export class ModelsService {
           skip('base_model_id: only administrators may import base-model overrides (base_model_id null)')
           continue
         }
-        const hasAccessForm = 'access_grants' in item || 'access_control' in item
+        // `access_grants: null` means "not given", as on update; `access_control: null` means public.
+        const hasAccessForm = Array.isArray(item['access_grants']) || 'access_control' in item
         const requested = hasAccessForm ? (requestedGrants(form) ?? []) : undefined
         const before = existingGrants.map(toGrant)
         const grants = requested ? await importableGrants(access, actor, { id, before, requested, report }) : before
@@ -345,7 +348,8 @@ export class ModelsService {
           await models.insert({ id, user_id: actor.id, created_at: now, ...fields })
           report.created.push(id)
         }
-        if (requested || !existing) await grantsRepo.replace(id, grants, now)
+        // Grants are rewritten only when they change, so re-importing an export leaves them as they were.
+        if (!existing || (requested && !sameGrants(existingGrants, grants))) await grantsRepo.replace(id, grants, now)
         await models.setTags(id, tagNames(form.meta))
       }
       if (strict && report.skipped.length > 0) {
@@ -384,12 +388,12 @@ export class ModelsService {
     }
     if (problems.length > 0) throw new AppError('VALIDATION_ERROR', `Sync refused, nothing changed: ${problems.join('; ')}`)
 
-    const run = async (models: ModelsRepo, grantsRepo: ModelGrantsRepo): Promise<SyncPlan> => {
+    const run = async (models: ModelsRepo, grantsRepo: ModelGrantsRepo, access: AccessService): Promise<SyncPlan> => {
       const plan: SyncPlan = { dry_run: dryRun, create: [], update: [], delete: [], unchanged: [] }
       const existingIds = new Set(await models.allIds())
       const payloadIds = new Set(forms.map((f) => f.form.id))
       plan.delete = [...existingIds].filter((id) => !payloadIds.has(id)).sort()
-      const owners = await this.access.unknownPrincipals(
+      const owners = await access.unknownPrincipals(
         forms.flatMap((f) => (f.ownerId ? [{ principal_type: 'user' as const, principal_id: f.ownerId, permission: 'read' as const }] : [])),
       )
       const unknownOwners = new Set(owners.map((g) => g.principal_id))
@@ -429,7 +433,7 @@ export class ModelsService {
       if (!dryRun) await models.deleteMany(plan.delete)
       return plan
     }
-    if (dryRun) return run(this.models, this.grants)
+    if (dryRun) return run(this.models, this.grants, this.access)
     return this.inTransaction(run)
   }
 
@@ -629,15 +633,20 @@ function unwrapItem(raw: unknown): Record<string, unknown> | undefined {
   return item
 }
 
+/** Same set of (principal, permission), whatever the order and row ids. */
+function sameGrants(rows: readonly GrantRow[], grants: readonly Grant[]): boolean {
+  const key = (g: Grant) => `${g.principal_type}:${g.principal_id}:${g.permission}`
+  const a = new Set(rows.map((g) => key(toGrant(g))))
+  const b = new Set(grants.map(key))
+  return a.size === b.size && [...a].every((k) => b.has(k))
+}
+
 function sameModel(
   row: ModelRow,
   grants: readonly GrantRow[],
   next: { base_model_id: string | null; name: string; params: string; meta: string; is_active: number; user_id: string },
   nextGrants: readonly Grant[],
 ): boolean {
-  const key = (g: Grant) => `${g.principal_type}:${g.principal_id}:${g.permission}`
-  const a = grants.map((g) => key(toGrant(g))).sort()
-  const b = nextGrants.map(key).sort()
   return (
     row.base_model_id === next.base_model_id &&
     row.name === next.name &&
@@ -645,8 +654,7 @@ function sameModel(
     row.meta === next.meta &&
     Number(row.is_active) === next.is_active &&
     row.user_id === next.user_id &&
-    a.length === b.length &&
-    a.every((k, i) => k === b[i])
+    sameGrants(grants, nextGrants)
   )
 }
 

@@ -35,6 +35,7 @@ export const REFRESH_TOPIC = 'refresh'
 
 export class ModelCatalog {
   private readonly entries = new Map<string, Entry>()
+  private changes = 0
   private connections: Promise<Connection[]> | null = null
 
   constructor(
@@ -43,10 +44,19 @@ export class ModelCatalog {
     private readonly bus: InvalidationBus,
   ) {
     bus.subscribe((topic) => {
+      this.changes += 1
       if (topic === CONNECTIONS_TOPIC) this.connections = null
       else if (topic === REFRESH_TOPIC) this.markAllDue()
       else if (topic.startsWith('connection:')) this.entries.delete(topic.slice('connection:'.length))
     })
+  }
+
+  /**
+   * Counts changes of what the catalog serves (a list that came back different, a dropped entry, a
+   * connection change): answers built from the catalog are valid while it is unchanged.
+   */
+  get generation(): number {
+    return this.changes
   }
 
   /** Enabled connections (cached until a connection changes on any instance). */
@@ -141,6 +151,7 @@ export class ModelCatalog {
     entry.refreshing ??= fetchProviderModels(connection, this.options.timeoutMs)
       .then(
         (models) => {
+          if (JSON.stringify(models) !== JSON.stringify(entry.models)) this.changes += 1
           Object.assign(entry, { models, fetchedAt: Date.now(), ok: true, error: null })
         },
         (error: unknown) => {

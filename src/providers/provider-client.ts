@@ -1,8 +1,9 @@
 /**
  * Talks to providers over HTTP: fetches model lists (OpenAI `/models`, Ollama `/api/tags`) with a
- * timeout, and checks that answers have the promised shape. Failures are ProviderFault errors that name
+ * timeout, and checks that answers have the promised shape. Failures are AppErrors that name
  * the provider and say what went wrong, for the caller to read.
  */
+import { Agent, errors, request, type Dispatcher } from 'undici'
 import { z } from 'zod'
 import { AppError } from '../errors/app-error.js'
 import type { Connection, ProviderModel } from './connection.js'
@@ -18,94 +19,75 @@ export function providerLabel(connection: Pick<Connection, 'name' | 'base_url'>)
   return `"${connection.name}" (${connection.base_url})`
 }
 
-/**
- * An in-flight provider call. Its timer aborts the call when the provider is silent for `timeoutMs`:
- * call `touch()` on every sign of life (a streamed chunk) and `done()` once the body has been read.
- */
-export interface ProviderCall {
-  response: Response
-  touch(): void
-  done(): void
-  /** True once the timer aborted the call; reading the body then fails. */
-  timedOut(): boolean
-}
+/** Keep-alive connections to providers, shared by every call (undici's pool, HTTP/1.1). */
+const providerPool = new Agent({ keepAliveTimeout: 30_000, connections: 256 })
+
+export type ProviderResponse = Dispatcher.ResponseData
 
 /**
- * Starts a request to a provider. Failures are AppErrors naming the provider: PROVIDER_TIMEOUT when it
- * does not answer in time, PROVIDER_ERROR when it cannot be reached. `signal` (the caller hanging up)
- * aborts too, and is re-thrown as is.
+ * Sends a request to a provider. `timeoutMs` bounds the wait for the answer's headers and every silence
+ * between two chunks of its body (undici's headersTimeout and bodyTimeout). Failures are AppErrors naming
+ * the provider: PROVIDER_TIMEOUT when it is silent too long, PROVIDER_ERROR when it cannot be reached.
+ * `signal` (the caller hanging up) aborts the call and is re-thrown as is.
  */
-export async function providerFetch(
+export async function providerRequest(
   connection: Connection,
   url: string,
-  init: Omit<RequestInit, 'signal'> & { timeoutMs: number; signal?: AbortSignal },
-): Promise<ProviderCall> {
-  const controller = new AbortController()
-  let isTimedOut = false
-  let timer: NodeJS.Timeout | undefined
-  const arm = () => {
-    clearTimeout(timer)
-    timer = setTimeout(() => {
-      isTimedOut = true
-      controller.abort(new Error('provider timeout'))
-    }, init.timeoutMs)
-  }
-  const onCallerAbort = () => controller.abort(init.signal?.reason)
-  init.signal?.addEventListener('abort', onCallerAbort, { once: true })
-  const done = () => {
-    clearTimeout(timer)
-    init.signal?.removeEventListener('abort', onCallerAbort)
-  }
-  const headers = new Headers(init.headers)
-  if (connection.apiKey) headers.set('authorization', `Bearer ${connection.apiKey}`)
-  arm()
+  init: { method: 'GET' | 'POST'; headers?: Record<string, string>; body?: string; timeoutMs: number; signal?: AbortSignal },
+): Promise<ProviderResponse> {
+  const headers: Record<string, string> = { ...init.headers }
+  if (connection.apiKey) headers['authorization'] = `Bearer ${connection.apiKey}`
   try {
-    const response = await fetch(url, { ...init, headers, signal: controller.signal })
-    return { response, touch: arm, done, timedOut: () => isTimedOut }
+    return await request(url, {
+      dispatcher: providerPool,
+      method: init.method,
+      headers,
+      body: init.body ?? null,
+      headersTimeout: init.timeoutMs,
+      bodyTimeout: init.timeoutMs,
+      ...(init.signal && { signal: init.signal }),
+    })
   } catch (error) {
-    done()
-    if (isTimedOut) throw timeoutError(connection, init.timeoutMs)
     if (init.signal?.aborted) throw error
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause
-    throw new AppError(
-      'PROVIDER_ERROR',
-      `Provider ${providerLabel(connection)} is unreachable: ${cause?.code ?? cause?.message ?? (error as Error).message}.`,
-    )
+    throw providerFault(connection, error, init.timeoutMs)
   }
 }
 
-export function timeoutError(connection: Connection, timeoutMs: number): AppError {
-  return new AppError('PROVIDER_TIMEOUT', `Provider ${providerLabel(connection)} did not answer within ${timeoutMs} ms.`)
+/** Our error for a failed call: a timeout, or the provider unreachable / hanging up. */
+export function providerFault(connection: Connection, error: unknown, timeoutMs: number): AppError {
+  if (error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError) {
+    return new AppError('PROVIDER_TIMEOUT', `Provider ${providerLabel(connection)} did not answer within ${timeoutMs} ms.`)
+  }
+  if (error instanceof errors.SocketError) {
+    return new AppError('PROVIDER_ERROR', `Provider ${providerLabel(connection)} closed the connection without a complete answer.`)
+  }
+  const code = (error as { code?: string }).code
+  return new AppError('PROVIDER_ERROR', `Provider ${providerLabel(connection)} is unreachable: ${code ?? (error as Error).message}.`)
 }
 
-/** Reads a JSON body (within the call's timeout), or fails with PROVIDER_ERROR when it is not JSON. */
-export async function providerJson(connection: Connection, call: ProviderCall, timeoutMs: number): Promise<unknown> {
-  const { response } = call
+/** Reads a JSON body (bounded by the call's timeout), or fails with PROVIDER_ERROR when it is not JSON. */
+export async function providerJson(connection: Connection, response: ProviderResponse, timeoutMs: number): Promise<unknown> {
   let text: string
   try {
-    text = await response.text()
+    text = await response.body.text()
   } catch (error) {
-    if (call.timedOut()) throw timeoutError(connection, timeoutMs)
-    throw new AppError('PROVIDER_ERROR', `Provider ${providerLabel(connection)} broke off its answer: ${(error as Error).message}.`)
-  } finally {
-    call.done()
+    throw providerFault(connection, error, timeoutMs)
   }
   try {
     return JSON.parse(text) as unknown
   } catch {
-    throw new AppError('PROVIDER_ERROR', `Provider ${providerLabel(connection)} answered something that is not JSON (HTTP ${response.status}).`)
+    throw new AppError('PROVIDER_ERROR', `Provider ${providerLabel(connection)} answered something that is not JSON (HTTP ${response.statusCode}).`)
   }
 }
 
 export async function fetchProviderModels(connection: Connection, timeoutMs: number): Promise<ProviderModel[]> {
   const url = connection.kind === 'ollama' ? `${connection.base_url}/api/tags` : `${connection.base_url}/models`
-  const call = await providerFetch(connection, url, { method: 'GET', timeoutMs, headers: { accept: 'application/json' } })
-  if (!call.response.ok) {
-    call.done()
-    await call.response.body?.cancel().catch(() => undefined)
-    throw new AppError('PROVIDER_ERROR', `Provider ${providerLabel(connection)} answered HTTP ${call.response.status} to its model list.`)
+  const response = await providerRequest(connection, url, { method: 'GET', timeoutMs, headers: { accept: 'application/json' } })
+  if (response.statusCode < 200 || response.statusCode >= 300) {
+    await response.body.dump().catch(() => undefined)
+    throw new AppError('PROVIDER_ERROR', `Provider ${providerLabel(connection)} answered HTTP ${response.statusCode} to its model list.`)
   }
-  const body = await providerJson(connection, call, timeoutMs)
+  const body = await providerJson(connection, response, timeoutMs)
   const prefix = connection.prefix_id ? `${connection.prefix_id}.` : ''
   const now = Math.floor(Date.now() / 1000)
   if (connection.kind === 'ollama') {

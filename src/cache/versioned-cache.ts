@@ -1,0 +1,31 @@
+/**
+ * A bounded LRU of computed answers, each valid while the version it was built at is current (and for
+ * at most `maxAgeMs`, a bound on staleness should a change ever not bump the version). Used for answers
+ * that are read far more often than the registry changes: list pages, single models, runtime lists.
+ * Concurrent misses of one key share a single computation (no stampede when a popular entry expires).
+ */
+export class VersionedCache<T> {
+  private readonly entries = new Map<string, { version: string; at: number; value: Promise<T> }>()
+
+  constructor(
+    private readonly maxEntries: number,
+    private readonly maxAgeMs: number,
+  ) {}
+
+  /** The value for `key` built at `version`, computing and keeping it when missing or outdated. */
+  get(key: string, version: string, compute: () => Promise<T>): Promise<T> {
+    const now = Date.now()
+    const hit = this.entries.get(key)
+    if (hit && hit.version === version && now - hit.at < this.maxAgeMs) return hit.value
+    const value = compute()
+    const entry = { version, at: now, value }
+    this.entries.delete(key)
+    this.entries.set(key, entry)
+    // A failed computation is not kept: the next caller tries again.
+    value.catch(() => {
+      if (this.entries.get(key) === entry) this.entries.delete(key)
+    })
+    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value ?? '')
+    return value
+  }
+}

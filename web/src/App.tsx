@@ -1,0 +1,171 @@
+/** Routes behind two gates: signed in (else the sign-in page) and approved (else the waiting page). */
+import { useEffect, useRef, type ReactNode } from 'react'
+import { Link, navigate, useLocation } from './lib/router'
+import { Notices } from './lib/notify'
+import { SessionProvider, useSession, useUser } from './lib/session'
+import { Loading } from './components/States'
+import { AuthPage } from './pages/AuthPage'
+import { PendingPage } from './pages/PendingPage'
+import { ModelsPage } from './pages/ModelsPage'
+import { ModelEditorPage } from './pages/ModelEditorPage'
+import { UsersPage } from './pages/admin/UsersPage'
+import { GroupsPage } from './pages/admin/GroupsPage'
+import { ConnectionsPage } from './pages/admin/ConnectionsPage'
+
+export function App() {
+  return (
+    <SessionProvider>
+      <Gate />
+      <Notices />
+    </SessionProvider>
+  )
+}
+
+const PUBLIC_PATHS = ['/signin', '/signup']
+
+function Gate() {
+  const { user } = useSession()
+  const { pathname, search, href } = useLocation()
+  const isPublic = PUBLIC_PATHS.includes(pathname)
+
+  useEffect(() => {
+    if (user === null && !isPublic) {
+      const next = pathname === '/' ? '' : `?next=${encodeURIComponent(href)}`
+      navigate(`/signin${next}`, { replace: true })
+    } else if (user && isPublic) {
+      const next = search.get('next')
+      navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/workspace/models', { replace: true })
+    } else if (user && pathname === '/') {
+      navigate('/workspace/models', { replace: true })
+    }
+  }, [user, isPublic, pathname, search, href])
+
+  if (user === undefined) {
+    return (
+      <main className="centered" id="main">
+        <Loading label="Checking your session…" />
+      </main>
+    )
+  }
+  if (user === null) return isPublic ? <AuthPage mode={pathname === '/signup' ? 'signup' : 'signin'} /> : null
+  if (user.role === 'pending') return <PendingPage />
+  if (isPublic || pathname === '/') return null
+  return (
+    <Layout>
+      <Routes pathname={pathname} />
+    </Layout>
+  )
+}
+
+function Routes({ pathname }: { pathname: string }) {
+  const user = useUser()
+  switch (pathname) {
+    case '/workspace':
+    case '/workspace/models':
+      return <ModelsPage />
+    case '/workspace/models/create':
+      return <ModelEditorPage mode="create" />
+    case '/workspace/models/edit':
+      return <ModelEditorPage mode="edit" />
+    default:
+      break
+  }
+  if (pathname.startsWith('/admin')) {
+    if (user.role !== 'admin') return <Forbidden />
+    switch (pathname) {
+      case '/admin':
+      case '/admin/users':
+        return <UsersPage />
+      case '/admin/groups':
+        return <GroupsPage />
+      case '/admin/connections':
+        return <ConnectionsPage />
+      default:
+        break
+    }
+  }
+  return <NotFound />
+}
+
+function Layout({ children }: { children: ReactNode }) {
+  const { signOut } = useSession()
+  const user = useUser()
+  const { pathname } = useLocation()
+  const mainRef = useRef<HTMLElement>(null)
+  const firstRender = useRef(true)
+
+  // After a navigation, move focus to the new page's heading so keyboard and screen-reader users start there.
+  useEffect(() => {
+    if (firstRender.current) {
+      firstRender.current = false
+      return
+    }
+    mainRef.current?.querySelector<HTMLElement>('h1')?.focus()
+  }, [pathname])
+
+  const links = [
+    { to: '/workspace/models', label: 'Models', active: pathname.startsWith('/workspace') },
+    ...(user.role === 'admin'
+      ? [
+          { to: '/admin/users', label: 'Users', active: pathname === '/admin/users' || pathname === '/admin' },
+          { to: '/admin/groups', label: 'Groups', active: pathname === '/admin/groups' },
+          { to: '/admin/connections', label: 'Connections', active: pathname === '/admin/connections' },
+        ]
+      : []),
+  ]
+
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <Link to="/workspace/models" className="brand">
+          <img src="/favicon.svg" alt="" width={24} height={24} />
+          modelgate
+        </Link>
+        <nav className="topnav" aria-label="Main">
+          {links.map((link) => (
+            <Link key={link.to} to={link.to} className="topnav-link" aria-current={link.active ? 'page' : undefined}>
+              {link.label}
+            </Link>
+          ))}
+        </nav>
+        <div className="account">
+          <span className="account-name" title={user.email}>
+            {user.name}
+            {user.role === 'admin' ? <span className="badge badge-accent">admin</span> : null}
+          </span>
+          <button type="button" className="button button-small" onClick={signOut}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main" ref={mainRef} className="main" tabIndex={-1}>
+        {children}
+      </main>
+    </>
+  )
+}
+
+function NotFound() {
+  return (
+    <section className="page">
+      <h1 tabIndex={-1}>Page not found</h1>
+      <p>
+        There is nothing here. <Link to="/workspace/models">Go to the models</Link>.
+      </p>
+    </section>
+  )
+}
+
+function Forbidden() {
+  return (
+    <section className="page">
+      <h1 tabIndex={-1}>Administrators only</h1>
+      <p>
+        This page is for administrators. <Link to="/workspace/models">Go to the models</Link>.
+      </p>
+    </section>
+  )
+}

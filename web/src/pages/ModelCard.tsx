@@ -1,0 +1,93 @@
+import { modelImageUrl, type ModelWithAccess } from '../api/client'
+import { Menu, type MenuItem } from '../components/Menu'
+import { Switch } from '../components/Switch'
+import { Link } from '../lib/router'
+
+interface ModelCardProps {
+  model: ModelWithAccess
+  isMine: boolean
+  canClone: boolean
+  canExport: boolean
+  onToggle: () => void
+  onEdit: () => void
+  onClone: () => void
+  onExport: () => void
+  onCopyId: () => void
+  onHide: () => void
+  onDelete: () => void
+}
+
+function tagNames(meta: Record<string, unknown>): string[] {
+  const tags = meta['tags']
+  if (!Array.isArray(tags)) return []
+  return tags
+    .map((tag: unknown) => (typeof tag === 'string' ? tag : tag && typeof tag === 'object' && 'name' in tag ? String(tag.name) : ''))
+    .filter((name) => name.length > 0)
+}
+
+export function ModelCard(props: ModelCardProps) {
+  const { model, isMine, canClone, canExport } = props
+  const writable = model.write_access
+  const hidden = model.meta['hidden'] === true
+  const description = typeof model.meta['description'] === 'string' ? model.meta['description'] : ''
+  const tags = tagNames(model.meta)
+  const owner = model.user ? (isMine ? `${model.user.name} (you)` : model.user.name) : 'Deleted user'
+  const editHref = `/workspace/models/edit?id=${encodeURIComponent(model.id)}`
+  const isPublic = model.access_grants.some((grant) => grant.principal_type === 'user' && grant.principal_id === '*')
+  const access = isPublic ? 'Public' : model.access_grants.length > 0 ? 'Shared' : 'Private'
+
+  const items: MenuItem[] = [
+    ...(writable ? [{ label: 'Edit', onSelect: props.onEdit }] : []),
+    ...(canClone ? [{ label: 'Clone', onSelect: props.onClone }] : []),
+    ...(writable && canExport ? [{ label: 'Export', onSelect: props.onExport }] : []),
+    { label: 'Copy id', onSelect: props.onCopyId },
+    ...(writable ? [{ label: hidden ? 'Show in pickers' : 'Hide from pickers', onSelect: props.onHide }] : []),
+    ...(writable ? [{ label: 'Delete', onSelect: props.onDelete, danger: true }] : []),
+  ]
+
+  return (
+    <li className={`model-card${model.is_active ? '' : ' is-inactive'}`} data-model-id={model.id}>
+      <div className="model-card-top">
+        <img className="model-image" src={modelImageUrl(model.id, model.updated_at)} alt="" width={48} height={48} loading="lazy" />
+        <div className="model-card-title">
+          <h2 className="model-name">
+            {writable ? <Link to={editHref}>{model.name}</Link> : model.name}
+          </h2>
+          <p className="model-id">
+            <code>{model.id}</code>
+          </p>
+        </div>
+        <div className="model-card-controls">
+          {writable ? <Switch checked={model.is_active} label={`Active: ${model.name}`} onChange={props.onToggle} /> : null}
+          <Menu label={`Actions for ${model.name}`} items={items} />
+        </div>
+      </div>
+      <div className="badges">
+        {!writable ? <span className="badge badge-readonly">Read only</span> : null}
+        {writable ? (
+          <span className="badge" title={access === 'Shared' ? 'Shared with groups or users' : access === 'Public' ? 'Every signed-in user may use it' : 'Only you and administrators'}>
+            {access}
+          </span>
+        ) : null}
+        {!model.is_active ? <span className="badge">Inactive</span> : null}
+        {hidden ? <span className="badge">Hidden</span> : null}
+        {tags.slice(0, 4).map((tag) => (
+          <span key={tag} className="badge badge-tag">
+            {tag}
+          </span>
+        ))}
+      </div>
+      {description ? <p className="model-description">{description}</p> : <p className="model-description muted">No description.</p>}
+      <dl className="model-facts">
+        <div>
+          <dt>Base model</dt>
+          <dd>{model.base_model_id ? <code>{model.base_model_id}</code> : '—'}</dd>
+        </div>
+        <div>
+          <dt>Owner</dt>
+          <dd title={model.user?.email}>{owner}</dd>
+        </div>
+      </dl>
+    </li>
+  )
+}

@@ -1,0 +1,395 @@
+/**
+ * Workspace › Models: the presets the account may read, searched, filtered, sorted and paged on the
+ * server; per-model actions; import (with the server's per-item report) and complete export.
+ */
+import { useEffect, useRef, useState, type ChangeEvent, type ReactNode } from 'react'
+import {
+  deleteModel,
+  describeError,
+  exportModels,
+  getModel,
+  getModelTags,
+  importModels,
+  listModels,
+  toggleModel,
+  updateModel,
+  type ImportReport,
+  type ModelOrderBy,
+  type ModelWithAccess,
+  type ViewOption,
+} from '../api/client'
+import { ConfirmDialog, Dialog } from '../components/Dialog'
+import { Empty, ErrorState, Loading } from '../components/States'
+import { Pagination } from '../components/Pagination'
+import { ModelCard } from './ModelCard'
+import { downloadBlob, downloadJson, fileSafe, timestampForFile } from '../lib/format'
+import { useDebounced, useResource, useStoredChoice } from '../lib/hooks'
+import { notify } from '../lib/notify'
+import { Link, navigate } from '../lib/router'
+import { can, useSession, useUser } from '../lib/session'
+
+export const PAGE_SIZE = 30
+export const CLONE_KEY = 'modelgate.clone'
+
+const VIEW_OPTIONS: readonly ViewOption[] = ['', 'created', 'shared']
+const SORTS: { value: ModelOrderBy; label: string }[] = [
+  { value: 'updated_at', label: 'Last updated' },
+  { value: 'created_at', label: 'Created' },
+  { value: 'name', label: 'Name' },
+]
+
+/** A model as a file: what the server's export holds (no `user`, no `write_access`). */
+function exportable(model: ModelWithAccess): Record<string, unknown> {
+  const { user: _user, write_access: _write, ...rest } = model
+  return rest
+}
+
+async function copyText(text: string): Promise<void> {
+  if (navigator.clipboard && window.isSecureContext) {
+    await navigator.clipboard.writeText(text)
+    return
+  }
+  // Plain http on another host: the Clipboard API is not available there.
+  const area = document.createElement('textarea')
+  area.value = text
+  area.setAttribute('readonly', '')
+  area.style.position = 'fixed'
+  area.style.opacity = '0'
+  document.body.append(area)
+  area.select()
+  const ok = document.execCommand('copy')
+  area.remove()
+  if (!ok) throw new Error('The browser refused to copy.')
+}
+
+export function ModelsPage() {
+  const user = useUser()
+  const { refresh } = useSession()
+  // Permissions may have changed since sign-in (an admin edited a group): re-read them on each visit.
+  useEffect(() => {
+    void refresh()
+  }, [refresh])
+  const [queryText, setQueryText] = useState('')
+  const query = useDebounced(queryText.trim(), 300)
+  const [tag, setTag] = useState('')
+  const [view, setView] = useStoredChoice<ViewOption>('workspaceViewOption', '', VIEW_OPTIONS)
+  const [orderBy, setOrderBy] = useState<ModelOrderBy>('updated_at')
+  const [direction, setDirection] = useState<'asc' | 'desc'>('desc')
+  // The page belongs to one set of filters: changing any filter goes back to page 1.
+  const filterKey = JSON.stringify([query, tag, view, orderBy, direction])
+  const [paging, setPaging] = useState({ key: filterKey, page: 1 })
+  const page = paging.key === filterKey ? paging.page : 1
+  const setPage = (next: number) => setPaging({ key: filterKey, page: next })
+
+  const list = useResource(
+    () => listModels({ query, tag, view_option: view, order_by: orderBy, direction, page, limit: PAGE_SIZE }),
+    [query, tag, view, orderBy, direction, page],
+  )
+  const tags = useResource(() => getModelTags(), [])
+
+  const [confirmDelete, setConfirmDelete] = useState<ModelWithAccess | null>(null)
+  const [deleting, setDeleting] = useState(false)
+  const [report, setReport] = useState<{ file: string; report: ImportReport } | null>(null)
+  const [importing, setImporting] = useState(false)
+  const [exporting, setExporting] = useState(false)
+  const fileInput = useRef<HTMLInputElement>(null)
+
+  const canCreate = can(user, 'workspace.models')
+  const canImport = can(user, 'workspace.models_import')
+  const canExport = can(user, 'workspace.models_export')
+  const filtered = query !== '' || tag !== '' || view !== ''
+
+  const replaceItem = (id: string, patch: Partial<ModelWithAccess>) =>
+    list.setData((current) => current && { ...current, items: current.items.map((item) => (item.id === id ? { ...item, ...patch } : item)) })
+
+  const reloadAll = () => {
+    list.reload()
+    tags.reload()
+  }
+
+  const onToggle = async (model: ModelWithAccess) => {
+    try {
+      const updated = await toggleModel(model.id)
+      replaceItem(model.id, { is_active: updated.is_active, updated_at: updated.updated_at })
+      notify(`${model.name} is now ${updated.is_active ? 'active' : 'inactive'}.`, 'success')
+    } catch (error) {
+      notify(`Could not change ${model.name}: ${describeError(error).detail}`, 'error')
+    }
+  }
+
+  const onClone = async (model: ModelWithAccess) => {
+    try {
+      const full = await getModel(model.id)
+      const { user: _user, write_access: _write, access_grants: _grants, access_control: _control, ...rest } = full
+      sessionStorage.setItem(CLONE_KEY, JSON.stringify({ ...rest, id: `${model.id}-clone`, name: `${model.name} (Clone)` }))
+      navigate('/workspace/models/create?clone=1')
+    } catch (error) {
+      notify(`Could not clone ${model.name}: ${describeError(error).detail}`, 'error')
+    }
+  }
+
+  const onExportOne = async (model: ModelWithAccess) => {
+    try {
+      const full = await getModel(model.id)
+      downloadJson([exportable(full)], `model-export-${fileSafe(model.id)}.json`)
+    } catch (error) {
+      notify(`Could not export ${model.name}: ${describeError(error).detail}`, 'error')
+    }
+  }
+
+  const onCopyId = async (model: ModelWithAccess) => {
+    try {
+      await copyText(model.id)
+      notify(`Copied “${model.id}”.`, 'success')
+    } catch (error) {
+      notify(`Could not copy: ${describeError(error).detail}`, 'error')
+    }
+  }
+
+  const onHide = async (model: ModelWithAccess) => {
+    try {
+      // The list leaves inline pictures out of meta: start from the full model so nothing is lost.
+      const full = await getModel(model.id)
+      const hidden = full.meta['hidden'] !== true
+      const updated = await updateModel({ id: model.id, meta: { ...full.meta, hidden } })
+      replaceItem(model.id, { meta: { ...model.meta, hidden }, updated_at: updated.updated_at })
+      notify(hidden ? `${model.name} is hidden from model pickers.` : `${model.name} is shown in model pickers.`, 'success')
+    } catch (error) {
+      notify(`Could not change ${model.name}: ${describeError(error).detail}`, 'error')
+    }
+  }
+
+  const onDelete = async () => {
+    if (!confirmDelete) return
+    setDeleting(true)
+    try {
+      await deleteModel(confirmDelete.id)
+      notify(`Deleted ${confirmDelete.name}.`, 'success')
+      setConfirmDelete(null)
+      reloadAll()
+    } catch (error) {
+      notify(`Could not delete ${confirmDelete.name}: ${describeError(error).detail}`, 'error')
+    } finally {
+      setDeleting(false)
+    }
+  }
+
+  const onImportFile = async (event: ChangeEvent<HTMLInputElement>) => {
+    const file = event.target.files?.[0]
+    event.target.value = ''
+    if (!file) return
+    setImporting(true)
+    try {
+      let content: unknown
+      try {
+        content = JSON.parse(await file.text())
+      } catch (error) {
+        throw new Error(`${file.name} is not a JSON file (${error instanceof Error ? error.message : 'parse error'}).`, { cause: error })
+      }
+      const result = await importModels(content)
+      setReport({ file: file.name, report: result })
+      reloadAll()
+    } catch (error) {
+      notify(`Import failed: ${describeError(error).detail}`, 'error')
+    } finally {
+      setImporting(false)
+    }
+  }
+
+  const onExportAll = async () => {
+    setExporting(true)
+    try {
+      downloadBlob(await exportModels(), `models-export-${timestampForFile()}.json`)
+    } catch (error) {
+      notify(`Export failed: ${describeError(error).detail}`, 'error')
+    } finally {
+      setExporting(false)
+    }
+  }
+
+  const data = list.data
+  return (
+    <section className="page">
+      <div className="page-header">
+        <h1 tabIndex={-1}>
+          Models {data ? <span className="count" aria-label={`${data.total} in total`}>{data.total}</span> : null}
+        </h1>
+        <div className="page-actions">
+          {canImport ? (
+            <>
+              <input ref={fileInput} type="file" accept="application/json,.json" className="visually-hidden" aria-label="Import models from a file" tabIndex={-1} onChange={(event) => void onImportFile(event)} data-testid="import-file" />
+              <button type="button" className="button" disabled={importing} onClick={() => fileInput.current?.click()}>
+                {importing ? 'Importing…' : 'Import'}
+              </button>
+            </>
+          ) : null}
+          {canExport ? (
+            <button type="button" className="button" disabled={exporting} onClick={() => void onExportAll()}>
+              {exporting ? 'Exporting…' : 'Export all'}
+            </button>
+          ) : null}
+          {canCreate ? (
+            <Link to="/workspace/models/create" className="button button-primary">
+              New model
+            </Link>
+          ) : null}
+        </div>
+      </div>
+
+      <div className="filters" role="search" aria-label="Filter models">
+        <div className="field field-grow">
+          <label htmlFor="models-search">Search</label>
+          <input id="models-search" type="search" placeholder="Name, id, base model or owner" maxLength={500} value={queryText} onChange={(event) => setQueryText(event.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor="models-tag">Tag</label>
+          <select id="models-tag" value={tag} onChange={(event) => setTag(event.target.value)}>
+            <option value="">All tags</option>
+            {(tags.data ?? []).map((name) => (
+              <option key={name} value={name}>
+                {name}
+              </option>
+            ))}
+            {tag !== '' && !(tags.data ?? []).includes(tag) ? <option value={tag}>{tag}</option> : null}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="models-view">Show</label>
+          <select id="models-view" value={view} onChange={(event) => setView(event.target.value as ViewOption)}>
+            <option value="">All models</option>
+            <option value="created">Created by me</option>
+            <option value="shared">Shared with me</option>
+          </select>
+        </div>
+        <div className="field field-sort">
+          <label htmlFor="models-sort">Sort by</label>
+          <div className="input-group">
+            <select id="models-sort" value={orderBy} onChange={(event) => setOrderBy(event.target.value as ModelOrderBy)}>
+              {SORTS.map((sort) => (
+                <option key={sort.value} value={sort.value}>
+                  {sort.label}
+                </option>
+              ))}
+            </select>
+            <button
+              type="button"
+              className="button"
+              aria-label={direction === 'asc' ? 'Ascending order; switch to descending' : 'Descending order; switch to ascending'}
+              title={direction === 'asc' ? 'Ascending' : 'Descending'}
+              onClick={() => setDirection(direction === 'asc' ? 'desc' : 'asc')}
+            >
+              {direction === 'asc' ? '↑ Asc' : '↓ Desc'}
+            </button>
+          </div>
+        </div>
+      </div>
+
+      {list.error && !data ? (
+        <ErrorState error={list.error} title="The models could not be loaded" onRetry={list.reload} />
+      ) : !data ? (
+        <Loading label="Loading models…" />
+      ) : (
+        <div aria-busy={list.loading}>
+          {list.error ? <ErrorState error={list.error} title="The list could not be refreshed" onRetry={list.reload} /> : null}
+          {data.items.length === 0 ? (
+            filtered ? (
+              <Empty title="No models match these filters">
+                <p>Try another search, tag or view.</p>
+              </Empty>
+            ) : (
+              <Empty title="No models yet">
+                <p>A model preset is a base model with its own parameters, system prompt and description.</p>
+                {canCreate ? (
+                  <Link to="/workspace/models/create" className="button button-primary">
+                    Create your first model
+                  </Link>
+                ) : (
+                  <p className="muted">Models shared with you will appear here.</p>
+                )}
+              </Empty>
+            )
+          ) : (
+            <ul className="model-grid" aria-label="Models">
+              {data.items.map((model) => (
+                <ModelCard
+                  key={model.id}
+                  model={model}
+                  isMine={model.user_id === user.id}
+                  canClone={canCreate}
+                  canExport={canExport}
+                  onToggle={() => void onToggle(model)}
+                  onEdit={() => navigate(`/workspace/models/edit?id=${encodeURIComponent(model.id)}`)}
+                  onClone={() => void onClone(model)}
+                  onExport={() => void onExportOne(model)}
+                  onCopyId={() => void onCopyId(model)}
+                  onHide={() => void onHide(model)}
+                  onDelete={() => setConfirmDelete(model)}
+                />
+              ))}
+            </ul>
+          )}
+          <Pagination page={page} pageSize={PAGE_SIZE} total={data.total} onPage={setPage} label="Model pages" />
+        </div>
+      )}
+
+      {confirmDelete ? (
+        <ConfirmDialog title="Delete this model?" confirmLabel="Delete" busy={deleting} onConfirm={onDelete} onCancel={() => setConfirmDelete(null)}>
+          <p>
+            <strong>{confirmDelete.name}</strong> (<code>{confirmDelete.id}</code>) and who may use it will be deleted. This cannot be undone.
+          </p>
+        </ConfirmDialog>
+      ) : null}
+
+      {report ? <ImportReportDialog file={report.file} report={report.report} onClose={() => setReport(null)} /> : null}
+    </section>
+  )
+}
+
+function ImportReportDialog({ file, report, onClose }: { file: string; report: ImportReport; onClose: () => void }) {
+  const { created, updated, skipped, warnings } = report
+  return (
+    <Dialog title="Import report" onClose={onClose} size="large" description={`${file}: ${created.length} created, ${updated.length} updated, ${skipped.length} skipped, ${warnings.length} warnings.`}>
+      <div className="report" data-testid="import-report">
+        <ReportSection title="Created" count={created.length} empty="Nothing was created.">
+          {created.map((id) => (
+            <li key={id}>
+              <code>{id}</code>
+            </li>
+          ))}
+        </ReportSection>
+        <ReportSection title="Updated" count={updated.length} empty="Nothing was updated.">
+          {updated.map((id) => (
+            <li key={id}>
+              <code>{id}</code>
+            </li>
+          ))}
+        </ReportSection>
+        <ReportSection title="Skipped" count={skipped.length} empty="Nothing was skipped." tone="error">
+          {skipped.map((item, index) => (
+            <li key={`${item.id}-${index}`}>
+              <code>{item.id}</code>: {item.reason}
+            </li>
+          ))}
+        </ReportSection>
+        <ReportSection title="Warnings" count={warnings.length} empty="No warnings." tone="warning">
+          {warnings.map((item, index) => (
+            <li key={`${item.id}-${index}`}>
+              <code>{item.id}</code>: {item.message}
+            </li>
+          ))}
+        </ReportSection>
+      </div>
+    </Dialog>
+  )
+}
+
+function ReportSection({ title, count, empty, tone, children }: { title: string; count: number; empty: string; tone?: 'error' | 'warning'; children: ReactNode }) {
+  return (
+    <section className={`report-section${tone && count > 0 ? ` report-${tone}` : ''}`}>
+      <h3>
+        {title} <span className="count">{count}</span>
+      </h3>
+      {count > 0 ? <ul>{children}</ul> : <p className="muted">{empty}</p>}
+    </section>
+  )
+}

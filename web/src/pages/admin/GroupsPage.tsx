@@ -1,0 +1,368 @@
+/**
+ * Admin › Groups: create, rename, describe, set the feature permissions a group grants, manage its
+ * members, delete. Permission keys this page does not show (Open WebUI has many) are kept as they are.
+ */
+import { useEffect, useState, type FormEvent } from 'react'
+import { addGroupMembers, createGroup, deleteGroup, describeError, getUser, listGroups, listUsers, removeGroupMembers, updateGroup, type Group, type User } from '../../api/client'
+import { ConfirmDialog, Dialog } from '../../components/Dialog'
+import { Empty, ErrorState, InlineError, Loading } from '../../components/States'
+import { useDebounced, useResource } from '../../lib/hooks'
+import { notify } from '../../lib/notify'
+import { navigate, useLocation } from '../../lib/router'
+import type { Feature } from '../../lib/session'
+
+const PERMISSIONS: { path: Feature; label: string; hint: string }[] = [
+  { path: 'workspace.models', label: 'Create models', hint: 'workspace.models' },
+  { path: 'workspace.models_import', label: 'Import models', hint: 'workspace.models_import' },
+  { path: 'workspace.models_export', label: 'Export models', hint: 'workspace.models_export' },
+  { path: 'sharing.models', label: 'Share models with groups and users', hint: 'sharing.models' },
+  { path: 'sharing.public_models', label: 'Make models public', hint: 'sharing.public_models' },
+]
+
+const MEMBERS_SHOWN = 50
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
+
+function permissionOf(tree: Record<string, unknown>, path: Feature): boolean {
+  const [section, key] = path.split('.') as [string, string]
+  const node = tree[section]
+  return isRecord(node) && node[key] === true
+}
+
+function withPermission(tree: Record<string, unknown>, path: Feature, value: boolean): Record<string, unknown> {
+  const [section, key] = path.split('.') as [string, string]
+  const node = tree[section]
+  return { ...tree, [section]: { ...(isRecord(node) ? node : {}), [key]: value } }
+}
+
+export function GroupsPage() {
+  const { search } = useLocation()
+  const selectedId = search.get('id')
+  const groups = useResource(() => listGroups(), [])
+  const [creating, setCreating] = useState(false)
+  const select = (id: string | null) => navigate(id ? `/admin/groups?id=${encodeURIComponent(id)}` : '/admin/groups', { replace: true })
+  const selected = groups.data?.find((group) => group.id === selectedId) ?? null
+
+  const replaceGroup = (group: Group) => groups.setData((current) => current?.map((g) => (g.id === group.id ? group : g)))
+
+  return (
+    <section className="page">
+      <div className="page-header">
+        <h1 tabIndex={-1}>
+          Groups {groups.data ? <span className="count">{groups.data.length}</span> : null}
+        </h1>
+        <div className="page-actions">
+          <button type="button" className="button button-primary" onClick={() => setCreating(true)}>
+            New group
+          </button>
+        </div>
+      </div>
+      <p className="muted">Groups collect users. A model shared with a group is available to its members, and a group grants its members feature permissions.</p>
+
+      {groups.error && !groups.data ? (
+        <ErrorState error={groups.error} title="The groups could not be loaded" onRetry={groups.reload} />
+      ) : !groups.data ? (
+        <Loading label="Loading groups…" />
+      ) : groups.data.length === 0 ? (
+        <Empty title="No groups yet">
+          <p>Create a group, add users to it, and share models with it.</p>
+        </Empty>
+      ) : (
+        <div className="split">
+          <nav aria-label="Groups" className="split-list">
+            <ul className="group-list">
+              {groups.data.map((group) => (
+                <li key={group.id}>
+                  <button type="button" className={`group-item${group.id === selectedId ? ' is-selected' : ''}`} aria-current={group.id === selectedId ? 'true' : undefined} onClick={() => select(group.id)}>
+                    <span className="group-item-name">{group.name}</span>
+                    <span className="muted">
+                      {group.member_count} member{group.member_count === 1 ? '' : 's'}
+                    </span>
+                  </button>
+                </li>
+              ))}
+            </ul>
+          </nav>
+          <div className="split-detail">
+            {selected ? (
+              <GroupDetail
+                key={selected.id}
+                group={selected}
+                onChange={replaceGroup}
+                onDeleted={() => {
+                  select(null)
+                  groups.reload()
+                }}
+              />
+            ) : selectedId ? (
+              <Empty title="This group does not exist any more" />
+            ) : (
+              <Empty title="Choose a group">
+                <p>Its details, permissions and members appear here.</p>
+              </Empty>
+            )}
+          </div>
+        </div>
+      )}
+
+      {creating ? (
+        <CreateGroupDialog
+          onClose={() => setCreating(false)}
+          onCreated={(group) => {
+            setCreating(false)
+            notify(`Created group ${group.name}.`, 'success')
+            groups.setData((current) => [...(current ?? []), group])
+            select(group.id)
+          }}
+        />
+      ) : null}
+    </section>
+  )
+}
+
+function GroupDetail({ group, onChange, onDeleted }: { group: Group; onChange: (group: Group) => void; onDeleted: () => void }) {
+  const [name, setName] = useState(group.name)
+  const [description, setDescription] = useState(group.description)
+  const [permissions, setPermissions] = useState<Record<string, unknown>>(group.permissions)
+  const [saving, setSaving] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+  const [confirm, setConfirm] = useState(false)
+  const [deleting, setDeleting] = useState(false)
+  const dirty = name !== group.name || description !== group.description || JSON.stringify(permissions) !== JSON.stringify(group.permissions)
+
+  const save = async (event: FormEvent) => {
+    event.preventDefault()
+    setSaving(true)
+    setError(null)
+    try {
+      const updated = await updateGroup(group.id, { name: name.trim(), description, permissions })
+      onChange(updated)
+      setPermissions(updated.permissions)
+      notify(`Saved group ${updated.name}.`, 'success')
+    } catch (failure) {
+      setError(describeError(failure).detail)
+    } finally {
+      setSaving(false)
+    }
+  }
+
+  const remove = async () => {
+    setDeleting(true)
+    try {
+      await deleteGroup(group.id)
+      notify(`Deleted group ${group.name}.`, 'success')
+      setConfirm(false)
+      onDeleted()
+    } catch (failure) {
+      notify(`Could not delete ${group.name}: ${describeError(failure).detail}`, 'error')
+      setDeleting(false)
+    }
+  }
+
+  return (
+    <article className="panel" aria-labelledby="group-title">
+      <div className="row row-between">
+        <h2 id="group-title">{group.name}</h2>
+        <button type="button" className="button button-small button-danger-outline" onClick={() => setConfirm(true)}>
+          Delete group
+        </button>
+      </div>
+      <form className="form" onSubmit={(event) => void save(event)}>
+        <div className="field">
+          <label htmlFor="group-name">Name</label>
+          <input id="group-name" required value={name} onChange={(event) => setName(event.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor="group-description">Description</label>
+          <textarea id="group-description" rows={2} value={description} onChange={(event) => setDescription(event.target.value)} />
+        </div>
+        <fieldset className="fieldset">
+          <legend>Permissions of the members</legend>
+          {PERMISSIONS.map((permission) => (
+            <label key={permission.path} className="checkbox">
+              <input type="checkbox" checked={permissionOf(permissions, permission.path)} onChange={(event) => setPermissions(withPermission(permissions, permission.path, event.target.checked))} />
+              <span>
+                {permission.label} <code className="hint-code">{permission.hint}</code>
+              </span>
+            </label>
+          ))}
+          <p className="hint">A member has a permission when any of their groups grants it (or the server's default does).</p>
+        </fieldset>
+        <InlineError>{error}</InlineError>
+        <div className="form-actions">
+          <button type="submit" className="button button-primary" disabled={saving || !dirty}>
+            {saving ? 'Saving…' : 'Save group'}
+          </button>
+        </div>
+      </form>
+      <Members group={group} onChange={onChange} />
+      {confirm ? (
+        <ConfirmDialog title="Delete this group?" confirmLabel="Delete group" busy={deleting} onConfirm={remove} onCancel={() => setConfirm(false)}>
+          <p>
+            <strong>{group.name}</strong> will be deleted with its {group.member_count} membership{group.member_count === 1 ? '' : 's'} and every model grant that names it. The accounts themselves stay.
+          </p>
+        </ConfirmDialog>
+      ) : null}
+    </article>
+  )
+}
+
+function Members({ group, onChange }: { group: Group; onChange: (group: Group) => void }) {
+  const [names, setNames] = useState<Record<string, User | null>>({})
+  const [showAll, setShowAll] = useState(false)
+  const [busy, setBusy] = useState<string | null>(null)
+  const shown = showAll ? group.user_ids : group.user_ids.slice(0, MEMBERS_SHOWN)
+  const shownKey = shown.join('\n')
+
+  useEffect(() => {
+    const missing = shownKey.split('\n').filter((id) => id && !(id in names))
+    if (missing.length === 0) return undefined
+    let current = true
+    void Promise.all(missing.map((id) => getUser(id).then((user) => [id, user] as const, () => [id, null] as const))).then((pairs) => {
+      if (current) setNames((known) => ({ ...known, ...Object.fromEntries(pairs) }))
+    })
+    return () => {
+      current = false
+    }
+  }, [shownKey, names])
+
+  const add = async (user: User) => {
+    setBusy(user.id)
+    try {
+      onChange(await addGroupMembers(group.id, [user.id]))
+      setNames((known) => ({ ...known, [user.id]: user }))
+      notify(`Added ${user.name} to ${group.name}.`, 'success')
+    } catch (failure) {
+      notify(`Could not add ${user.name}: ${describeError(failure).detail}`, 'error')
+    } finally {
+      setBusy(null)
+    }
+  }
+
+  const remove = async (id: string) => {
+    const label = names[id]?.name ?? id
+    setBusy(id)
+    try {
+      onChange(await removeGroupMembers(group.id, [id]))
+      notify(`Removed ${label} from ${group.name}.`, 'success')
+    } catch (failure) {
+      notify(`Could not remove ${label}: ${describeError(failure).detail}`, 'error')
+    } finally {
+      setBusy(null)
+    }
+  }
+
+  return (
+    <section className="members" aria-labelledby="members-title">
+      <h3 id="members-title">
+        Members <span className="count">{group.member_count}</span>
+      </h3>
+      {group.user_ids.length === 0 ? <p className="muted">No members yet.</p> : null}
+      <ul className="member-list" aria-label={`Members of ${group.name}`}>
+        {shown.map((id) => {
+          const user = names[id]
+          const label = user ? user.name : user === null ? `Unknown account ${id}` : 'Loading…'
+          return (
+            <li key={id}>
+              <span>
+                {label} {user ? <span className="muted">{user.email}</span> : null}
+              </span>
+              <button type="button" className="button button-small" disabled={busy === id} aria-label={`Remove ${user?.name ?? id} from the group`} onClick={() => void remove(id)}>
+                Remove
+              </button>
+            </li>
+          )
+        })}
+      </ul>
+      {!showAll && group.user_ids.length > MEMBERS_SHOWN ? (
+        <button type="button" className="button button-small" onClick={() => setShowAll(true)}>
+          Show all {group.user_ids.length} members
+        </button>
+      ) : null}
+      <MemberPicker exclude={group.user_ids} busy={busy} onAdd={(user) => void add(user)} />
+    </section>
+  )
+}
+
+function MemberPicker({ exclude, busy, onAdd }: { exclude: string[]; busy: string | null; onAdd: (user: User) => void }) {
+  const [text, setText] = useState('')
+  const query = useDebounced(text.trim(), 300)
+  const results = useResource(() => listUsers({ query, limit: 8 }), [query])
+  const found = (results.data?.users ?? []).filter((user) => !exclude.includes(user.id))
+  return (
+    <div className="user-picker">
+      <label htmlFor="member-search">Add members</label>
+      <input id="member-search" type="search" placeholder="Search by name or email" value={text} onChange={(event) => setText(event.target.value)} />
+      {results.loading && !results.data ? (
+        <Loading label="Searching…" />
+      ) : results.error ? (
+        <InlineError>{describeError(results.error).detail}</InlineError>
+      ) : found.length === 0 ? (
+        <p className="muted">{query ? `No other account matches “${query}”.` : 'Every account is already a member.'}</p>
+      ) : (
+        <ul className="pick-list" aria-label="Accounts to add">
+          {found.map((user) => (
+            <li key={user.id}>
+              <span>
+                {user.name} <span className="muted">{user.email}</span>
+                {user.role === 'pending' ? <span className="badge badge-warning">pending</span> : null}
+              </span>
+              <button type="button" className="button button-small" disabled={busy === user.id} aria-label={`Add ${user.name} to the group`} onClick={() => onAdd(user)}>
+                Add
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  )
+}
+
+function CreateGroupDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (group: Group) => void }) {
+  const [name, setName] = useState('')
+  const [description, setDescription] = useState('')
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault()
+    setBusy(true)
+    setError(null)
+    try {
+      onCreated(await createGroup({ name: name.trim(), description }))
+    } catch (failure) {
+      setError(describeError(failure).detail)
+      setBusy(false)
+    }
+  }
+
+  return (
+    <Dialog
+      title="New group"
+      onClose={onClose}
+      footer={
+        <>
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" form="create-group-form" className="button button-primary" disabled={busy}>
+            {busy ? 'Creating…' : 'Create group'}
+          </button>
+        </>
+      }
+    >
+      <form id="create-group-form" className="form" onSubmit={(event) => void submit(event)}>
+        <div className="field">
+          <label htmlFor="new-group-name">Name</label>
+          <input id="new-group-name" required value={name} onChange={(event) => setName(event.target.value)} data-autofocus />
+        </div>
+        <div className="field">
+          <label htmlFor="new-group-description">Description</label>
+          <textarea id="new-group-description" rows={2} value={description} onChange={(event) => setDescription(event.target.value)} />
+        </div>
+        <p className="hint">Permissions and members are set after the group is created.</p>
+        <InlineError>{error}</InlineError>
+      </form>
+    </Dialog>
+  )
+}
