@@ -69,16 +69,22 @@ export function applyPreset(request: Json, preset: { params: Json; locked: Set<s
   return body
 }
 
-/** The preset's system prompt before the conversation's first system message, or as a new first message. */
+/**
+ * The preset's system prompt before the conversation's own system message (wherever it stands), or as a
+ * new first message when there is none.
+ */
 export function withSystemPrompt(messages: readonly unknown[], system: string): unknown[] {
-  const [first, ...rest] = messages
-  if (isObject(first) && first['role'] === 'system') {
-    const content = first['content']
-    if (typeof content === 'string') return [{ ...first, content: `${system}\n\n${content}` }, ...rest]
-    if (Array.isArray(content)) return [{ ...first, content: [{ type: 'text', text: system }, ...(content as unknown[])] }, ...rest]
-    return [{ ...first, content: system }, ...rest]
-  }
-  return [{ role: 'system', content: system }, ...messages]
+  const index = messages.findIndex((m) => isObject(m) && m['role'] === 'system')
+  const found = messages[index]
+  if (index < 0 || !isObject(found)) return [{ role: 'system', content: system }, ...messages]
+  const content = found['content']
+  const merged =
+    typeof content === 'string'
+      ? `${system}\n\n${content}`
+      : Array.isArray(content)
+        ? [{ type: 'text', text: system }, ...(content as unknown[])]
+        : system
+  return messages.map((m, i) => (i === index ? { ...found, content: merged } : m))
 }
 
 /** Open WebUI lets custom param values be JSON text ("{\"a\":1}"); parse those that are. */

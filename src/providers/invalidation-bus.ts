@@ -48,11 +48,19 @@ export class RedisBus implements InvalidationBus {
     })
   }
 
-  /** Resolves once both connections are ready (tests wait for it before publishing). */
-  async ready(): Promise<void> {
+  /** Resolves once both connections are ready, or rejects after `timeoutMs` (Redis unreachable). */
+  async ready(timeoutMs = 5000): Promise<void> {
     const waitFor = (client: Redis) =>
       client.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => client.once('ready', () => resolve()))
-    await Promise.all([waitFor(this.publisher), waitFor(this.subscriber)])
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Redis not ready within ${timeoutMs} ms`)), timeoutMs)
+    })
+    try {
+      await Promise.race([Promise.all([waitFor(this.publisher), waitFor(this.subscriber)]), timeout])
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   publish(topic: string): void {

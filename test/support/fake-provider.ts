@@ -71,12 +71,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     for await (const chunk of req) chunks.push(chunk as Buffer)
     const text = Buffer.concat(chunks).toString('utf8')
     const path = (req.url ?? '').split('?')[0] ?? ''
-    let body: Record<string, unknown> | null = null
-    try {
-      body = text ? (JSON.parse(text) as Record<string, unknown>) : null
-    } catch {
-      body = null
-    }
+    const body = parseBody(text)
     state.requests.push({ method: req.method ?? '', path, headers: req.headers, body })
 
     if (behavior === 'hang') return
@@ -101,7 +96,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
   }
 
   async function chat(res: ServerResponse, body: Record<string, unknown>): Promise<void> {
-    const model = String(body['model'] ?? '')
+    const model = typeof body['model'] === 'string' ? body['model'] : ''
     if (!models.includes(model)) return json(res, 404, { error: { message: `The model '${model}' does not exist` } })
     const messages = Array.isArray(body['messages']) ? (body['messages'] as { content?: unknown }[]) : []
     const last = messages[messages.length - 1]?.content
@@ -130,6 +125,8 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       if (delay) await new Promise((resolve) => setTimeout(resolve, delay))
     }
     if (behavior === 'cutStream') {
+      // Let the chunks reach the wire first, so the cut really comes in the middle of the stream.
+      await new Promise((resolve) => setTimeout(resolve, 20))
       res.socket?.destroy()
       return
     }
@@ -161,6 +158,14 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       for (const socket of sockets) socket.destroy()
       return new Promise<void>((resolve) => server.close(() => resolve()))
     },
+  }
+}
+
+function parseBody(text: string): Record<string, unknown> | null {
+  try {
+    return text ? (JSON.parse(text) as Record<string, unknown>) : null
+  } catch {
+    return null
   }
 }
 

@@ -63,7 +63,7 @@ export async function createHarness(dialect: DialectName, env: Record<string, st
       ...(options.headers && { headers: options.headers }),
       ...(options.query && { query: options.query }),
       ...(options.payload !== undefined && { payload: options.payload as string | object }),
-    }) as ReturnType<Harness['request']>
+    })
 
   const signupRes = await request({
     method: 'POST',
