@@ -210,6 +210,11 @@ async function runSuite(dialect: 'sqlite' | 'postgres', size: number, options: O
     measure('S1 list page 1, admin', list, { headers: admin })
     measure('S2 list page 1, user reading ~90%', list, { headers: dense })
     measure('S3 list page 1, user reading ~10', list, { headers: sparse })
+    // The same pages built anew on every request (the page cache skipped): the query plans' real cost.
+    const fresh = { 'cache-control': 'no-cache' }
+    measure('S1u list page 1, admin, uncached', list, { headers: { ...admin, ...fresh } })
+    measure('S2u list page 1, user reading ~90%, uncached', list, { headers: { ...dense, ...fresh } })
+    measure('S3u list page 1, user reading ~10, uncached', list, { headers: { ...sparse, ...fresh } })
     measure('S4 list, text query + tag (~1% match)', `${list}?query=${data.query}&tag=${data.tag}`, { headers: dense })
     measure('S5 GET /model', `${base}/api/v1/models/model?id=m0000001`, { headers: dense })
     const createBody = JSON.stringify({ id: 'bench-new-[<id>]', base_model_id: 'llama3.1:8b', name: 'New [<id>]', meta: { tags: ['bench'] }, params: { temperature: 0.5 } })

@@ -7,38 +7,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DIALECTS } from './support/databases.js'
+import type { AccessModelOut, ModelOut } from './support/model-types.js'
 import { createHarness, type Harness, type TestAccount } from './support/harness.js'
 
 /** WEBUI_API_BASE_URL */
 const API = '/api/v1'
-
-type Permission = 'read' | 'write'
-interface GrantOut {
-  id: string
-  resource_type: string
-  resource_id: string
-  principal_type: 'user' | 'group'
-  principal_id: string
-  permission: Permission
-  created_at: number
-}
-interface ModelOut {
-  id: string
-  user_id: string
-  base_model_id: string | null
-  name: string
-  params: Record<string, unknown>
-  meta: Record<string, unknown>
-  access_control: unknown
-  access_grants: GrantOut[]
-  is_active: boolean
-  created_at: number
-  updated_at: number
-}
-interface AccessModelOut extends ModelOut {
-  user: { id: string; name: string; email: string; role: string } | null
-  write_access: boolean
-}
 
 let seq = 0
 const token = () => `${(++seq).toString(36)}${Math.random().toString(36).slice(2, 8)}`.replace(/[^a-z0-9]/g, '')

@@ -5,35 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DIALECTS } from './support/databases.js'
+import type { GrantIn, ModelOut } from './support/model-types.js'
 import { createHarness, type Harness, type InjectOptions, type TestAccount } from './support/harness.js'
 
 const M = '/api/v1/models'
 
-type Permission = 'read' | 'write'
-interface GrantIn {
-  principal_type: 'user' | 'group'
-  principal_id: string
-  permission: Permission
-}
-interface GrantOut extends GrantIn {
-  id: string
-  resource_type: string
-  resource_id: string
-  created_at: number
-}
-interface ModelOut {
-  id: string
-  user_id: string
-  base_model_id: string | null
-  name: string
-  params: Record<string, unknown>
-  meta: Record<string, unknown>
-  access_control: unknown
-  access_grants: GrantOut[]
-  is_active: boolean
-  created_at: number
-  updated_at: number
-}
 interface Report {
   created: string[]
   updated: string[]

@@ -6,43 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DIALECTS } from './support/databases.js'
+import type { AccessModelOut, GrantIn, ListOut, ModelOut } from './support/model-types.js'
 import { createHarness, type Harness, type InjectOptions, type TestAccount } from './support/harness.js'
 
 const M = '/api/v1/models'
-
-type Permission = 'read' | 'write'
-interface GrantIn {
-  principal_type: 'user' | 'group'
-  principal_id: string
-  permission: Permission
-}
-interface GrantOut extends GrantIn {
-  id: string
-  resource_type: string
-  resource_id: string
-  created_at: number
-}
-interface ModelOut {
-  id: string
-  user_id: string
-  base_model_id: string | null
-  name: string
-  params: Record<string, unknown>
-  meta: Record<string, unknown>
-  access_control: unknown
-  access_grants: GrantOut[]
-  is_active: boolean
-  created_at: number
-  updated_at: number
-}
-interface AccessModelOut extends ModelOut {
-  user: { id: string; name: string; email: string; role: string } | null
-  write_access: boolean
-}
-interface ListOut {
-  items: AccessModelOut[]
-  total: number
-}
 
 let seq = 0
 /** A unique, collation-neutral token (lower-case letters and digits only). */

@@ -20,6 +20,8 @@ export type FakeBehavior =
   | 'slowStream'
   /** Streams two chunks, then destroys the connection. */
   | 'cutStream'
+  /** Lists its models, but reads a chat request and destroys the connection without answering. */
+  | 'drop'
 
 export interface RecordedRequest {
   method: string
@@ -91,7 +93,10 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     if (req.method === 'GET' && kind === 'ollama' && path === '/api/tags') {
       return json(res, 200, { models: models.map((name) => ({ name, model: name, modified_at: '2025-01-01T00:00:00Z', size: 1 })) })
     }
-    if (req.method === 'POST' && path === '/v1/chat/completions') return chat(res, body ?? {})
+    if (req.method === 'POST' && path === '/v1/chat/completions') {
+      if (behavior === 'drop') return void req.socket.destroy()
+      return chat(res, body ?? {})
+    }
     json(res, 404, { error: { message: `no route ${req.method} ${path}` } })
   }
 
