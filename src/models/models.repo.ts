@@ -129,6 +129,11 @@ export class ModelsRepo {
 
   /** One page of presets the caller may read, in a deterministic order (sort key, then id). */
   listPage(filters: ListFilters, plan: ListPlan, page: PageOptions): Promise<ModelRow[]> {
+    return this.listPageQuery(filters, plan, page).execute()
+  }
+
+  /** The query behind listPage, unexecuted (its plan is checked by models.list-plans.test.ts). */
+  listPageQuery(filters: ListFilters, plan: ListPlan, page: PageOptions) {
     const column = `models.${page.orderBy}` as const
     return this.filtered(filters, plan)
       .selectAll('models')
@@ -136,7 +141,6 @@ export class ModelsRepo {
       .orderBy('models.id', page.direction)
       .offset(page.offset)
       .limit(page.limit)
-      .execute()
   }
 
   async count(filters: ListFilters, plan: ListPlan): Promise<number> {
