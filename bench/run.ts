@@ -188,7 +188,8 @@ async function runSuite(dialect: 'sqlite' | 'postgres', size: number, options: O
     const [admin, dense, sparse, user1k] = await Promise.all([data.adminId, data.denseUserId, data.sparseUserId, data.user1kId].map(bearer))
     if (!admin || !dense || !sparse || !user1k) throw new Error('tokens')
     // Warm the provider cache so S8/S9 measure the registry and the relay, not the first discovery.
-    await fetch(`${base}/api/models`, { headers: admin })
+    await fetch(`${base}/api/models/base`, { headers: admin })
+    const rssAtStart = currentRssMb(pid)
 
     const s1Body = await (await fetch(`${base}/api/v1/models/list`, { headers: admin })).text()
     const measure = (scenario: string, url: string, opts: { headers?: Record<string, string>; method?: string; body?: string; note?: string } = {}): Row => {
@@ -260,7 +261,7 @@ async function runSuite(dialect: 'sqlite' | 'postgres', size: number, options: O
     const ttfb = await timeToFirstChunk(`${base}/v1/chat/completions`, admin, chatBody.replace('hello', 'stream').replace('}]}', '}],"stream":true}'))
     const ttfbDirect = await timeToFirstChunk(`${providerUrl}/v1/chat/completions`, {}, directModelBody.replace('}]}', '}],"stream":true}'))
     rows.push({ scenario: 'S9 stream: time to first chunk (p50, c=1)', rps: null, p50: ttfb, p99: null, p50c1: null, rssMb: peakRssMb(pid), ratio: null, note: `direct ${ttfbDirect.toFixed(2)} ms` })
-    rows.push({ scenario: 'server RSS after the run', rps: null, p50: null, p99: null, p50c1: null, rssMb: currentRssMb(pid), ratio: null, note: `peak since start ${(() => { try { return readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmPeak:\s+(\d+)/)?.[1] ?? '?' } catch { return '?' } })()} kB virtual` })
+    rows.push({ scenario: 'server RSS: after start-up, and after the run', rps: null, p50: null, p99: null, p50c1: null, rssMb: currentRssMb(pid), ratio: null, note: `${rssAtStart} MB after start-up and warm-up; peak ${peakRssMb(pid)} MB` })
   } finally {
     server.kill('SIGTERM')
     await new Promise((resolve) => server.once('exit', resolve))

@@ -12,8 +12,11 @@ export class VersionedCache<T> {
     private readonly maxAgeMs: number,
   ) {}
 
-  /** The value for `key` built at `version`, computing and keeping it when missing or outdated. */
-  get(key: string, version: string, compute: () => Promise<T>): Promise<T> {
+  /**
+   * The value for `key` built at `version`, computing and keeping it when missing or outdated.
+   * `keep` decides whether a computed value is worth its memory (it is dropped once resolved if not).
+   */
+  get(key: string, version: string, compute: () => Promise<T>, keep: (value: T) => boolean = () => true): Promise<T> {
     const now = Date.now()
     const hit = this.entries.get(key)
     if (hit && hit.version === version && now - hit.at < this.maxAgeMs) return hit.value
@@ -21,10 +24,15 @@ export class VersionedCache<T> {
     const entry = { version, at: now, value }
     this.entries.delete(key)
     this.entries.set(key, entry)
-    // A failed computation is not kept: the next caller tries again.
-    value.catch(() => {
-      if (this.entries.get(key) === entry) this.entries.delete(key)
-    })
+    // A failed computation is not kept: the next caller tries again. Nor is one `keep` refuses.
+    value.then(
+      (resolved) => {
+        if (!keep(resolved) && this.entries.get(key) === entry) this.entries.delete(key)
+      },
+      () => {
+        if (this.entries.get(key) === entry) this.entries.delete(key)
+      },
+    )
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value ?? '')
     return value
   }

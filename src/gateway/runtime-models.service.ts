@@ -76,7 +76,7 @@ export class RuntimeModelsService {
    */
   async list(actor: Actor): Promise<RuntimeModel[]> {
     const { who, version, providerModels } = await this.snapshot(actor)
-    return this.lists.get(principalKey(who), version, () => this.build(actor, who, providerModels))
+    return this.lists.get(principalKey(who), version, () => this.build(actor, who, providerModels), isSmallList)
   }
 
   /**
@@ -93,7 +93,7 @@ export class RuntimeModelsService {
           ? { data: models }
           : { object: 'list', data: models.filter((m) => !m.base_model_missing).map(toOpenAiModel) },
       )
-    })
+    }, (json) => json.length <= MAX_CACHED_LIST_BYTES)
   }
 
   /** The caller's principals and the version their answers are valid at (registry and catalog). */
@@ -197,6 +197,14 @@ export class RuntimeModelsService {
     return new Set(rows.filter((r) => this.access.modelPermissions(who, r, grants.get(r.id) ?? []).read).map((r) => r.id))
   }
 }
+
+/**
+ * Lists larger than this are rebuilt on every request rather than held in memory: an admin with bypass
+ * on a registry of a million presets would otherwise pin gigabytes. Chat users' lists are far smaller.
+ */
+const MAX_CACHED_LIST_ITEMS = 5000
+const MAX_CACHED_LIST_BYTES = 4 * 1024 * 1024
+const isSmallList = (list: readonly RuntimeModel[]) => list.length <= MAX_CACHED_LIST_ITEMS
 
 export const toOpenAiModel = (m: RuntimeModel) => ({ id: m.id, object: 'model' as const, created: m.created, owned_by: m.owned_by, name: m.name })
 

@@ -80,10 +80,6 @@ export class ModelsService {
     return this.pages.get(JSON.stringify(['list', principalKey(who), query]), version, build)
   }
 
-  async list(actor: Actor, query: ListQuery): Promise<{ items: ModelAccessResponse[]; total: number }> {
-    return this.listFor(await this.access.principalsOf(actor), query)
-  }
-
   private async listFor(who: Principals, query: ListQuery): Promise<{ items: ModelAccessResponse[]; total: number }> {
     const viewOption = query.view_option === 'created' || query.view_option === 'shared' ? query.view_option : undefined
     const filters = { who, query: query.query, viewOption, tag: query.tag }
@@ -101,10 +97,6 @@ export class ModelsService {
     const who = await this.access.principalsOf(actor)
     const version = String(await this.models.version())
     return this.pages.get(JSON.stringify(['get', principalKey(who), id]), version, async () => JSON.stringify(await this.getFor(who, id)))
-  }
-
-  async get(actor: Actor, id: string): Promise<ModelAccessResponse> {
-    return this.getFor(await this.access.principalsOf(actor), id)
   }
 
   private async getFor(who: Principals, id: string): Promise<ModelAccessResponse> {
