@@ -14,6 +14,7 @@ import { cpus, totalmem } from 'node:os'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
+import { Agent, fetch as undiciFetch } from 'undici'
 import { TokenSigner } from '../src/auth/tokens.js'
 import { createDatabase, type Database } from '../src/db/database.js'
 import { migrateToLatest } from '../src/db/migrator.js'
@@ -179,6 +180,11 @@ async function runSuite(dialect: 'sqlite' | 'postgres', size: number, options: O
     stdio: ['ignore', 'inherit', 'inherit'],
   })
   const pid = server.pid ?? 0
+  let serverExit = ''
+  server.once('exit', (code, signal) => {
+    serverExit = `server exited (code ${code}, signal ${signal})`
+    console.error(`\n${dialect} ${size}: ${serverExit}`)
+  })
   const rows: Row[] = []
   const failures: string[] = []
   try {
@@ -232,7 +238,8 @@ async function runSuite(dialect: 'sqlite' | 'postgres', size: number, options: O
     resetPeakRss(pid)
     const rssBeforeImport = currentRssMb(pid)
     let t = performance.now()
-    const imported = await fetch(`${base}/api/v1/models/import`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: importFile })
+    // A fresh connection: one kept alive since S1 may be closed by the server just as the upload starts.
+    const imported = await undiciFetch(`${base}/api/v1/models/import`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: importFile, dispatcher: new Agent() })
     const importSeconds = (performance.now() - t) / 1000
     const report = (await imported.json()) as { created?: unknown[] }
     if (!imported.ok || report.created?.length !== 10_000) failures.push(`${dialect} ${size} S7 import: HTTP ${imported.status}, created ${report.created?.length}`)
@@ -241,7 +248,7 @@ async function runSuite(dialect: 'sqlite' | 'postgres', size: number, options: O
     resetPeakRss(pid)
     const rssBeforeExport = currentRssMb(pid)
     t = performance.now()
-    const exported = await fetch(`${base}/api/v1/models/export`, { headers: admin })
+    const exported = await undiciFetch(`${base}/api/v1/models/export`, { headers: admin, dispatcher: new Agent() })
     let bytes = 0
     for await (const chunk of exported.body ?? []) bytes += (chunk as Uint8Array).byteLength
     const exportSeconds = (performance.now() - t) / 1000
@@ -262,9 +269,14 @@ async function runSuite(dialect: 'sqlite' | 'postgres', size: number, options: O
     const ttfbDirect = await timeToFirstChunk(`${providerUrl}/v1/chat/completions`, {}, directModelBody.replace('}]}', '}],"stream":true}'))
     rows.push({ scenario: 'S9 stream: time to first chunk (p50, c=1)', rps: null, p50: ttfb, p99: null, p50c1: null, rssMb: peakRssMb(pid), ratio: null, note: `direct ${ttfbDirect.toFixed(2)} ms` })
     rows.push({ scenario: 'server RSS: after start-up, and after the run', rps: null, p50: null, p99: null, p50c1: null, rssMb: currentRssMb(pid), ratio: null, note: `${rssAtStart} MB after start-up and warm-up; peak ${peakRssMb(pid)} MB` })
+  } catch (error) {
+    failures.push(`${dialect} ${size}: ${serverExit || (error as Error).message}`)
+    console.error(error)
   } finally {
-    server.kill('SIGTERM')
-    await new Promise((resolve) => server.once('exit', resolve))
+    if (server.exitCode === null && server.signalCode === null) {
+      server.kill('SIGTERM')
+      await new Promise((resolve) => server.once('exit', resolve))
+    }
   }
   return { rows, failures, setup }
 }

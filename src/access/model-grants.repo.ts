@@ -113,7 +113,12 @@ export const modelAccessFilters = {
             .selectFrom('model_grants')
             .select(sql<number>`1`.as('one'))
             .whereRef('model_grants.model_id', '=', 'models.id')
-            .where((inner) => principalMatch(inner as unknown as GrantsEb, who, permission)),
+            .where((inner) => principalMatch(inner as unknown as GrantsEb, who, permission))
+            // OFFSET keeps PostgreSQL from turning this into a hashed subplan over every id granted to the
+            // caller (measured: 33 ms a page at 100k models), so it probes the grants of each row instead;
+            // PostgreSQL drops a bare constant LIMIT, and SQLite needs a LIMIT before an OFFSET.
+            .limit(1)
+            .offset(0),
         ),
       ])
   },
