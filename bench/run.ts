@@ -337,7 +337,7 @@ async function main(): Promise<void> {
     provider.kill('SIGTERM')
   }
   mkdirSync(`${ROOT}/bench/results`, { recursive: true })
-  const file = `${ROOT}/bench/results/${new Date().toISOString().slice(0, 10)}-${options.full ? 'full' : 'quick'}.md`
+  const file = `${ROOT}/bench/results/${new Date().toISOString().slice(0, 10)}-${options.full ? 'full' : 'quick'}-${commit}.md`
   writeFileSync(file, report + (failures.length ? `\n## Failures\n\n${failures.map((f) => `- ${f}`).join('\n')}\n` : ''))
   console.log(`\nResults written to ${file}`)
   if (failures.length > 0) {

@@ -27,21 +27,33 @@ function principalMatch(eb: GrantsEb, who: Principals, permission?: GrantPermiss
 export class ModelGrantsRepo {
   constructor(private readonly db: Executor) {}
 
-  /** Grants of each model in `modelIds`, in one query, in a stable order. */
+  /** Grants of each model in `modelIds` (one query per 500 ids), in a stable order. */
   async grantsOf(modelIds: readonly string[]): Promise<Map<string, GrantRow[]>> {
     const result = new Map<string, GrantRow[]>(modelIds.map((id) => [id, []]))
-    if (modelIds.length === 0) return result
-    const rows = await this.db
-      .selectFrom('model_grants')
-      .selectAll()
-      .where('model_id', 'in', [...modelIds])
-      .orderBy('model_id')
-      .orderBy('principal_type')
-      .orderBy('principal_id')
-      .orderBy('permission')
-      .execute()
-    for (const row of rows) result.get(row.model_id)?.push(row)
+    for (let i = 0; i < modelIds.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('model_grants')
+        .selectAll()
+        .where('model_id', 'in', modelIds.slice(i, i + 500))
+        .orderBy('model_id')
+        .orderBy('principal_type')
+        .orderBy('principal_id')
+        .orderBy('permission')
+        .execute()
+      for (const row of rows) result.get(row.model_id)?.push(row)
+    }
     return result
+  }
+
+  /** Replaces the grants of many models at once with multi-row statements (import). */
+  async replaceMany(entries: readonly { modelId: string; grants: readonly Grant[] }[], at: number): Promise<void> {
+    for (let i = 0; i < entries.length; i += 500) {
+      await this.db.deleteFrom('model_grants').where('model_id', 'in', entries.slice(i, i + 500).map((e) => e.modelId)).execute()
+    }
+    const rows = entries.flatMap(({ modelId, grants }) =>
+      grants.map((g) => ({ id: randomUUID(), model_id: modelId, principal_type: g.principal_type, principal_id: g.principal_id, permission: g.permission, created_at: at })),
+    )
+    for (let i = 0; i < rows.length; i += 500) await this.db.insertInto('model_grants').values(rows.slice(i, i + 500)).execute()
   }
 
   /** Replaces a model's grants with `grants` (call inside a transaction). */

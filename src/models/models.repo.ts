@@ -43,6 +43,13 @@ function containsText(column: string, text: string) {
 
 type ModelsQuery = SelectQueryBuilder<DB, 'models', object>
 
+/** Splits a list for IN lists and multi-row inserts (500 rows × ≤ 10 columns stays under every limit). */
+export function chunks<T>(items: readonly T[], size = 500): T[][] {
+  const result: T[][] = []
+  for (let i = 0; i < items.length; i += size) result.push(items.slice(i, i + size))
+  return result
+}
+
 export class ModelsRepo {
   constructor(private readonly db: Executor) {}
 
@@ -50,13 +57,31 @@ export class ModelsRepo {
     return this.db.selectFrom('models').selectAll().where('id', '=', id).executeTakeFirst()
   }
 
-  findByIds(ids: readonly string[]): Promise<ModelRow[]> {
-    if (ids.length === 0) return Promise.resolve([])
-    return this.db.selectFrom('models').selectAll().where('id', 'in', [...ids]).execute()
+  /** Rows for `ids` (any number: queried in chunks that stay under every driver's parameter limit). */
+  async findByIds(ids: readonly string[]): Promise<ModelRow[]> {
+    const rows: ModelRow[] = []
+    for (const chunk of chunks(ids)) rows.push(...(await this.db.selectFrom('models').selectAll().where('id', 'in', chunk).execute()))
+    return rows
   }
 
   async insert(row: ModelRow): Promise<void> {
     await this.db.insertInto('models').values(row).execute()
+  }
+
+  /** Inserts many rows with multi-row statements (import). */
+  async insertMany(rows: readonly ModelRow[]): Promise<void> {
+    for (const chunk of chunks(rows)) await this.db.insertInto('models').values(chunk).execute()
+  }
+
+  /** Replaces the tag rows of many models at once (import). */
+  async setTagsMany(entries: readonly { modelId: string; names: readonly string[] }[]): Promise<void> {
+    for (const chunk of chunks(entries.map((e) => e.modelId))) {
+      await this.db.deleteFrom('model_tags').where('model_id', 'in', chunk).execute()
+    }
+    const rows = entries.flatMap(({ modelId, names }) =>
+      [...new Map(names.map((name) => [name.toLowerCase(), name]))].map(([tag_key, name]) => ({ model_id: modelId, tag_key, name })),
+    )
+    for (const chunk of chunks(rows)) await this.db.insertInto('model_tags').values(chunk).execute()
   }
 
   async update(id: string, patch: Partial<Omit<ModelRow, 'id' | 'created_at'>>): Promise<void> {

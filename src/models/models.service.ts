@@ -277,54 +277,68 @@ export class ModelsService {
     const who = await this.access.principalsOf(actor)
     const report: ImportReport = { created: [], updated: [], skipped: [], warnings: [] }
     await this.inTransaction(async (models, grantsRepo, access) => {
+      // 1. Ids, in memory: not an object, a bad id or a repeated id is skipped before anything is read.
+      const outcomes: ({ id: string; reason: string } | { id: string; item: Record<string, unknown> })[] = []
       const seen = new Set<string>()
       for (const [index, raw] of items.entries()) {
         const item = unwrapItem(raw)
         const label = typeof item?.['id'] === 'string' ? item['id'] : `#${index}`
-        const skip = (reason: string) => report.skipped.push({ id: label, reason })
-        if (!item) {
-          skip('not an object')
-          continue
+        const idCheck = item ? ModelIdSchema.safeParse(item['id']) : undefined
+        if (!item || !idCheck) outcomes.push({ id: label, reason: 'not an object' })
+        else if (!idCheck.success) outcomes.push({ id: label, reason: `id: ${idCheck.error.issues[0]?.message ?? 'invalid'}` })
+        else if (seen.has(idCheck.data)) outcomes.push({ id: label, reason: 'duplicate id: an earlier item in the file has the same id' })
+        else {
+          seen.add(idCheck.data)
+          outcomes.push({ id: idCheck.data, item })
         }
-        const idCheck = ModelIdSchema.safeParse(item['id'])
-        if (!idCheck.success) {
-          skip(`id: ${idCheck.error.issues[0]?.message ?? 'invalid'}`)
-          continue
-        }
-        const id = idCheck.data
-        if (seen.has(id)) {
-          skip('duplicate id: an earlier item in the file has the same id')
-          continue
-        }
-        seen.add(id)
-        const existing = await models.findById(id)
-        const existingGrants = existing ? ((await grantsRepo.grantsOf([id])).get(id) ?? []) : []
-        if (existing && !access.modelPermissions(who, existing, existingGrants).write) {
-          skip('a model with this id exists and you may not change it')
-          continue
+      }
+      // 2. What exists already, in a few set-based reads instead of one per item.
+      const existingRows = new Map((await models.findByIds([...seen])).map((row) => [row.id, row]))
+      const existingGrants = await grantsRepo.grantsOf([...existingRows.keys()])
+
+      // 3. Each item validated against what it would update.
+      type Planned = { id: string; form: ModelForm; existing: ModelRow | undefined; before: GrantRow[]; requested: Grant[] | undefined }
+      const planned: (Planned | { id: string; reason: string })[] = outcomes.map((outcome) => {
+        if ('reason' in outcome) return outcome
+        const { id, item } = outcome
+        const existing = existingRows.get(id)
+        const before = existingGrants.get(id) ?? []
+        if (existing && !access.modelPermissions(who, existing, before).write) {
+          return { id, reason: 'a model with this id exists and you may not change it' }
         }
         // An update keeps what the item leaves out (Open WebUI merges the item over the row).
-        const merged = existing ? { ...formOf(presentModel(existing, existingGrants)), ...item } : item
-        const parsed = ModelFormSchema.safeParse(merged)
-        if (!parsed.success) {
-          skip(describeIssues(parsed.error.issues))
-          continue
-        }
+        const parsed = ModelFormSchema.safeParse(existing ? { ...formOf(presentModel(existing, before)), ...item } : item)
+        if (!parsed.success) return { id, reason: describeIssues(parsed.error.issues) }
         const form = parsed.data
-        if (form.base_model_id === form.id) {
-          skip('base_model_id: a model cannot be its own base model')
-          continue
-        }
+        if (form.base_model_id === form.id) return { id, reason: 'base_model_id: a model cannot be its own base model' }
         if (form.base_model_id == null && actor.role !== 'admin') {
-          skip('base_model_id: only administrators may import base-model overrides (base_model_id null)')
-          continue
+          return { id, reason: 'base_model_id: only administrators may import base-model overrides (base_model_id null)' }
         }
         // `access_grants: null` means "not given", as on update; `access_control: null` means public.
         const hasAccessForm = Array.isArray(item['access_grants']) || 'access_control' in item
-        const requested = hasAccessForm ? (requestedGrants(form) ?? []) : undefined
-        const before = existingGrants.map(toGrant)
-        const grants = requested ? await importableGrants(access, actor, { id, before, requested, report }) : before
-        const now = epochSeconds()
+        return { id, form, existing, before, requested: hasAccessForm ? (requestedGrants(form) ?? []) : undefined }
+      })
+
+      // 4. Grants that cannot apply here are dropped with a warning (principals checked all at once).
+      const allRequested = planned.flatMap((p) => ('form' in p ? (p.requested ?? []) : []))
+      const grantContext = {
+        unknown: new Set((await access.unknownPrincipals(allRequested)).map((g) => `${g.principal_type}:${g.principal_id}`)),
+        mayPublish: allRequested.length > 0 && (await access.hasFeature(actor, 'sharing.public_models')),
+        mayShare: allRequested.length > 0 && (await access.hasFeature(actor, 'sharing.models')),
+      }
+
+      // 5. Writes: new rows and grant and tag changes in multi-row statements; updates one by one.
+      const now = epochSeconds()
+      const inserts: ModelRow[] = []
+      const grantChanges: { modelId: string; grants: Grant[] }[] = []
+      const tagChanges: { modelId: string; names: string[] }[] = []
+      for (const p of planned) {
+        if (!('form' in p)) {
+          report.skipped.push(p)
+          continue
+        }
+        const { id, form, existing, before, requested } = p
+        const grants = requested ? importableGrants(grantContext, { id, before: before.map(toGrant), requested, report }) : before.map(toGrant)
         const fields = {
           base_model_id: form.base_model_id ?? null,
           name: form.name,
@@ -337,17 +351,20 @@ export class ModelsService {
           await models.update(id, fields)
           report.updated.push(id)
         } else {
-          await models.insert({ id, user_id: actor.id, created_at: now, ...fields })
+          inserts.push({ id, user_id: actor.id, created_at: now, ...fields })
           report.created.push(id)
         }
         // Grants are rewritten only when they change, so re-importing an export leaves them as they were.
-        if (!existing || (requested && !sameGrants(existingGrants, grants))) await grantsRepo.replace(id, grants, now)
-        await models.setTags(id, tagNames(form.meta))
+        if (!existing || (requested && !sameGrants(before, grants))) grantChanges.push({ modelId: id, grants })
+        tagChanges.push({ modelId: id, names: tagNames(form.meta) })
       }
       if (strict && report.skipped.length > 0) {
         const reasons = report.skipped.map((s) => `${s.id}: ${s.reason}`).join('; ')
         throw new AppError('VALIDATION_ERROR', `Import refused (strict): ${report.skipped.length} item(s) would be skipped: ${reasons}`)
       }
+      await models.insertMany(inserts)
+      await grantsRepo.replaceMany(grantChanges, now)
+      await models.setTagsMany(tagChanges)
     })
     return report
   }
@@ -552,27 +569,21 @@ export class ModelsService {
 }
 
 /** Grants of an imported item, minus those that cannot apply here, each dropped with a warning. */
-async function importableGrants(
-  access: AccessService,
-  actor: Actor,
+function importableGrants(
+  context: { unknown: ReadonlySet<string>; mayPublish: boolean; mayShare: boolean },
   item: { id: string; before: readonly Grant[]; requested: readonly Grant[]; report: ImportReport },
-): Promise<Grant[]> {
+): Grant[] {
   const { id, before, requested, report } = item
-  const unknown = new Set((await access.unknownPrincipals(requested)).map((g) => `${g.principal_type}:${g.principal_id}`))
   const had = new Set(before.map((g) => `${g.principal_type}:${g.principal_id}:${g.permission}`))
-  const [mayPublish, mayShare] = await Promise.all([
-    access.hasFeature(actor, 'sharing.public_models'),
-    access.hasFeature(actor, 'sharing.models'),
-  ])
   const kept: Grant[] = []
   for (const grant of requested) {
     const principal = `${grant.principal_type}:${grant.principal_id}`
     const isNew = !had.has(`${principal}:${grant.permission}`)
-    if (unknown.has(principal)) {
+    if (context.unknown.has(principal)) {
       report.warnings.push({ id, message: `grant to unknown ${grant.principal_type} "${grant.principal_id}" dropped` })
-    } else if (isNew && grant.principal_id === EVERYONE && !mayPublish) {
+    } else if (isNew && grant.principal_id === EVERYONE && !context.mayPublish) {
       report.warnings.push({ id, message: 'public grant dropped: you lack the "sharing.public_models" permission' })
-    } else if (isNew && grant.principal_id !== EVERYONE && !mayShare) {
+    } else if (isNew && grant.principal_id !== EVERYONE && !context.mayShare) {
       report.warnings.push({ id, message: `grant to ${principal} dropped: you lack the "sharing.models" permission` })
     } else {
       kept.push(grant)
