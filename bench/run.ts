@@ -21,6 +21,14 @@ import { migrateToLatest } from '../src/db/migrator.js'
 import { generateDataset, type Dataset } from './dataset.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
+
+/**
+ * The runner's own requests (setup, S7, time to first chunk). Idle sockets are dropped after a second,
+ * long before the server's keep-alive timeout, so a request never lands on a socket the server is
+ * closing after minutes of autocannon scenarios (that race once failed the import with EPIPE).
+ */
+const runnerAgent = new Agent({ keepAliveTimeout: 1000, keepAliveMaxTimeout: 1000 })
+const http = (url: string, init: Parameters<typeof undiciFetch>[1] = {}) => undiciFetch(url, { dispatcher: runnerAgent, ...init })
 const SECRET = 'bench-secret-key-0123456789abcdef'
 const PG_URL = process.env['BENCH_POSTGRES_URL'] ?? process.env['TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test'
 
@@ -113,7 +121,7 @@ async function waitReady(url: string, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 600; i++) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`)
     try {
-      if ((await fetch(`${url}/ready`)).ok) return
+      if ((await http(`${url}/ready`)).ok) return
     } catch {
       // not yet listening
     }
@@ -194,10 +202,10 @@ async function runSuite(dialect: 'sqlite' | 'postgres', size: number, options: O
     const [admin, dense, sparse, user1k] = await Promise.all([data.adminId, data.denseUserId, data.sparseUserId, data.user1kId].map(bearer))
     if (!admin || !dense || !sparse || !user1k) throw new Error('tokens')
     // Warm the provider cache so S8/S9 measure the registry and the relay, not the first discovery.
-    await fetch(`${base}/api/models/base`, { headers: admin })
+    await http(`${base}/api/models/base`, { headers: admin })
     const rssAtStart = currentRssMb(pid)
 
-    const s1Body = await (await fetch(`${base}/api/v1/models/list`, { headers: admin })).text()
+    const s1Body = await (await http(`${base}/api/v1/models/list`, { headers: admin })).text()
     const measure = (scenario: string, url: string, opts: { headers?: Record<string, string>; method?: string; body?: string; note?: string } = {}): Row => {
       resetPeakRss(pid)
       const c32 = load(url, { connections: 32, seconds: options.seconds, ...opts })
@@ -238,8 +246,7 @@ async function runSuite(dialect: 'sqlite' | 'postgres', size: number, options: O
     resetPeakRss(pid)
     const rssBeforeImport = currentRssMb(pid)
     let t = performance.now()
-    // A fresh connection: one kept alive since S1 may be closed by the server just as the upload starts.
-    const imported = await undiciFetch(`${base}/api/v1/models/import`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: importFile, dispatcher: new Agent() })
+    const imported = await http(`${base}/api/v1/models/import`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: importFile })
     const importSeconds = (performance.now() - t) / 1000
     const report = (await imported.json()) as { created?: unknown[] }
     if (!imported.ok || report.created?.length !== 10_000) failures.push(`${dialect} ${size} S7 import: HTTP ${imported.status}, created ${report.created?.length}`)
@@ -248,7 +255,7 @@ async function runSuite(dialect: 'sqlite' | 'postgres', size: number, options: O
     resetPeakRss(pid)
     const rssBeforeExport = currentRssMb(pid)
     t = performance.now()
-    const exported = await undiciFetch(`${base}/api/v1/models/export`, { headers: admin, dispatcher: new Agent() })
+    const exported = await http(`${base}/api/v1/models/export`, { headers: admin })
     let bytes = 0
     for await (const chunk of exported.body ?? []) bytes += (chunk as Uint8Array).byteLength
     const exportSeconds = (performance.now() - t) / 1000
@@ -258,7 +265,7 @@ async function runSuite(dialect: 'sqlite' | 'postgres', size: number, options: O
     // S9: a chat completion through the gateway and the same request straight to the provider.
     const chatBody = JSON.stringify({ model: 'm0000002', messages: [{ role: 'user', content: 'hello [<id>]' }] })
     const directBody = JSON.stringify({ model: 'llama3.1:8b', messages: [{ role: 'user', content: 'hello [<id>]' }] })
-    const preset = (await (await fetch(`${base}/api/v1/models/model?id=m0000002`, { headers: admin })).json()) as { base_model_id?: string }
+    const preset = (await (await http(`${base}/api/v1/models/model?id=m0000002`, { headers: admin })).json()) as { base_model_id?: string }
     const directModelBody = directBody.replace('llama3.1:8b', preset.base_model_id ?? 'llama3.1:8b')
     const direct = measure('S9 ceiling: chat sent straight to the provider', `${providerUrl}/v1/chat/completions`, { method: 'POST', body: directModelBody })
     const gateway = measure('S9 chat through the gateway (preset)', `${base}/v1/chat/completions`, { headers: admin, method: 'POST', body: chatBody })
@@ -285,11 +292,14 @@ async function timeToFirstChunk(url: string, headers: Record<string, string>, bo
   const samples: number[] = []
   for (let i = 0; i < 200; i++) {
     const t = performance.now()
-    const response = await fetch(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: body.replace('[<id>]', String(i)) })
+    // Each sample on a connection of its own: the stream is cancelled after its first chunk.
+    const agent = new Agent()
+    const response = await undiciFetch(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: body.replace('[<id>]', String(i)), dispatcher: agent })
     const reader = response.body?.getReader()
     await reader?.read()
     samples.push(performance.now() - t)
     await reader?.cancel()
+    await agent.destroy()
   }
   samples.sort((a, b) => a - b)
   return samples[Math.floor(samples.length / 2)] ?? 0
