@@ -2,7 +2,7 @@
  * A modal dialog on the native <dialog> element (top layer, the page behind it inert), with a focus
  * trap, Escape to close, and focus handed back to whatever opened it.
  */
-import { useEffect, useId, useRef, type KeyboardEvent, type ReactNode } from 'react'
+import { useEffect, useId, useRef, type FormEvent, type KeyboardEvent, type ReactNode } from 'react'
 
 const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])'
 
@@ -132,6 +132,42 @@ export function ConfirmDialog({ title, children, confirmLabel, onConfirm, onCanc
       }
     >
       {children}
+    </Dialog>
+  )
+}
+
+interface FormDialogProps {
+  title: string
+  onClose: () => void
+  onSubmit: (event: FormEvent<HTMLFormElement>) => void
+  /** The submit button's label, and its label while the request runs. */
+  submitLabel: string
+  busyLabel: string
+  busy: boolean
+  children: ReactNode
+}
+
+/** A dialog around one form, with Cancel and a submit button that shows when the request runs. */
+export function FormDialog({ title, onClose, onSubmit, submitLabel, busyLabel, busy, children }: FormDialogProps) {
+  const formId = useId()
+  return (
+    <Dialog
+      title={title}
+      onClose={onClose}
+      footer={
+        <>
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" form={formId} className="button button-primary" disabled={busy}>
+            {busy ? busyLabel : submitLabel}
+          </button>
+        </>
+      }
+    >
+      <form id={formId} className="form" onSubmit={onSubmit}>
+        {children}
+      </form>
     </Dialog>
   )
 }

@@ -17,7 +17,7 @@ import {
   type ConnectionKind,
   type ConnectionTest,
 } from '../../api/client'
-import { ConfirmDialog, Dialog } from '../../components/Dialog'
+import { ConfirmDialog, FormDialog } from '../../components/Dialog'
 import { Empty, ErrorState, InlineError, Loading } from '../../components/States'
 import { Switch } from '../../components/Switch'
 import { timeAgo } from '../../lib/format'
@@ -309,71 +309,63 @@ function ConnectionDialog({ connection, onClose, onSaved }: { connection: Connec
   }
 
   return (
-    <Dialog
+    <FormDialog
       title={isNew ? 'Add connection' : `Edit ${connection.name}`}
       onClose={onClose}
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" form="connection-form" className="button button-primary" disabled={busy}>
-            {busy ? 'Saving…' : isNew ? 'Add connection' : 'Save'}
-          </button>
-        </>
-      }
+      onSubmit={(event) => void submit(event)}
+      submitLabel={isNew ? 'Add connection' : 'Save'}
+      busyLabel="Saving…"
+      busy={busy}
     >
-      <form id="connection-form" className="form" onSubmit={(event) => void submit(event)}>
-        <div className="field">
-          <label htmlFor="connection-kind">Kind</label>
-          <select id="connection-kind" value={kind} disabled={!isNew} onChange={(event) => setKind(event.target.value as ConnectionKind)} data-autofocus>
-            <option value="openai">OpenAI-compatible (OpenAI, vLLM, llama.cpp…)</option>
-            <option value="ollama">Ollama</option>
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="connection-url">Base URL</label>
-          <input id="connection-url" type="url" required className="mono" placeholder={kind === 'ollama' ? 'http://127.0.0.1:11434' : 'https://api.openai.com/v1'} value={baseUrl} onChange={(event) => setBaseUrl(event.target.value)} />
-        </div>
-        <div className="field">
-          <label htmlFor="connection-name">Name</label>
-          <input id="connection-name" value={name} placeholder="Defaults to the host name" onChange={(event) => setName(event.target.value)} />
-        </div>
-        <div className="field">
-          <label htmlFor="connection-key">API key</label>
-          <input
-            id="connection-key"
-            type="password"
-            autoComplete="off"
-            value={apiKey}
-            disabled={clearKey}
-            placeholder={connection?.key_hint ? `Stored: ${connection.key_hint} (leave empty to keep)` : 'Optional'}
-            onChange={(event) => setApiKey(event.target.value)}
-            aria-describedby="connection-key-hint"
-          />
-          <p className="hint" id="connection-key-hint">
-            Stored on the server and never shown again; only a hint of it is.
-          </p>
-          {!isNew && connection.key_hint ? (
-            <label className="checkbox">
-              <input type="checkbox" checked={clearKey} onChange={(event) => setClearKey(event.target.checked)} />
-              Remove the stored key
-            </label>
-          ) : null}
-        </div>
-        <div className="field">
-          <label htmlFor="connection-prefix">Prefix</label>
-          <input id="connection-prefix" className="mono" value={prefix} placeholder="Optional, e.g. openai" onChange={(event) => setPrefix(event.target.value)} aria-describedby="connection-prefix-hint" />
-          <p className="hint" id="connection-prefix-hint">
-            Prepended to this connection's model ids (prefix.model) to tell providers apart.
-          </p>
-        </div>
-        <label className="checkbox">
-          <input type="checkbox" checked={enabled} onChange={(event) => setEnabled(event.target.checked)} />
-          Enabled
-        </label>
-        <InlineError>{error}</InlineError>
-      </form>
-    </Dialog>
+      <div className="field">
+        <label htmlFor="connection-kind">Kind</label>
+        <select id="connection-kind" value={kind} disabled={!isNew} onChange={(event) => setKind(event.target.value as ConnectionKind)} data-autofocus>
+          <option value="openai">OpenAI-compatible (OpenAI, vLLM, llama.cpp…)</option>
+          <option value="ollama">Ollama</option>
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor="connection-url">Base URL</label>
+        <input id="connection-url" type="url" required className="mono" placeholder={kind === 'ollama' ? 'http://127.0.0.1:11434' : 'https://api.openai.com/v1'} value={baseUrl} onChange={(event) => setBaseUrl(event.target.value)} />
+      </div>
+      <div className="field">
+        <label htmlFor="connection-name">Name</label>
+        <input id="connection-name" value={name} placeholder="Defaults to the host name" onChange={(event) => setName(event.target.value)} />
+      </div>
+      <div className="field">
+        <label htmlFor="connection-key">API key</label>
+        <input
+          id="connection-key"
+          type="password"
+          autoComplete="off"
+          value={apiKey}
+          disabled={clearKey}
+          placeholder={connection?.key_hint ? `Stored: ${connection.key_hint} (leave empty to keep)` : 'Optional'}
+          onChange={(event) => setApiKey(event.target.value)}
+          aria-describedby="connection-key-hint"
+        />
+        <p className="hint" id="connection-key-hint">
+          Stored on the server and never shown again; only a hint of it is.
+        </p>
+        {!isNew && connection.key_hint ? (
+          <label className="checkbox">
+            <input type="checkbox" checked={clearKey} onChange={(event) => setClearKey(event.target.checked)} />
+            Remove the stored key
+          </label>
+        ) : null}
+      </div>
+      <div className="field">
+        <label htmlFor="connection-prefix">Prefix</label>
+        <input id="connection-prefix" className="mono" value={prefix} placeholder="Optional, e.g. openai" onChange={(event) => setPrefix(event.target.value)} aria-describedby="connection-prefix-hint" />
+        <p className="hint" id="connection-prefix-hint">
+          Prepended to this connection's model ids (prefix.model) to tell providers apart.
+        </p>
+      </div>
+      <label className="checkbox">
+        <input type="checkbox" checked={enabled} onChange={(event) => setEnabled(event.target.checked)} />
+        Enabled
+      </label>
+      <InlineError>{error}</InlineError>
+    </FormDialog>
   )
 }

@@ -4,7 +4,7 @@
  */
 import { useEffect, useState, type FormEvent } from 'react'
 import { addGroupMembers, createGroup, deleteGroup, describeError, getUser, listGroups, listUsers, removeGroupMembers, updateGroup, type Group, type User } from '../../api/client'
-import { ConfirmDialog, Dialog } from '../../components/Dialog'
+import { ConfirmDialog, FormDialog } from '../../components/Dialog'
 import { Empty, ErrorState, InlineError, Loading } from '../../components/States'
 import { useDebounced, useResource } from '../../lib/hooks'
 import { notify } from '../../lib/notify'
@@ -337,32 +337,24 @@ function CreateGroupDialog({ onClose, onCreated }: { onClose: () => void; onCrea
   }
 
   return (
-    <Dialog
+    <FormDialog
       title="New group"
       onClose={onClose}
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" form="create-group-form" className="button button-primary" disabled={busy}>
-            {busy ? 'Creating…' : 'Create group'}
-          </button>
-        </>
-      }
+      onSubmit={(event) => void submit(event)}
+      submitLabel="Create group"
+      busyLabel="Creating…"
+      busy={busy}
     >
-      <form id="create-group-form" className="form" onSubmit={(event) => void submit(event)}>
-        <div className="field">
-          <label htmlFor="new-group-name">Name</label>
-          <input id="new-group-name" required value={name} onChange={(event) => setName(event.target.value)} data-autofocus />
-        </div>
-        <div className="field">
-          <label htmlFor="new-group-description">Description</label>
-          <textarea id="new-group-description" rows={2} value={description} onChange={(event) => setDescription(event.target.value)} />
-        </div>
-        <p className="hint">Permissions and members are set after the group is created.</p>
-        <InlineError>{error}</InlineError>
-      </form>
-    </Dialog>
+      <div className="field">
+        <label htmlFor="new-group-name">Name</label>
+        <input id="new-group-name" required value={name} onChange={(event) => setName(event.target.value)} data-autofocus />
+      </div>
+      <div className="field">
+        <label htmlFor="new-group-description">Description</label>
+        <textarea id="new-group-description" rows={2} value={description} onChange={(event) => setDescription(event.target.value)} />
+      </div>
+      <p className="hint">Permissions and members are set after the group is created.</p>
+      <InlineError>{error}</InlineError>
+    </FormDialog>
   )
 }

@@ -1,7 +1,7 @@
 /** Admin › Users: search and page through accounts, change roles (approve pending ones), add, delete. */
 import { useState, type FormEvent } from 'react'
 import { addUser, deleteUser, describeError, listUsers, updateUser, type Role, type User } from '../../api/client'
-import { ConfirmDialog, Dialog } from '../../components/Dialog'
+import { ConfirmDialog, FormDialog } from '../../components/Dialog'
 import { Pagination } from '../../components/Pagination'
 import { Empty, ErrorState, InlineError, Loading } from '../../components/States'
 import { formatDate } from '../../lib/format'
@@ -184,48 +184,40 @@ function AddUserDialog({ onClose, onAdded }: { onClose: () => void; onAdded: (us
   }
 
   return (
-    <Dialog
+    <FormDialog
       title="Add user"
       onClose={onClose}
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" form="add-user-form" className="button button-primary" disabled={busy}>
-            {busy ? 'Adding…' : 'Add user'}
-          </button>
-        </>
-      }
+      onSubmit={(event) => void submit(event)}
+      submitLabel="Add user"
+      busyLabel="Adding…"
+      busy={busy}
     >
-      <form id="add-user-form" className="form" onSubmit={(event) => void submit(event)}>
-        <div className="field">
-          <label htmlFor="add-user-name">Name</label>
-          <input id="add-user-name" required value={name} onChange={(event) => setName(event.target.value)} data-autofocus />
-        </div>
-        <div className="field">
-          <label htmlFor="add-user-email">Email</label>
-          <input id="add-user-email" type="email" required value={email} onChange={(event) => setEmail(event.target.value)} />
-        </div>
-        <div className="field">
-          <label htmlFor="add-user-password">Password</label>
-          <input id="add-user-password" type="password" autoComplete="new-password" required minLength={8} value={password} onChange={(event) => setPassword(event.target.value)} aria-describedby="add-user-password-hint" />
-          <p className="hint" id="add-user-password-hint">
-            At least 8 characters. Tell the person; they sign in with it.
-          </p>
-        </div>
-        <div className="field">
-          <label htmlFor="add-user-role">Role</label>
-          <select id="add-user-role" value={role} onChange={(event) => setRole(event.target.value as Role)}>
-            {ROLES.map((r) => (
-              <option key={r} value={r}>
-                {r}
-              </option>
-            ))}
-          </select>
-        </div>
-        <InlineError>{error}</InlineError>
-      </form>
-    </Dialog>
+      <div className="field">
+        <label htmlFor="add-user-name">Name</label>
+        <input id="add-user-name" required value={name} onChange={(event) => setName(event.target.value)} data-autofocus />
+      </div>
+      <div className="field">
+        <label htmlFor="add-user-email">Email</label>
+        <input id="add-user-email" type="email" required value={email} onChange={(event) => setEmail(event.target.value)} />
+      </div>
+      <div className="field">
+        <label htmlFor="add-user-password">Password</label>
+        <input id="add-user-password" type="password" autoComplete="new-password" required minLength={8} value={password} onChange={(event) => setPassword(event.target.value)} aria-describedby="add-user-password-hint" />
+        <p className="hint" id="add-user-password-hint">
+          At least 8 characters. Tell the person; they sign in with it.
+        </p>
+      </div>
+      <div className="field">
+        <label htmlFor="add-user-role">Role</label>
+        <select id="add-user-role" value={role} onChange={(event) => setRole(event.target.value as Role)}>
+          {ROLES.map((r) => (
+            <option key={r} value={r}>
+              {r}
+            </option>
+          ))}
+        </select>
+      </div>
+      <InlineError>{error}</InlineError>
+    </FormDialog>
   )
 }
