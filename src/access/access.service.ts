@@ -53,6 +53,27 @@ export class AccessService {
     return modelPermissions(who, model, grants)
   }
 
+  /**
+   * Base-model override rows (no base_model_id) rename, hide or restrict a provider's model for
+   * everyone, so only admins may create them (through create, import or an access update).
+   */
+  mayManageOverrides(actor: Actor): boolean {
+    return actor.role === 'admin'
+  }
+
+  /**
+   * A provider model without an override row: admins only, unless BYPASS_MODEL_ACCESS_CONTROL opens
+   * every model to everyone (Open WebUI's rule). `bypassModelAccessControl` comes from the config.
+   */
+  mayUseUnregisteredModel(actor: Actor, bypassModelAccessControl: boolean): boolean {
+    return bypassModelAccessControl || actor.role === 'admin'
+  }
+
+  /** Forcing every provider to be asked again is an admin's call (others' `refresh=true` is ignored). */
+  mayRefreshProviders(actor: Actor): boolean {
+    return actor.role === 'admin'
+  }
+
   /** Read access or 404 MODEL_NOT_FOUND: a model you may not read is not said to exist. */
   requireModelRead(who: Principals, model: { id: string; user_id: string }, grants: readonly Grant[]): ModelPermissions {
     const permissions = modelPermissions(who, model, grants)

@@ -29,7 +29,7 @@ export function registerGatewayRoutes(
       },
       handler: async (request, reply) => {
         const account = accountOf(request)
-        if (request.query.refresh && account.role === 'admin') await runtime.refresh()
+        if (request.query.refresh) await runtime.refreshFor(account)
         // Pre-serialized (cached) JSON; the response schema documents it.
         return reply.type('application/json; charset=utf-8').send((await runtime.listJson(account, 'runtime')) as never)
       },

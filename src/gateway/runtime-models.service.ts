@@ -66,8 +66,9 @@ export class RuntimeModelsService {
     return this.catalog.models()
   }
 
-  refresh(): Promise<void> {
-    return this.catalog.refreshAll()
+  /** Asks every provider again now, when the caller may force that (admins); otherwise does nothing. */
+  async refreshFor(actor: Actor): Promise<void> {
+    if (this.access.mayRefreshProviders(actor)) await this.catalog.refreshAll()
   }
 
   /**
@@ -116,7 +117,7 @@ export class RuntimeModelsService {
       if (row?.base_model_id) continue // a preset took this id; it is listed below
       if (row) {
         if (Number(row.is_active) !== 1 || !readable.has(row.id)) continue
-      } else if (!isOpen && actor.role !== 'admin') {
+      } else if (!isOpen && !this.access.mayUseUnregisteredModel(actor, this.bypassModelAccessControl)) {
         continue
       }
       result.push(entry(row ?? null, model))
@@ -165,7 +166,7 @@ export class RuntimeModelsService {
       chainParams.push(JSON.parse(row.params) as Record<string, unknown>)
       id = row.base_model_id
     }
-    if (!hasRow && !isOpen && actor.role !== 'admin') throw modelNotFound(modelId)
+    if (!hasRow && !isOpen && !this.access.mayUseUnregisteredModel(actor, this.bypassModelAccessControl)) throw modelNotFound(modelId)
     const provider = await this.catalog.find(id)
     const connection = provider ? await this.catalog.connection(provider.connection_id) : undefined
     if (!provider || !connection) {

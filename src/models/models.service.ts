@@ -227,7 +227,7 @@ export class ModelsService {
     const who = await this.access.principalsOf(actor)
     await this.inTransaction(async (models, grantsRepo, access) => {
       const now = epochSeconds()
-      if (!(await models.findById(body.id)) && actor.role === 'admin') {
+      if (!(await models.findById(body.id)) && access.mayManageOverrides(actor)) {
         await models.insert({
           id: body.id,
           user_id: actor.id,
@@ -311,7 +311,7 @@ export class ModelsService {
         if (!parsed.success) return { id, reason: describeIssues(parsed.error.issues) }
         const form = parsed.data
         if (form.base_model_id === form.id) return { id, reason: 'base_model_id: a model cannot be its own base model' }
-        if (form.base_model_id == null && actor.role !== 'admin') {
+        if (form.base_model_id == null && !access.mayManageOverrides(actor)) {
           return { id, reason: 'base_model_id: only administrators may import base-model overrides (base_model_id null)' }
         }
         // `access_grants: null` means "not given", as on update; `access_control: null` means public.
@@ -509,7 +509,7 @@ export class ModelsService {
    */
   private checkBaseModel(actor: Actor, id: string, baseModelId: string | null): void {
     if (baseModelId === id) throw new AppError('VALIDATION_ERROR', 'base_model_id: a model cannot be its own base model.')
-    if (baseModelId === null && actor.role !== 'admin') {
+    if (baseModelId === null && !this.access.mayManageOverrides(actor)) {
       throw new AppError(
         'ACCESS_PROHIBITED',
         'Only administrators may create base-model overrides (base_model_id null); set base_model_id to make a preset.',
