@@ -258,6 +258,22 @@ describe.each(DIALECTS)('gateway on %s', (dialect) => {
       }
     })
 
+    it('guards model retrieve and chat the same way: 401, 403 for pending, 404 for an unknown model', async () => {
+      const chat = { model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }] }
+      const calls = [
+        { method: 'GET' as const, url: '/v1/models/no-such-model' },
+        { method: 'POST' as const, url: '/v1/chat/completions', payload: chat },
+      ]
+      for (const call of calls) {
+        expect((await h.request(call)).statusCode).toBe(401)
+        expect((await h.request({ ...call, headers: bearer('garbage') })).statusCode).toBe(401)
+        expect((await h.request({ ...call, headers: pending.auth })).statusCode).toBe(403)
+        const missing = await h.request({ ...call, headers: member.auth })
+        expect(missing.statusCode).toBe(404)
+        expect(missing.json().code).toBe('MODEL_NOT_FOUND')
+      }
+    })
+
     it('gives admins the raw provider models and every active preset', async () => {
       const models = await runtimeList(h.admin)
       const ids = idsOf(models)

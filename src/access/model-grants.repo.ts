@@ -57,17 +57,8 @@ export class ModelGrantsRepo {
   }
 
   /** Replaces a model's grants with `grants` (call inside a transaction). */
-  async replace(modelId: string, grants: readonly Grant[], at: number): Promise<void> {
-    await this.db.deleteFrom('model_grants').where('model_id', '=', modelId).execute()
-    await this.insert(modelId, grants, at)
-  }
-
-  async insert(modelId: string, grants: readonly Grant[], at: number): Promise<void> {
-    if (grants.length === 0) return
-    await this.db
-      .insertInto('model_grants')
-      .values(grants.map((g) => ({ id: randomUUID(), model_id: modelId, ...g, created_at: at })))
-      .execute()
+  replace(modelId: string, grants: readonly Grant[], at: number): Promise<void> {
+    return this.replaceMany([{ modelId, grants }], at)
   }
 
   /** Removes every grant naming a principal (an account or a group that is being deleted). */

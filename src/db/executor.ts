@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely'
+import { sql, type Kysely, type SqlBool, type Transaction } from 'kysely'
 import type { Database } from './database.js'
 import type { DB } from './types.js'
 
@@ -19,6 +19,15 @@ export async function lockInTransaction(database: Database, trx: Transaction<DB>
 }
 
 /** Escapes `%`, `_` and `\` so user text is matched literally by LIKE … ESCAPE '\'. */
-export function escapeLike(text: string): string {
+function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`)
+}
+
+/**
+ * `lower(column) LIKE %text% ESCAPE '\'`: a case-insensitive literal substring match. ESCAPE is explicit
+ * because SQLite's LIKE has no default escape character (PostgreSQL's is `\`).
+ */
+export function containsText(column: string, text: string) {
+  const pattern = `%${escapeLike(text.toLowerCase())}%`
+  return sql<SqlBool>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`
 }

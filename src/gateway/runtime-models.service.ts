@@ -76,7 +76,10 @@ export class RuntimeModelsService {
    * for it on every page load, and building it reads every preset the caller may use.
    */
   async list(actor: Actor): Promise<RuntimeModel[]> {
-    const { who, version, providerModels } = await this.snapshot(actor)
+    return this.listAt(actor, await this.snapshot(actor))
+  }
+
+  private listAt(actor: Actor, { who, version, providerModels }: Snapshot): Promise<RuntimeModel[]> {
     return this.lists.get(principalKey(who), version, () => this.build(actor, who, providerModels), isSmallList)
   }
 
@@ -86,9 +89,9 @@ export class RuntimeModelsService {
    * on every request.
    */
   async listJson(actor: Actor, shape: 'runtime' | 'openai'): Promise<string> {
-    const { who, version } = await this.snapshot(actor)
-    return this.texts.get(JSON.stringify([shape, principalKey(who)]), version, async () => {
-      const models = await this.list(actor)
+    const snapshot = await this.snapshot(actor)
+    return this.texts.get(JSON.stringify([shape, principalKey(snapshot.who)]), snapshot.version, async () => {
+      const models = await this.listAt(actor, snapshot)
       return JSON.stringify(
         shape === 'runtime'
           ? { data: models }
@@ -98,7 +101,7 @@ export class RuntimeModelsService {
   }
 
   /** The caller's principals and the version their answers are valid at (registry and catalog). */
-  private async snapshot(actor: Actor) {
+  private async snapshot(actor: Actor): Promise<Snapshot> {
     const who = await this.access.principalsOf(actor)
     const providerModels = await this.catalog.models() // also starts due background refreshes
     const version = `${await this.models.version()}:${this.catalog.generation}`
@@ -206,6 +209,12 @@ export class RuntimeModelsService {
 const MAX_CACHED_LIST_ITEMS = 5000
 const MAX_CACHED_LIST_BYTES = 4 * 1024 * 1024
 const isSmallList = (list: readonly RuntimeModel[]) => list.length <= MAX_CACHED_LIST_ITEMS
+
+interface Snapshot {
+  who: Principals
+  version: string
+  providerModels: ProviderModel[]
+}
 
 export const toOpenAiModel = (m: RuntimeModel) => ({ id: m.id, object: 'model' as const, created: m.created, owned_by: m.owned_by, name: m.name })
 

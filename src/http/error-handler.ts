@@ -3,7 +3,6 @@
  * wrong; 5xx answers carry a fixed message and the cause goes only to the log.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import { isDatabaseError } from '../db/errors.js'
 import { AppError, ERROR_STATUS, type ErrorCode } from '../errors/app-error.js'
 
@@ -36,25 +35,13 @@ function codeForStatus(status: number): ErrorCode {
   }
 }
 
-/** "body.email: must be a valid email address; body.name: …" */
-function describeValidation(error: FastifyError & { validationContext?: string }): string {
-  const where = error.validationContext ?? 'request'
-  const problems = (error.validation ?? []).map((issue) => {
-    const path = issue.instancePath.replace(/^\//, '').replaceAll('/', '.')
-    return `${path ? `${where}.${path}` : where}: ${issue.message ?? 'is not valid'}`
-  })
-  return problems.join('; ') || 'The request is not valid.'
-}
-
 export function errorToResponse(error: unknown, request: FastifyRequest): { status: number; body: { detail: string; code: ErrorCode }; headers?: Record<string, string> } {
   if (error instanceof AppError) {
     if (error.status >= 500) request.log.warn({ err: error }, 'request failed')
     return { status: error.status, body: { detail: error.detail, code: error.code }, ...(error.headers && { headers: error.headers }) }
   }
-  const fastifyError = error as FastifyError & { validationContext?: string }
-  if (hasZodFastifySchemaValidationErrors(fastifyError) || fastifyError.validation) {
-    return { status: 400, body: { detail: describeValidation(fastifyError), code: 'VALIDATION_ERROR' } }
-  }
+  // Schema failures arrive as AppErrors already (http/validation.ts formats them for every route).
+  const fastifyError = error as FastifyError
   const known = fastifyError.code ? FASTIFY_ERRORS[fastifyError.code] : undefined
   if (known) {
     return { status: ERROR_STATUS[known.code], body: { detail: known.detail ?? new AppError(known.code).detail, code: known.code } }

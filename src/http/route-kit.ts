@@ -46,6 +46,3 @@ export function accountOf(request: FastifyRequest): UserRow {
 export const BEARER = [{ bearerAuth: [] }]
 
 export { validationFormatter, type ValidationCodeFor } from './validation.js'
-
-/** The shape of every error body, for the OpenAPI document. */
-export { ErrorBodySchema } from './error-body.js'

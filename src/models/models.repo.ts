@@ -1,8 +1,8 @@
 /** SQL for the model registry. Access filters come from src/access; this file only composes them. */
-import { sql, type ExpressionBuilder, type Selectable, type SelectQueryBuilder, type SqlBool } from 'kysely'
+import type { ExpressionBuilder, Selectable, SelectQueryBuilder } from 'kysely'
 import { ModelGrantsRepo, modelAccessFilters } from '../access/model-grants.repo.js'
 import type { Principals } from '../access/model-grants.js'
-import { escapeLike, type Executor } from '../db/executor.js'
+import { containsText, type Executor } from '../db/executor.js'
 import type { DB, ModelsTable } from '../db/types.js'
 
 export type ModelRow = Selectable<ModelsTable>
@@ -33,12 +33,6 @@ export interface PageOptions {
   direction: 'asc' | 'desc'
   offset: number
   limit: number
-}
-
-/** `lower(column) LIKE %text% ESCAPE '\'`: a case-insensitive literal substring match. */
-function containsText(column: string, text: string) {
-  const pattern = `%${escapeLike(text.toLowerCase())}%`
-  return sql<SqlBool>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`
 }
 
 type ModelsQuery = SelectQueryBuilder<DB, 'models', object>
@@ -100,9 +94,7 @@ export class ModelsRepo {
   }
 
   async deleteMany(ids: readonly string[]): Promise<void> {
-    for (let i = 0; i < ids.length; i += 500) {
-      await this.db.deleteFrom('models').where('id', 'in', ids.slice(i, i + 500)).execute()
-    }
+    for (const chunk of chunks(ids)) await this.db.deleteFrom('models').where('id', 'in', chunk).execute()
   }
 
   /** Hands every model of one account to another (the deleting admin). */
@@ -116,14 +108,8 @@ export class ModelsRepo {
   }
 
   /** Replaces a model's tag rows (the searchable copy of `meta.tags[].name`). */
-  async setTags(modelId: string, names: readonly string[]): Promise<void> {
-    await this.db.deleteFrom('model_tags').where('model_id', '=', modelId).execute()
-    const unique = new Map(names.map((name) => [name.toLowerCase(), name]))
-    if (unique.size === 0) return
-    await this.db
-      .insertInto('model_tags')
-      .values([...unique].map(([tag_key, name]) => ({ model_id: modelId, tag_key, name })))
-      .execute()
+  setTags(modelId: string, names: readonly string[]): Promise<void> {
+    return this.setTagsMany([{ modelId, names }])
   }
 
   /** The registry version: every write bumps it, so a total cached at an older version is stale. */

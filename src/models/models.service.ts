@@ -166,7 +166,7 @@ export class ModelsService {
       await this.inTransaction(async (models, grantsRepo) => {
         if (await models.findById(form.id)) throw modelIdTaken(form.id)
         await models.insert(row)
-        await grantsRepo.insert(row.id, grants, now)
+        await grantsRepo.replace(row.id, grants, now)
         await models.setTags(row.id, tagNames(form.meta))
       })
     } catch (error) {
@@ -422,7 +422,7 @@ export class ModelsService {
           plan.create.push(form.id)
           if (!dryRun) {
             await models.insert({ id: form.id, user_id: owner, created_at: now, updated_at: now, ...fields })
-            await grantsRepo.insert(form.id, grants, now)
+            await grantsRepo.replace(form.id, grants, now)
             await models.setTags(form.id, tagNames(form.meta))
           }
           continue

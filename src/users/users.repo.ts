@@ -1,6 +1,6 @@
 /** SQL for accounts and their credentials. */
-import { sql, type Selectable } from 'kysely'
-import { escapeLike, type Executor } from '../db/executor.js'
+import type { Selectable } from 'kysely'
+import { containsText, type Executor } from '../db/executor.js'
 import type { UsersTable } from '../db/types.js'
 
 export type UserRow = Selectable<UsersTable>
@@ -48,12 +48,8 @@ export class UsersRepo {
 
   async list(q: UserListQuery): Promise<{ users: UserRow[]; total: number }> {
     let base = this.db.selectFrom('users')
-    if (q.query) {
-      const pattern = `%${escapeLike(q.query.toLowerCase())}%`
-      // ESCAPE is explicit: SQLite's LIKE has no default escape character (PostgreSQL's is `\`).
-      const matches = (column: 'name' | 'email') => sql<boolean>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`
-      base = base.where((eb) => eb.or([matches('name'), matches('email')]))
-    }
+    const text = q.query
+    if (text) base = base.where((eb) => eb.or([containsText('name', text), containsText('email', text)]))
     if (q.role) base = base.where('role', '=', q.role)
     const [users, total] = await Promise.all([
       base.selectAll().orderBy(q.orderBy, q.direction).orderBy('id', q.direction).offset(q.offset).limit(q.limit).execute(),
