@@ -9,7 +9,7 @@
  * - `bench-sparse`: in no group, granted 10 models directly (S3);
  * - `bench-1k`: granted 1,000 presets directly (S8).
  */
-import type { Kysely } from 'kysely'
+import type { Insertable, Kysely } from 'kysely'
 import type { DB } from '../src/db/types.js'
 
 export interface DatasetOptions {
@@ -73,7 +73,7 @@ export async function generateDataset(db: Kysely<DB>, options: DatasetOptions): 
   for (let i = 1; i < groupCount; i++) groupIds.push(`g${i}`)
 
   await db.transaction().execute(async (trx) => {
-    await insertBatches(userIds.map((id, i): DB['users'] => ({
+    await insertBatches(userIds.map((id, i): Insertable<DB['users']> => ({
       id,
       email: `${id}@bench.example`,
       name: i === 0 ? 'Bench Admin' : `User ${id}`,

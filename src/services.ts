@@ -5,13 +5,14 @@
 import { AccessRepo, PrincipalsRepo } from './access/access.repo.js'
 import { AccessService } from './access/access.service.js'
 import { AuthService } from './auth/auth.service.js'
+import { createAttemptLimiter, type AttemptLimiter } from './auth/rate-limiter.js'
 import { TokenSigner } from './auth/tokens.js'
 import type { Config } from './config/env.js'
 import type { Database } from './db/database.js'
 import { GroupsService } from './groups/groups.service.js'
 import { ChatService } from './gateway/chat.service.js'
 import { RuntimeModelsService } from './gateway/runtime-models.service.js'
-import { ModelsService } from './models/models.service.js'
+import { ModelsService, type ServedModels } from './models/models.service.js'
 import { ConnectionsService } from './providers/connections.service.js'
 import { LocalBus, RedisBus, type InvalidationBus } from './providers/invalidation-bus.js'
 import { KeyBox } from './providers/key-box.js'
@@ -37,6 +38,8 @@ export interface Services {
 export interface ServiceOptions {
   /** Where background failures (Redis) are reported. */
   onBackgroundError?: (error: Error) => void
+  /** Sign-in attempt counters; by default shared through REDIS_URL, in memory without it. */
+  signinLimiter?: AttemptLimiter
 }
 
 export function createServices(
@@ -51,12 +54,27 @@ export function createServices(
     config.permissionDefaults,
     config.bypassAdminAccessControl,
   )
-  const auth = new AuthService(database, config, new TokenSigner(secretKey, config.jwtExpiresInMs), access)
+  const signinLimiter =
+    options.signinLimiter ??
+    createAttemptLimiter({
+      redisUrl: config.redisUrl,
+      windowMs: config.signinRateLimit.windowMs,
+      ...(options.onBackgroundError && { onError: options.onBackgroundError }),
+    })
+  const auth = new AuthService(database, config, new TokenSigner(secretKey, config.jwtExpiresInMs), access, signinLimiter)
   const users = new UsersService(database, (password) => auth.checkPassword(password))
   const groups = new GroupsService(database)
-  const models = new ModelsService(database, access)
+  // The registry asks the catalog what providers serve (hole 1 of issue #10: a provider's id is not
+  // free for everybody) through this small interface, not the provider feature itself.
+  const served: ServedModels = {
+    servedIds: async () => new Map((await catalog.models()).map((m) => [m.id, m.connection_id])),
+  }
+  const models = new ModelsService(database, access, served, config.bypassModelAccessControl)
   // Deleting an account or a group never leaves a model without owner or a grant naming nobody.
-  users.onUserDeleted((trx, deleted, byAdminId) => models.onUserDeleted(trx, deleted.id, byAdminId))
+  users.onUserDeleted(async () => {
+    const work = await models.prepareUserDeletion()
+    return (trx, deleted, byAdminId) => work(trx, deleted.id, byAdminId)
+  })
   users.onUserUpdated((trx) => models.onUserUpdated(trx))
   groups.onGroupDeleted((trx, groupId) => models.onGroupDeleted(trx, groupId))
   const bus: InvalidationBus = config.redisUrl
@@ -66,10 +84,11 @@ export function createServices(
   const connections: ConnectionsService = new ConnectionsService(database, config, new KeyBox(secretKey), () => catalog)
   const catalog = new ModelCatalog(
     () => connections.all(),
-    { ttlMs: config.modelsCacheTtlSeconds * 1000, timeoutMs: config.providerListTimeoutMs },
+    { ttlMs: config.modelsCacheTtlSeconds * 1000, timeoutMs: config.providerListTimeoutMs, versionCheckMs: config.settingsCheckIntervalMs },
     bus,
+    () => connections.version(),
   )
   const runtime = new RuntimeModelsService(database, access, catalog, config.bypassModelAccessControl)
   const chat = new ChatService(runtime, config.providerChatTimeoutMs)
-  return { config, database, access, auth, users, groups, models, connections, runtime, chat, bus, close: () => bus.close() }
+  return { config, database, access, auth, users, groups, models, connections, runtime, chat, bus, close: async () => void (await Promise.all([bus.close(), signinLimiter.close()])) }
 }

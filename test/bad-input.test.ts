@@ -424,7 +424,9 @@ describe.each(DIALECTS)('500 answers on %s never leak internals', (dialect) => {
     const res = await app.inject({ method: 'GET', url })
     expect(res.statusCode).toBe(500)
     const body = res.json()
-    expect(Object.keys(body).sort()).toEqual(['code', 'detail'])
+    // request_id lets an admin find the logged cause; it is a random UUID, never an internal.
+    expect(Object.keys(body).sort()).toEqual(['code', 'detail', 'request_id'])
+    expect(body.request_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
     expect(body.code).toBe(code)
     expect(body.detail).toMatch(/logged/)
     for (const leak of [SECRET, 'secret', 'SQLITE', 'relation', 'select', 'stack', 'at ', '.ts']) {

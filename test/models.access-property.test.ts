@@ -678,6 +678,7 @@ describe.each(DIALECTS)('list totals on %s', (dialect) => {
   let h: Harness
   beforeAll(async () => {
     h = await createHarness(dialect, FEATURES)
+    await h.shareBase('b') // users build presets on bases they may use (issue #10, hole 2)
   })
   afterAll(async () => h?.close())
 

@@ -129,6 +129,8 @@ describe.each(DIALECTS)('Open WebUI client compatibility on %s', (dialect) => {
     reader = await h.createUser('user', 'Rita Reader')
     await createGroup('Workspace', { workspace: { models: true }, sharing: { models: true } }, [editor.id])
     engineering = await createGroup('Engineering', {}, [editor.id, reader.id])
+    // Users build presets on bases they may use (issue #10, hole 2): the admin shares this one.
+    await h.shareBase('llama3.1:latest')
   })
   afterAll(async () => h?.close())
 

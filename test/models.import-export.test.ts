@@ -114,6 +114,8 @@ describe.each(DIALECTS)('models import, export and sync on %s', (dialect) => {
       [worker.id],
     )
     team = await a.createGroup('Team', {}, [member.id, worker.id])
+    // Users build presets on bases they may use (issue #10, hole 2): the admin shares this one.
+    await h.shareBase('base-llm')
   })
   afterAll(async () => h?.close())
 
@@ -278,6 +280,7 @@ describe.each(DIALECTS)('models import, export and sync on %s', (dialect) => {
 
       it('a non-admin (import allowed by USER_PERMISSIONS_*) imports presets as their own; override rows are skipped', async () => {
         const user = await h2.createUser('user')
+        await h2.shareBase('base-llm') // a base the user may use (issue #10, hole 2)
         const items = [
           preset(`u-${token()}`, { params: { top_k: 3 } }),
           { id: `o-${token()}`, base_model_id: null, name: 'Override', meta: {}, params: {} },
@@ -471,14 +474,15 @@ describe.each(DIALECTS)('models import, export and sync on %s', (dialect) => {
       expect(grantKeys(await a.get(h.admin, id))).toEqual([`group:${team}:read`])
     })
 
-    it('a non-admin without sharing.public_models: a new public grant is dropped with a warning naming the permission; one the model already had is kept', async () => {
+    it('a non-admin without sharing.public_models: an item with a new public grant is skipped naming the permission; one the model already had is kept', async () => {
       const w = token()
+      // A refused access part refuses the whole item (issue #10, hole 4): nothing of it is imported.
       const report = await a.import(worker, [preset(`np-new-${w}`, { access_control: null })])
-      expect(report.created).toEqual([`np-new-${w}`])
-      expect(report.warnings).toHaveLength(1)
-      expect(report.warnings[0]?.id).toBe(`np-new-${w}`)
-      expect(report.warnings[0]?.message).toContain('sharing.public_models')
-      expect((await a.get(worker, `np-new-${w}`)).access_grants).toEqual([])
+      expect(report.created).toEqual([])
+      expect(report.skipped).toHaveLength(1)
+      expect(report.skipped[0]?.id).toBe(`np-new-${w}`)
+      expect(report.skipped[0]?.reason).toContain('sharing.public_models')
+      expect((await a.send(h.admin, { method: 'GET', url: `${M}/model`, query: { id: `np-new-${w}` } })).statusCode).toBe(404)
 
       const shared = await a.create(h.admin, preset(`np-old-${w}`, { access_grants: [
         { principal_type: 'user', principal_id: '*', permission: 'read' },
@@ -560,7 +564,10 @@ describe.each(DIALECTS)('models import, export and sync on %s', (dialect) => {
       team = await a.createGroup('Team', {}, [member.id])
       for (let i = 0; i < 3; i++) await a.create(h3.admin, preset(s(`extra-${i}`), { meta: { tags: ['extra'] } }))
       await a.create(h3.admin, preset(s('same'), { params: { temperature: 0.1 }, access_control: null }))
+      // The worker's preset needs a base the worker may use (issue #10, hole 2): shared for the create only.
+      await h3.shareBase('base-llm')
       await a.create(worker, preset(s('change')))
+      expect((await a.send(h3.admin, { method: 'POST', url: `${M}/model/delete`, payload: { id: 'base-llm' } })).statusCode).toBe(200)
       await a.create(h3.admin, preset(s('gone'), { access_grants: [{ principal_type: 'group', principal_id: team, permission: 'read' }] }))
       const override = await a.send(h3.admin, { method: 'POST', url: `${M}/model/access/update`, payload: { id: s('override'), access_control: null } })
       expect(override.statusCode, override.body).toBe(200)

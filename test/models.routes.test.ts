@@ -93,6 +93,8 @@ describe.each(DIALECTS)('models routes on %s', (dialect) => {
     plain = await h.createUser('user')
     pending = await h.createUser('pending')
     creatorsGroup = await createGroup('Creators', { workspace: { models: true }, sharing: { models: true } }, [creator.id])
+    // Non-admins build presets only on bases they may use (issue #10, hole 2): the admin shares these.
+    await h.shareBase(['base-llm', 'other-base', 'llama3.1:8b'])
 
     const key = await send(plain, { method: 'POST', url: '/api/v1/auths/api_key' })
     if (key.statusCode !== 200) throw new Error(`api key: ${key.body}`)
@@ -491,13 +493,17 @@ describe.each(DIALECTS)('models routes on %s', (dialect) => {
       }
     })
 
-    it('a taken id → 409 MODEL_ID_TAKEN and the first model is untouched', async () => {
+    it('a taken id → 409 MODEL_ID_TAKEN (one the caller cannot read: MODEL_ID_UNAVAILABLE); the first model is untouched', async () => {
       const id = `taken-${token()}`
-      const first = await create(h.admin, preset(id, { name: 'First' }))
+      const first = await create(h.admin, preset(id, { name: 'First', access_control: null }))
       const res = await tryCreate(creator, preset(id, { name: 'Second' }))
       expectError(res, 409, 'MODEL_ID_TAKEN')
       const stored = await getModel(h.admin, id)
       expect(stored).toMatchObject({ name: 'First', user_id: h.admin.id, updated_at: first.updated_at })
+      // A model the caller cannot read is not said to exist (issue #10, hole 13).
+      const hidden = `taken-${token()}`
+      await create(h.admin, preset(hidden))
+      expectError(await tryCreate(creator, preset(hidden)), 409, 'MODEL_ID_UNAVAILABLE')
     })
 
     it('base_model_id equal to the id → 400 (admin too)', async () => {
@@ -965,6 +971,12 @@ describe.each(DIALECTS)('models routes on %s', (dialect) => {
       expect(denied.json().detail).toContain('workspace.models_import')
       expect(await rowExists(id)).toBe(false)
       await createGroup(`Importers ${token()}`, { workspace: { models_import: true } }, [user.id])
+      // Creating by import needs what create needs (issue #10, hole 3): the item is skipped, nothing made.
+      const withoutCreate = await send(user, { method: 'POST', url: `${M}/import`, payload: { models: [preset(id)] } })
+      expect(withoutCreate.statusCode, withoutCreate.body).toBe(200)
+      expect(withoutCreate.json()).toMatchObject({ created: [], skipped: [{ id, reason: expect.stringContaining('workspace.models') }] })
+      expect(await rowExists(id)).toBe(false)
+      await createGroup(`Builders ${token()}`, { workspace: { models: true } }, [user.id])
       const allowed = await send(user, { method: 'POST', url: `${M}/import`, payload: { models: [preset(id)] } })
       expect(allowed.statusCode, allowed.body).toBe(200)
       expect(allowed.json().created).toEqual([id])
@@ -1024,13 +1036,15 @@ describe.each(DIALECTS)('models routes on %s', (dialect) => {
       expect(changed.headers['etag']).not.toBe(etag)
     })
 
-    it('redirects (302) to an https URL', async () => {
+    it('serves the default image, not a redirect, for an https URL whose host PROFILE_IMAGE_HOSTS does not list (none by default)', async () => {
+      // Redirects to allowed hosts: test/attack/providers.attack.test.ts (issue #10, hole 9).
       const id = `picurl-${token()}`
       const url = 'https://cdn.example.com/models/tutor.png?v=2'
       await create(h.admin, preset(id, { meta: { profile_image_url: url } }))
       const res = await image(h.admin, id)
-      expect(res.statusCode).toBe(302)
-      expect(res.headers['location']).toBe(url)
+      expect(res.statusCode).toBe(200)
+      expect(res.headers['location']).toBeUndefined()
+      expect(res.headers['content-type']).toMatch(/^image\/svg\+xml/)
     })
 
     it('serves an image/svg+xml default when the model has no picture', async () => {
@@ -1109,6 +1123,14 @@ describe.each(DIALECTS)('models routes on %s', (dialect) => {
     const routes: Rung[] = [
       { route: 'GET /list', build: () => Promise.resolve({ method: 'GET', url: `${M}/list` }) },
       { route: 'GET /base', admin: true, build: () => Promise.resolve({ method: 'GET', url: `${M}/base` }) },
+      {
+        route: 'GET /conflicts',
+        admin: true,
+        build: () => Promise.resolve({ method: 'GET', url: `${M}/conflicts` }),
+        verify: (res) => {
+          expect(res.json()).toEqual({ items: [] }) // no provider here, so nothing can collide
+        },
+      },
       { route: 'GET /tags', build: () => Promise.resolve({ method: 'GET', url: `${M}/tags` }) },
       {
         route: 'POST /create',

@@ -210,12 +210,16 @@ describe.each(DIALECTS)('users routes on %s', (dialect) => {
       // The API key follows the role too.
       expect((await h.request({ method: 'GET', url: USERS, headers: bearer(key.json().api_key) })).statusCode).toBe(200)
 
+      // A demotion to pending revokes the sessions and the API key (issue #10, docs/auth.md).
       expect((await update(h, account.id, { role: 'pending' })).statusCode).toBe(200)
-      expect((await h.request({ method: 'GET', url: USERS, headers: account.auth })).statusCode).toBe(403)
-      expect((await h.request(verifiedRoute)).statusCode).toBe(403)
-      const me = await h.request({ method: 'GET', url: SESSION, headers: account.auth })
+      expect((await h.request({ method: 'GET', url: USERS, headers: account.auth })).statusCode).toBe(401)
+      expect((await h.request({ method: 'GET', url: SESSION, headers: bearer(key.json().api_key) })).statusCode).toBe(401)
+      const again = await signin(h, account.email, PASSWORD)
+      expect(again.statusCode).toBe(200)
+      const me = await h.request({ method: 'GET', url: SESSION, headers: bearer(again.json().token) })
       expect(me.statusCode).toBe(200)
       expect(me.json().role).toBe('pending')
+      expect((await h.request({ ...verifiedRoute, headers: bearer(again.json().token) })).statusCode).toBe(403)
     })
 
     it('refuses to demote the last admin with 409, and allows it once there is another', async () => {

@@ -2,7 +2,7 @@
  * Every access decision of modelgate goes through here: route handlers and other services ask, they
  * never decide themselves.
  */
-import type { PermissionDefaults } from '../config/env.js'
+import type { PermissionDefaults, UserRole } from '../config/env.js'
 import { AppError } from '../errors/app-error.js'
 import type { Executor } from '../db/executor.js'
 import { AccessRepo, PrincipalsRepo } from './access.repo.js'
@@ -62,11 +62,56 @@ export class AccessService {
   }
 
   /**
+   * May `actor` give a model this base (`before`: its current base_model_id, undefined for a new model)?
+   * An override row (base null) decides what a provider id means for everyone, so creating one, or
+   * turning an override into a preset or a preset into an override, is an admin's call (issue #10,
+   * hole 1: otherwise a write-grantee of an admin's override could repoint the provider id). Editing a
+   * model without changing its kind needs only write access.
+   */
+  maySetBaseModel(actor: Actor, before: string | null | undefined, after: string | null): boolean {
+    if (before === undefined) return after !== null || this.mayManageOverrides(actor)
+    return (before === null) === (after === null) || this.mayManageOverrides(actor)
+  }
+
+  /**
    * A provider model without an override row: admins only, unless BYPASS_MODEL_ACCESS_CONTROL opens
    * every model to everyone (Open WebUI's rule). `bypassModelAccessControl` comes from the config.
+   * Also asked of a preset's owner (only the role counts): see `mayUseRawBase`.
    */
-  mayUseUnregisteredModel(actor: Actor, bypassModelAccessControl: boolean): boolean {
+  mayUseUnregisteredModel(actor: Pick<Actor, 'role'>, bypassModelAccessControl: boolean): boolean {
     return bypassModelAccessControl || actor.role === 'admin'
+  }
+
+  /**
+   * Id squatting (issue #10, hole 1): a row whose id a provider serves is that model's override for
+   * everybody, so it counts only when its owner is an admin now (`ownerRole`: the owner's current role,
+   * undefined when the account is gone). Anyone else's row with such an id is a conflict: refused on
+   * create, import and update, and ignored at run time (it never shadows the provider model).
+   */
+  mayOverrideProviderModel(ownerRole: UserRole | undefined): boolean {
+    return ownerRole === 'admin'
+  }
+
+  /**
+   * Write time of hole 2: may `actor` make a model reference `base` as its base model? A registered
+   * row only when the actor may read it; an id without a row (served or not, and a row that does not
+   * count because of `mayOverrideProviderModel`) only when the actor may use unregistered models.
+   */
+  mayReferenceBaseModel(actor: Actor, base: 'readable row' | 'unreadable row' | 'no row', bypassModelAccessControl: boolean): boolean {
+    if (base === 'no row') return this.mayUseUnregisteredModel(actor, bypassModelAccessControl)
+    return base === 'readable row'
+  }
+
+  /**
+   * Call time of hole 2: the raw provider model at the end of a preset's base chain is usable when the
+   * caller may use unregistered models, or when the owner (current role) of the preset that references
+   * it may: an admin's preset exposes its raw base to the preset's readers, a user's preset does not.
+   */
+  mayUseRawBase(caller: Actor, referencingOwnerRole: UserRole | undefined, bypassModelAccessControl: boolean): boolean {
+    return (
+      this.mayUseUnregisteredModel(caller, bypassModelAccessControl) ||
+      (referencingOwnerRole !== undefined && this.mayUseUnregisteredModel({ role: referencingOwnerRole }, bypassModelAccessControl))
+    )
   }
 
   /** Forcing every provider to be asked again is an admin's call (others' `refresh=true` is ignored). */

@@ -8,6 +8,7 @@ import {
   AddUserSchema,
   ApiKeyCreatedSchema,
   ApiKeyInfoSchema,
+  PasswordChangeSchema,
   SessionResponseSchema,
   SessionUserSchema,
   SigninSchema,
@@ -48,6 +49,19 @@ export function registerAuthRoutes(app: App, deps: { auth: AuthService; guards: 
       response: { 200: SessionUserSchema },
     },
     handler: (request) => auth.sessionUser(accountOf(request)),
+  })
+
+  app.post('/api/v1/auths/update/password', {
+    onRequest: guards.verified,
+    schema: {
+      tags,
+      summary:
+        'Change your password. Revokes every session of the account (this one too) and answers a fresh token; API keys stay. Wrong current password: 400; rate limited like sign-in.',
+      security: BEARER,
+      body: PasswordChangeSchema,
+      response: { 200: SessionResponseSchema },
+    },
+    handler: (request) => auth.changePassword(accountOf(request), request.body, request.ip),
   })
 
   app.post('/api/v1/auths/add', {

@@ -1,8 +1,8 @@
 import { z } from 'zod'
-import { emailText, epochSecondsSchema, lineText } from '../schema/common.js'
+import { emailText, epochSecondsSchema, lineText, text } from '../schema/common.js'
 import { ProfileImageSchema, RoleSchema, UserResponseSchema } from '../users/users.schema.js'
 
-const PasswordSchema = z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters')
+const PasswordSchema = text().min(1, 'must not be empty').max(256, 'must be at most 256 characters')
 
 export const SignupSchema = z.object({
   name: lineText(255).describe('Display name.'),
@@ -14,6 +14,13 @@ export type SignupInput = z.infer<typeof SignupSchema>
 
 export const SigninSchema = z.object({ email: emailText, password: PasswordSchema })
 export type SigninInput = z.infer<typeof SigninSchema>
+
+/** Open WebUI's `POST /auths/update/password` body. */
+export const PasswordChangeSchema = z.object({
+  password: PasswordSchema.describe('The current password.'),
+  new_password: PasswordSchema.describe('At least PASSWORD_MIN_LENGTH (8) characters.'),
+})
+export type PasswordChangeInput = z.infer<typeof PasswordChangeSchema>
 
 export const AddUserSchema = SignupSchema.extend({
   role: RoleSchema.default('user').describe('Role of the new account (default user: an admin vouches for it).'),

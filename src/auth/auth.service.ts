@@ -3,6 +3,7 @@
  * credential into the account it belongs to.
  */
 import { randomUUID } from 'node:crypto'
+import { isIP } from 'node:net'
 import type { AccessService } from '../access/access.service.js'
 import type { Config } from '../config/env.js'
 import type { Database } from '../db/database.js'
@@ -16,13 +17,14 @@ import type {
   AddUserInput,
   ApiKeyCreated,
   ApiKeyInfo,
+  PasswordChangeInput,
   SessionResponse,
   SessionUser,
   SigninInput,
   SignupInput,
 } from './auth.schema.js'
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from './passwords.js'
-import { FailureRateLimiter } from './rate-limiter.js'
+import { MemoryAttemptLimiter, type AttemptLimiter, type Reservation } from './rate-limiter.js'
 import type { TokenSigner } from './tokens.js'
 
 /** last_used_at is refreshed at most this often, so API-key traffic does not write on every request. */
@@ -31,25 +33,20 @@ const API_KEY_TOUCH_INTERVAL_S = 60
 export class AuthService {
   private readonly users: UsersRepo
   private readonly apiKeys: ApiKeysRepo
-  /** Failed sign-ins per account. */
-  private readonly accountLimiter: FailureRateLimiter
-  /**
-   * Failed sign-ins per client address, with a 5× higher limit: an office behind one address must not
-   * be locked out by one person's typos, while a password sprayer still is.
-   */
-  private readonly addressLimiter: FailureRateLimiter
 
+  /**
+   * `limiter` counts password attempts per account and per client address (in memory, or shared
+   * through Redis: src/services.ts chooses).
+   */
   constructor(
     private readonly database: Database,
     private readonly config: Pick<Config, 'defaultUserRole' | 'enableSignup' | 'passwordMinLength' | 'signinRateLimit'>,
     private readonly tokens: TokenSigner,
     private readonly access: AccessService,
+    private readonly limiter: AttemptLimiter = new MemoryAttemptLimiter(config.signinRateLimit.windowMs),
   ) {
     this.users = new UsersRepo(database.db)
     this.apiKeys = new ApiKeysRepo(database.db)
-    const { maxAttempts, windowMs } = config.signinRateLimit
-    this.accountLimiter = new FailureRateLimiter(maxAttempts, windowMs)
-    this.addressLimiter = new FailureRateLimiter(maxAttempts * 5, windowMs)
   }
 
   /** Public sign-up. The first account becomes admin; later ones get DEFAULT_USER_ROLE. */
@@ -78,35 +75,54 @@ export class AuthService {
   }
 
   /**
-   * Checks credentials. Failures are counted per account and per client address; past the limit the
-   * answer is 429 with Retry-After, before any password work is done.
+   * Checks credentials. An attempt is reserved per account and per client address before any password
+   * work, atomically: past the limit (in-flight attempts included) the answer is 429 with Retry-After.
    */
   async signin(input: SigninInput, clientAddress: string): Promise<SessionResponse> {
-    const retryAfter = Math.max(
-      this.accountLimiter.retryAfterSeconds(input.email),
-      this.addressLimiter.retryAfterSeconds(clientAddress),
-    )
-    if (retryAfter > 0) {
-      throw new AppError('RATE_LIMITED', `Too many failed sign-in attempts. Try again in ${retryAfter} s.`, {
-        'retry-after': String(retryAfter),
-      })
-    }
+    const attempt = await this.reserveAttempt(input.email, clientAddress)
+    // The row (and its token_version) is read before the hash: a token signed below never carries a
+    // version newer than the password it was checked against, so a concurrent reset still revokes it.
     const user = await this.users.findByEmail(input.email)
     const storedHash = user ? await this.users.passwordHashOf(user.id) : undefined
     // Verify against a dummy hash when the account is unknown, so timing does not reveal which emails exist.
     const isValid = await verifyPassword(input.password, storedHash ?? (await DUMMY_PASSWORD_HASH))
-    if (!user || !storedHash || !isValid) {
-      this.accountLimiter.recordFailure(input.email)
-      this.addressLimiter.recordFailure(clientAddress)
-      throw new AppError('UNAUTHORIZED', 'The email or password is incorrect.')
-    }
-    this.accountLimiter.reset(input.email)
+    // A failure needs nothing more: the reserved attempt stays counted until its window ends.
+    if (!user || !storedHash || !isValid) throw new AppError('UNAUTHORIZED', 'The email or password is incorrect.')
+    await attempt.succeed()
     return this.session(user)
   }
 
   /**
+   * The signed-in user changes their own password (Open WebUI's `POST /auths/update/password`). The
+   * current password is checked under the sign-in limits. Every existing session of the account is
+   * revoked, the caller's included; the answer carries a fresh token for the caller. API keys stay.
+   */
+  async changePassword(user: UserRow, input: PasswordChangeInput, clientAddress: string): Promise<SessionResponse> {
+    this.checkPassword(input.new_password, 'new_password')
+    const attempt = await this.reserveAttempt(user.email, clientAddress)
+    const storedHash = await this.users.passwordHashOf(user.id)
+    if (!storedHash || !(await verifyPassword(input.password, storedHash))) {
+      throw new AppError('VALIDATION_ERROR', 'password: the current password is incorrect.')
+    }
+    await attempt.succeed()
+    const passwordHash = await hashPassword(input.new_password)
+    const updated = await this.database.db.transaction().execute(async (trx) => {
+      const users = new UsersRepo(trx)
+      // Revoked (reset, demotion, another change) or deleted while the passwords were being hashed: the
+      // session that asked is no longer valid, and must not undo an admin's reset.
+      if (!(await users.lockAtVersion(user.id, Number(user.token_version)))) return undefined
+      await users.setPasswordHash(user.id, passwordHash)
+      await users.revokeSessions(user.id)
+      return users.update(user.id, { updated_at: epochSeconds() })
+    })
+    if (!updated) throw new AppError('UNAUTHORIZED', 'The token is not valid, has expired or was revoked. Sign in again.')
+    return this.session(updated)
+  }
+
+  /**
    * The account behind an `Authorization` header value (JWT or `sk-` API key), or a 401 naming what is
-   * wrong. A deleted account's tokens stop working at once because every request loads the account.
+   * wrong. Every request loads the account (so its current role applies), which also revokes at once
+   * the tokens of a deleted account and those older than its token_version: no query of its own.
    */
   async authenticate(authorization: string | undefined): Promise<UserRow> {
     const match = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null
@@ -122,9 +138,11 @@ export class AuthService {
       }
       return user
     }
-    const userId = await this.tokens.verify(credential)
-    const user = userId ? await this.users.findById(userId) : undefined
-    if (!user) throw new AppError('UNAUTHORIZED', 'The token is not valid or has expired. Sign in again.')
+    const claims = await this.tokens.verify(credential)
+    const user = claims ? await this.users.findById(claims.userId) : undefined
+    if (!claims || !user || Number(user.token_version) !== claims.version) {
+      throw new AppError('UNAUTHORIZED', 'The token is not valid, has expired or was revoked. Sign in again.')
+    }
     return user
   }
 
@@ -150,7 +168,14 @@ export class AuthService {
       created_at: epochSeconds(),
       last_used_at: null,
     }
-    await this.apiKeys.replace(row)
+    // A reset or demotion committed since this request authenticated revokes the credential it came
+    // with: the key must not outlive it (the version check and the write are one transaction).
+    const created = await this.database.db.transaction().execute(async (trx) => {
+      if (!(await new UsersRepo(trx).lockAtVersion(user.id, Number(user.token_version)))) return false
+      await new ApiKeysRepo(trx).replace(row)
+      return true
+    })
+    if (!created) throw new AppError('UNAUTHORIZED', 'The token is not valid, has expired or was revoked. Sign in again.')
     return { api_key: key, key_hint: row.key_hint, created_at: row.created_at, last_used_at: null }
   }
 
@@ -170,10 +195,31 @@ export class AuthService {
   }
 
   /** Rejects a password shorter than PASSWORD_MIN_LENGTH (the schema caps the length). */
-  checkPassword(password: string): void {
+  checkPassword(password: string, field = 'password'): void {
     if ([...password].length < this.config.passwordMinLength) {
-      throw new AppError('VALIDATION_ERROR', `password: must be at least ${this.config.passwordMinLength} characters`)
+      throw new AppError('VALIDATION_ERROR', `${field}: must be at least ${this.config.passwordMinLength} characters`)
     }
+  }
+
+  /**
+   * Reserves one password attempt against the account (SIGNIN_MAX_ATTEMPTS per window) and the client
+   * address (five times as many: an office behind one address must not be locked out by one person's
+   * typos, while a password sprayer still is), or answers 429. Success clears the account's count and
+   * gives the address its attempt back; a failure stays counted.
+   */
+  private async reserveAttempt(email: string, clientAddress: string): Promise<Extract<Reservation, { granted: true }>> {
+    const { maxAttempts } = this.config.signinRateLimit
+    const reservation = await this.limiter.reserve([
+      { key: `account:${email}`, limit: maxAttempts, onSuccess: 'reset' },
+      { key: `address:${clientKey(clientAddress)}`, limit: maxAttempts * 5, onSuccess: 'release' },
+    ])
+    if (!reservation.granted) {
+      const retryAfter = reservation.retryAfterSeconds
+      throw new AppError('RATE_LIMITED', `Too many failed sign-in attempts. Try again in ${retryAfter} s.`, {
+        'retry-after': String(retryAfter),
+      })
+    }
+    return reservation
   }
 
   private async insertUser(
@@ -191,6 +237,7 @@ export class AuthService {
       profile_image_url: input.profile_image_url ?? '',
       created_at: now,
       updated_at: now,
+      token_version: 0,
     }
     try {
       await users.insert(user, passwordHash)
@@ -203,9 +250,26 @@ export class AuthService {
   }
 
   private async session(user: UserRow): Promise<SessionResponse> {
-    const signed = await this.tokens.sign(user.id)
+    const signed = await this.tokens.sign(user.id, Number(user.token_version))
     return { ...(await this.sessionUser(user)), token: signed.token, token_type: 'Bearer', expires_at: signed.expires_at }
   }
+}
+
+/**
+ * The client an address stands for, as the address limit counts it: an IPv4 address as is (also when it
+ * arrives IPv4-mapped, `::ffff:192.0.2.1`), an IPv6 address by its /64 (one site: whoever holds one IPv6
+ * address holds 2^64 of them, and rotating through them must not reset the limit).
+ */
+export function clientKey(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)
+  if (mapped?.[1]) return mapped[1]
+  if (isIP(address) !== 6) return address
+  const [head = '', tail] = (address.toLowerCase().split('%')[0] ?? '').split('::')
+  const groupsOf = (part: string) => (part ? part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g])) : [])
+  const left = groupsOf(head)
+  const right = tail === undefined ? [] : groupsOf(tail)
+  const groups = [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`
 }
 
 export const emailTaken = () => new AppError('CONFLICT', 'An account with this email is already registered.')

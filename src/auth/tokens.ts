@@ -1,5 +1,7 @@
 /**
- * Session tokens: HS256 JWTs signed with WEBUI_SECRET_KEY, carrying the user id as Open WebUI's do.
+ * Session tokens: HS256 JWTs signed with WEBUI_SECRET_KEY, carrying the user id as Open WebUI's do, and
+ * the account's `token_version` (claim `ver`): the account row, loaded on every request anyway, says
+ * which version is current, so bumping it revokes every older token without a query of its own.
  * fast-jwt verifies synchronously (no WebCrypto round trip per request) and caches verified tokens,
  * which matters because every request verifies one.
  */
@@ -9,6 +11,13 @@ export interface SignedToken {
   token: string
   /** Epoch seconds, or null when tokens never expire (`JWT_EXPIRES_IN=-1`). */
   expires_at: number | null
+}
+
+/** What a valid token says. */
+export interface TokenClaims {
+  userId: string
+  /** The account's token_version when the token was issued (0 for tokens without the claim). */
+  version: number
 }
 
 export class TokenSigner {
@@ -24,18 +33,20 @@ export class TokenSigner {
     this.verifier = createVerifier({ key: secret, algorithms: ['HS256'], cache: 10_000 })
   }
 
-  sign(userId: string): Promise<SignedToken> {
-    const token = this.signer({ id: userId, sub: userId })
+  sign(userId: string, version = 0): Promise<SignedToken> {
+    const token = this.signer({ id: userId, sub: userId, ver: version })
     const expiresAt = this.expiresInMs === null ? null : Math.floor((Date.now() + this.expiresInMs) / 1000)
     return Promise.resolve({ token, expires_at: expiresAt })
   }
 
-  /** The user id of a valid token, or null for a token that is malformed, tampered with or expired. */
-  verify(token: string): Promise<string | null> {
+  /** The claims of a valid token, or null for a token that is malformed, tampered with or expired. */
+  verify(token: string): Promise<TokenClaims | null> {
     try {
       const payload = this.verifier(token)
       const id = typeof payload['sub'] === 'string' ? payload['sub'] : payload['id']
-      return Promise.resolve(typeof id === 'string' && id.length > 0 ? id : null)
+      const version = payload['ver'] ?? 0
+      if (typeof id !== 'string' || id.length === 0 || !Number.isSafeInteger(version)) return Promise.resolve(null)
+      return Promise.resolve({ userId: id, version: version as number })
     } catch {
       return Promise.resolve(null)
     }

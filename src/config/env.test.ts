@@ -303,3 +303,39 @@ describe('resolveSecretKey', () => {
     expect(existsSync(join(fresh, SECRET_KEY_FILE))).toBe(false)
   })
 })
+
+describe('PROFILE_IMAGE_HOSTS and SETTINGS_CHECK_INTERVAL_MS (issue #10, holes 9 and 11)', () => {
+  it('defaults to no allowed image host and a 1 s settings check', () => {
+    const config = loadConfig({})
+    expect(config.profileImageHosts).toEqual([])
+    expect(config.settingsCheckIntervalMs).toBe(1000)
+  })
+
+  it('takes comma-separated host names, lower-cased, IDN in ASCII form', () => {
+    expect(loadConfig({ PROFILE_IMAGE_HOSTS: ' img.example.com,CDN.Example.org ,, bücher.example ' }).profileImageHosts).toEqual([
+      'img.example.com',
+      'cdn.example.org',
+      'xn--bcher-kva.example',
+    ])
+    expect(loadConfig({ SETTINGS_CHECK_INTERVAL_MS: '0' }).settingsCheckIntervalMs).toBe(0)
+  })
+
+  it('refuses URLs, ports, paths and credentials in PROFILE_IMAGE_HOSTS, and a bad interval', () => {
+    const error = configError({ PROFILE_IMAGE_HOSTS: 'https://a.example,b.example:8080,c.example/x,u@d.example', SETTINGS_CHECK_INTERVAL_MS: '1s' })
+    expect(error.problems.filter((p) => p.startsWith('PROFILE_IMAGE_HOSTS'))).toHaveLength(4)
+    expect(error.problems.some((p) => p.startsWith('SETTINGS_CHECK_INTERVAL_MS'))).toBe(true)
+  })
+})
+
+describe('TRUST_PROXY', () => {
+  it('trusts one proxy for true, never every hop (the first X-Forwarded-For entry is the client’s own)', () => {
+    expect(loadConfig({}).trustProxy).toBe(false)
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false)
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(1)
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2)
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1' }).trustProxy).toBe('10.0.0.0/8,127.0.0.1,::1')
+    for (const bad of ['maybe', '11', '10.0.0.0/33', 'example.com', '1.2.3.4/8/9']) {
+      expect(configError({ TRUST_PROXY: bad }).message).toMatch(/TRUST_PROXY/)
+    }
+  })
+})

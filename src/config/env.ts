@@ -4,6 +4,7 @@
  * Every variable is described by one zod schema that carries its default; a bad environment stops
  * start-up with a single error listing every problem, never the first one only.
  */
+import { isIP } from 'node:net'
 import { z } from 'zod'
 
 export const USER_ROLES = ['pending', 'user', 'admin'] as const
@@ -28,6 +29,34 @@ function booleanVar(defaultValue: boolean) {
 }
 
 /** An integer variable within [min, max]. */
+/**
+ * TRUST_PROXY: which peers are proxies whose X-Forwarded-For entry is believed. `false` (default): none,
+ * the socket address is the client. `true` (or 1): one proxy, so the client is the address *that proxy*
+ * appended (the last entry), never the first one, which the client writes itself. A number: that many
+ * proxies in a row. A comma list of addresses or CIDRs (`10.0.0.0/8, 127.0.0.1`): those peers only.
+ */
+function trustProxyVar() {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx): false | number | string => {
+      const word = (raw ?? '').trim().toLowerCase()
+      if (word === '' || FALSE_WORDS.has(word)) return false
+      if (TRUE_WORDS.has(word)) return 1
+      if (/^\d+$/.test(word) && Number(word) <= 10) return Number(word)
+      const parts = word.split(',').map((p) => p.trim()).filter(Boolean)
+      const valid = (part: string) => {
+        const [address = '', bits, ...rest] = part.split('/')
+        const family = isIP(address)
+        if (!family || rest.length > 0) return false
+        return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128))
+      }
+      if (parts.length > 0 && parts.every(valid)) return parts.join(',')
+      ctx.addIssue({ code: 'custom', message: `expected false, true, a number of proxies (1-10) or addresses/CIDRs, got "${raw}"` })
+      return z.NEVER
+    })
+}
+
 function integerVar(defaultValue: number, min: number, max: number) {
   return z
     .string()
@@ -113,10 +142,34 @@ const envSchema = z.object({
   OLLAMA_BASE_URLS: z.string().optional(),
   PROVIDER_LIST_TIMEOUT_MS: integerVar(3000, 50, 120_000),
   BENCH_ROUTES: booleanVar(false),
-  TRUST_PROXY: booleanVar(false),
+  TRUST_PROXY: trustProxyVar(),
   PROVIDER_CHAT_TIMEOUT_MS: integerVar(60_000, 50, 3_600_000),
   SIGNIN_WINDOW_SECONDS: integerVar(300, 1, 86_400),
+  SETTINGS_CHECK_INTERVAL_MS: integerVar(1000, 0, 3_600_000),
+  PROFILE_IMAGE_HOSTS: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const hosts: string[] = []
+      for (const part of (raw ?? '').split(',').map((h) => h.trim()).filter(Boolean)) {
+        const host = hostnameOf(part)
+        if (host) hosts.push(host)
+        else ctx.addIssue({ code: 'custom', message: `expected comma-separated host names (e.g. cdn.example.com), got "${part}"` })
+      }
+      return hosts
+    }),
 })
+
+/** A bare host name (no scheme, port, path or credentials), lower-cased and in its ASCII (punycode) form. */
+function hostnameOf(text: string): string | null {
+  if (!/^[^\s/\\?#@:]+$/.test(text)) return null
+  try {
+    const url = new URL(`http://${text}`)
+    return url.hostname || null
+  } catch {
+    return null
+  }
+}
 
 /** A provider connection given by the environment (Open WebUI's variables). */
 export interface EnvConnection {
@@ -162,10 +215,20 @@ export interface Config {
   providerListTimeoutMs: number
   /** How long a provider may take to answer a chat request (and between two streamed chunks). */
   providerChatTimeoutMs: number
-  /** Behind a reverse proxy: take the client address from X-Forwarded-For (sign-in rate limits use it). */
-  trustProxy: boolean
+  /**
+   * Behind reverse proxies: false (the socket address is the client), the number of proxies in front, or
+   * the proxies' addresses/CIDRs (comma-separated); Fastify then reads the client from X-Forwarded-For.
+   */
+  trustProxy: false | number | string
   /** Serve GET /bench/ceiling (benchmarks only; see bench/README.md). */
   benchRoutes: boolean
+  /**
+   * How often (at most) an instance compares the connections version in the database with the one it
+   * last saw: the bound on how long another instance's connection change stays unseen without Redis.
+   */
+  settingsCheckIntervalMs: number
+  /** Hosts (exact, lower-case) that model profile images may redirect to; empty: none. */
+  profileImageHosts: string[]
 }
 
 /** Thrown when the environment is invalid; its message lists every problem, one per line. */
@@ -255,5 +318,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     providerChatTimeoutMs: e.PROVIDER_CHAT_TIMEOUT_MS,
     benchRoutes: e.BENCH_ROUTES,
     trustProxy: e.TRUST_PROXY,
+    settingsCheckIntervalMs: e.SETTINGS_CHECK_INTERVAL_MS,
+    profileImageHosts: e.PROFILE_IMAGE_HOSTS,
   })
 }

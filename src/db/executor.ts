@@ -1,5 +1,5 @@
 import { sql, type Kysely, type SqlBool, type Transaction } from 'kysely'
-import type { Database } from './database.js'
+import type { Database, DialectName } from './database.js'
 import type { DB } from './types.js'
 
 /** Anything queries can run on: the database or an open transaction. */
@@ -16,6 +16,17 @@ export async function lockInTransaction(database: Database, trx: Transaction<DB>
   if (database.dialect === 'postgres') {
     await sql`select pg_advisory_xact_lock(hashtext(${name}))`.execute(trx)
   }
+}
+
+/**
+ * Locks the rows a read inside a transaction returns until the transaction ends, so that a read-check-
+ * write of one row (a model and its grants) is never interleaved with another writer's: `FOR UPDATE` on
+ * PostgreSQL (a writer that comes second waits, then sees the row as committed, or no row if it was
+ * deleted). SQLite has no row locks and needs none: the FIFO dialect hands its one connection to one
+ * transaction at a time, from BEGIN to COMMIT, so transactions never interleave.
+ */
+export function forUpdate<Q extends { forUpdate(): Q }>(query: Q, dialect: DialectName): Q {
+  return dialect === 'postgres' ? query.forUpdate() : query
 }
 
 /** Escapes `%`, `_` and `\` so user text is matched literally by LIKE … ESCAPE '\'. */

@@ -8,11 +8,15 @@ import type { Database } from './database.js'
 import * as m0001 from './migrations/0001_foundation.js'
 import * as m0002 from './migrations/0002_models.js'
 import * as m0003 from './migrations/0003_connections.js'
+import * as m0004 from './migrations/0004_session_revocation.js'
+import * as m0005 from './migrations/0005_settings_state.js'
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_models': m0002,
   '0003_connections': m0003,
+  '0004_session_revocation': m0004,
+  '0005_settings_state': m0005,
 }
 
 /**

@@ -2,6 +2,7 @@
  * The database schema as Kysely sees it. Columns are snake_case, as in the API (Open WebUI's shapes),
  * so rows map to responses without renaming. Timestamps are epoch seconds; JSON columns hold text.
  */
+import type { Generated } from 'kysely'
 
 export interface UsersTable {
   id: string
@@ -11,6 +12,8 @@ export interface UsersTable {
   profile_image_url: string
   created_at: number
   updated_at: number
+  /** Bumped to revoke every session token issued before (they carry the version as claim `ver`). */
+  token_version: Generated<number>
 }
 
 export interface CredentialsTable {
@@ -86,6 +89,12 @@ export interface RegistryStateTable {
   version: number
 }
 
+/** Versions of settings other than the registry (`connections`), bumped with every change of them. */
+export interface SettingsStateTable {
+  key: string
+  version: number
+}
+
 export interface ConnectionsTable {
   id: string
   name: string
@@ -106,6 +115,7 @@ export interface DB {
   model_grants: ModelGrantsTable
   model_tags: ModelTagsTable
   registry_state: RegistryStateTable
+  settings_state: SettingsStateTable
   users: UsersTable
   credentials: CredentialsTable
   api_keys: ApiKeysTable

@@ -3,6 +3,8 @@
  * with a code from ERROR_STATUS; the HTTP layer turns it into `{detail, code}` with the mapped status.
  * docs/errors.md lists every code, and errors.docs.test.ts fails when one is missing there.
  */
+import { redactText } from './redact.js'
+
 export const ERROR_STATUS = {
   VALIDATION_ERROR: 400,
   MODEL_ID_TOO_LONG: 400,
@@ -66,6 +68,11 @@ export class AppError extends Error {
     detail?: string,
     /** Extra headers for the response (e.g. Retry-After on RATE_LIMITED). */
     readonly headers?: Record<string, string>,
+    /**
+     * What only administrators read (provider faults: the redacted URL and the provider's own words);
+     * everybody else reads `detail`. Logged with the error (redacted again by the log serializer).
+     */
+    readonly adminDetail?: string,
   ) {
     super(detail ?? DEFAULT_DETAIL[code])
     this.name = 'AppError'
@@ -74,10 +81,17 @@ export class AppError extends Error {
 
   /**
    * The text a person reads. Our own 5xx carry only the fixed message; provider faults (502, 504) name
-   * the provider and what it did, which is the caller's to know and holds nothing internal.
+   * the provider (its connection's name) and its status, never its URL or its own words (those are in
+   * `adminDetail`); URLs in them are redacted all the same (src/errors/redact.ts).
    */
   get detail(): string {
-    return this.status >= 500 && !PROVIDER_CODES.has(this.code) ? DEFAULT_DETAIL[this.code] : this.message
+    if (this.status >= 500 && !PROVIDER_CODES.has(this.code)) return DEFAULT_DETAIL[this.code]
+    return PROVIDER_CODES.has(this.code) ? redactText(this.message) : this.message
+  }
+
+  /** The detail for this reader: administrators get `adminDetail` when there is one. */
+  detailFor(reader: { role: string } | undefined): string {
+    return reader?.role === 'admin' && this.adminDetail ? redactText(this.adminDetail) : this.detail
   }
 }
 

@@ -5,11 +5,20 @@
  * ends the stream with an SSE error event instead of hanging.
  */
 import type { Actor } from '../access/actor.js'
-import { AppError, type ErrorCode } from '../errors/app-error.js'
-import { openAiBase, type Connection } from '../providers/connection.js'
-import { providerFault, providerJson, providerLabel, providerRequest, type ProviderResponse } from '../providers/provider-client.js'
+import type { AppError, ErrorCode } from '../errors/app-error.js'
+import { joinUrl, openAiBase, type Connection } from '../providers/connection.js'
+import { providerError, providerFault, providerJson, providerRequest, secretsOf, type ProviderResponse } from '../providers/provider-client.js'
+import { redactText } from '../errors/redact.js'
 import { applyPreset, effectiveParams } from './preset-params.js'
 import type { RuntimeModelsService } from './runtime-models.service.js'
+
+/** Who is asking and how to tell them about a fault that comes after the answer started (mid-stream). */
+export interface ChatContext {
+  /** The request id, in the error event and in the log line, so that an admin can correlate them. */
+  requestId: string
+  /** Called with a provider fault that ends a stream (the route logs it). */
+  onStreamFault?: (fault: AppError) => void
+}
 
 export type ChatAnswer =
   | { kind: 'json'; status: number; body: unknown }
@@ -21,11 +30,16 @@ export class ChatService {
     private readonly timeoutMs: number,
   ) {}
 
-  async complete(actor: Actor, request: Record<string, unknown> & { model: string }, callerGone: AbortSignal): Promise<ChatAnswer> {
+  async complete(
+    actor: Actor,
+    request: Record<string, unknown> & { model: string },
+    callerGone: AbortSignal,
+    context: ChatContext = { requestId: '' },
+  ): Promise<ChatAnswer> {
     const { provider, connection, chainParams } = await this.runtime.resolve(actor, request.model)
     const body = applyPreset(request, effectiveParams(chainParams), provider.upstream_id)
     const isStream = body['stream'] === true
-    const response = await providerRequest(connection, `${openAiBase(connection)}/chat/completions`, {
+    const response = await providerRequest(connection, joinUrl(openAiBase(connection), '/chat/completions'), {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: isStream ? 'text/event-stream' : 'application/json' },
       body: JSON.stringify(body),
@@ -35,7 +49,7 @@ export class ChatService {
     if (response.statusCode < 200 || response.statusCode >= 300) throw await upstreamRefusal(connection, response, this.timeoutMs)
     const contentType = String(response.headers['content-type'] ?? '')
     if (isStream && contentType.includes('text/event-stream')) {
-      return { kind: 'stream', status: response.statusCode, contentType: 'text/event-stream; charset=utf-8', chunks: this.relay(connection, response, callerGone) }
+      return { kind: 'stream', status: response.statusCode, contentType: 'text/event-stream; charset=utf-8', chunks: this.relay(actor, connection, response, callerGone, context) }
     }
     return { kind: 'json', status: response.statusCode, body: await providerJson(connection, response, this.timeoutMs) }
   }
@@ -45,7 +59,13 @@ export class ChatService {
    * provider read (back-pressure). Stopping early destroys the provider stream, which cancels the call.
    * A provider that fails mid-stream ends it with an SSE error event.
    */
-  private async *relay(connection: Connection, response: ProviderResponse, callerGone: AbortSignal): AsyncGenerator<Uint8Array> {
+  private async *relay(
+    actor: Actor,
+    connection: Connection,
+    response: ProviderResponse,
+    callerGone: AbortSignal,
+    context: ChatContext,
+  ): AsyncGenerator<Uint8Array> {
     try {
       for await (const chunk of response.body) yield chunk as Uint8Array
     } catch (error) {
@@ -54,17 +74,24 @@ export class ChatService {
       const fault =
         timedOut.code === 'PROVIDER_TIMEOUT'
           ? timedOut
-          : new AppError('PROVIDER_ERROR', `Provider ${providerLabel(connection)} broke off the stream: ${(error as Error).message}.`)
-      yield new TextEncoder().encode(
-        `data: ${JSON.stringify({ error: { message: fault.message, type: 'provider_error', code: fault.code } })}\n\n`,
-      )
+          : providerError(connection, 'PROVIDER_ERROR', 'broke off the stream.', `broke off the stream: ${(error as Error).message}.`)
+      context.onStreamFault?.(fault)
+      const message = withRequestId(fault.detailFor(actor), context.requestId)
+      const event = { error: { message, type: 'provider_error', code: fault.code, ...(context.requestId && { request_id: context.requestId }) } }
+      yield new TextEncoder().encode(`data: ${JSON.stringify(event)}\n\n`)
     } finally {
       if (!response.body.destroyed) response.body.destroy()
     }
   }
 }
 
-/** Turns a provider's non-2xx answer into our error, naming the provider and quoting its message. */
+const withRequestId = (message: string, requestId: string) => (requestId ? `${message} (request id ${requestId})` : message)
+
+/**
+ * Turns a provider's non-2xx answer into our error. Everybody reads the provider's name and status;
+ * administrators also read its message (redacted). A 4xx other than 429 is about the caller's own
+ * request (context too long, unknown parameter): its message, redacted, is the caller's to read.
+ */
 async function upstreamRefusal(connection: Connection, response: ProviderResponse, timeoutMs: number): Promise<AppError> {
   const status = response.statusCode
   let message = ''
@@ -76,13 +103,13 @@ async function upstreamRefusal(connection: Connection, response: ProviderRespons
   } catch {
     // the provider's body is not JSON: report the status alone
   }
-  const said = message ? `: ${message.slice(0, 500)}` : ''
-  const label = providerLabel(connection)
-  if (status === 429) return new AppError('RATE_LIMITED', `Provider ${label} is rate limiting (HTTP 429)${said}`)
+  // Redacted before it is cut: a cut through a secret would leave a piece that no longer matches it.
+  const said = message ? `: ${redactText(message, secretsOf(connection)).slice(0, 500)}` : ''
+  if (status === 429) return providerError(connection, 'RATE_LIMITED', 'is rate limiting (HTTP 429).', `is rate limiting (HTTP 429)${said}`)
   // The provider refusing our key or not knowing the model is the provider's fault, not the caller's.
   if (status >= 500 || status === 401 || status === 403 || status === 404) {
-    return new AppError('PROVIDER_ERROR', `Provider ${label} answered HTTP ${status}${said}`)
+    return providerError(connection, 'PROVIDER_ERROR', `failed (HTTP ${status}).`, `answered HTTP ${status}${said}`)
   }
   const code: ErrorCode = status === 413 ? 'PAYLOAD_TOO_LARGE' : 'VALIDATION_ERROR'
-  return new AppError(code, `Provider ${label} refused the request (HTTP ${status})${said}`)
+  return providerError(connection, code, `refused the request (HTTP ${status})${said}`)
 }

@@ -8,6 +8,7 @@ import { accountOf, BEARER, validationFormatter, type App, type Guards } from '.
 import { modelNotFound } from '../access/access.service.js'
 import type { ChatService } from './chat.service.js'
 import { ChatRequestSchema, OpenAiModelSchema, RuntimeModelSchema } from './gateway.schema.js'
+import { ModelIdSchema } from '../models/models.schema.js'
 import { toOpenAiModel, type RuntimeModelsService } from './runtime-models.service.js'
 
 
@@ -59,12 +60,19 @@ export function registerGatewayRoutes(
       reply.type('application/json; charset=utf-8').send((await runtime.listJson(accountOf(request), 'openai')) as never),
   })
 
-  // Model ids may contain "/" (meta-llama/Llama-3.1-8B), so the rest of the path is the id.
+  // Model ids may contain "/" (meta-llama/Llama-3.1-8B), so the rest of the path is the id. Fastify has
+  // already percent-decoded it, once: decoding again would turn `a%252Fb` into `a/b` and `%25` into a 500.
   app.get('/v1/models/*', {
     onRequest: guards.verified,
-    schema: { tags: ['openai'], security: BEARER, summary: 'OpenAI model retrieve.', response: { 200: OpenAiModelSchema } },
+    schema: {
+      tags: ['openai'],
+      security: BEARER,
+      summary: 'OpenAI model retrieve.',
+      params: z.object({ '*': ModelIdSchema.describe('The model id, percent-encoded once ("/" may stay as is).') }),
+      response: { 200: OpenAiModelSchema },
+    },
     handler: async (request) => {
-      const id = decodeURIComponent((request.params as { '*': string })['*'])
+      const id = request.params['*']
       const model = (await runtime.list(accountOf(request))).find((m) => m.id === id && !m.base_model_missing)
       if (!model) throw modelNotFound(id)
       return toOpenAiModel(model)
@@ -89,7 +97,10 @@ export function registerGatewayRoutes(
         })
         let answer: Awaited<ReturnType<ChatService['complete']>>
         try {
-          answer = await chat.complete(accountOf(request), request.body, callerGone.signal)
+          answer = await chat.complete(accountOf(request), request.body, callerGone.signal, {
+            requestId: request.id,
+            onStreamFault: (fault) => request.log.warn({ err: fault }, 'provider stream failed'),
+          })
         } catch (error) {
           // Nobody is listening any more: nothing to answer, nothing went wrong on our side.
           if (callerGone.signal.aborted) {

@@ -1,13 +1,14 @@
 import { z } from 'zod'
-import { KNOWN_PARAMS, MODEL_ID_MAX } from '../models/models.schema.js'
+import { KNOWN_PARAMS, ModelIdSchema } from '../models/models.schema.js'
+import { text } from '../schema/common.js'
 
 const { system: _system, custom_params: _custom, locked: _locked, ...REQUEST_PARAMS } = KNOWN_PARAMS
 
 /** An OpenAI chat request: the fields modelgate reads are checked, everything else passes through. */
 export const ChatRequestSchema = z.looseObject({
-  model: z.string().min(1).max(MODEL_ID_MAX).describe('A preset id, or a provider model id you may use.'),
+  model: ModelIdSchema.describe('A preset id, or a provider model id you may use.'),
   messages: z
-    .array(z.looseObject({ role: z.string().min(1), content: z.unknown() }))
+    .array(z.looseObject({ role: text().min(1), content: z.unknown() }))
     .min(1, 'must hold at least one message'),
   stream: z.boolean().optional(),
   ...REQUEST_PARAMS,

@@ -2,12 +2,18 @@
  * The models a caller may use right now: provider models (renamed, hidden or restricted by override
  * rows) plus active presets, and the resolution of one id to the provider model that serves it.
  *
- * Rules (design.md §2.5, issue #4):
+ * Rules (design.md §2.5, issue #4, issue #10; docs/access-control.md):
  * - a provider model with an override row follows that row: inactive hides it, its grants decide;
+ * - only an admin's row stands for a provider's id (hole 1): anyone else's row with a served id is a
+ *   conflict, ignored here (the provider model is listed and resolved as if the row did not exist, and
+ *   the row itself is neither listed nor callable);
  * - a provider model without a row is for admins only, unless BYPASS_MODEL_ACCESS_CONTROL is on;
  * - a preset needs read access, and so does every registered hop of its base chain; the raw provider
- *   model at the end of the chain needs nothing more (a preset's readers may use it);
- * - a preset whose base does not resolve to a served model is listed with `base_model_missing`.
+ *   model at the end of the chain is usable when the caller may use unregistered models or the owner
+ *   of the hop that references it may (hole 2: an admin's preset exposes its raw base, a user's not);
+ * - a preset whose base chain does not end at a model the caller may use (nothing serves it, a hop the
+ *   caller cannot read, an inactive hop, a raw base the rule above refuses) is listed with
+ *   `base_model_missing` and answers the same 404 in chat, whatever the reason (hole 13).
  */
 import type { AccessService } from '../access/access.service.js'
 import { modelNotFound } from '../access/access.service.js'
@@ -103,40 +109,62 @@ export class RuntimeModelsService {
   /** The caller's principals and the version their answers are valid at (registry and catalog). */
   private async snapshot(actor: Actor): Promise<Snapshot> {
     const who = await this.access.principalsOf(actor)
+    // The generation is read before the list: a refresh finishing in between then makes this answer's
+    // version stale at once, instead of caching the old list under the new generation.
+    const generation = this.catalog.generation
     const providerModels = await this.catalog.models() // also starts due background refreshes
-    const version = `${await this.models.version()}:${this.catalog.generation}`
+    const version = `${await this.models.version()}:${generation}`
     return { who, version, providerModels }
   }
 
   private async build(actor: Actor, who: Principals, providerModels: ProviderModel[]): Promise<RuntimeModel[]> {
     const isOpen = this.bypassModelAccessControl || who.bypass
+    const callerMayUseRaw = isOpen || this.access.mayUseUnregisteredModel(actor, this.bypassModelAccessControl)
     const providerById = new Map(providerModels.map((m) => [m.id, m]))
-    const rowsById = new Map((await this.models.findByIds([...providerById.keys()])).map((row) => [row.id, row]))
-    const readable = await this.readableSet(who, isOpen, [...rowsById.values()])
+    const { rows: servedRows, conflicting } = await this.servedRows([...providerById.keys()])
+    const rowsById = new Map(servedRows.map((row) => [row.id, row]))
+    const readable = await this.readableSet(who, isOpen, servedRows)
 
     const result: RuntimeModel[] = []
     for (const model of providerModels) {
       const row = rowsById.get(model.id)
-      if (row?.base_model_id) continue // a preset took this id; it is listed below
+      if (row?.base_model_id) continue // an admin's preset took this id; it is listed below
       if (row) {
         if (Number(row.is_active) !== 1 || !readable.has(row.id)) continue
-      } else if (!isOpen && !this.access.mayUseUnregisteredModel(actor, this.bypassModelAccessControl)) {
+      } else if (!callerMayUseRaw) {
         continue
       }
       result.push(entry(row ?? null, model))
     }
 
     const listWho = isOpen ? { ...who, bypass: true } : who
-    const presets = await this.models.readableActivePresets(listWho, await this.models.planFor(listWho))
+    const presets = (await this.models.readableActivePresets(listWho, await this.models.planFor(listWho))).filter((p) => !conflicting.has(p.id))
     const hops = await this.loadChains(presets)
+    // A conflicting row is no hop: the chain reaches the provider model of that id directly.
+    for (const id of conflicting) hops.delete(id)
     const hopReadable = await this.readableSet(who, isOpen, [...hops.values()])
-    for (const preset of presets) {
-      const end = walkChain(preset, hops, hopReadable)
-      if (end.kind === 'denied') continue
-      const served = end.kind === 'served' ? providerById.get(end.providerId) : undefined
+    const ends = presets.map((preset) => ({ preset, end: walkChain(preset, hops, hopReadable) }))
+    const viaOwners = callerMayUseRaw ? [] : ends.flatMap(({ end }) => (end.kind === 'served' && end.via ? [end.via.user_id] : []))
+    const roles = await this.models.ownerRoles(viaOwners)
+    for (const { preset, end } of ends) {
+      const usable =
+        end.kind === 'served' &&
+        (end.via === null || this.access.mayUseRawBase(actor, roles.get(end.via.user_id), this.bypassModelAccessControl))
+      const served = usable ? providerById.get(end.providerId) : undefined
       result.push({ ...entry(preset, served), base_model_missing: served === undefined })
     }
     return result
+  }
+
+  /**
+   * The rows whose id a provider serves, split by hole 1's rule: `rows` stand for the provider's model
+   * (an admin owns them), `conflicting` are the ids of the others, which are ignored.
+   */
+  private async servedRows(servedIds: readonly string[]): Promise<{ rows: ModelRow[]; conflicting: Set<string> }> {
+    const all = await this.models.findByIds(servedIds)
+    const roles = await this.models.ownerRoles(all.map((row) => row.user_id))
+    const conflicting = new Set(all.filter((row) => !this.access.mayOverrideProviderModel(roles.get(row.user_id))).map((row) => row.id))
+    return { rows: all.filter((row) => !conflicting.has(row.id)), conflicting }
   }
 
   /**
@@ -144,41 +172,59 @@ export class RuntimeModelsService {
    * Checked at call time, against the registry as it is now (cached only while nothing changed).
    */
   async resolve(actor: Actor, modelId: string): Promise<Resolution> {
-    const { who, version } = await this.snapshot(actor)
-    return this.resolutions.get(JSON.stringify([principalKey(who), modelId]), version, () => this.resolveNow(actor, who, modelId))
+    const { who, version, providerModels } = await this.snapshot(actor)
+    return this.resolutions.get(JSON.stringify([principalKey(who), modelId]), version, () => this.resolveNow(actor, who, modelId, providerModels))
   }
 
-  private async resolveNow(actor: Actor, who: Principals, modelId: string): Promise<Resolution> {
+  private async resolveNow(actor: Actor, who: Principals, modelId: string, providerModels: ProviderModel[]): Promise<Resolution> {
     const isOpen = this.bypassModelAccessControl || who.bypass
+    const served = new Map(providerModels.map((m) => [m.id, m]))
     const chainParams: Record<string, unknown>[] = []
     const visited: string[] = []
     let id = modelId
-    let hasRow = false
+    /** The top preset's base: the one id a failure below names (its readers see it on the preset). */
+    let topBase: string | null = null
+    /** The preset hop that references the raw provider model at the end, if the chain ends at one. */
+    let via: ModelRow | null = null
+    /** The chain ends at an override row (its grants decided above), not at a raw provider model. */
+    let endsAtRow = false
+    // Every failure past the requested model itself answers alike (hole 13): unreadable, inactive,
+    // refused and unserved bases are indistinguishable.
+    const unavailable = () =>
+      topBase === null ? modelNotFound(modelId) : new AppError('MODEL_NOT_FOUND', `The base model "${topBase}" of "${modelId}" is not available.`)
     for (;;) {
       if (visited.includes(id)) {
         throw new AppError('CONFLICT', `The base chain of model "${modelId}" loops: ${[...visited, id].join(' → ')}.`)
       }
       visited.push(id)
       const row = await this.models.findById(id)
-      if (!row) break
-      hasRow = true
+      if (!row || (served.has(id) && !(await this.standsForProviderModel(row)))) break // no row, or a conflict: the raw model
       const grants = (await this.grants.grantsOf([row.id])).get(row.id) ?? []
-      if (!isOpen && !this.access.modelPermissions(who, row, grants).read) throw modelNotFound(modelId)
-      if (Number(row.is_active) !== 1) throw modelNotFound(modelId)
-      if (!row.base_model_id) break
+      if (!isOpen && !this.access.modelPermissions(who, row, grants).read) throw unavailable()
+      if (Number(row.is_active) !== 1) throw unavailable()
+      if (!row.base_model_id) {
+        endsAtRow = true
+        break
+      }
       chainParams.push(JSON.parse(row.params) as Record<string, unknown>)
+      topBase ??= row.base_model_id
+      via = row
       id = row.base_model_id
     }
-    if (!hasRow && !isOpen && !this.access.mayUseUnregisteredModel(actor, this.bypassModelAccessControl)) throw modelNotFound(modelId)
-    const provider = await this.catalog.find(id)
-    const connection = provider ? await this.catalog.connection(provider.connection_id) : undefined
-    if (!provider || !connection) {
-      throw new AppError(
-        'MODEL_NOT_FOUND',
-        id === modelId ? `Model "${modelId}" was not found.` : `The base model "${id}" of "${modelId}" is not served by any connection.`,
-      )
+    if (!endsAtRow && !isOpen) {
+      const ownerRole = via ? (await this.models.ownerRoles([via.user_id])).get(via.user_id) : undefined
+      if (!this.access.mayUseRawBase(actor, ownerRole, this.bypassModelAccessControl)) throw unavailable()
     }
+    const provider = served.get(id)
+    const connection = provider ? await this.catalog.connection(provider.connection_id) : undefined
+    if (!provider || !connection) throw unavailable()
     return { provider, connection, chainParams }
+  }
+
+  /** Hole 1: a row with a provider's id stands for that model only when its owner is an admin now. */
+  private async standsForProviderModel(row: ModelRow): Promise<boolean> {
+    const roles = await this.models.ownerRoles([row.user_id])
+    return this.access.mayOverrideProviderModel(roles.get(row.user_id))
   }
 
   /** Loads every registered hop of the presets' base chains, level by level (loop-safe). */
@@ -218,20 +264,27 @@ interface Snapshot {
 
 export const toOpenAiModel = (m: RuntimeModel) => ({ id: m.id, object: 'model' as const, created: m.created, owned_by: m.owned_by, name: m.name })
 
-type ChainEnd = { kind: 'served'; providerId: string } | { kind: 'missing' } | { kind: 'denied' }
+/**
+ * Where a preset's base chain ends: a provider id (`via`: the preset hop that references it when it is
+ * a raw provider model, null when it is an override row), or nothing usable.
+ */
+type ChainEnd = { kind: 'served'; providerId: string; via: ModelRow | null } | { kind: 'missing' }
 
 /** Follows a preset's base chain through registered rows to the provider id at its end. */
 function walkChain(preset: ModelRow, hops: Map<string, ModelRow>, readable: Set<string>): ChainEnd {
   const visited = new Set([preset.id])
+  let via = preset
   let id = preset.base_model_id
   while (id !== null) {
     if (visited.has(id)) return { kind: 'missing' } // a loop never reaches a provider
     visited.add(id)
     const row = hops.get(id)
-    if (!row) return { kind: 'served', providerId: id }
-    if (!readable.has(row.id)) return { kind: 'denied' }
+    if (!row) return { kind: 'served', providerId: id, via }
+    // An unreadable hop looks exactly like a missing base (hole 13).
+    if (!readable.has(row.id)) return { kind: 'missing' }
     if (Number(row.is_active) !== 1) return { kind: 'missing' }
-    if (!row.base_model_id) return { kind: 'served', providerId: row.id }
+    if (!row.base_model_id) return { kind: 'served', providerId: row.id, via: null }
+    via = row
     id = row.base_model_id
   }
   return { kind: 'missing' }

@@ -1,8 +1,8 @@
 import { z } from 'zod'
 import { PermissionTreeSchema } from '../access/feature-permissions.js'
-import { epochSecondsSchema, freeText, lineText } from '../schema/common.js'
+import { epochSecondsSchema, freeText, idText, lineText } from '../schema/common.js'
 
-const UserIdsSchema = z.array(z.string().min(1).max(256)).max(10_000).describe('User ids.')
+const UserIdsSchema = z.array(idText(256)).max(10_000).describe('User ids.')
 
 export const GroupCreateSchema = z.object({
   name: lineText(255),
@@ -24,7 +24,7 @@ export type GroupUpdateInput = z.infer<typeof GroupUpdateSchema>
 
 export const GroupMembersSchema = z.object({ user_ids: UserIdsSchema.min(1, 'must name at least one user') })
 
-export const GroupIdParamsSchema = z.object({ id: z.string().min(1).max(256) })
+export const GroupIdParamsSchema = z.object({ id: idText(256) })
 
 export const GroupResponseSchema = z.object({
   id: z.string(),

@@ -6,11 +6,13 @@ import Fastify from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import fastifyStatic from '@fastify/static'
+import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import { jsonSchemaTransform, serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import { registerAuthRoutes } from '../auth/auth.routes.js'
 import { AppError } from '../errors/app-error.js'
+import { redactError } from '../errors/redact.js'
 import { registerGroupsRoutes } from '../groups/groups.routes.js'
 import { registerGatewayRoutes } from '../gateway/gateway.routes.js'
 import { registerModelsRoutes } from '../models/models.routes.js'
@@ -18,7 +20,7 @@ import { registerConnectionsRoutes } from '../providers/connections.routes.js'
 import type { Services } from '../services.js'
 import { registerUsersRoutes } from '../users/users.routes.js'
 import { handleError } from './error-handler.js'
-import { validationFormatter } from './validation.js'
+import { validationFormatter, validatorCompiler } from './validation.js'
 import type { App, Guards } from './route-kit.js'
 import { registerSystemRoutes } from './system.routes.js'
 
@@ -28,7 +30,10 @@ export const API_VERSION = '0.1.0'
 const WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url))
 const API_PREFIXES = ['/api/', '/v1/', '/openapi.json', '/docs', '/health', '/ready']
 
-export async function buildApp(services: Services, options: { logger?: boolean } = {}): Promise<App> {
+export async function buildApp(
+  services: Services,
+  options: { logger?: boolean; /** Where log lines go instead of stdout (tests read them). */ logStream?: { write(line: string): void } } = {},
+): Promise<App> {
   const { config } = services
   const app = Fastify({
     bodyLimit: config.bodyLimitBytes,
@@ -37,13 +42,23 @@ export async function buildApp(services: Services, options: { logger?: boolean }
         ? false
         : {
             level: config.logLevel,
-            // Credentials never reach the log.
+            // Credentials never reach the log, nor do provider URLs' keys (errors/redact.ts).
             redact: ['req.headers.authorization', 'req.headers.cookie', 'req.body.password'],
+            serializers: { err: redactError },
+            ...(options.logStream && { stream: options.logStream }),
           },
+    // Unique across instances and restarts: answers of 5xx carry it (request_id) for admins to find the log line.
+    genReqId: () => randomUUID(),
     // Model ids travel in query strings; allow long ones (256 chars, percent-encoded).
     routerOptions: { maxParamLength: 1024 },
     schemaErrorFormatter: validationFormatter(),
-    trustProxy: config.trustProxy,
+    // Errors Fastify raises before routing (a malformed percent-encoding in the path, `/v1/models/%`)
+    // answer in the catalogue's shape too, not Fastify's own.
+    frameworkErrors: (error, request, reply) => {
+      void handleError(error, request, reply)
+    },
+    // A number of proxies: the nearest `n` hops are trusted, so the client is the entry the outermost appended.
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
   }).withTypeProvider<ZodTypeProvider>()
 
   app.setValidatorCompiler(validatorCompiler)
@@ -91,7 +106,7 @@ export async function buildApp(services: Services, options: { logger?: boolean }
   registerAuthRoutes(app, { auth: services.auth, guards })
   registerUsersRoutes(app, { users: services.users, guards })
   registerGroupsRoutes(app, { groups: services.groups, guards })
-  registerModelsRoutes(app, { models: services.models, guards, importBodyLimitBytes: config.importBodyLimitBytes })
+  registerModelsRoutes(app, { models: services.models, guards, importBodyLimitBytes: config.importBodyLimitBytes, profileImageHosts: config.profileImageHosts })
   registerConnectionsRoutes(app, { connections: services.connections, guards })
   registerGatewayRoutes(app, { runtime: services.runtime, chat: services.chat, guards })
   app.addHook('onClose', () => services.close())
@@ -122,10 +137,19 @@ function createGuards(services: Services): Guards {
 }
 
 /** The `token` cookie Open WebUI's browser client carries. */
+const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops
+
 function tokenCookie(header: string | undefined): string | undefined {
   for (const part of header?.split(';') ?? []) {
     const [name, ...value] = part.trim().split('=')
-    if (name === 'token' && value.length > 0) return decodeURIComponent(value.join('='))
+    if (name === 'token' && value.length > 0) {
+      // Cookies are percent-encoded; a malformed one (`token=%`) is no token, not a server error.
+      try {
+        return decodeURIComponent(value.join('='))
+      } catch {
+        return undefined
+      }
+    }
   }
   return undefined
 }

@@ -3,7 +3,7 @@
  * wrong; 5xx answers carry a fixed message and the cause goes only to the log.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { isDatabaseError } from '../db/errors.js'
+import { databaseErrorMeaning, isDatabaseError } from '../db/errors.js'
 import { AppError, ERROR_STATUS, type ErrorCode } from '../errors/app-error.js'
 
 /** Fastify's own client errors, by code. */
@@ -35,10 +35,16 @@ function codeForStatus(status: number): ErrorCode {
   }
 }
 
-export function errorToResponse(error: unknown, request: FastifyRequest): { status: number; body: { detail: string; code: ErrorCode }; headers?: Record<string, string> } {
+export function errorToResponse(
+  error: unknown,
+  request: FastifyRequest,
+): { status: number; body: { detail: string; code: ErrorCode; request_id?: string }; headers?: Record<string, string> } {
   if (error instanceof AppError) {
+    // The log line carries the request id (reqId) and the admin detail; the answer carries the request id.
     if (error.status >= 500) request.log.warn({ err: error }, 'request failed')
-    return { status: error.status, body: { detail: error.detail, code: error.code }, ...(error.headers && { headers: error.headers }) }
+    const detail = error.adminDetail ? `${error.detailFor(request.account)} (request id ${request.id})` : error.detail
+    const body = { detail, code: error.code, ...((error.status >= 500 || error.adminDetail) && { request_id: request.id }) }
+    return { status: error.status, body, ...(error.headers && { headers: error.headers }) }
   }
   // Schema failures arrive as AppErrors already (http/validation.ts formats them for every route).
   const fastifyError = error as FastifyError
@@ -54,9 +60,17 @@ export function errorToResponse(error: unknown, request: FastifyRequest): { stat
     const code = codeForStatus(status)
     return { status, body: { detail: fastifyError.message || new AppError(code).detail, code } }
   }
+  // Constraint violations, races and values the database cannot hold are the request's, not a failure:
+  // 409 CONFLICT (retry) or 400, the same for every table (db/errors.ts, docs/errors.md).
+  const meaning = databaseErrorMeaning(error)
+  if (meaning) {
+    request.log.info({ err: error, kind: meaning.kind }, 'database refused the request')
+    const mapped: ErrorCode = meaning.status === 409 ? 'CONFLICT' : 'VALIDATION_ERROR'
+    return { status: meaning.status, body: { detail: meaning.detail, code: mapped } }
+  }
   const code: ErrorCode = isDatabaseError(error) ? 'DATABASE_ERROR' : 'DEFAULT_ERROR'
   request.log.error({ err: error }, 'request failed')
-  return { status: 500, body: { detail: new AppError(code).detail, code } }
+  return { status: 500, body: { detail: new AppError(code).detail, code, request_id: request.id } }
 }
 
 /** Paths whose clients are OpenAI SDKs, which read an `error` object rather than `detail`. */

@@ -3,8 +3,42 @@
  * (`body.params.temperature: must be a number between 0 and 2 (got 3)`). The code is VALIDATION_ERROR
  * unless the route maps a field to a more specific catalogue code.
  */
-import type { FastifySchemaValidationError } from 'fastify/types/schema.js'
+import type { FastifySchemaCompiler, FastifySchemaValidationError } from 'fastify/types/schema.js'
+import { validatorCompiler as zodValidatorCompiler } from 'fastify-type-provider-zod'
+import type { ZodType } from 'zod'
 import { AppError, ERROR_STATUS, type ErrorCode } from '../errors/app-error.js'
+import { findUnstorableText } from '../schema/common.js'
+
+/**
+ * The zod validator of every request part (body, querystring, params, headers), with the checks no
+ * schema can forget (schema/common.ts findUnstorableText), over the whole value as sent:
+ * - before the schema: nothing nested deeper than MAX_JSON_DEPTH (schemas and JSON.stringify recurse);
+ * - after it passed: no string or object key anywhere holds NUL or a lone surrogate. This covers what
+ *   schemas leave free-form (params and meta values, import and sync items, chat messages, loose query
+ *   keys); the schema's own failures come first, so an id keeps its code (INVALID_MODEL_ID).
+ * Failures name the field like any schema failure.
+ */
+export const validatorCompiler: FastifySchemaCompiler<ZodType> = (route) => {
+  const validate = zodValidatorCompiler(route)
+  type Result = ReturnType<typeof validate>
+  const failure = (found: ReturnType<typeof findUnstorableText>): Result => {
+    const errors: FastifySchemaValidationError[] = found.map(({ path, message }) => ({
+      keyword: 'custom',
+      instancePath: `/${path.join('/')}`,
+      schemaPath: '#',
+      params: {},
+      message,
+    }))
+    return { error: errors }
+  }
+  return (data) => {
+    const found = findUnstorableText(data)
+    if (found.some((f) => f.tooDeep)) return failure(found.filter((f) => f.tooDeep))
+    const result = validate(data) as Result & { error?: unknown }
+    if (result.error || found.length === 0) return result
+    return failure(found)
+  }
+}
 
 /** Picks the code for a failure at `path`; `carried` is the code the schema attached, if any. */
 export type ValidationCodeFor = (path: readonly string[], carried: ErrorCode | undefined) => ErrorCode

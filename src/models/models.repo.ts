@@ -2,7 +2,8 @@
 import type { ExpressionBuilder, Selectable, SelectQueryBuilder } from 'kysely'
 import { ModelGrantsRepo, modelAccessFilters } from '../access/model-grants.repo.js'
 import type { Principals } from '../access/model-grants.js'
-import { containsText, type Executor } from '../db/executor.js'
+import type { DialectName } from '../db/database.js'
+import { containsText, forUpdate, type Executor } from '../db/executor.js'
 import type { DB, ModelsTable } from '../db/types.js'
 
 export type ModelRow = Selectable<ModelsTable>
@@ -51,6 +52,24 @@ export class ModelsRepo {
     return this.db.selectFrom('models').selectAll().where('id', '=', id).executeTakeFirst()
   }
 
+  /**
+   * The row, locked until the transaction ends (`FOR UPDATE` on PostgreSQL; see db/executor.ts): every
+   * read-check-write of a model and its grants starts here, so concurrent writers of one model run one
+   * after the other, and one that comes after a delete finds no row (404, never a constraint error).
+   */
+  findByIdForUpdate(id: string, dialect: DialectName): Promise<ModelRow | undefined> {
+    return forUpdate(this.db.selectFrom('models').selectAll().where('id', '=', id), dialect).executeTakeFirst()
+  }
+
+  /** Rows for `ids`, locked like findByIdForUpdate, in id order (so two writers never lock crosswise). */
+  async findByIdsForUpdate(ids: readonly string[], dialect: DialectName): Promise<ModelRow[]> {
+    const rows: ModelRow[] = []
+    for (const chunk of chunks([...ids].sort())) {
+      rows.push(...(await forUpdate(this.db.selectFrom('models').selectAll().where('id', 'in', chunk).orderBy('id'), dialect).execute()))
+    }
+    return rows
+  }
+
   /** Rows for `ids` (any number: queried in chunks that stay under every driver's parameter limit). */
   async findByIds(ids: readonly string[]): Promise<ModelRow[]> {
     const rows: ModelRow[] = []
@@ -95,6 +114,18 @@ export class ModelsRepo {
 
   async deleteMany(ids: readonly string[]): Promise<void> {
     for (const chunk of chunks(ids)) await this.db.deleteFrom('models').where('id', 'in', chunk).execute()
+  }
+
+  /** Switches off the models of one account whose ids are among `ids`. */
+  async deactivateOwnedAmong(userId: string, ids: readonly string[], at: number): Promise<void> {
+    for (const chunk of chunks(ids)) {
+      await this.db
+        .updateTable('models')
+        .set({ is_active: 0, updated_at: at })
+        .where('user_id', '=', userId)
+        .where('id', 'in', chunk)
+        .execute()
+    }
   }
 
   /** Hands every model of one account to another (the deleting admin). */
@@ -199,13 +230,18 @@ export class ModelsRepo {
 
   /** Owners shown with list items: id, name, email, role. */
   async owners(userIds: readonly string[]) {
-    if (userIds.length === 0) return new Map<string, { id: string; name: string; email: string; role: 'pending' | 'user' | 'admin' }>()
-    const rows = await this.db
-      .selectFrom('users')
-      .select(['id', 'name', 'email', 'role'])
-      .where('id', 'in', [...new Set(userIds)])
-      .execute()
-    return new Map(rows.map((row) => [row.id, row]))
+    const result = new Map<string, { id: string; name: string; email: string; role: 'pending' | 'user' | 'admin' }>()
+    for (const chunk of chunks([...new Set(userIds)])) {
+      const rows = await this.db.selectFrom('users').select(['id', 'name', 'email', 'role']).where('id', 'in', chunk).execute()
+      for (const row of rows) result.set(row.id, row)
+    }
+    return result
+  }
+
+  /** The current role of each owner in `userIds` (a missing account has none). */
+  async ownerRoles(userIds: readonly string[]): Promise<Map<string, 'pending' | 'user' | 'admin'>> {
+    const owners = await this.owners(userIds)
+    return new Map([...owners].map(([id, owner]) => [id, owner.role]))
   }
 
   /** The presets matching the filters, shaped by the plan; no ordering, no columns chosen yet. */

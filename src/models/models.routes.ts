@@ -26,6 +26,18 @@ const ImportReportSchema = z.object({
   warnings: z.array(z.object({ id: z.string(), message: z.string() })),
 })
 
+const ConflictsResponseSchema = z.object({
+  items: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      user_id: z.string(),
+      owner: z.object({ id: z.string(), name: z.string(), email: z.string() }).nullable(),
+      connection_id: z.string().nullable().describe('The connection that serves the id.'),
+    }),
+  ),
+})
+
 const SyncBodySchema = z.object({
   models: z.array(z.unknown()).describe('The complete desired set of models (ModelForm or ModelModel items).'),
   dry_run: z.boolean().default(false).describe('Answer the plan and change nothing.'),
@@ -56,7 +68,7 @@ function jsonArrayStream(models: AsyncIterable<ModelResponse>): Readable {
 
 export function registerModelsRoutes(
   app: App,
-  deps: { models: ModelsService; guards: Guards; importBodyLimitBytes: number },
+  deps: { models: ModelsService; guards: Guards; importBodyLimitBytes: number; profileImageHosts?: readonly string[] },
 ): void {
   const { models, guards } = deps
   const base = '/api/v1/models'
@@ -86,6 +98,16 @@ export function registerModelsRoutes(
     onRequest: guards.admin,
     schema: { ...common, summary: 'Admin: base-model override rows (base_model_id null).', response: { 200: z.array(ModelResponseSchema) } },
     handler: () => models.overrides(),
+  })
+
+  app.get(`${base}/conflicts`, {
+    onRequest: guards.admin,
+    schema: {
+      ...common,
+      summary: 'Admin: models whose id a provider serves but whose owner is not an admin; they never shadow the provider model.',
+      response: { 200: ConflictsResponseSchema },
+    },
+    handler: async () => ({ items: await models.conflicts() }),
   })
 
   app.get(`${base}/tags`, {
@@ -222,7 +244,7 @@ export function registerModelsRoutes(
       querystring: z.looseObject({ id: ModelIdQuerySchema.shape.id }),
     },
     handler: async (request, reply) => {
-      const image = await models.profileImage(accountOf(request), request.query.id)
+      const image = await models.profileImage(accountOf(request), request.query.id, deps.profileImageHosts ?? [])
       if (image.kind === 'redirect') return reply.redirect(image.location, 302)
       void reply.header('etag', image.etag).header('cache-control', 'private, max-age=0, must-revalidate')
       if (request.headers['if-none-match'] === image.etag) return reply.status(304).send()

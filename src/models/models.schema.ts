@@ -5,7 +5,7 @@
  */
 import { z } from 'zod'
 import type { ErrorCode } from '../errors/app-error.js'
-import { epochSecondsSchema, freeText, pageQuery } from '../schema/common.js'
+import { epochSecondsSchema, freeText, ID_CHARS_MESSAGE, ID_FORBIDDEN_CHARS, idText, isStorableText, pageQuery, text, UNSTORABLE_MESSAGE } from '../schema/common.js'
 import { UserResponseSchema } from '../users/users.schema.js'
 
 export const MODEL_ID_MAX = 256
@@ -19,8 +19,11 @@ function fail(ctx: z.core.$RefinementCtx, message: string, appCode: ErrorCode, p
 }
 
 /**
- * A model id: 1..256 characters (code points), no control characters, no surrounding whitespace.
- * `/`, `:` and any other printable character are allowed (`meta-llama/Llama-3.1-8B`, `llama3.1:8b`).
+ * A model id: 1..256 characters (code points), no surrounding whitespace, none of the characters that
+ * make two ids look alike or that a database cannot store: control, zero-width and bidirectional-control
+ * characters (schema/common.ts ID_FORBIDDEN_CHARS), NUL, lone surrogates. `/`, `:` and any other
+ * printable character are allowed (`meta-llama/Llama-3.1-8B`, `llama3.1:8b`). Every place an id comes in
+ * uses it: create, update, import items, `?id=`, `/v1/models/{id}`, `base_model_id`, chat `model`.
  */
 export const ModelIdSchema = z
   .string({ error: 'must be a string' })
@@ -28,11 +31,13 @@ export const ModelIdSchema = z
     const length = [...id].length
     if (length < 1 || length > MODEL_ID_MAX) {
       fail(ctx, `must be 1 to ${MODEL_ID_MAX} characters (got ${length})`, 'MODEL_ID_TOO_LONG')
-    } else if (CONTROL.test(id) || id.trim() !== id) {
-      fail(ctx, 'must not contain control characters or start or end with whitespace', 'INVALID_MODEL_ID')
+    } else if (!isStorableText(id)) {
+      fail(ctx, UNSTORABLE_MESSAGE, 'INVALID_MODEL_ID')
+    } else if (ID_FORBIDDEN_CHARS.test(id) || id.trim() !== id) {
+      fail(ctx, `${ID_CHARS_MESSAGE}, and must not start or end with whitespace`, 'INVALID_MODEL_ID')
     }
   })
-  .describe('Model id, 1..256 characters; may contain / and :.')
+  .describe('Model id, 1..256 characters; may contain / and :; no control, zero-width or bidi characters.')
 
 const number = (min: number | null, max: number | null, integer = false) =>
   z.unknown().optional().superRefine((value, ctx) => {
@@ -91,7 +96,7 @@ export const ParamsSchema = z
 
 /** `meta.tags`: strings become `{name}`; names are trimmed, 1..100 characters. */
 const TagsSchema = z
-  .array(z.union([z.string(), z.looseObject({ name: z.string() })]))
+  .array(z.union([text(), z.looseObject({ name: text() })]))
   .max(100, 'at most 100 tags')
   .transform((tags, ctx) => {
     const result: { name: string }[] = []
@@ -114,21 +119,21 @@ const TagsSchema = z
 
 export const MetaSchema = z
   .looseObject({
-    profile_image_url: z.string().max(2_000_000).nullish().describe('data: URI (image/*), http(s) URL or a path.'),
+    profile_image_url: text().max(2_000_000).nullish().describe('data: URI (image/*), http(s) URL or a path.'),
     description: freeText(20_000).nullish(),
-    capabilities: z.record(z.string(), z.unknown()).nullish(),
+    capabilities: z.record(text(), z.unknown()).nullish(),
     tags: TagsSchema.optional(),
     suggestion_prompts: z.array(z.unknown()).nullish(),
     hidden: z.boolean().nullish().describe('Hidden from chat model pickers.'),
     knowledge: z.array(z.unknown()).nullish(),
-    toolIds: z.array(z.string()).nullish(),
-    filterIds: z.array(z.string()).nullish(),
-    actionIds: z.array(z.string()).nullish(),
+    toolIds: z.array(text()).nullish(),
+    filterIds: z.array(text()).nullish(),
+    actionIds: z.array(text()).nullish(),
   })
   .describe('Open object; known keys are checked, others kept. Tags given as strings become {name}.')
 export type ModelMeta = z.infer<typeof MetaSchema>
 
-const PrincipalIdsSchema = z.array(z.string().min(1).max(256)).max(10_000)
+const PrincipalIdsSchema = z.array(idText(256)).max(10_000)
 const PrincipalSetSchema = z.strictObject({
   group_ids: PrincipalIdsSchema.optional(),
   user_ids: PrincipalIdsSchema.optional(),
@@ -145,7 +150,7 @@ export type AccessControl = z.infer<typeof AccessControlSchema>
 /** One grant as clients send it (Open WebUI exports carry id, resource_* and created_at too: ignored). */
 export const GrantInputSchema = z.looseObject({
   principal_type: z.enum(['user', 'group']),
-  principal_id: z.string().min(1).max(256),
+  principal_id: idText(256),
   permission: z.enum(['read', 'write']),
 })
 export type GrantInput = Pick<z.infer<typeof GrantInputSchema>, 'principal_type' | 'principal_id' | 'permission'>
@@ -165,8 +170,8 @@ export const AccessGrantsSchema = z
 /** The body of create and update (`ModelForm`). */
 export const ModelFormSchema = z.object({
   id: ModelIdSchema,
-  base_model_id: z.string().min(1).max(MODEL_ID_MAX).nullish().describe('The model this preset runs on; null for a base-model override row.'),
-  name: z.string().trim().min(1, 'must not be empty').max(512).refine((s) => !CONTROL.test(s), 'must not contain control characters'),
+  base_model_id: ModelIdSchema.nullish().describe('The model this preset runs on; null for a base-model override row.'),
+  name: text().trim().min(1, 'must not be empty').max(512).refine((s) => !CONTROL.test(s), 'must not contain control characters'),
   meta: MetaSchema.default({}),
   params: ParamsSchema.default({}),
   access_control: AccessControlSchema.optional(),
@@ -191,7 +196,7 @@ export const ModelIdBodySchema = z.object({ id: ModelIdSchema })
 
 export const AccessUpdateSchema = z.object({
   id: ModelIdSchema,
-  name: z.string().trim().min(1).max(512).nullish().describe('Name of the override row created when none exists yet (admin).'),
+  name: text().trim().min(1).max(512).nullish().describe('Name of the override row created when none exists yet (admin).'),
   access_control: AccessControlSchema.optional(),
   access_grants: AccessGrantsSchema.nullish(),
 })
@@ -238,9 +243,9 @@ export const ModelAccessResponseSchema = ModelResponseSchema.extend({
 export type ModelAccessResponse = z.infer<typeof ModelAccessResponseSchema>
 
 export const ListQuerySchema = z.object({
-  query: z.string().max(500).optional().describe('Matches name, id, base model, owner name and email; % and _ are literal.'),
+  query: text().max(500).optional().describe('Matches name, id, base model, owner name and email; % and _ are literal.'),
   view_option: z.enum(['created', 'shared', 'all', '']).optional().describe('created = mine; shared = others\' that I can read.'),
-  tag: z.string().max(100).optional().describe('Exact tag name (case-insensitive), from meta.tags[].name only.'),
+  tag: text().max(100).optional().describe('Exact tag name (case-insensitive), from meta.tags[].name only.'),
   order_by: z.enum(['name', 'created_at', 'updated_at']).default('updated_at'),
   direction: z.enum(['asc', 'desc']).default('desc'),
   page: pageQuery,

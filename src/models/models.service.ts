@@ -2,7 +2,6 @@
  * The model registry: presets and base-model overrides, their grants, import, export and sync. Every
  * decision about who may do what is asked of the access service; this file only applies the answers.
  */
-import { createHash } from 'node:crypto'
 import type { Transaction } from 'kysely'
 import { modelNotFound, type AccessService } from '../access/access.service.js'
 import type { Actor } from '../access/actor.js'
@@ -25,6 +24,7 @@ import type {
   ModelUpdate,
 } from './models.schema.js'
 import { ModelFormSchema, ModelIdSchema } from './models.schema.js'
+import { profileImageOf, type ProfileImage } from './profile-image.js'
 
 const TOTALS_CACHE_SIZE = 5000
 const EXPORT_BATCH = 500
@@ -44,9 +44,27 @@ export interface SyncPlan {
   unchanged: string[]
 }
 
-export type ProfileImage =
-  | { kind: 'inline'; contentType: string; body: Buffer; etag: string }
-  | { kind: 'redirect'; location: string }
+export type { ProfileImage } from './profile-image.js'
+
+/**
+ * What the providers serve now (the model catalog, wired in services.ts): model id → connection id.
+ * The registry needs it for hole 1 of issue #10 (a provider's id is not free for everybody).
+ */
+export interface ServedModels {
+  servedIds(): Promise<ReadonlyMap<string, string>>
+}
+
+/** A row whose id a provider serves but whose owner is not an admin: it is ignored at run time. */
+export interface ModelConflict {
+  id: string
+  name: string
+  user_id: string
+  owner: { id: string; name: string; email: string } | null
+  connection_id: string | null
+}
+
+/** Where a base model id points, as the write-time rule of hole 2 sees it. */
+type BaseKind = 'readable row' | 'unreadable row' | 'no row'
 
 export class ModelsService {
   private readonly models: ModelsRepo
@@ -59,6 +77,8 @@ export class ModelsService {
   constructor(
     private readonly database: Database,
     private readonly access: AccessService,
+    private readonly served: ServedModels,
+    private readonly bypassModelAccessControl: boolean,
   ) {
     this.models = new ModelsRepo(database.db)
     this.grants = new ModelGrantsRepo(database.db)
@@ -110,6 +130,29 @@ export class ModelsService {
     return this.models.tags(await this.access.principalsOf(actor))
   }
 
+  /**
+   * Admin: rows whose id a provider serves but whose owner is not an admin (hole 1). They never shadow
+   * the provider model; this lists them so an admin can delete them or hand them to an admin.
+   */
+  async conflicts(): Promise<ModelConflict[]> {
+    const served = await this.served.servedIds()
+    const rows = await this.models.findByIds([...served.keys()])
+    const owners = await this.models.owners(rows.map((row) => row.user_id))
+    return rows
+      .filter((row) => !this.access.mayOverrideProviderModel(owners.get(row.user_id)?.role))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map((row) => {
+        const owner = owners.get(row.user_id)
+        return {
+          id: row.id,
+          name: row.name,
+          user_id: row.user_id,
+          owner: owner ? { id: owner.id, name: owner.name, email: owner.email } : null,
+          connection_id: served.get(row.id) ?? null,
+        }
+      })
+  }
+
   /** Admin: base-model override rows. */
   async overrides(): Promise<ModelResponse[]> {
     return this.present(await this.models.overrides())
@@ -135,21 +178,25 @@ export class ModelsService {
     }
   }
 
-  async profileImage(actor: Actor, id: string): Promise<ProfileImage> {
+  /** `allowedHosts`: where a picture URL may redirect to (PROFILE_IMAGE_HOSTS); see profile-image.ts. */
+  async profileImage(actor: Actor, id: string, allowedHosts: readonly string[] = []): Promise<ProfileImage> {
     const who = await this.access.principalsOf(actor)
     const { row } = await this.readable(who, id)
     const meta = JSON.parse(row.meta) as { profile_image_url?: unknown }
-    return profileImageOf(typeof meta.profile_image_url === 'string' ? meta.profile_image_url : '')
+    return profileImageOf(typeof meta.profile_image_url === 'string' ? meta.profile_image_url : '', allowedHosts)
   }
 
   // ─── Writing ───────────────────────────────────────────────────────────────────────────────────
 
   async create(actor: Actor, form: ModelForm): Promise<ModelResponse> {
     await this.access.requireFeature(actor, 'workspace.models')
-    this.checkBaseModel(actor, form.id, form.base_model_id ?? null)
+    this.checkBaseModel(actor, form.id, undefined, form.base_model_id ?? null)
     // A create that names no access form makes a private model (secure by default).
     const grants = requestedGrants(form) ?? []
     await this.access.checkGrantChange(actor, [], grants)
+    const who = await this.access.principalsOf(actor)
+    // Asked before the transaction: on SQLite the catalog's own queries would wait for it forever.
+    const served = await this.served.servedIds()
     const now = epochSeconds()
     const row: ModelRow = {
       id: form.id,
@@ -163,15 +210,22 @@ export class ModelsService {
       updated_at: now,
     }
     try {
-      await this.inTransaction(async (models, grantsRepo) => {
-        if (await models.findById(form.id)) throw modelIdTaken(form.id)
+      await this.inTransaction(async (models, grantsRepo, access) => {
+        // The id first, then the base: the order of checks never depends on which case applies.
+        await this.checkIdFree(actor, who, form.id, models, grantsRepo, served)
+        if (row.base_model_id !== null) await this.checkBaseReference(actor, who, row.base_model_id, { models, grantsRepo, access, served })
         await models.insert(row)
         await grantsRepo.replace(row.id, grants, now)
         await models.setTags(row.id, tagNames(form.meta))
       })
     } catch (error) {
-      // Two creates of one id at once: the primary key decides, the loser gets 409.
-      if (isUniqueViolation(error)) throw modelIdTaken(form.id)
+      // Two creates of one id at once: the primary key decides, the loser gets 409 (TAKEN only when it
+      // may read the winner's model: hole 13).
+      if (isUniqueViolation(error)) {
+        const winner = await this.models.findById(form.id)
+        const readable = winner && this.access.modelPermissions(who, winner, (await this.grants.grantsOf([form.id])).get(form.id) ?? []).read
+        throw readable ? modelIdTaken(form.id) : modelIdUnavailable(form.id)
+      }
       throw error
     }
     return this.getModel(row.id)
@@ -184,10 +238,15 @@ export class ModelsService {
     const id = body.id ?? queryId
     if (id === undefined) throw new AppError('VALIDATION_ERROR', 'body.id: required (or ?id= in the query)')
     const who = await this.access.principalsOf(actor)
-    await this.inTransaction(async (models, grantsRepo, access) => {
+    const served = await this.served.servedIds()
+    return this.inTransaction(async (models, grantsRepo, access) => {
       const { row, grants } = await this.writable(who, id, models, grantsRepo)
+      await this.refuseConflict(row, models, served)
       const baseModelId = body.base_model_id === undefined ? row.base_model_id : body.base_model_id
-      if (baseModelId !== row.base_model_id) this.checkBaseModel(actor, id, baseModelId)
+      if (baseModelId !== row.base_model_id) {
+        this.checkBaseModel(actor, id, row.base_model_id, baseModelId)
+        if (baseModelId !== null) await this.checkBaseReference(actor, who, baseModelId, { models, grantsRepo, access, served })
+      }
       const now = epochSeconds()
       await models.update(id, {
         name: body.name ?? row.name,
@@ -204,17 +263,19 @@ export class ModelsService {
         await access.checkGrantChange(actor, grants, requested)
         await grantsRepo.replace(id, requested, now)
       }
+      return this.presentIn(models, grantsRepo, id)
     })
-    return this.getModel(id)
   }
 
   async toggle(actor: Actor, id: string): Promise<ModelResponse> {
     const who = await this.access.principalsOf(actor)
-    await this.inTransaction(async (models, grantsRepo) => {
+    const served = await this.served.servedIds()
+    return this.inTransaction(async (models, grantsRepo) => {
       const { row } = await this.writable(who, id, models, grantsRepo)
+      await this.refuseConflict(row, models, served)
       await models.update(id, { is_active: Number(row.is_active) === 1 ? 0 : 1, updated_at: epochSeconds() })
+      return this.presentIn(models, grantsRepo, id)
     })
-    return this.getModel(id)
   }
 
   /**
@@ -225,9 +286,10 @@ export class ModelsService {
     const requested = requestedGrants(body)
     if (!requested) throw new AppError('INVALID_ACCESS_CONTROL', 'Send access_grants or access_control.')
     const who = await this.access.principalsOf(actor)
-    await this.inTransaction(async (models, grantsRepo, access) => {
+    const served = await this.served.servedIds()
+    return this.inTransaction(async (models, grantsRepo, access) => {
       const now = epochSeconds()
-      if (!(await models.findById(body.id)) && access.mayManageOverrides(actor)) {
+      if (!(await models.findByIdForUpdate(body.id, this.database.dialect)) && access.mayManageOverrides(actor)) {
         await models.insert({
           id: body.id,
           user_id: actor.id,
@@ -240,12 +302,13 @@ export class ModelsService {
           updated_at: now,
         })
       }
-      const { grants } = await this.writable(who, body.id, models, grantsRepo)
+      const { row, grants } = await this.writable(who, body.id, models, grantsRepo)
+      await this.refuseConflict(row, models, served)
       await access.checkGrantChange(actor, grants, requested)
       await grantsRepo.replace(body.id, requested, now)
       await models.update(body.id, { updated_at: now })
+      return this.presentIn(models, grantsRepo, body.id)
     })
-    return this.getModel(body.id)
   }
 
   async delete(actor: Actor, id: string): Promise<true> {
@@ -275,6 +338,7 @@ export class ModelsService {
     await this.access.requireFeature(actor, 'workspace.models_import')
     const items = importItems(payload)
     const who = await this.access.principalsOf(actor)
+    const served = await this.served.servedIds()
     const report: ImportReport = { created: [], updated: [], skipped: [], warnings: [] }
     await this.inTransaction(async (models, grantsRepo, access) => {
       // 1. Ids, in memory: not an object, a bad id or a repeated id is skipped before anything is read.
@@ -292,42 +356,85 @@ export class ModelsService {
           outcomes.push({ id: idCheck.data, item })
         }
       }
-      // 2. What exists already, in a few set-based reads instead of one per item.
-      const existingRows = new Map((await models.findByIds([...seen])).map((row) => [row.id, row]))
+      // 2. What exists already, in a few set-based reads instead of one per item. The rows are locked
+      //    (PostgreSQL), so a concurrent writer of one of them waits for this import or this one for it.
+      const existingRows = new Map((await models.findByIdsForUpdate([...seen], this.database.dialect)).map((row) => [row.id, row]))
       const existingGrants = await grantsRepo.grantsOf([...existingRows.keys()])
+      const conflicts = await this.conflictingIds(models, [...existingRows.values()], served)
+      const mayCreate = await access.hasFeature(actor, 'workspace.models')
 
-      // 3. Each item validated against what it would update.
+      // 3. Each item checked as create or update would check it (holes 1, 3 and 13 of issue #10).
       type Planned = { id: string; form: ModelForm; existing: ModelRow | undefined; before: GrantRow[]; requested: Grant[] | undefined }
-      const planned: (Planned | { id: string; reason: string })[] = outcomes.map((outcome) => {
+      type Skipped = { id: string; reason: string }
+      const planned: (Planned | Skipped)[] = outcomes.map((outcome) => {
         if ('reason' in outcome) return outcome
         const { id, item } = outcome
         const existing = existingRows.get(id)
         const before = existingGrants.get(id) ?? []
-        if (existing && !access.modelPermissions(who, existing, before).write) {
-          return { id, reason: 'a model with this id exists and you may not change it' }
+        if (existing) {
+          const permissions = access.modelPermissions(who, existing, before)
+          // A model the caller cannot read is not said to exist: the reason is the one of a provider's id,
+          // or, for a caller who may not create models, the one of a free id (hole 13).
+          if (!permissions.read) return { id, reason: mayCreate ? ID_UNAVAILABLE_REASON : CREATE_NEEDS_REASON }
+          if (!permissions.write) return { id, reason: 'a model with this id exists and you may not change it' }
+          if (conflicts.has(id)) return { id, reason: ID_UNAVAILABLE_REASON }
+        } else {
+          // Checked first, as create checks the permission before the id: the answer says nothing of the id.
+          if (!mayCreate) return { id, reason: CREATE_NEEDS_REASON }
+          if (served.has(id) && !access.mayOverrideProviderModel(actor.role)) return { id, reason: ID_UNAVAILABLE_REASON }
         }
         // An update keeps what the item leaves out (Open WebUI merges the item over the row).
         const parsed = ModelFormSchema.safeParse(existing ? { ...formOf(presentModel(existing, before)), ...item } : item)
         if (!parsed.success) return { id, reason: describeIssues(parsed.error.issues) }
         const form = parsed.data
         if (form.base_model_id === form.id) return { id, reason: 'base_model_id: a model cannot be its own base model' }
-        if (form.base_model_id == null && !access.mayManageOverrides(actor)) {
-          return { id, reason: 'base_model_id: only administrators may import base-model overrides (base_model_id null)' }
+        if (!access.maySetBaseModel(actor, existing ? existing.base_model_id : undefined, form.base_model_id ?? null)) {
+          return { id, reason: 'base_model_id: only administrators may import base-model overrides (base_model_id null) or change a model between override and preset' }
         }
         // `access_grants: null` means "not given", as on update; `access_control: null` means public.
         const hasAccessForm = Array.isArray(item['access_grants']) || 'access_control' in item
         return { id, form, existing, before, requested: hasAccessForm ? (requestedGrants(form) ?? []) : undefined }
       })
 
-      // 4. Grants that cannot apply here are dropped with a warning (principals checked all at once).
+      // 4. Access parts (hole 4): grants naming principals unknown here are dropped with a warning (files
+      //    travel between instances); a grant the importer may not add refuses the whole item.
       const allRequested = planned.flatMap((p) => ('form' in p ? (p.requested ?? []) : []))
       const grantContext = {
         unknown: new Set((await access.unknownPrincipals(allRequested)).map((g) => `${g.principal_type}:${g.principal_id}`)),
         mayPublish: allRequested.length > 0 && (await access.hasFeature(actor, 'sharing.public_models')),
         mayShare: allRequested.length > 0 && (await access.hasFeature(actor, 'sharing.models')),
       }
+      const itemGrants = new Map<string, { grants: Grant[]; warnings: string[] }>()
+      for (const [index, p] of planned.entries()) {
+        if (!('form' in p)) continue
+        if (!p.requested) {
+          itemGrants.set(p.id, { grants: p.before.map(toGrant), warnings: [] })
+          continue
+        }
+        const checked = importableGrants(grantContext, { before: p.before.map(toGrant), requested: p.requested })
+        if ('refused' in checked) planned[index] = { id: p.id, reason: checked.refused }
+        else itemGrants.set(p.id, checked)
+      }
 
-      // 5. Writes: new rows and grant and tag changes in multi-row statements; updates one by one.
+      // 5. Bases (hole 2): a new item, or one whose base changes, needs a base the importer may use. An
+      //    item of this file that is itself imported counts as readable (the importer owns or writes it);
+      //    refusing one item can refuse the items based on it, so this runs until nothing changes.
+      const needsBase = (p: Planned) => p.form.base_model_id != null && (!p.existing || p.existing.base_model_id !== p.form.base_model_id)
+      const baseIds = planned.flatMap((p) => ('form' in p && needsBase(p) ? [p.form.base_model_id ?? ''] : []))
+      const kinds = await this.baseKinds(who, baseIds, { models, grantsRepo, served })
+      for (let changed = true; changed; ) {
+        changed = false
+        const imported = new Set(planned.flatMap((p) => ('form' in p ? [p.id] : [])))
+        for (const [index, p] of planned.entries()) {
+          if (!('form' in p) || !needsBase(p)) continue
+          const base = p.form.base_model_id ?? ''
+          if (imported.has(base) || access.mayReferenceBaseModel(actor, kinds.get(base) ?? 'no row', this.bypassModelAccessControl)) continue
+          planned[index] = { id: p.id, reason: BASE_UNAVAILABLE_REASON }
+          changed = true
+        }
+      }
+
+      // 6. Writes: new rows and grant and tag changes in multi-row statements; updates one by one.
       const now = epochSeconds()
       const inserts: ModelRow[] = []
       const grantChanges: { modelId: string; grants: Grant[] }[] = []
@@ -338,7 +445,8 @@ export class ModelsService {
           continue
         }
         const { id, form, existing, before, requested } = p
-        const grants = requested ? importableGrants(grantContext, { id, before: before.map(toGrant), requested, report }) : before.map(toGrant)
+        const { grants, warnings } = itemGrants.get(id) ?? { grants: before.map(toGrant), warnings: [] }
+        for (const message of warnings) report.warnings.push({ id, message })
         const fields = {
           base_model_id: form.base_model_id ?? null,
           name: form.name,
@@ -408,7 +516,12 @@ export class ModelsService {
       const unknownOwners = new Set(owners.map((g) => g.principal_id))
       const now = epochSeconds()
       for (const { form, ownerId, grants } of forms) {
-        const existing = existingIds.has(form.id) ? await models.findById(form.id) : undefined
+        // Locked (PostgreSQL) before its grants are read and replaced, as every grant write does.
+        const existing = !existingIds.has(form.id)
+          ? undefined
+          : dryRun
+            ? await models.findById(form.id)
+            : await models.findByIdForUpdate(form.id, this.database.dialect)
         const fields = {
           base_model_id: form.base_model_id ?? null,
           name: form.name,
@@ -453,12 +566,23 @@ export class ModelsService {
     await new ModelsRepo(trx).bumpVersion()
   }
 
-  /** An account is being deleted: its models pass to the admin, grants naming it go. */
-  async onUserDeleted(trx: Transaction<DB>, userId: string, adminId: string): Promise<void> {
-    const models = new ModelsRepo(trx)
-    await models.handOver(userId, adminId, epochSeconds())
-    await new ModelGrantsRepo(trx).deleteByPrincipal('user', userId)
-    await models.bumpVersion()
+  /**
+   * An account is about to be deleted: its models pass to the deleting admin, grants naming it go. A
+   * row of the account on an id a provider serves is ignored while a user owns it; handed to an admin
+   * as it is, it would start overriding the provider's model for everyone (a squat revived by the
+   * deletion), so it is handed over switched off for the admin to review. The catalog is read here,
+   * before the deleting transaction opens.
+   */
+  async prepareUserDeletion(): Promise<(trx: Transaction<DB>, userId: string, adminId: string) => Promise<void>> {
+    const served = await this.served.servedIds()
+    return async (trx, userId, adminId) => {
+      const models = new ModelsRepo(trx)
+      const now = epochSeconds()
+      await models.deactivateOwnedAmong(userId, [...served.keys()], now)
+      await models.handOver(userId, adminId, now)
+      await new ModelGrantsRepo(trx).deleteByPrincipal('user', userId)
+      await models.bumpVersion()
+    }
   }
 
   /** A group is being deleted: grants naming it go. */
@@ -496,7 +620,8 @@ export class ModelsService {
     models: ModelsRepo,
     grantsRepo: ModelGrantsRepo,
   ): Promise<{ row: ModelRow; grants: Grant[] }> {
-    const row = await models.findById(id)
+    // Locked first: writers of one model (and its grants) take turns; after a delete there is no row.
+    const row = await models.findByIdForUpdate(id, this.database.dialect)
     if (!row) throw modelNotFound(id)
     const grants = ((await grantsRepo.grantsOf([id])).get(id) ?? []).map(toGrant)
     this.access.requireModelWrite(who, row, grants)
@@ -505,16 +630,88 @@ export class ModelsService {
 
   /**
    * Base-model overrides (rows without base_model_id) rename, hide or restrict a provider's model for
-   * everyone, so only admins may create them; and no model may be its own base.
+   * everyone, so only admins may create them or change a model between override and preset
+   * (`before`: the current base, undefined on create); and no model may be its own base.
    */
-  private checkBaseModel(actor: Actor, id: string, baseModelId: string | null): void {
+  private checkBaseModel(actor: Actor, id: string, before: string | null | undefined, baseModelId: string | null): void {
     if (baseModelId === id) throw new AppError('VALIDATION_ERROR', 'base_model_id: a model cannot be its own base model.')
-    if (baseModelId === null && !this.access.mayManageOverrides(actor)) {
+    if (!this.access.maySetBaseModel(actor, before, baseModelId)) {
       throw new AppError(
         'ACCESS_PROHIBITED',
-        'Only administrators may create base-model overrides (base_model_id null); set base_model_id to make a preset.',
+        'Only administrators may create base-model overrides (base_model_id null) or change a model between override and preset.',
       )
     }
+  }
+
+  /**
+   * Hole 1 and 13 on create: an id the caller can read is taken (MODEL_ID_TAKEN); one held by a model
+   * they cannot read, or served by a provider while they may not override provider models, is
+   * unavailable (MODEL_ID_UNAVAILABLE, one text for both: the answer tells nothing more).
+   */
+  private async checkIdFree(
+    actor: Actor,
+    who: Principals,
+    id: string,
+    models: ModelsRepo,
+    grantsRepo: ModelGrantsRepo,
+    served: ReadonlyMap<string, string>,
+  ): Promise<void> {
+    const existing = await models.findById(id)
+    if (existing) {
+      const grants = (await grantsRepo.grantsOf([id])).get(id) ?? []
+      throw this.access.modelPermissions(who, existing, grants).read ? modelIdTaken(id) : modelIdUnavailable(id)
+    }
+    if (served.has(id) && !this.access.mayOverrideProviderModel(actor.role)) throw modelIdUnavailable(id)
+  }
+
+  /** Of `rows`, the ids of conflicts (hole 1): a provider serves the id and the owner is not an admin. */
+  private async conflictingIds(models: ModelsRepo, rows: readonly ModelRow[], served: ReadonlyMap<string, string>): Promise<Set<string>> {
+    const candidates = rows.filter((row) => served.has(row.id))
+    if (candidates.length === 0) return new Set()
+    const roles = await models.ownerRoles(candidates.map((row) => row.user_id))
+    return new Set(candidates.filter((row) => !this.access.mayOverrideProviderModel(roles.get(row.user_id))).map((row) => row.id))
+  }
+
+  /** A conflicting row (hole 1) can be read and deleted, not changed: 409 MODEL_ID_UNAVAILABLE. */
+  private async refuseConflict(row: ModelRow, models: ModelsRepo, served: ReadonlyMap<string, string>): Promise<void> {
+    if ((await this.conflictingIds(models, [row], served)).has(row.id)) {
+      throw new AppError('MODEL_ID_UNAVAILABLE', 'This model id is not available any more: the model can be deleted, not changed.')
+    }
+  }
+
+  /** Where each base id points for the caller; a conflicting row counts as no row (hole 1). */
+  private async baseKinds(
+    who: Principals,
+    ids: readonly string[],
+    tx: { models: ModelsRepo; grantsRepo: ModelGrantsRepo; served: ReadonlyMap<string, string> },
+  ): Promise<Map<string, BaseKind>> {
+    const result = new Map<string, BaseKind>(ids.map((id) => [id, 'no row']))
+    const found = await tx.models.findByIds([...new Set(ids)])
+    const conflicts = await this.conflictingIds(tx.models, found, tx.served)
+    const rows = found.filter((row) => !conflicts.has(row.id))
+    const grants = await tx.grantsRepo.grantsOf(rows.map((row) => row.id))
+    for (const row of rows) {
+      result.set(row.id, this.access.modelPermissions(who, row, grants.get(row.id) ?? []).read ? 'readable row' : 'unreadable row')
+    }
+    return result
+  }
+
+  /** Hole 2 at write time: 400 BASE_MODEL_UNAVAILABLE (one text for every refused case). */
+  private async checkBaseReference(
+    actor: Actor,
+    who: Principals,
+    baseModelId: string,
+    tx: { models: ModelsRepo; grantsRepo: ModelGrantsRepo; access: AccessService; served: ReadonlyMap<string, string> },
+  ): Promise<void> {
+    const kind = (await this.baseKinds(who, [baseModelId], tx)).get(baseModelId) ?? 'no row'
+    if (!tx.access.mayReferenceBaseModel(actor, kind, this.bypassModelAccessControl)) throw baseModelUnavailable(baseModelId)
+  }
+
+  /** One model as a write answers it, read through the transaction (a delete right after cannot 404 it). */
+  private async presentIn(models: ModelsRepo, grantsRepo: ModelGrantsRepo, id: string): Promise<ModelResponse> {
+    const row = await models.findById(id)
+    if (!row) throw modelNotFound(id)
+    return presentModel(row, (await grantsRepo.grantsOf([id])).get(id) ?? [])
   }
 
   private async getModel(id: string): Promise<ModelResponse> {
@@ -568,32 +765,53 @@ export class ModelsService {
   }
 }
 
-/** Grants of an imported item, minus those that cannot apply here, each dropped with a warning. */
+/**
+ * The grants of an imported item (hole 4 of issue #10): grants naming a user or group unknown here are
+ * dropped with a warning (export files travel between instances); a new grant the importer may not add
+ * (public without sharing.public_models, users or groups without sharing.models) refuses the item.
+ */
 function importableGrants(
   context: { unknown: ReadonlySet<string>; mayPublish: boolean; mayShare: boolean },
-  item: { id: string; before: readonly Grant[]; requested: readonly Grant[]; report: ImportReport },
-): Grant[] {
-  const { id, before, requested, report } = item
+  item: { before: readonly Grant[]; requested: readonly Grant[] },
+): { grants: Grant[]; warnings: string[] } | { refused: string } {
+  const { before, requested } = item
   const had = new Set(before.map((g) => `${g.principal_type}:${g.principal_id}:${g.permission}`))
-  const kept: Grant[] = []
+  const grants: Grant[] = []
+  const warnings: string[] = []
   for (const grant of requested) {
     const principal = `${grant.principal_type}:${grant.principal_id}`
     const isNew = !had.has(`${principal}:${grant.permission}`)
     if (context.unknown.has(principal)) {
-      report.warnings.push({ id, message: `grant to unknown ${grant.principal_type} "${grant.principal_id}" dropped` })
+      warnings.push(`grant to unknown ${grant.principal_type} "${grant.principal_id}" dropped`)
     } else if (isNew && grant.principal_id === EVERYONE && !context.mayPublish) {
-      report.warnings.push({ id, message: 'public grant dropped: you lack the "sharing.public_models" permission' })
+      return { refused: 'access: making a model public needs the "sharing.public_models" permission; nothing of this item was imported' }
     } else if (isNew && grant.principal_id !== EVERYONE && !context.mayShare) {
-      report.warnings.push({ id, message: `grant to ${principal} dropped: you lack the "sharing.models" permission` })
+      return { refused: `access: a grant to ${principal} needs the "sharing.models" permission; nothing of this item was imported` }
     } else {
-      kept.push(grant)
+      grants.push(grant)
     }
   }
-  return kept
+  return { grants, warnings }
 }
 
 const modelIdTaken = (id: string) =>
   new AppError('MODEL_ID_TAKEN', `The model id "${id}" is already registered. Choose another id.`)
+
+/**
+ * Hole 1 and 13: one answer for an id a provider serves and an id held by a model the caller cannot
+ * read. The text does not even repeat the id, so the two answers are the same bytes.
+ */
+const modelIdUnavailable = (_id: string) =>
+  new AppError('MODEL_ID_UNAVAILABLE', 'This model id is not available. Choose another id.')
+
+/** Hole 2: one answer (same bytes) for an unknown id, a raw provider model and a model the caller cannot read. */
+const baseModelUnavailable = (_id: string) =>
+  new AppError('BASE_MODEL_UNAVAILABLE', 'base_model_id: this base model is not available to you.')
+
+/** Import's skip reasons for the same two rules (each one text for all of its cases). */
+const ID_UNAVAILABLE_REASON = 'this model id is not available'
+const BASE_UNAVAILABLE_REASON = 'base_model_id: the base model is not available to you'
+const CREATE_NEEDS_REASON = 'creating a model needs the "workspace.models" permission'
 
 const toGrant = (row: GrantRow): Grant => ({
   principal_type: row.principal_type,
@@ -659,27 +877,4 @@ function sameModel(
     row.user_id === next.user_id &&
     sameGrants(grants, nextGrants)
   )
-}
-
-const DEFAULT_IMAGE = Buffer.from(
-  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" rx="12" fill="#6b7280"/>' +
-    '<circle cx="32" cy="26" r="10" fill="#e5e7eb"/><rect x="16" y="40" width="32" height="10" rx="5" fill="#e5e7eb"/></svg>',
-)
-
-/**
- * A data: URI with an image type is decoded and served; an http(s) URL is a redirect; anything else
- * (empty, a relative path of Open WebUI's static files, another data: type) gets the default picture.
- */
-export function profileImageOf(url: string): ProfileImage {
-  const match = /^data:(image\/[a-z0-9.+-]+)((?:;[a-z0-9-]+=[^;,]*)*)(;base64)?,(.*)$/is.exec(url)
-  if (match?.[1]) {
-    const body = match[3] ? Buffer.from(match[4] ?? '', 'base64') : Buffer.from(decodeURIComponent(match[4] ?? ''))
-    return { kind: 'inline', contentType: match[1].toLowerCase(), body, etag: etagOf(body) }
-  }
-  if (/^https?:\/\//i.test(url)) return { kind: 'redirect', location: url }
-  return { kind: 'inline', contentType: 'image/svg+xml', body: DEFAULT_IMAGE, etag: etagOf(DEFAULT_IMAGE) }
-}
-
-function etagOf(body: Buffer): string {
-  return `"${createHash('sha1').update(body).digest('base64url')}"`
 }

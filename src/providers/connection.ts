@@ -28,5 +28,14 @@ export interface ProviderModel {
 
 /** The URL of the OpenAI-compatible API of a connection (Ollama serves one under /v1). */
 export function openAiBase(connection: Pick<Connection, 'kind' | 'base_url'>): string {
-  return connection.kind === 'ollama' ? `${connection.base_url}/v1` : connection.base_url
+  return connection.kind === 'ollama' ? joinUrl(connection.base_url, '/v1') : connection.base_url
+}
+
+/**
+ * `path` appended to the path of `base`, before its query string (`https://h/v1?api-version=1` +
+ * `/models` → `https://h/v1/models?api-version=1`): some providers want a key or a version there.
+ */
+export function joinUrl(base: string, path: string): string {
+  const cut = base.search(/[?#]/)
+  return cut < 0 ? `${base}${path}` : `${base.slice(0, cut).replace(/\/+$/, '')}${path}${base.slice(cut)}`
 }

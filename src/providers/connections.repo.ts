@@ -28,4 +28,18 @@ export class ConnectionsRepo {
     const result = await this.db.deleteFrom('connections').where('id', '=', id).executeTakeFirst()
     return Number(result.numDeletedRows) > 0
   }
+
+  /** The connections version: every change bumps it in its transaction, so instances see it moved. */
+  async version(): Promise<number> {
+    const row = await this.db.selectFrom('settings_state').select('version').where('key', '=', 'connections').executeTakeFirst()
+    return Number(row?.version ?? 0)
+  }
+
+  async bumpVersion(): Promise<void> {
+    await this.db
+      .updateTable('settings_state')
+      .set((eb) => ({ version: eb('version', '+', 1) }))
+      .where('key', '=', 'connections')
+      .execute()
+  }
 }

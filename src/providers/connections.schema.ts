@@ -1,8 +1,7 @@
 import { z } from 'zod'
-import { epochSecondsSchema, lineText } from '../schema/common.js'
+import { epochSecondsSchema, idText, lineText, text } from '../schema/common.js'
 
-const BaseUrlSchema = z
-  .string()
+const BaseUrlSchema = text()
   .trim()
   .max(2000)
   .refine((url) => {
@@ -16,8 +15,7 @@ const BaseUrlSchema = z
   .transform((url) => url.replace(/\/+$/, ''))
   .describe('OpenAI-compatible: the URL /models and /chat/completions hang off (e.g. http://host:8000/v1). Ollama: its root URL.')
 
-const PrefixSchema = z
-  .string()
+const PrefixSchema = text()
   .trim()
   .regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1 to 32 letters, digits, _ or -')
   .nullish()
@@ -27,7 +25,7 @@ export const ConnectionCreateSchema = z.object({
   name: lineText(100).optional().describe('Defaults to the URL host.'),
   kind: z.enum(['openai', 'ollama']).default('openai'),
   base_url: BaseUrlSchema,
-  api_key: z.string().min(1).max(4000).nullish().describe('Sent as a bearer token to the provider; stored encrypted, never returned.'),
+  api_key: text().min(1).max(4000).nullish().describe('Sent as a bearer token to the provider; stored encrypted, never returned.'),
   prefix_id: PrefixSchema,
   enabled: z.boolean().default(true),
 })
@@ -36,13 +34,13 @@ export type ConnectionCreate = z.infer<typeof ConnectionCreateSchema>
 export const ConnectionUpdateSchema = z.object({
   name: lineText(100).optional(),
   base_url: BaseUrlSchema.optional(),
-  api_key: z.string().min(1).max(4000).nullish().describe('A new key; null removes the key; absent keeps it.'),
+  api_key: text().min(1).max(4000).nullish().describe('A new key; null removes the key; absent keeps it.'),
   prefix_id: PrefixSchema,
   enabled: z.boolean().optional(),
 })
 export type ConnectionUpdate = z.infer<typeof ConnectionUpdateSchema>
 
-export const ConnectionIdParamsSchema = z.object({ id: z.string().min(1).max(100) })
+export const ConnectionIdParamsSchema = z.object({ id: idText(100) })
 
 export const ConnectionStatusSchema = z.object({
   ok: z.boolean().nullable().describe('null until the first fetch ends.'),

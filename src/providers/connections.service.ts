@@ -4,18 +4,19 @@ import type { Config } from '../config/env.js'
 import type { Database } from '../db/database.js'
 import { epochSeconds } from '../db/executor.js'
 import { AppError } from '../errors/app-error.js'
+import { redactUrl } from '../errors/redact.js'
 import type { Connection } from './connection.js'
 import { ConnectionsRepo, type ConnectionRow } from './connections.repo.js'
 import type { ConnectionCreate, ConnectionResponse, ConnectionTest, ConnectionUpdate } from './connections.schema.js'
 import { keyHint, type KeyBox } from './key-box.js'
 import type { ModelCatalog } from './model-catalog.js'
-import { fetchProviderModels } from './provider-client.js'
+import { adminDetailOf, fetchProviderModels, secretsOf } from './provider-client.js'
 
 export class ConnectionsService {
   private readonly repo: ConnectionsRepo
 
   constructor(
-    database: Database,
+    private readonly database: Database,
     private readonly config: Pick<Config, 'envConnections' | 'providerListTimeoutMs'>,
     private readonly keys: KeyBox,
     /** The catalog is built after this service (it loads connections through it). */
@@ -61,7 +62,7 @@ export class ConnectionsService {
       created_at: now,
       updated_at: now,
     }
-    await this.repo.insert(row)
+    await this.changing((repo) => repo.insert(row))
     this.catalogRef().invalidate(row.id)
     return this.present(this.fromRow(row))
   }
@@ -74,21 +75,23 @@ export class ConnectionsService {
         : input.api_key === null
           ? { api_key_enc: null, key_hint: null }
           : { api_key_enc: this.keys.seal(input.api_key), key_hint: keyHint(input.api_key) }
-    await this.repo.update(id, {
+    // Answers show the URL redacted; sent back unchanged (an edit form), it means "keep the stored one".
+    const baseUrl = input.base_url === undefined || input.base_url === redactUrl(row.base_url) ? undefined : input.base_url
+    await this.changing((repo) => repo.update(id, {
       ...(input.name !== undefined && { name: input.name }),
-      ...(input.base_url !== undefined && { base_url: input.base_url }),
+      ...(baseUrl !== undefined && { base_url: baseUrl }),
       ...(input.prefix_id !== undefined && { prefix_id: input.prefix_id }),
       ...(input.enabled !== undefined && { enabled: input.enabled ? 1 : 0 }),
       ...keyChange,
       updated_at: epochSeconds(),
-    })
+    }))
     this.catalogRef().invalidate(id)
     return this.present(this.fromRow((await this.repo.findById(id)) ?? row))
   }
 
   async delete(id: string): Promise<true> {
     await this.storedOrThrow(id)
-    await this.repo.delete(id)
+    await this.changing((repo) => repo.delete(id))
     this.catalogRef().invalidate(id)
     return true
   }
@@ -101,7 +104,7 @@ export class ConnectionsService {
       const models = await fetchProviderModels(connection, this.config.providerListTimeoutMs)
       return { ok: true, model_count: models.length, models: models.map((m) => m.id), error: null, latency_ms: elapsed(started) }
     } catch (error) {
-      return { ok: false, model_count: 0, models: [], error: (error as Error).message, latency_ms: elapsed(started) }
+      return { ok: false, model_count: 0, models: [], error: adminDetailOf(error, secretsOf(connection)), latency_ms: elapsed(started) }
     }
   }
 
@@ -109,6 +112,7 @@ export class ConnectionsService {
   async refresh(): Promise<ConnectionResponse[]> {
     // This instance fetches now, the others at their next listing; a provider that is down keeps its
     // last good list (dropping the lists first would lose the models of every provider that is down).
+    await this.repo.bumpVersion()
     await this.catalogRef().refreshEverywhere()
     return this.list()
   }
@@ -117,6 +121,21 @@ export class ConnectionsService {
     const connection = await this.findOrThrow(id)
     const models = connection.enabled ? await this.catalogRef().modelsOf(connection) : []
     return models.map((m) => ({ id: m.id, name: m.name, owned_by: m.owned_by }))
+  }
+
+  /** The connections version (settings_state), which the catalog compares to notice other instances' changes. */
+  version(): Promise<number> {
+    return this.repo.version()
+  }
+
+  /** A change of the stored connections and the bump of their version, in one transaction. */
+  private async changing<T>(write: (repo: ConnectionsRepo) => Promise<T>): Promise<T> {
+    return this.database.db.transaction().execute(async (trx) => {
+      const repo = new ConnectionsRepo(trx)
+      const result = await write(repo)
+      await repo.bumpVersion()
+      return result
+    })
   }
 
   private async findOrThrow(id: string): Promise<Connection> {
@@ -151,8 +170,9 @@ export class ConnectionsService {
   }
 
   private present(connection: Connection): ConnectionResponse {
+    // A URL may carry a key in its query string or userinfo: never shown, like api_key.
     const { apiKey: _secret, ...visible } = connection
-    return { ...visible, status: this.catalogRef().status(connection.id) }
+    return { ...visible, base_url: redactUrl(connection.base_url), status: this.catalogRef().status(connection.id) }
   }
 }
 

@@ -334,6 +334,40 @@ describe('ModelCatalog', () => {
   })
 })
 
+describe('ModelCatalog with the connections version (several instances, no Redis; issue #10, hole 11)', () => {
+  it('checks the version at most once per versionCheckMs and, when it moved, reloads and drops changed lists', async () => {
+    const a = await provider({ models: ['va-1'] })
+    const b = await provider({ models: ['vb-1'] })
+    const connections = [connectionTo(a)]
+    let version = 0
+    const loadVersion = vi.fn(() => Promise.resolve(version))
+    const load = vi.fn(() => Promise.resolve(connections.map((c) => ({ ...c }))))
+    // Another instance's bus: this one hears nothing.
+    const catalog = new ModelCatalog(load, { ttlMs: 3_600_000, timeoutMs: 5_000, versionCheckMs: 200 }, new LocalBus(), loadVersion)
+    expect(ids(await catalog.models())).toEqual(['va-1'])
+    await Promise.all(Array.from({ length: 20 }, () => catalog.models()))
+    expect(loadVersion).toHaveBeenCalledTimes(1) // once per interval, however many listings
+
+    // "Another instance" points the connection at another provider and bumps the version.
+    connections[0] = { ...connections[0], base_url: b.baseUrl } as Connection
+    version += 1
+    expect(ids(await catalog.models())).toEqual(['va-1']) // not checked again yet
+    await vi.waitFor(async () => expect(ids(await catalog.models())).toEqual(['vb-1']), { timeout: 2_000, interval: 20 })
+    expect(load).toHaveBeenCalledTimes(2)
+  })
+
+  it('keeps serving when the version cannot be read, and tries again at the next interval', async () => {
+    const a = await provider({ models: ['vf-1'] })
+    let fail = true
+    const loadVersion = vi.fn(() => (fail ? Promise.reject(new Error('database down')) : Promise.resolve(1)))
+    const catalog = new ModelCatalog(() => Promise.resolve([connectionTo(a)]), { ttlMs: 3_600_000, timeoutMs: 5_000, versionCheckMs: 0 }, new LocalBus(), loadVersion)
+    expect(ids(await catalog.models())).toEqual(['vf-1'])
+    fail = false
+    expect(ids(await catalog.models())).toEqual(['vf-1'])
+    expect(loadVersion.mock.calls.length).toBeGreaterThanOrEqual(2)
+  })
+})
+
 describe('ModelCatalog with RedisBus (several instances)', () => {
   /**
    * Both buses must be connected to Redis. Redis is part of the test environment (CI sets

@@ -3,10 +3,15 @@
  * refresh runs. The first fetch of a connection is awaited (bounded by the list timeout); after that a
  * listing never waits for a provider: a provider that is down or slow keeps its last good list, marked
  * stale, until it answers again.
+ *
+ * Connection changes reach every instance two ways: the invalidation bus (at once, with Redis), and the
+ * connections version in the database, compared on the read path at most once per
+ * SETTINGS_CHECK_INTERVAL_MS (issue #10, hole 11): when it moved, the connections are reloaded, the lists
+ * of changed connections dropped and the others refreshed in the background.
  */
 import type { Connection, ProviderModel } from './connection.js'
 import type { InvalidationBus } from './invalidation-bus.js'
-import { fetchProviderModels } from './provider-client.js'
+import { adminDetailOf, fetchProviderModels } from './provider-client.js'
 
 export interface CatalogStatus {
   /** null until the first attempt ends. */
@@ -37,11 +42,18 @@ export class ModelCatalog {
   private readonly entries = new Map<string, Entry>()
   private changes = 0
   private connections: Promise<Connection[]> | null = null
+  /** What each connection's list was fetched for (kind, URL, key, prefix, enabled), by connection id. */
+  private readonly fingerprints = new Map<string, string>()
+  private seenVersion: number | null = null
+  private checkedAt = Number.NEGATIVE_INFINITY
+  private checking: Promise<void> | null = null
 
   constructor(
     private readonly loadConnections: () => Promise<Connection[]>,
-    private readonly options: { ttlMs: number; timeoutMs: number },
+    private readonly options: { ttlMs: number; timeoutMs: number; /** default 1000 */ versionCheckMs?: number },
     private readonly bus: InvalidationBus,
+    /** The connections version in the database; without it only the bus tells of changes. */
+    private readonly loadVersion?: () => Promise<number>,
   ) {
     bus.subscribe((topic) => {
       this.changes += 1
@@ -60,12 +72,67 @@ export class ModelCatalog {
   }
 
   /** Enabled connections (cached until a connection changes on any instance). */
-  enabledConnections(): Promise<Connection[]> {
-    this.connections ??= this.loadConnections().catch((error: unknown) => {
-      this.connections = null
-      throw error
-    })
-    return this.connections.then((all) => all.filter((c) => c.enabled))
+  async enabledConnections(): Promise<Connection[]> {
+    await this.checkVersion()
+    this.connections ??= this.loadConnections().then(
+      (all) => {
+        // Connections gone (on any instance) take their lists with them.
+        const ids = new Set(all.map((c) => c.id))
+        for (const id of this.entries.keys()) if (!ids.has(id)) this.forget(id)
+        return all
+      },
+      (error: unknown) => {
+        this.connections = null
+        throw error
+      },
+    )
+    return (await this.connections).filter((c) => c.enabled)
+  }
+
+  /**
+   * Compares the connections version in the database with the last one seen, at most once per
+   * `versionCheckMs` (concurrent callers share one query). When it moved (a change on any instance),
+   * the connections are reloaded and every list is due. A failed check is retried at the next interval.
+   */
+  private async checkVersion(): Promise<void> {
+    const { loadVersion } = this
+    if (!loadVersion || Date.now() - this.checkedAt < (this.options.versionCheckMs ?? 1000)) return
+    this.checking ??= loadVersion()
+      .then(
+        (version) => {
+          if (this.seenVersion !== null && version !== this.seenVersion) {
+            this.changes += 1
+            this.connections = null
+            this.markAllDue()
+          }
+          this.seenVersion = version
+        },
+        () => undefined,
+      )
+      .finally(() => {
+        this.checkedAt = Date.now()
+        this.checking = null
+      })
+    await this.checking
+  }
+
+  /**
+   * The cache entry of a connection as it is now: a list fetched for another URL, key, kind or prefix
+   * (changed on any instance) is dropped, so its next listing waits for the new one.
+   */
+  private entryFor(connection: Connection): Entry {
+    const fingerprint = JSON.stringify([connection.kind, connection.base_url, connection.apiKey, connection.prefix_id])
+    const before = this.fingerprints.get(connection.id)
+    if (before !== fingerprint) {
+      if (before !== undefined) this.forget(connection.id)
+      this.fingerprints.set(connection.id, fingerprint)
+    }
+    return this.entry(connection.id)
+  }
+
+  private forget(id: string): void {
+    if (this.entries.delete(id)) this.changes += 1
+    this.fingerprints.delete(id)
   }
 
   async connection(id: string): Promise<Connection | undefined> {
@@ -85,7 +152,8 @@ export class ModelCatalog {
   }
 
   async modelsOf(connection: Connection): Promise<ProviderModel[]> {
-    const entry = this.entry(connection.id)
+    await this.checkVersion()
+    const entry = this.entryFor(connection)
     const now = Date.now()
     const isFresh = entry.attemptedAt !== null && now - entry.attemptedAt < this.options.ttlMs
     if (!isFresh) {
@@ -112,7 +180,7 @@ export class ModelCatalog {
   /** Fetches every enabled connection now and waits (each bounded by the timeout). */
   async refreshAll(): Promise<void> {
     const connections = await this.enabledConnections()
-    await Promise.all(connections.map((c) => this.refreshEntry(c, this.entry(c.id))))
+    await Promise.all(connections.map((c) => this.refreshEntry(c, this.entryFor(c))))
   }
 
   /**
@@ -155,7 +223,8 @@ export class ModelCatalog {
           Object.assign(entry, { models, fetchedAt: Date.now(), ok: true, error: null })
         },
         (error: unknown) => {
-          Object.assign(entry, { ok: false, error: error instanceof Error ? error.message : String(error) })
+          // Shown to admins only (connection status): the fault's admin detail, redacted.
+          Object.assign(entry, { ok: false, error: adminDetailOf(error) })
         },
       )
       .finally(() => {

@@ -1,12 +1,14 @@
 /**
  * Talks to providers over HTTP: fetches model lists (OpenAI `/models`, Ollama `/api/tags`) with a
- * timeout, and checks that answers have the promised shape. Failures are AppErrors that name
- * the provider and say what went wrong, for the caller to read.
+ * timeout, and checks that answers have the promised shape. Failures are AppErrors that name the
+ * provider by its connection's name and say what went wrong; the provider's URL (redacted) and its own
+ * words are only in `adminDetail` (issue #10, hole 7: a URL may carry a key, an error text anything).
  */
 import { Agent, errors, request, type Dispatcher } from 'undici'
 import { z } from 'zod'
-import { AppError } from '../errors/app-error.js'
-import type { Connection, ProviderModel } from './connection.js'
+import { AppError, type ErrorCode } from '../errors/app-error.js'
+import { redactText, redactUrl, secretsOfUrl } from '../errors/redact.js'
+import { joinUrl, type Connection, type ProviderModel } from './connection.js'
 
 const OpenAiModelsSchema = z.object({
   data: z.array(z.looseObject({ id: z.string().min(1), owned_by: z.string().optional(), created: z.number().optional(), name: z.string().optional() })),
@@ -15,8 +17,34 @@ const OllamaTagsSchema = z.object({
   models: z.array(z.looseObject({ name: z.string().min(1), model: z.string().optional(), modified_at: z.string().optional() })),
 })
 
+/** How administrators see a provider: its name and its URL, redacted. */
 export function providerLabel(connection: Pick<Connection, 'name' | 'base_url'>): string {
-  return `"${connection.name}" (${connection.base_url})`
+  return `"${connection.name}" (${redactUrl(connection.base_url)})`
+}
+
+/** What of a connection must never be shown: its key and the secret parts of its URL. */
+export function secretsOf(connection: Pick<Connection, 'base_url' | 'apiKey'>): string[] {
+  return [...(connection.apiKey ? [connection.apiKey] : []), ...secretsOfUrl(connection.base_url)]
+}
+
+/**
+ * A provider fault: everybody reads `Provider "<name>" <told>`; administrators read
+ * `Provider "<name>" (<url>) <adminTold>`, with URLs and the connection's secrets redacted.
+ */
+export function providerError(
+  connection: Pick<Connection, 'name' | 'base_url' | 'apiKey'>,
+  code: ErrorCode,
+  told: string,
+  adminTold: string = told,
+): AppError {
+  const forAdmins = redactText(`Provider ${providerLabel(connection)} ${adminTold}`, secretsOf(connection))
+  return new AppError(code, redactText(`Provider "${connection.name}" ${told}`, secretsOf(connection)), undefined, forAdmins)
+}
+
+/** What an admin reads of a failure: the provider fault's admin detail, or the message, redacted. */
+export function adminDetailOf(error: unknown, secrets: readonly string[] = []): string {
+  if (error instanceof AppError) return error.detailFor({ role: 'admin' })
+  return redactText(error instanceof Error ? error.message : String(error), secrets)
 }
 
 /** Keep-alive connections to providers, shared by every call (undici's pool, HTTP/1.1). */
@@ -36,9 +64,11 @@ export async function providerRequest(
   init: { method: 'GET' | 'POST'; headers?: Record<string, string>; body?: string; timeoutMs: number; signal?: AbortSignal },
 ): Promise<ProviderResponse> {
   const headers: Record<string, string> = { ...init.headers }
+  const target = withoutUserinfo(url)
   if (connection.apiKey) headers['authorization'] = `Bearer ${connection.apiKey}`
+  else if (target.basic) headers['authorization'] = `Basic ${target.basic}`
   try {
-    return await request(url, {
+    return await request(target.url, {
       dispatcher: providerPool,
       method: init.method,
       headers,
@@ -56,13 +86,31 @@ export async function providerRequest(
 /** Our error for a failed call: a timeout, or the provider unreachable / hanging up. */
 export function providerFault(connection: Connection, error: unknown, timeoutMs: number): AppError {
   if (error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError) {
-    return new AppError('PROVIDER_TIMEOUT', `Provider ${providerLabel(connection)} did not answer within ${timeoutMs} ms.`)
+    return providerError(connection, 'PROVIDER_TIMEOUT', `did not answer within ${timeoutMs} ms.`)
   }
   if (error instanceof errors.SocketError) {
-    return new AppError('PROVIDER_ERROR', `Provider ${providerLabel(connection)} closed the connection without a complete answer.`)
+    return providerError(connection, 'PROVIDER_ERROR', 'closed the connection without a complete answer.')
   }
   const code = (error as { code?: string }).code
-  return new AppError('PROVIDER_ERROR', `Provider ${providerLabel(connection)} is unreachable: ${code ?? (error as Error).message}.`)
+  return providerError(connection, 'PROVIDER_ERROR', 'is unreachable.', `is unreachable: ${code ?? (error as Error).message}.`)
+}
+
+/**
+ * undici ignores credentials in a URL (and they must never reach a log through it): they become a
+ * Basic authorization when the connection has no key of its own.
+ */
+function withoutUserinfo(url: string): { url: string; basic: string | null } {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return { url, basic: null }
+  }
+  if (!parsed.username && !parsed.password) return { url, basic: null }
+  const credentials = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`
+  parsed.username = ''
+  parsed.password = ''
+  return { url: parsed.toString(), basic: Buffer.from(credentials).toString('base64') }
 }
 
 /** Reads a JSON body (bounded by the call's timeout), or fails with PROVIDER_ERROR when it is not JSON. */
@@ -76,16 +124,16 @@ export async function providerJson(connection: Connection, response: ProviderRes
   try {
     return JSON.parse(text) as unknown
   } catch {
-    throw new AppError('PROVIDER_ERROR', `Provider ${providerLabel(connection)} answered something that is not JSON (HTTP ${response.statusCode}).`)
+    throw providerError(connection, 'PROVIDER_ERROR', `answered something that is not JSON (HTTP ${response.statusCode}).`)
   }
 }
 
 export async function fetchProviderModels(connection: Connection, timeoutMs: number): Promise<ProviderModel[]> {
-  const url = connection.kind === 'ollama' ? `${connection.base_url}/api/tags` : `${connection.base_url}/models`
+  const url = joinUrl(connection.base_url, connection.kind === 'ollama' ? '/api/tags' : '/models')
   const response = await providerRequest(connection, url, { method: 'GET', timeoutMs, headers: { accept: 'application/json' } })
   if (response.statusCode < 200 || response.statusCode >= 300) {
     await response.body.dump().catch(() => undefined)
-    throw new AppError('PROVIDER_ERROR', `Provider ${providerLabel(connection)} answered HTTP ${response.statusCode} to its model list.`)
+    throw providerError(connection, 'PROVIDER_ERROR', `answered HTTP ${response.statusCode} to its model list.`)
   }
   const body = await providerJson(connection, response, timeoutMs)
   const prefix = connection.prefix_id ? `${connection.prefix_id}.` : ''
@@ -115,5 +163,5 @@ export async function fetchProviderModels(connection: Connection, timeoutMs: num
 }
 
 function wrongShape(connection: Connection, expected: string): AppError {
-  return new AppError('PROVIDER_ERROR', `Provider ${providerLabel(connection)} answered a model list of the wrong shape (expected ${expected}).`)
+  return providerError(connection, 'PROVIDER_ERROR', `answered a model list of the wrong shape (expected ${expected}).`)
 }

@@ -68,6 +68,30 @@ export class UsersRepo {
     return this.findById(id)
   }
 
+  /**
+   * Inside a transaction: true when the account still exists at `tokenVersion`, and then holds its row
+   * lock until the transaction ends, so a concurrent revocation (which bumps the version) waits for this
+   * transaction and sees what it wrote; false when a revocation committed first.
+   */
+  async lockAtVersion(userId: string, tokenVersion: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('users')
+      .set((eb) => ({ token_version: eb.ref('token_version') }))
+      .where('id', '=', userId)
+      .where('token_version', '=', tokenVersion)
+      .executeTakeFirst()
+    return Number(result.numUpdatedRows) > 0
+  }
+
+  /** Revokes every session token of the account: they carry an older token_version from now on. */
+  async revokeSessions(userId: string): Promise<void> {
+    await this.db
+      .updateTable('users')
+      .set((eb) => ({ token_version: eb('token_version', '+', 1) }))
+      .where('id', '=', userId)
+      .execute()
+  }
+
   async setPasswordHash(userId: string, passwordHash: string): Promise<void> {
     await this.db.updateTable('credentials').set({ password_hash: passwordHash }).where('user_id', '=', userId).execute()
   }

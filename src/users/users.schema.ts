@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { USER_ROLES } from '../config/env.js'
-import { emailText, epochSecondsSchema, freeText, lineText, pageQuery } from '../schema/common.js'
+import { emailText, epochSecondsSchema, freeText, idText, lineText, pageQuery, text } from '../schema/common.js'
 
 export const RoleSchema = z.enum(USER_ROLES).describe('pending (waiting for approval), user or admin.')
 
@@ -19,7 +19,7 @@ export type UserResponse = z.infer<typeof UserResponseSchema>
 export const ProfileImageSchema = freeText(200_000).describe('A URL or a data: URI.')
 
 export const UserListQuerySchema = z.object({
-  query: z.string().max(500).optional().describe('Matches name or email, case-insensitive; % and _ are literal.'),
+  query: text().max(500).optional().describe('Matches name or email, case-insensitive; % and _ are literal.'),
   role: RoleSchema.optional(),
   order_by: z.enum(['name', 'email', 'created_at', 'role']).default('created_at'),
   direction: z.enum(['asc', 'desc']).default('asc'),
@@ -30,7 +30,7 @@ export type UserListQueryInput = z.infer<typeof UserListQuerySchema>
 
 export const UserListResponseSchema = z.object({ users: z.array(UserResponseSchema), total: z.number().int() })
 
-export const UserIdParamsSchema = z.object({ id: z.string().min(1).max(256) })
+export const UserIdParamsSchema = z.object({ id: idText(256) })
 
 export const UserUpdateSchema = z
   .object({
@@ -38,7 +38,7 @@ export const UserUpdateSchema = z
     name: lineText(255).optional(),
     email: emailText.optional(),
     profile_image_url: ProfileImageSchema.optional(),
-    password: z.string().min(1).max(256).optional().describe('Sets a new password.'),
+    password: text().min(1).max(256).optional().describe('Sets a new password.'),
   })
   .describe('Fields to change; absent fields stay as they are.')
 export type UserUpdateInput = z.infer<typeof UserUpdateSchema>

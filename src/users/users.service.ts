@@ -5,6 +5,7 @@ import { isUniqueViolation } from '../db/errors.js'
 import { epochSeconds, lockInTransaction } from '../db/executor.js'
 import type { DB } from '../db/types.js'
 import { AppError } from '../errors/app-error.js'
+import { ApiKeysRepo } from '../auth/api-keys.repo.js'
 import { hashPassword } from '../auth/passwords.js'
 import { UsersRepo, type UserRow } from './users.repo.js'
 import type { UserListQueryInput, UserUpdateInput } from './users.schema.js'
@@ -14,7 +15,13 @@ import type { UserListQueryInput, UserUpdateInput } from './users.schema.js'
  * hands the account's models to the deleting admin). Registered in main.ts, so this feature does not
  * depend on the ones that build on it.
  */
-export type UserDeletionHook = (trx: Transaction<DB>, deleted: UserRow, byAdminId: string) => Promise<void>
+/** Work done inside the deleting transaction. */
+export type UserDeletionWork = (trx: Transaction<DB>, deleted: UserRow, byAdminId: string) => Promise<void>
+/**
+ * Called before the deleting transaction opens, for reads that must not wait for it (on SQLite the
+ * transaction holds the only connection); answers the work to run inside it.
+ */
+export type UserDeletionHook = () => Promise<UserDeletionWork>
 
 export class UsersService {
   private readonly users: UsersRepo
@@ -54,7 +61,11 @@ export class UsersService {
     return user
   }
 
-  /** Changes role, name, email, picture or password. The last admin cannot lose the role. */
+  /**
+   * Changes role, name, email, picture or password. The last admin cannot lose the role. A new password
+   * or a demotion to pending revokes the account's sessions and deletes its API key (docs/auth.md);
+   * other role changes apply on the next request, since every request reads the role from the account.
+   */
   async update(id: string, patch: UserUpdateInput): Promise<UserRow> {
     if (patch.password !== undefined) this.checkPassword(patch.password)
     const passwordHash = patch.password === undefined ? undefined : await hashPassword(patch.password)
@@ -71,8 +82,12 @@ export class UsersService {
           throw new AppError('CONFLICT', 'An account with this email is already registered.')
         }
         const { password: _ignored, ...fields } = patch
-        const updated = await users.update(id, { ...fields, updated_at: epochSeconds() })
         if (passwordHash) await users.setPasswordHash(id, passwordHash)
+        if (passwordHash || (patch.role === 'pending' && user.role !== 'pending')) {
+          await users.revokeSessions(id)
+          await new ApiKeysRepo(trx).deleteByUser(id)
+        }
+        const updated = await users.update(id, { ...fields, updated_at: epochSeconds() })
         for (const hook of this.updateHooks) await hook(trx, updated ?? user)
         return updated ?? user
       })
@@ -90,12 +105,13 @@ export class UsersService {
     if (id === byAdmin.id) {
       throw new AppError('ACCESS_PROHIBITED', 'You cannot delete your own account; ask another administrator.')
     }
+    const works = await Promise.all(this.deletionHooks.map((prepare) => prepare()))
     await this.database.db.transaction().execute(async (trx) => {
       await lockInTransaction(this.database, trx, 'modelgate:admins')
       const users = new UsersRepo(trx)
       const user = await users.findById(id)
       if (!user) throw new AppError('NOT_FOUND', `No user with id "${id}".`)
-      for (const hook of this.deletionHooks) await hook(trx, user, byAdmin.id)
+      for (const work of works) await work(trx, user, byAdmin.id)
       await users.delete(id)
     })
     return true

@@ -34,8 +34,9 @@ const PRESET = { name: 'SQL tutor', id: 'sql-tutor', base: 'llama3.1:8b' }
  */
 const EXPECTED_FAILURES: { path: string; status: number }[] = [{ path: '/api/v1/models/create', status: 400 }]
 
-/** What the fake OpenAI-compatible provider serves. */
+/** What the fake OpenAI-compatible provider serves (the conflict step adds LATE_ID). */
 const PROVIDER_MODELS = ['llama3.1:8b', 'qwen2.5-coder:7b']
+const LATE_ID = 'carols-assistant'
 
 // ─── Build, server, browser ────────────────────────────────────────────────────────────────────────
 
@@ -453,6 +454,48 @@ describe('web workspace (Chromium)', { timeout: 60_000 }, () => {
     await confirm.getByRole('button', { name: 'Delete' }).click()
     await expectNotice(admin, `Deleted ${PRESET.name} (Clone)`)
     await clone.waitFor({ state: 'detached' })
+  })
+
+  it('flags a model whose id a provider starts serving as a conflict, for admins (badge and banner)', async () => {
+    // Through the API: a user with workspace.models makes a preset on a base the admin shared, then the
+    // provider starts serving the preset's id (docs/access-control.md, "Provider model ids").
+    const api = async (path: string, token: string | null, body?: unknown) => {
+      const response = await fetch(`${base}${path}`, {
+        method: body === undefined ? 'GET' : 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      })
+      const text = await response.text()
+      expect(response.status, `${path}: ${text}`).toBe(200)
+      return JSON.parse(text) as Record<string, unknown>
+    }
+    const adminToken = String((await api('/api/v1/auths/signin', null, { email: ADMIN.email, password: PASSWORD }))['token'])
+    const carol = await api('/api/v1/auths/add', adminToken, { name: 'Carol Builder', email: 'carol@example.com', password: PASSWORD, role: 'user' })
+    const builders = await api('/api/v1/groups/create', adminToken, { name: 'Builders', permissions: { workspace: { models: true } }, user_ids: [carol['id']] })
+    await api('/api/v1/models/model/access/update', adminToken, { id: PRESET.base, access_grants: [{ principal_type: 'group', principal_id: builders['id'], permission: 'read' }] })
+    const carolToken = String((await api('/api/v1/auths/signin', null, { email: 'carol@example.com', password: PASSWORD }))['token'])
+    await api('/api/v1/models/create', carolToken, { id: LATE_ID, base_model_id: PRESET.base, name: 'Carol’s assistant', meta: { description: 'Made before the provider served this id' }, params: {} })
+    PROVIDER_MODELS.push(LATE_ID)
+    await api('/api/v1/connections/refresh', adminToken, {})
+
+    await admin.goto(`${base}/workspace/models`)
+    const card = admin.locator(`[data-model-id="${LATE_ID}"]`)
+    await card.getByTestId('conflict-badge').waitFor()
+    expect(await card.getByTestId('conflict-badge').textContent()).toBe('Conflict: a provider serves this id')
+    await admin.getByTestId('conflict-banner').getByText(LATE_ID).waitFor()
+    expect(await admin.locator(`[data-model-id="${PRESET.id}"]`).getByTestId('conflict-badge').count()).toBe(0)
+    await shot(admin, 'models-conflict')
+    await admin.setViewportSize({ width: 360, height: 760 })
+    await admin.getByTestId('conflict-banner').waitFor()
+    const overflow = await admin.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth')
+    expect(overflow, 'the conflict badge and banner scroll sideways at 360 px').toBeLessThanOrEqual(0)
+    await shot(admin, 'models-conflict-360')
+    await admin.setViewportSize({ width: 1280, height: 860 })
+
+    // A user never sees the admin's flag.
+    await user.goto(`${base}/workspace/models`)
+    await user.locator(`[data-model-id="${PRESET.id}"]`).waitFor()
+    expect(await user.getByTestId('conflict-banner').count()).toBe(0)
   })
 
   it('fits a 360 px wide screen', async () => {

@@ -51,6 +51,8 @@ export interface FakeProviderOptions {
   apiKey?: string
   chunks?: number
   chunkDelayMs?: number
+  /** The message of the 'error500' answer (default "the fake provider failed"). */
+  errorMessage?: string
 }
 
 export async function startFakeProvider(options: FakeProviderOptions = {}): Promise<FakeProvider> {
@@ -80,7 +82,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     if (options.apiKey && req.headers.authorization !== `Bearer ${options.apiKey}`) {
       return json(res, 401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error' } })
     }
-    if (behavior === 'error500') return json(res, 500, { error: { message: 'the fake provider failed', type: 'server_error' } })
+    if (behavior === 'error500') return json(res, 500, { error: { message: options.errorMessage ?? 'the fake provider failed', type: 'server_error' } })
     if (behavior === 'notJson') {
       res.writeHead(200, { 'content-type': 'text/html' })
       return void res.end('<html>not json</html>')

@@ -33,6 +33,12 @@ export interface Harness {
   admin: TestAccount
   /** Creates an account of a role (through the admin API) and signs it in. */
   createUser(role?: 'pending' | 'user' | 'admin', name?: string): Promise<TestAccount>
+  /**
+   * The admin registers each of `baseIds` as a base-model override row readable by everyone (or by
+   * `grants`), through the access-update route: what a non-admin needs before building a preset on a
+   * provider model (docs/access-control.md, "Base models").
+   */
+  shareBase(baseIds: string | readonly string[], grants?: readonly unknown[]): Promise<void>
   /** inject() that also parses the JSON body. */
   request(options: InjectOptions): Promise<LightMyRequestResponse & { body: string; json: () => any }>
   close(): Promise<void>
@@ -48,12 +54,19 @@ export interface InjectOptions {
 
 let counter = 0
 
-export async function createHarness(dialect: DialectName, env: Record<string, string> = {}): Promise<Harness> {
+export interface HarnessOptions {
+  /** Receives every log line (JSON text) instead of no logger at all; set LOG_LEVEL in env too. */
+  logStream?: { write(line: string): void }
+  /** Use this database (e.g. one shared by two harnesses) instead of a fresh one; not closed by close(). */
+  database?: TestDatabase
+}
+
+export async function createHarness(dialect: DialectName, env: Record<string, string> = {}, options: HarnessOptions = {}): Promise<Harness> {
   const config = loadConfig({ LOG_LEVEL: 'silent', WEBUI_SECRET_KEY: TEST_SECRET, ...env })
-  const database = await openTestDatabase(dialect)
+  const database = options.database ?? (await openTestDatabase(dialect))
   await migrateToLatest(database)
   const services = createServices(config, database, TEST_SECRET)
-  const app = await buildApp(services, { logger: false })
+  const app = await buildApp(services, options.logStream ? { logStream: options.logStream } : { logger: false })
   await app.ready()
 
   const request: Harness['request'] = (options) =>
@@ -87,6 +100,13 @@ export async function createHarness(dialect: DialectName, env: Record<string, st
     return toAccount(signin.json())
   }
 
+  async function shareBase(baseIds: string | readonly string[], grants: readonly unknown[] = [{ principal_type: 'user', principal_id: '*', permission: 'read' }]): Promise<void> {
+    for (const id of typeof baseIds === 'string' ? [baseIds] : baseIds) {
+      const res = await request({ method: 'POST', url: '/api/v1/models/model/access/update', headers: admin.auth, payload: { id, access_grants: grants } })
+      if (res.statusCode !== 200) throw new Error(`shareBase(${id}) failed: ${res.body}`)
+    }
+  }
+
   return {
     app,
     services,
@@ -94,10 +114,11 @@ export async function createHarness(dialect: DialectName, env: Record<string, st
     config,
     admin,
     createUser,
+    shareBase,
     request,
     async close() {
       await app.close()
-      await database.close()
+      if (!options.database) await database.close()
     },
   }
 }

@@ -122,6 +122,15 @@ export interface ImportReport {
   warnings: { id: string; message: string }[]
 }
 
+/** A model whose id a provider serves while its owner is no admin: it never shadows the provider model. */
+export interface ModelConflict {
+  id: string
+  name: string
+  user_id: string
+  owner: { id: string; name: string; email: string } | null
+  connection_id: string | null
+}
+
 export type ModelOrderBy = 'name' | 'created_at' | 'updated_at'
 export type Direction = 'asc' | 'desc'
 export type ViewOption = '' | 'created' | 'shared'
@@ -414,6 +423,9 @@ export const updateModelAccess = (id: string, grants: GrantInput[]) =>
   post<Model>('/api/v1/models/model/access/update', { id, access_grants: grants })
 
 export const deleteModel = (id: string) => post<true>('/api/v1/models/model/delete', { id })
+
+/** Admin: models in conflict with a provider model id (docs/access-control.md, "Provider model ids"). */
+export const listModelConflicts = () => get<{ items: ModelConflict[] }>('/api/v1/models/conflicts')
 
 /** Every model the caller may write (admin: all), as the file `importModels` accepts. */
 export const exportModels = () => request<Blob>('GET', '/api/v1/models/export', { as: 'blob' })

@@ -6,6 +6,8 @@ import { Link } from '../lib/router'
 interface ModelCardProps {
   model: ModelWithAccess
   isMine: boolean
+  /** A provider serves this id and the owner is no admin (shown to admins only). */
+  conflict?: boolean
   canClone: boolean
   canExport: boolean
   onToggle: () => void
@@ -63,6 +65,11 @@ export function ModelCard(props: ModelCardProps) {
         </div>
       </div>
       <div className="badges">
+        {props.conflict ? (
+          <span className="badge badge-danger badge-wrap" data-testid="conflict-badge" title="A provider serves this id. Only an administrator's model may use a provider's id, so this one is ignored: calls reach the provider's model. Delete it, or recreate it under another id.">
+            Conflict: a provider serves this id
+          </span>
+        ) : null}
         {!writable ? <span className="badge badge-readonly">Read only</span> : null}
         {writable ? (
           <span className="badge" title={access === 'Shared' ? 'Shared with groups or users' : access === 'Public' ? 'Every signed-in user may use it' : 'Only you and administrators'}>

@@ -10,6 +10,7 @@ import {
   getModel,
   getModelTags,
   importModels,
+  listModelConflicts,
   listModels,
   toggleModel,
   updateModel,
@@ -86,6 +87,10 @@ export function ModelsPage() {
     [query, tag, view, orderBy, direction, page],
   )
   const tags = useResource(() => getModelTags(), [])
+  const isAdmin = user.role === 'admin'
+  // Admins see which models a provider's id makes ignored (issue #10, hole 1).
+  const conflicts = useResource(() => (isAdmin ? listModelConflicts() : Promise.resolve({ items: [] })), [isAdmin])
+  const conflictIds = new Set((conflicts.data?.items ?? []).map((item) => item.id))
 
   const [confirmDelete, setConfirmDelete] = useState<ModelWithAccess | null>(null)
   const [deleting, setDeleting] = useState(false)
@@ -105,6 +110,7 @@ export function ModelsPage() {
   const reloadAll = () => {
     list.reload()
     tags.reload()
+    conflicts.reload()
   }
 
   const onToggle = async (model: ModelWithAccess) => {
@@ -236,6 +242,22 @@ export function ModelsPage() {
         </div>
       </div>
 
+      {conflictIds.size > 0 ? (
+        <div className="conflict-banner" role="status" data-testid="conflict-banner">
+          <strong>{conflictIds.size === 1 ? '1 model is' : `${conflictIds.size} models are`} in conflict with a provider model.</strong>{' '}
+          A provider serves {conflictIds.size === 1 ? 'its id' : 'their ids'}, and only an administrator&apos;s model may use a provider&apos;s
+          id, so {conflictIds.size === 1 ? 'it is' : 'they are'} ignored: calls reach the provider&apos;s model. Delete{' '}
+          {conflictIds.size === 1 ? 'it' : 'them'} or recreate under another id:{' '}
+          {[...conflictIds].slice(0, 5).map((id, index) => (
+            <span key={id}>
+              {index > 0 ? ', ' : ''}
+              <code>{id}</code>
+            </span>
+          ))}
+          {conflictIds.size > 5 ? ', …' : ''}
+        </div>
+      ) : null}
+
       <div className="filters" role="search" aria-label="Filter models">
         <div className="field field-grow">
           <label htmlFor="models-search">Search</label>
@@ -315,6 +337,7 @@ export function ModelsPage() {
                   key={model.id}
                   model={model}
                   isMine={model.user_id === user.id}
+                  conflict={conflictIds.has(model.id)}
                   canClone={canCreate}
                   canExport={canExport}
                   onToggle={() => void onToggle(model)}
