@@ -88,18 +88,24 @@ export class ChatService {
 const withRequestId = (message: string, requestId: string) => (requestId ? `${message} (request id ${requestId})` : message)
 
 /**
- * Turns a provider's non-2xx answer into our error. Everybody reads the provider's name and status;
- * administrators also read its message (redacted). A 4xx other than 429 is about the caller's own
- * request (context too long, unknown parameter): its message, redacted, is the caller's to read.
+ * Turns a provider's non-2xx answer into our error. Everybody reads the provider's name and status
+ * (and the request id, added by the error handler); administrators also read its message (redacted).
+ * The message is free text written by someone else's server (hostnames, keys it echoes, internals), so
+ * non-admins never read it, not even for a 4xx about their own request; they get the provider's
+ * machine-readable error code instead when it sends one (`context_length_exceeded`), which says what
+ * to change without carrying text.
  */
 async function upstreamRefusal(connection: Connection, response: ProviderResponse, timeoutMs: number): Promise<AppError> {
   const status = response.statusCode
   let message = ''
+  let providerCode = ''
   try {
     const body = await providerJson(connection, response, timeoutMs)
-    const error = (body as { error?: { message?: unknown } | string; detail?: unknown; message?: unknown } | null) ?? {}
+    const error = (body as { error?: { message?: unknown; code?: unknown; type?: unknown } | string; detail?: unknown; message?: unknown } | null) ?? {}
     const raw = typeof error.error === 'string' ? error.error : (error.error?.message ?? error.detail ?? error.message)
     message = typeof raw === 'string' ? raw : JSON.stringify(raw ?? body)
+    const code = typeof error.error === 'object' ? (error.error?.code ?? error.error?.type) : undefined
+    if (typeof code === 'string' && MACHINE_CODE.test(code)) providerCode = code
   } catch {
     // the provider's body is not JSON: report the status alone
   }
@@ -111,5 +117,9 @@ async function upstreamRefusal(connection: Connection, response: ProviderRespons
     return providerError(connection, 'PROVIDER_ERROR', `failed (HTTP ${status}).`, `answered HTTP ${status}${said}`)
   }
   const code: ErrorCode = status === 413 ? 'PAYLOAD_TOO_LARGE' : 'VALIDATION_ERROR'
-  return providerError(connection, code, `refused the request (HTTP ${status})${said}`)
+  const told = `refused the request (HTTP ${status}${providerCode && `, ${providerCode}`}).`
+  return providerError(connection, code, told, `refused the request (HTTP ${status})${said}`)
 }
+
+/** A provider's error code that is safe to show anyone: a short identifier, no free text. */
+const MACHINE_CODE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/

@@ -182,11 +182,11 @@ describe.each(DIALECTS)('providers under attack on %s', (dialect) => {
     })
 
     it("hole 7: a provider's 400 that echoes its key at the cut-off point does not leak a piece of it", async () => {
-      // The caller reads a 4xx provider message (its own request was refused); it is cut at 500 characters.
+      // Admins read a 4xx provider message, cut at 500 characters; a key across the cut must not leave a piece.
       const echoed = `${'x'.repeat(488)} key ${KEY_SECRET}`
       const server = createServer((req, res) => {
         res.writeHead(req.url?.endsWith('/models') ? 200 : 400, { 'content-type': 'application/json' })
-        res.end(JSON.stringify(req.url?.endsWith('/models') ? { data: [{ id: 'echo-400-m' }] } : { error: { message: echoed } }))
+        res.end(JSON.stringify(req.url?.endsWith('/models') ? { data: [{ id: 'echo-400-m' }] } : { error: { message: echoed, code: 'context_length_exceeded' } }))
       })
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
       try {
@@ -198,7 +198,13 @@ describe.each(DIALECTS)('providers under attack on %s', (dialect) => {
           const res = await chat(who, 'echo-400-m')
           expect(res.statusCode, res.body).toBe(400)
           expect(res.body).not.toContain('SECRET')
+          expect(res.json()).toMatchObject({ request_id: expect.any(String) })
         }
+        // A non-admin reads the provider's name, status, machine code and a request id, never its text.
+        const forUser = (await chat(user, 'echo-400-m')).json()
+        expect(forUser.detail).toContain('"Echo" refused the request (HTTP 400, context_length_exceeded)')
+        expect(forUser.detail).not.toContain('xxxxxxxx')
+        expect((await chat(h.admin, 'echo-400-m')).json().detail).toContain('xxxxxxxx')
         await h.request({ method: 'DELETE', url: `${C}/id/${created.json().id as string}/delete`, headers: h.admin.auth })
       } finally {
         server.close()
