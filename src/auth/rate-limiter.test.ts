@@ -85,6 +85,15 @@ describe('MemoryAttemptLimiter', () => {
     for (let i = 0; i < 1000; i++) granted(await limiter.reserve([account(`flood-${i}`)]))
     expect((limiter as unknown as { counts: Map<string, unknown> }).counts.size).toBeLessThanOrEqual(100)
   })
+
+  it('a flood of fresh keys does not evict a locked-out account', async () => {
+    const limiter = new MemoryAttemptLimiter(WINDOW_MS, () => clock, 100)
+    for (let i = 0; i < 3; i++) granted(await limiter.reserve([account('victim')]))
+    expect((await limiter.reserve([account('victim')])).granted).toBe(false)
+    // One attempt from each of a thousand addresses fills the table ten times over.
+    for (let i = 0; i < 1000; i++) granted(await limiter.reserve([address(`flood-${i}`)]))
+    expect((await limiter.reserve([account('victim')])).granted).toBe(false)
+  })
 })
 
 describe('RedisAttemptLimiter', () => {

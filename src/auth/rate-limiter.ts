@@ -42,7 +42,7 @@ const refused = (waitMs: number): Reservation => ({ granted: false, retryAfterSe
 
 /** Fixed windows in this process's memory. */
 export class MemoryAttemptLimiter implements AttemptLimiter {
-  private readonly counts = new Map<string, { count: number; resetAt: number }>()
+  private readonly counts = new Map<string, { count: number; resetAt: number; limit: number }>()
 
   constructor(
     private readonly windowMs: number,
@@ -63,7 +63,7 @@ export class MemoryAttemptLimiter implements AttemptLimiter {
       let entry = this.live(spec.key, now)
       if (!entry) {
         if (this.counts.size >= this.maxKeys) this.evict(now)
-        entry = { count: 0, resetAt: now + this.windowMs }
+        entry = { count: 0, resetAt: now + this.windowMs, limit: spec.limit }
         this.counts.set(spec.key, entry)
       }
       entry.count += 1
@@ -96,11 +96,20 @@ export class MemoryAttemptLimiter implements AttemptLimiter {
     return entry
   }
 
-  /** Drops ended windows, then (memory stays bounded whatever is sent) the oldest ones. */
+  /**
+   * Drops ended windows, then (memory stays bounded whatever is sent) the oldest counters still under
+   * their limit, and only then the oldest blocked ones: flooding the table with fresh keys (one attempt
+   * from each of many addresses) must not free an account that is locked out.
+   */
   private evict(now: number): void {
+    const target = this.maxKeys * 0.9
     for (const [key, entry] of this.counts) if (entry.resetAt <= now) this.counts.delete(key)
+    for (const [key, entry] of this.counts) {
+      if (this.counts.size < target) return
+      if (entry.count < entry.limit) this.counts.delete(key)
+    }
     for (const key of this.counts.keys()) {
-      if (this.counts.size < this.maxKeys * 0.9) break
+      if (this.counts.size < target) return
       this.counts.delete(key)
     }
   }
