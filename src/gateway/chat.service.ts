@@ -67,7 +67,8 @@ export class ChatService {
     context: ChatContext,
   ): AsyncGenerator<Uint8Array> {
     try {
-      for await (const chunk of response.body) yield chunk as Uint8Array
+      // A provider's own error events carry its free text: replaced by ours (hole 7).
+      for await (const chunk of response.body) yield this.scrubErrorEvents(actor, connection, chunk as Buffer, context)
     } catch (error) {
       if (callerGone.aborted) return
       const timedOut = providerFault(connection, error, this.timeoutMs)
@@ -82,6 +83,56 @@ export class ChatService {
     } finally {
       if (!response.body.destroyed) response.body.destroy()
     }
+  }
+
+  /**
+   * Replaces each `data: {"error": …}` line of a chunk with our own error event (the connection's name,
+   * the provider's machine code, the request id; for admins its message, redacted), leaving every other
+   * byte as it came. A chunk without
+   * the bytes `"error"` (nearly all of them) is passed on untouched after one native search. Providers
+   * write an event in one piece; a line split across two chunks is passed on as it came.
+   */
+  private scrubErrorEvents(actor: Actor, connection: Connection, chunk: Buffer, context: ChatContext): Buffer {
+    if (chunk.indexOf(ERROR_KEY) === -1) return chunk
+    const parts: Buffer[] = []
+    let start = 0
+    while (start < chunk.length) {
+      const newline = chunk.indexOf(0x0a, start)
+      const end = newline === -1 ? chunk.length : newline + 1
+      const line = chunk.subarray(start, end)
+      start = end
+      const reported = line.indexOf(ERROR_KEY) === -1 ? undefined : providerErrorEvent(line)
+      if (!reported) {
+        parts.push(line)
+        continue
+      }
+      const code = reported.code ? ` (${reported.code})` : ''
+      const fault = providerError(connection, 'PROVIDER_ERROR', `reported an error mid-stream${code}.`, `reported an error mid-stream: ${reported.message}`)
+      context.onStreamFault?.(fault)
+      const message = withRequestId(fault.detailFor(actor), context.requestId)
+      const event = { error: { message, type: 'provider_error', code: fault.code, ...(context.requestId && { request_id: context.requestId }) } }
+      parts.push(Buffer.from(`data: ${JSON.stringify(event)}${line.at(-1) === 0x0a ? '\n' : ''}`))
+    }
+    return Buffer.concat(parts)
+  }
+}
+
+const ERROR_KEY = Buffer.from('"error"')
+
+/** The provider's error of an SSE line `data: {"error": …}`, or undefined for any other line. */
+function providerErrorEvent(line: Buffer): { message: string; code: string } | undefined {
+  const text = line.toString('utf8').trim()
+  if (!text.startsWith('data:')) return undefined
+  try {
+    const body = JSON.parse(text.slice('data:'.length)) as { error?: unknown } | null
+    const error = body && typeof body === 'object' && !Array.isArray(body) ? body.error : undefined
+    if (error === undefined || error === null) return undefined
+    const fields = typeof error === 'object' ? (error as { message?: unknown; code?: unknown; type?: unknown }) : {}
+    const message = typeof error === 'string' ? error : typeof fields.message === 'string' ? fields.message : JSON.stringify(error)
+    const code = fields.code ?? fields.type
+    return { message, code: typeof code === 'string' && MACHINE_CODE.test(code) ? code : '' }
+  } catch {
+    return undefined
   }
 }
 

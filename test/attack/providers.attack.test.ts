@@ -181,6 +181,27 @@ describe.each(DIALECTS)('providers under attack on %s', (dialect) => {
       expect(logText()).not.toContain('SECRET')
     })
 
+    it("hole 7: a provider's own error event mid-stream reaches a non-admin as ours; an admin reads it redacted", async () => {
+      viaApi.setBehavior('errorEvent')
+      try {
+        const res = await chat(user, 'api-leaky-m', true)
+        expect(res.statusCode).toBe(200)
+        expectNothingSecret(res.body, viaApi)
+        expect(res.body).toContain(' tok1') // the chunks before the error pass through as they came
+        const event = res.body.split('\n').find((l) => l.startsWith('data: {"error"'))
+        const error = JSON.parse(event?.slice('data: '.length) ?? '{}').error
+        expect(error).toMatchObject({ code: 'PROVIDER_ERROR', request_id: expect.any(String) })
+        expect(error.message).toContain('"Leaky" reported an error mid-stream (overloaded)')
+        expect(res.body.trimEnd().endsWith('data: [DONE]')).toBe(true)
+        const forAdmin = await chat(h.admin, 'api-leaky-m', true)
+        expect(forAdmin.body).toContain('exploded') // admins read the provider's message…
+        expect(forAdmin.body).not.toContain('SECRET') // …with the secrets it echoes redacted
+        expect(logText()).not.toContain('SECRET')
+      } finally {
+        viaApi.setBehavior('ok')
+      }
+    })
+
     it("hole 7: a provider's 400 that echoes its key at the cut-off point does not leak a piece of it", async () => {
       // Admins read a 4xx provider message, cut at 500 characters; a key across the cut must not leave a piece.
       const echoed = `${'x'.repeat(488)} key ${KEY_SECRET}`

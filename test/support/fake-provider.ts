@@ -20,6 +20,8 @@ export type FakeBehavior =
   | 'slowStream'
   /** Streams two chunks, then destroys the connection. */
   | 'cutStream'
+  /** Streams two chunks, then an SSE error event carrying `errorMessage`, then ends. */
+  | 'errorEvent'
   /** Lists its models, but reads a chat request and destroys the connection without answering. */
   | 'drop'
 
@@ -123,13 +125,19 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     res.on('close', () => {
       if (!finished) state.abortedStreams += 1
     })
-    const count = behavior === 'cutStream' ? 2 : (options.chunks ?? 3)
+    const count = behavior === 'cutStream' || behavior === 'errorEvent' ? 2 : (options.chunks ?? 3)
     const delay = behavior === 'slowStream' ? (options.chunkDelayMs ?? 200) : 0
     for (let i = 0; i < count; i++) {
       if (res.destroyed) return
       const chunk = { id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1700000000, model, choices: [{ index: 0, delta: { content: `${i === 0 ? reply : ''} tok${i}` }, finish_reason: null }] }
       res.write(`data: ${JSON.stringify(chunk)}\n\n`)
       if (delay) await new Promise((resolve) => setTimeout(resolve, delay))
+    }
+    if (behavior === 'errorEvent') {
+      const message = options.errorMessage ?? 'the fake provider failed mid-stream'
+      res.write(`data: ${JSON.stringify({ error: { message, type: 'server_error', code: 'overloaded' } })}\n\ndata: [DONE]\n\n`)
+      finished = true
+      return void res.end()
     }
     if (behavior === 'cutStream') {
       // Let the chunks reach the wire first, so the cut really comes in the middle of the stream.
