@@ -23,6 +23,7 @@ import { principalKey, type Principals } from '../access/model-grants.js'
 import type { Database } from '../db/database.js'
 import { AppError } from '../errors/app-error.js'
 import { VersionedCache } from '../cache/versioned-cache.js'
+import { conflictingIds } from '../models/conflicts.js'
 import { ModelsRepo, type ModelRow } from '../models/models.repo.js'
 import type { Connection, ProviderModel } from '../providers/connection.js'
 import type { ModelCatalog } from '../providers/model-catalog.js'
@@ -162,8 +163,7 @@ export class RuntimeModelsService {
    */
   private async servedRows(servedIds: readonly string[]): Promise<{ rows: ModelRow[]; conflicting: Set<string> }> {
     const all = await this.models.findByIds(servedIds)
-    const roles = await this.models.ownerRoles(all.map((row) => row.user_id))
-    const conflicting = new Set(all.filter((row) => !this.access.mayOverrideProviderModel(roles.get(row.user_id))).map((row) => row.id))
+    const conflicting = await conflictingIds(this.models, this.access, all, new Set(servedIds))
     return { rows: all.filter((row) => !conflicting.has(row.id)), conflicting }
   }
 
@@ -198,7 +198,7 @@ export class RuntimeModelsService {
       }
       visited.push(id)
       const row = await this.models.findById(id)
-      if (!row || (served.has(id) && !(await this.standsForProviderModel(row)))) break // no row, or a conflict: the raw model
+      if (!row || (await conflictingIds(this.models, this.access, [row], served)).has(id)) break // no row, or a conflict: the raw model
       const grants = (await this.grants.grantsOf([row.id])).get(row.id) ?? []
       if (!isOpen && !this.access.modelPermissions(who, row, grants).read) throw unavailable()
       if (Number(row.is_active) !== 1) throw unavailable()
@@ -219,12 +219,6 @@ export class RuntimeModelsService {
     const connection = provider ? await this.catalog.connection(provider.connection_id) : undefined
     if (!provider || !connection) throw unavailable()
     return { provider, connection, chainParams }
-  }
-
-  /** Hole 1: a row with a provider's id stands for that model only when its owner is an admin now. */
-  private async standsForProviderModel(row: ModelRow): Promise<boolean> {
-    const roles = await this.models.ownerRoles([row.user_id])
-    return this.access.mayOverrideProviderModel(roles.get(row.user_id))
   }
 
   /** Loads every registered hop of the presets' base chains, level by level (loop-safe). */

@@ -136,9 +136,10 @@ function createGuards(services: Services): Guards {
   }
 }
 
-/** The `token` cookie Open WebUI's browser client carries. */
+/** Fastify's trust function for a count of proxies: the nearest `hops` hops are trusted. */
 const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops
 
+/** The `token` cookie Open WebUI's browser client carries. */
 function tokenCookie(header: string | undefined): string | undefined {
   for (const part of header?.split(';') ?? []) {
     const [name, ...value] = part.trim().split('=')

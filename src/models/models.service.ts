@@ -24,6 +24,7 @@ import type {
   ModelUpdate,
 } from './models.schema.js'
 import { ModelFormSchema, ModelIdSchema } from './models.schema.js'
+import { conflictingIds } from './conflicts.js'
 import { profileImageOf, type ProfileImage } from './profile-image.js'
 
 const TOTALS_CACHE_SIZE = 5000
@@ -137,9 +138,10 @@ export class ModelsService {
   async conflicts(): Promise<ModelConflict[]> {
     const served = await this.served.servedIds()
     const rows = await this.models.findByIds([...served.keys()])
-    const owners = await this.models.owners(rows.map((row) => row.user_id))
+    const conflicting = await conflictingIds(this.models, this.access, rows, served)
+    const owners = await this.models.owners(rows.filter((row) => conflicting.has(row.id)).map((row) => row.user_id))
     return rows
-      .filter((row) => !this.access.mayOverrideProviderModel(owners.get(row.user_id)?.role))
+      .filter((row) => conflicting.has(row.id))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       .map((row) => {
         const owner = owners.get(row.user_id)
@@ -224,7 +226,7 @@ export class ModelsService {
       if (isUniqueViolation(error)) {
         const winner = await this.models.findById(form.id)
         const readable = winner && this.access.modelPermissions(who, winner, (await this.grants.grantsOf([form.id])).get(form.id) ?? []).read
-        throw readable ? modelIdTaken(form.id) : modelIdUnavailable(form.id)
+        throw readable ? modelIdTaken(form.id) : modelIdUnavailable()
       }
       throw error
     }
@@ -360,7 +362,7 @@ export class ModelsService {
       //    (PostgreSQL), so a concurrent writer of one of them waits for this import or this one for it.
       const existingRows = new Map((await models.findByIdsForUpdate([...seen], this.database.dialect)).map((row) => [row.id, row]))
       const existingGrants = await grantsRepo.grantsOf([...existingRows.keys()])
-      const conflicts = await this.conflictingIds(models, [...existingRows.values()], served)
+      const conflicts = await conflictingIds(models, access, [...existingRows.values()], served)
       const mayCreate = await access.hasFeature(actor, 'workspace.models')
 
       // 3. Each item checked as create or update would check it (holes 1, 3 and 13 of issue #10).
@@ -659,22 +661,14 @@ export class ModelsService {
     const existing = await models.findById(id)
     if (existing) {
       const grants = (await grantsRepo.grantsOf([id])).get(id) ?? []
-      throw this.access.modelPermissions(who, existing, grants).read ? modelIdTaken(id) : modelIdUnavailable(id)
+      throw this.access.modelPermissions(who, existing, grants).read ? modelIdTaken(id) : modelIdUnavailable()
     }
-    if (served.has(id) && !this.access.mayOverrideProviderModel(actor.role)) throw modelIdUnavailable(id)
-  }
-
-  /** Of `rows`, the ids of conflicts (hole 1): a provider serves the id and the owner is not an admin. */
-  private async conflictingIds(models: ModelsRepo, rows: readonly ModelRow[], served: ReadonlyMap<string, string>): Promise<Set<string>> {
-    const candidates = rows.filter((row) => served.has(row.id))
-    if (candidates.length === 0) return new Set()
-    const roles = await models.ownerRoles(candidates.map((row) => row.user_id))
-    return new Set(candidates.filter((row) => !this.access.mayOverrideProviderModel(roles.get(row.user_id))).map((row) => row.id))
+    if (served.has(id) && !this.access.mayOverrideProviderModel(actor.role)) throw modelIdUnavailable()
   }
 
   /** A conflicting row (hole 1) can be read and deleted, not changed: 409 MODEL_ID_UNAVAILABLE. */
   private async refuseConflict(row: ModelRow, models: ModelsRepo, served: ReadonlyMap<string, string>): Promise<void> {
-    if ((await this.conflictingIds(models, [row], served)).has(row.id)) {
+    if ((await conflictingIds(models, this.access, [row], served)).has(row.id)) {
       throw new AppError('MODEL_ID_UNAVAILABLE', 'This model id is not available any more: the model can be deleted, not changed.')
     }
   }
@@ -687,7 +681,7 @@ export class ModelsService {
   ): Promise<Map<string, BaseKind>> {
     const result = new Map<string, BaseKind>(ids.map((id) => [id, 'no row']))
     const found = await tx.models.findByIds([...new Set(ids)])
-    const conflicts = await this.conflictingIds(tx.models, found, tx.served)
+    const conflicts = await conflictingIds(tx.models, this.access, found, tx.served)
     const rows = found.filter((row) => !conflicts.has(row.id))
     const grants = await tx.grantsRepo.grantsOf(rows.map((row) => row.id))
     for (const row of rows) {
@@ -704,7 +698,7 @@ export class ModelsService {
     tx: { models: ModelsRepo; grantsRepo: ModelGrantsRepo; access: AccessService; served: ReadonlyMap<string, string> },
   ): Promise<void> {
     const kind = (await this.baseKinds(who, [baseModelId], tx)).get(baseModelId) ?? 'no row'
-    if (!tx.access.mayReferenceBaseModel(actor, kind, this.bypassModelAccessControl)) throw baseModelUnavailable(baseModelId)
+    if (!tx.access.mayReferenceBaseModel(actor, kind, this.bypassModelAccessControl)) throw baseModelUnavailable()
   }
 
   /** One model as a write answers it, read through the transaction (a delete right after cannot 404 it). */
@@ -801,11 +795,11 @@ const modelIdTaken = (id: string) =>
  * Hole 1 and 13: one answer for an id a provider serves and an id held by a model the caller cannot
  * read. The text does not even repeat the id, so the two answers are the same bytes.
  */
-const modelIdUnavailable = (_id: string) =>
+const modelIdUnavailable = () =>
   new AppError('MODEL_ID_UNAVAILABLE', 'This model id is not available. Choose another id.')
 
 /** Hole 2: one answer (same bytes) for an unknown id, a raw provider model and a model the caller cannot read. */
-const baseModelUnavailable = (_id: string) =>
+const baseModelUnavailable = () =>
   new AppError('BASE_MODEL_UNAVAILABLE', 'base_model_id: this base model is not available to you.')
 
 /** Import's skip reasons for the same two rules (each one text for all of its cases). */
