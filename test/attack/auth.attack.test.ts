@@ -270,6 +270,11 @@ describe.each(DIALECTS)('auth attacks on %s', { timeout: 120_000 }, (dialect) =>
       expect(short.json().detail).toMatch(/new_password/)
       // No credential, no change.
       expect((await h.request({ method: 'POST', url: CHANGE_PASSWORD, payload: { password: PASSWORD, new_password: 'x'.repeat(12) } })).statusCode).toBe(401)
+      // A pending account may not change it either (403, as on every route but sign-in and the session).
+      const pending = await h.createUser('pending', 'Pending')
+      const refused = await h.request({ method: 'POST', url: CHANGE_PASSWORD, headers: pending.auth, payload: { password: PASSWORD, new_password: 'x'.repeat(12) } })
+      expect(refused.statusCode).toBe(403)
+      expect((await signin(pending.email, PASSWORD)).statusCode).toBe(200)
     })
 
     it("hole 10: an admin's password reset revokes the user's sessions and API key", async () => {
