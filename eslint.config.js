@@ -24,7 +24,10 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: ['src/http/**', 'src/**/*.routes.ts', 'src/**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['fastify', 'fastify/*', '@fastify/*'], message: 'Only src/http and *.routes.ts may import the web framework.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['fastify', 'fastify/*', '@fastify/*'], message: 'Only src/http and *.routes.ts may import the web framework.' }] },
+      ],
     },
   },
   {

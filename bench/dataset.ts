@@ -73,18 +73,32 @@ export async function generateDataset(db: Kysely<DB>, options: DatasetOptions): 
   for (let i = 1; i < groupCount; i++) groupIds.push(`g${i}`)
 
   await db.transaction().execute(async (trx) => {
-    await insertBatches(userIds.map((id, i): Insertable<DB['users']> => ({
-      id,
-      email: `${id}@bench.example`,
-      name: i === 0 ? 'Bench Admin' : `User ${id}`,
-      role: i === 0 ? 'admin' : 'user',
-      profile_image_url: '',
-      created_at: now,
-      updated_at: now,
-    })), 1000, (batch) => trx.insertInto('users').values(batch).execute())
-    await insertBatches(groupIds.map((id) => ({
-      id, user_id: named.adminId, name: `Group ${id}`, description: '', permissions: '{"workspace":{"models":true}}', created_at: now, updated_at: now,
-    })), 1000, (batch) => trx.insertInto('groups').values(batch).execute())
+    await insertBatches(
+      userIds.map((id, i): Insertable<DB['users']> => ({
+        id,
+        email: `${id}@bench.example`,
+        name: i === 0 ? 'Bench Admin' : `User ${id}`,
+        role: i === 0 ? 'admin' : 'user',
+        profile_image_url: '',
+        created_at: now,
+        updated_at: now,
+      })),
+      1000,
+      (batch) => trx.insertInto('users').values(batch).execute(),
+    )
+    await insertBatches(
+      groupIds.map((id) => ({
+        id,
+        user_id: named.adminId,
+        name: `Group ${id}`,
+        description: '',
+        permissions: '{"workspace":{"models":true}}',
+        created_at: now,
+        updated_at: now,
+      })),
+      1000,
+      (batch) => trx.insertInto('groups').values(batch).execute(),
+    )
     // Each ordinary user is in 3 random groups; the dense user is in g-most only.
     function* memberships() {
       yield { group_id: 'g-most', user_id: named.denseUserId, created_at: now }
@@ -126,7 +140,10 @@ export async function generateDataset(db: Kysely<DB>, options: DatasetOptions): 
       while (grantRows.length >= 1000 || (force && grantRows.length)) await trx.insertInto('model_grants').values(grantRows.splice(0, 1000)).execute()
     }
     await insertBatches(models(), 1000, async (batch) => {
-      await trx.insertInto('models').values(batch.map(({ tags: _tags, ...row }) => row)).execute()
+      await trx
+        .insertInto('models')
+        .values(batch.map(({ tags: _tags, ...row }) => row))
+        .execute()
       for (const model of batch) {
         for (const name of model.tags) tagRows.push({ model_id: model.id, tag_key: name.toLowerCase(), name })
         const i = Number(model.id.slice(1))

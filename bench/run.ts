@@ -159,7 +159,12 @@ interface Row {
   note: string
 }
 
-async function runSuite(dialect: 'sqlite' | 'postgres', size: number, options: Options, providerUrl: string): Promise<{ rows: Row[]; failures: string[]; setup: string }> {
+async function runSuite(
+  dialect: 'sqlite' | 'postgres',
+  size: number,
+  options: Options,
+  providerUrl: string,
+): Promise<{ rows: Row[]; failures: string[]; setup: string }> {
   const started = performance.now()
   const { url: databaseUrl, database } = await prepareDatabase(dialect, size)
   await migrateToLatest(database)
@@ -210,7 +215,10 @@ async function runSuite(dialect: 'sqlite' | 'postgres', size: number, options: O
       resetPeakRss(pid)
       const c32 = load(url, { connections: 32, seconds: options.seconds, ...opts })
       const c1 = load(url, { connections: 1, seconds: Math.max(1, Math.round(options.seconds / 2)), ...opts })
-      for (const [label, result] of [['c32', c32], ['c1', c1]] as const) {
+      for (const [label, result] of [
+        ['c32', c32],
+        ['c1', c1],
+      ] as const) {
         if (result.non2xx > 0 || result.errors > 0 || result.requests === 0) {
           failures.push(`${dialect} ${size} ${scenario} ${label}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.requests} requests`)
         }
@@ -220,7 +228,9 @@ async function runSuite(dialect: 'sqlite' | 'postgres', size: number, options: O
       return row
     }
 
-    const ceiling = measure('ceiling (in-memory JSON, size of S1 page)', `${base}/bench/ceiling?bytes=${Buffer.byteLength(s1Body)}`, { note: `${Buffer.byteLength(s1Body)} B` })
+    const ceiling = measure('ceiling (in-memory JSON, size of S1 page)', `${base}/bench/ceiling?bytes=${Buffer.byteLength(s1Body)}`, {
+      note: `${Buffer.byteLength(s1Body)} B`,
+    })
     const list = `${base}/api/v1/models/list`
     measure('S1 list page 1, admin', list, { headers: admin })
     measure('S2 list page 1, user reading ~90%', list, { headers: dense })
@@ -232,7 +242,13 @@ async function runSuite(dialect: 'sqlite' | 'postgres', size: number, options: O
     measure('S3u list page 1, user reading ~10, uncached', list, { headers: { ...sparse, ...fresh } })
     measure('S4 list, text query + tag (~1% match)', `${list}?query=${data.query}&tag=${data.tag}`, { headers: dense })
     measure('S5 GET /model', `${base}/api/v1/models/model?id=m0000001`, { headers: dense })
-    const createBody = JSON.stringify({ id: 'bench-new-[<id>]', base_model_id: 'llama3.1:8b', name: 'New [<id>]', meta: { tags: ['bench'] }, params: { temperature: 0.5 } })
+    const createBody = JSON.stringify({
+      id: 'bench-new-[<id>]',
+      base_model_id: 'llama3.1:8b',
+      name: 'New [<id>]',
+      meta: { tags: ['bench'] },
+      params: { temperature: 0.5 },
+    })
     measure('S6a create', `${base}/api/v1/models/create`, { headers: admin, method: 'POST', body: createBody, note: 'writes/s' })
     const updateBody = JSON.stringify({ id: 'm0000003', name: 'Renamed [<id>]', params: { temperature: 0.3 } })
     measure('S6b update', `${base}/api/v1/models/model/update`, { headers: admin, method: 'POST', body: updateBody, note: 'writes/s' })
@@ -241,7 +257,14 @@ async function runSuite(dialect: 'sqlite' | 'postgres', size: number, options: O
 
     // S7: import of 10k models in one request, and the complete export.
     const importFile = JSON.stringify({
-      models: Array.from({ length: 10_000 }, (_, i) => ({ id: `imp-${i}`, base_model_id: 'llama3.1:8b', name: `Imported ${i}`, meta: { tags: [{ name: 'imported' }] }, params: { temperature: 0.7 }, access_grants: [{ principal_type: 'group', principal_id: 'g-most', permission: 'read' }] })),
+      models: Array.from({ length: 10_000 }, (_, i) => ({
+        id: `imp-${i}`,
+        base_model_id: 'llama3.1:8b',
+        name: `Imported ${i}`,
+        meta: { tags: [{ name: 'imported' }] },
+        params: { temperature: 0.7 },
+        access_grants: [{ principal_type: 'group', principal_id: 'g-most', permission: 'read' }],
+      })),
     })
     resetPeakRss(pid)
     const rssBeforeImport = currentRssMb(pid)
@@ -249,8 +272,19 @@ async function runSuite(dialect: 'sqlite' | 'postgres', size: number, options: O
     const imported = await http(`${base}/api/v1/models/import`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: importFile })
     const importSeconds = (performance.now() - t) / 1000
     const report = (await imported.json()) as { created?: unknown[] }
-    if (!imported.ok || report.created?.length !== 10_000) failures.push(`${dialect} ${size} S7 import: HTTP ${imported.status}, created ${report.created?.length}`)
-    rows.push({ scenario: 'S7a import 10k models', rps: null, p50: importSeconds * 1000, p99: null, p50c1: null, rssMb: peakRssMb(pid), ratio: null, note: `${importSeconds.toFixed(2)} s, peak RSS growth ${(peakRssMb(pid) - rssBeforeImport).toFixed(1)} MB` })
+    if (!imported.ok || report.created?.length !== 10_000) {
+      failures.push(`${dialect} ${size} S7 import: HTTP ${imported.status}, created ${report.created?.length}`)
+    }
+    rows.push({
+      scenario: 'S7a import 10k models',
+      rps: null,
+      p50: importSeconds * 1000,
+      p99: null,
+      p50c1: null,
+      rssMb: peakRssMb(pid),
+      ratio: null,
+      note: `${importSeconds.toFixed(2)} s, peak RSS growth ${(peakRssMb(pid) - rssBeforeImport).toFixed(1)} MB`,
+    })
 
     resetPeakRss(pid)
     const rssBeforeExport = currentRssMb(pid)
@@ -260,7 +294,16 @@ async function runSuite(dialect: 'sqlite' | 'postgres', size: number, options: O
     for await (const chunk of exported.body ?? []) bytes += (chunk as Uint8Array).byteLength
     const exportSeconds = (performance.now() - t) / 1000
     if (!exported.ok) failures.push(`${dialect} ${size} S7 export: HTTP ${exported.status}`)
-    rows.push({ scenario: 'S7b export everything (streamed)', rps: null, p50: exportSeconds * 1000, p99: null, p50c1: null, rssMb: peakRssMb(pid), ratio: null, note: `${exportSeconds.toFixed(2)} s, ${(bytes / 1e6).toFixed(1)} MB, peak RSS growth ${(peakRssMb(pid) - rssBeforeExport).toFixed(1)} MB` })
+    rows.push({
+      scenario: 'S7b export everything (streamed)',
+      rps: null,
+      p50: exportSeconds * 1000,
+      p99: null,
+      p50c1: null,
+      rssMb: peakRssMb(pid),
+      ratio: null,
+      note: `${exportSeconds.toFixed(2)} s, ${(bytes / 1e6).toFixed(1)} MB, peak RSS growth ${(peakRssMb(pid) - rssBeforeExport).toFixed(1)} MB`,
+    })
 
     // S9: a chat completion through the gateway and the same request straight to the provider.
     const chatBody = JSON.stringify({ model: 'm0000002', messages: [{ role: 'user', content: 'hello [<id>]' }] })
@@ -274,8 +317,26 @@ async function runSuite(dialect: 'sqlite' | 'postgres', size: number, options: O
     gateway.note = `added p50 at c=1: ${((gateway.p50c1 ?? 0) - (direct.p50c1 ?? 0)).toFixed(2)} ms; ratio vs direct`
     const ttfb = await timeToFirstChunk(`${base}/v1/chat/completions`, admin, chatBody.replace('hello', 'stream').replace('}]}', '}],"stream":true}'))
     const ttfbDirect = await timeToFirstChunk(`${providerUrl}/v1/chat/completions`, {}, directModelBody.replace('}]}', '}],"stream":true}'))
-    rows.push({ scenario: 'S9 stream: time to first chunk (p50, c=1)', rps: null, p50: ttfb, p99: null, p50c1: null, rssMb: peakRssMb(pid), ratio: null, note: `direct ${ttfbDirect.toFixed(2)} ms` })
-    rows.push({ scenario: 'server RSS: after start-up, and after the run', rps: null, p50: null, p99: null, p50c1: null, rssMb: currentRssMb(pid), ratio: null, note: `${rssAtStart} MB after start-up and warm-up; peak ${peakRssMb(pid)} MB` })
+    rows.push({
+      scenario: 'S9 stream: time to first chunk (p50, c=1)',
+      rps: null,
+      p50: ttfb,
+      p99: null,
+      p50c1: null,
+      rssMb: peakRssMb(pid),
+      ratio: null,
+      note: `direct ${ttfbDirect.toFixed(2)} ms`,
+    })
+    rows.push({
+      scenario: 'server RSS: after start-up, and after the run',
+      rps: null,
+      p50: null,
+      p99: null,
+      p50c1: null,
+      rssMb: currentRssMb(pid),
+      ratio: null,
+      note: `${rssAtStart} MB after start-up and warm-up; peak ${peakRssMb(pid)} MB`,
+    })
   } catch (error) {
     failures.push(`${dialect} ${size}: ${serverExit || (error as Error).message}`)
     console.error(error)
@@ -294,7 +355,12 @@ async function timeToFirstChunk(url: string, headers: Record<string, string>, bo
     const t = performance.now()
     // Each sample on a connection of its own: the stream is cancelled after its first chunk.
     const agent = new Agent()
-    const response = await undiciFetch(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: body.replace('[<id>]', String(i)), dispatcher: agent })
+    const response = await undiciFetch(url, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: body.replace('[<id>]', String(i)),
+      dispatcher: agent,
+    })
     const reader = response.body?.getReader()
     await reader?.read()
     samples.push(performance.now() - t)
@@ -308,9 +374,14 @@ async function timeToFirstChunk(url: string, headers: Record<string, string>, bo
 const fmt = (value: number | null, digits = 1) => (value === null || Number.isNaN(value) ? '–' : value.toFixed(digits))
 
 function table(rows: Row[]): string {
-  const lines = ['| scenario | req/s c=32 | ratio to ceiling | p50 ms c=32 | p99 ms c=32 | p50 ms c=1 | peak RSS MB | note |', '|---|---|---|---|---|---|---|---|']
+  const lines = [
+    '| scenario | req/s c=32 | ratio to ceiling | p50 ms c=32 | p99 ms c=32 | p50 ms c=1 | peak RSS MB | note |',
+    '|---|---|---|---|---|---|---|---|',
+  ]
   for (const r of rows) {
-    lines.push(`| ${r.scenario} | ${fmt(r.rps, 0)} | ${r.ratio === null ? '–' : `${(r.ratio * 100).toFixed(0)}%`} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.p50c1, 2)} | ${fmt(r.rssMb)} | ${r.note} |`)
+    lines.push(
+      `| ${r.scenario} | ${fmt(r.rps, 0)} | ${r.ratio === null ? '–' : `${(r.ratio * 100).toFixed(0)}%`} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.p50c1, 2)} | ${fmt(r.rssMb)} | ${r.note} |`,
+    )
   }
   return lines.join('\n')
 }

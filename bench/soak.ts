@@ -96,7 +96,10 @@ async function main(): Promise<void> {
   const failures: string[] = []
   let report = ''
   try {
-    server = await startServer({ ...env, OPENAI_API_BASE_URLS: `${providerUrl}/v1`, OPENAI_API_KEYS: '', LOG_LEVEL: 'warn', REDIS_URL: '' }, { entry: 'dist', label: 'server' })
+    server = await startServer(
+      { ...env, OPENAI_API_BASE_URLS: `${providerUrl}/v1`, OPENAI_API_KEYS: '', LOG_LEVEL: 'warn', REDIS_URL: '' },
+      { entry: 'dist', label: 'server' },
+    )
     const s = server
     let serverExit = ''
     s.child.once('exit', (code, signal) => (serverExit = `the server exited (code ${code}, signal ${signal})`))
@@ -108,12 +111,24 @@ async function main(): Promise<void> {
       if (res.status !== 200) throw new Error(`setup: ${what}: ${res.status} ${res.body}`)
       return res
     }
-    const added = await expectOk('add user', s.request('POST', '/api/v1/auths/add', { token: admin, body: { name: 'Soak user', email: 'soak@example.com', password: PASSWORD, role: 'user' } }))
+    const added = await expectOk(
+      'add user',
+      s.request('POST', '/api/v1/auths/add', { token: admin, body: { name: 'Soak user', email: 'soak@example.com', password: PASSWORD, role: 'user' } }),
+    )
     const userId = (JSON.parse(added.body) as { id: string }).id
-    const group = await expectOk('group', s.request('POST', '/api/v1/groups/create', { token: admin, body: { name: 'Soakers', permissions: { workspace: { models: true } }, user_ids: [userId] } }))
+    const group = await expectOk(
+      'group',
+      s.request('POST', '/api/v1/groups/create', { token: admin, body: { name: 'Soakers', permissions: { workspace: { models: true } }, user_ids: [userId] } }),
+    )
     const groupId = (JSON.parse(group.body) as { id: string }).id
     // The provider model is admin-only until an admin registers it; users build their presets on it.
-    await expectOk('share base', s.request('POST', '/api/v1/models/model/access/update', { token: admin, body: { id: BASE_MODEL, access_grants: [{ principal_type: 'user', principal_id: '*', permission: 'read' }] } }))
+    await expectOk(
+      'share base',
+      s.request('POST', '/api/v1/models/model/access/update', {
+        token: admin,
+        body: { id: BASE_MODEL, access_grants: [{ principal_type: 'user', principal_id: '*', permission: 'read' }] },
+      }),
+    )
     const signin = await expectOk('sign-in', s.request('POST', '/api/v1/auths/signin', { body: { email: 'soak@example.com', password: PASSWORD } }))
     const user = (JSON.parse(signin.body) as { token: string }).token
     for (let i = 0; i < SEED_PRESETS; i += 20) {
@@ -139,7 +154,13 @@ async function main(): Promise<void> {
 
     // The user's own presets, which updates and deletes work on (creates add more).
     for (let i = 0; i < 30; i++) {
-      await expectOk('own preset', s.request('POST', '/api/v1/models/create', { token: user, body: { id: `own-${i}`, base_model_id: BASE_MODEL, name: `Own ${i}`, meta: { tags: ['soak'] } } }))
+      await expectOk(
+        'own preset',
+        s.request('POST', '/api/v1/models/create', {
+          token: user,
+          body: { id: `own-${i}`, base_model_id: BASE_MODEL, name: `Own ${i}`, meta: { tags: ['soak'] } },
+        }),
+      )
     }
 
     // ─── The traffic ───
@@ -154,7 +175,11 @@ async function main(): Promise<void> {
     const seed = (n: number) => `seed-${n % SEED_PRESETS}`
     const kinds: Kind[] = [
       { name: 'list (user)', weight: 20, run: async () => void (await call('GET', `/api/v1/models/list?page=${1 + (sequence % 3)}`, user)) },
-      { name: 'list search (user)', weight: 5, run: async () => void (await call('GET', `/api/v1/models/list?query=preset%20${sequence % 50}&tag=t${sequence % 10}`, user)) },
+      {
+        name: 'list search (user)',
+        weight: 5,
+        run: async () => void (await call('GET', `/api/v1/models/list?query=preset%20${sequence % 50}&tag=t${sequence % 10}`, user)),
+      },
       { name: 'get (user)', weight: 15, run: async () => void (await call('GET', `/api/v1/models/model?id=${seed(sequence * 7)}`, user)) },
       { name: 'GET /v1/models (user)', weight: 10, run: async () => void (await call('GET', '/v1/models', user)) },
       { name: 'GET /api/models (admin)', weight: 5, run: async () => void (await call('GET', '/api/models', admin)) },
@@ -163,7 +188,13 @@ async function main(): Promise<void> {
         weight: 6,
         run: async () => {
           const id = `soak-${sequence}-${Math.random().toString(36).slice(2, 8)}`
-          await call('POST', '/api/v1/models/create', user, { id, base_model_id: BASE_MODEL, name: `Soak ${id}`, meta: { tags: ['soak'] }, params: { temperature: 0.5 } })
+          await call('POST', '/api/v1/models/create', user, {
+            id,
+            base_model_id: BASE_MODEL,
+            name: `Soak ${id}`,
+            meta: { tags: ['soak'] },
+            params: { temperature: 0.5 },
+          })
           idle.push(id)
         },
       },
@@ -174,7 +205,11 @@ async function main(): Promise<void> {
           const id = idle.shift()
           if (!id) return void (await call('GET', `/api/v1/models/model?id=${seed(sequence)}`, user))
           try {
-            await call('POST', `/api/v1/models/model/update?id=${encodeURIComponent(id)}`, user, { id, name: `Soak ${id} #${sequence}`, params: { temperature: (sequence % 10) / 10 } })
+            await call('POST', `/api/v1/models/model/update?id=${encodeURIComponent(id)}`, user, {
+              id,
+              name: `Soak ${id} #${sequence}`,
+              params: { temperature: (sequence % 10) / 10 },
+            })
           } finally {
             idle.push(id)
           }
@@ -195,7 +230,10 @@ async function main(): Promise<void> {
         name: 'chat (user)',
         weight: 15,
         run: async () => {
-          const res = await call('POST', '/v1/chat/completions', user, { model: seed(sequence * 13), messages: [{ role: 'user', content: `hello ${sequence}` }] })
+          const res = await call('POST', '/v1/chat/completions', user, {
+            model: seed(sequence * 13),
+            messages: [{ role: 'user', content: `hello ${sequence}` }],
+          })
           if (!res.body.includes('"choices"')) throw new RequestError(`chat without choices: ${res.body.slice(0, 200)}`, 200)
         },
       },
@@ -203,8 +241,14 @@ async function main(): Promise<void> {
         name: 'chat stream (user)',
         weight: 10,
         run: async () => {
-          const res = await call('POST', '/v1/chat/completions', user, { model: seed(sequence * 17), stream: true, messages: [{ role: 'user', content: `stream ${sequence}` }] })
-          if (!res.body.includes('data: [DONE]') || res.body.includes('"error"')) throw new RequestError(`stream did not end cleanly: ${res.body.slice(-200)}`, 200)
+          const res = await call('POST', '/v1/chat/completions', user, {
+            model: seed(sequence * 17),
+            stream: true,
+            messages: [{ role: 'user', content: `stream ${sequence}` }],
+          })
+          if (!res.body.includes('data: [DONE]') || res.body.includes('"error"')) {
+            throw new RequestError(`stream did not end cleanly: ${res.body.slice(-200)}`, 200)
+          }
         },
       },
     ]
@@ -237,7 +281,9 @@ async function main(): Promise<void> {
       return `p99 ${percentile(sorted, 99).toFixed(0)} / max ${(sorted.at(-1) ?? Number.NaN).toFixed(0)} ms`
     }
     let lastReport = started
-    console.log(`soak: ${options.db}, ${options.profile} at ${options.rate} requests/s (${total} requests), ${kinds.length} kinds (${totalWeight} weight units)`)
+    console.log(
+      `soak: ${options.db}, ${options.profile} at ${options.rate} requests/s (${total} requests), ${kinds.length} kinds (${totalWeight} weight units)`,
+    )
     for (let n = 0; n < total; n++) {
       const due = started + (n * 1000) / options.rate
       const wait = due - performance.now()
@@ -276,7 +322,9 @@ async function main(): Promise<void> {
         rssSamples.push(rss)
         rssPeak = Math.max(rssPeak, rss)
         const previous = windows[Math.floor((lastReport - started) / 10_000) - 1]
-        console.log(`  ${Math.round((lastReport - started) / 1000)} s: ${n + 1} requests sent, ${inFlight} in flight, RSS ${rss} MB; previous 10 s: ${windowText(previous)}`)
+        console.log(
+          `  ${Math.round((lastReport - started) / 1000)} s: ${n + 1} requests sent, ${inFlight} in flight, RSS ${rss} MB; previous 10 s: ${windowText(previous)}`,
+        )
       }
       if (n % 50 === 0) rssPeak = Math.max(rssPeak, s.rssMb())
     }
@@ -300,11 +348,15 @@ async function main(): Promise<void> {
       requests += sorted.length
       errors += stat.errors
       fiveHundreds += stat.fiveHundreds
-      lines.push(`| ${kind.name} | ${sorted.length} | ${stat.errors} | ${stat.fiveHundreds} | ${sorted.length ? ((100 * stat.errors) / sorted.length).toFixed(2) : '0.00'}% | ${fmt(percentile(sorted, 50))} | ${fmt(percentile(sorted, 99))} | ${fmt(sorted.at(-1) ?? Number.NaN)} |`)
+      lines.push(
+        `| ${kind.name} | ${sorted.length} | ${stat.errors} | ${stat.fiveHundreds} | ${sorted.length ? ((100 * stat.errors) / sorted.length).toFixed(2) : '0.00'}% | ${fmt(percentile(sorted, 50))} | ${fmt(percentile(sorted, 99))} | ${fmt(sorted.at(-1) ?? Number.NaN)} |`,
+      )
       for (const sample of stat.samples) failures.push(`${kind.name}: ${sample}`)
     }
     all.sort((x, y) => x - y)
-    lines.push(`| **all** | ${requests} | ${errors} | ${fiveHundreds} | ${requests ? ((100 * errors) / requests).toFixed(2) : '0.00'}% | ${fmt(percentile(all, 50))} | ${fmt(percentile(all, 99))} | ${fmt(all.at(-1) ?? Number.NaN)} |`)
+    lines.push(
+      `| **all** | ${requests} | ${errors} | ${fiveHundreds} | ${requests ? ((100 * errors) / requests).toFixed(2) : '0.00'}% | ${fmt(percentile(all, 50))} | ${fmt(percentile(all, 99))} | ${fmt(all.at(-1) ?? Number.NaN)} |`,
+    )
     const growth = rssEnd - rssStart
     const summary = [
       `- achieved rate: ${(requests / elapsed).toFixed(1)} requests/s over ${elapsed.toFixed(1)} s (target ${options.rate}); at most ${maxInFlight} in flight`,

@@ -42,18 +42,8 @@ export interface ServiceOptions {
   signinLimiter?: AttemptLimiter
 }
 
-export function createServices(
-  config: Readonly<Config>,
-  database: Database,
-  secretKey: string,
-  options: ServiceOptions = {},
-): Services {
-  const access = new AccessService(
-    new AccessRepo(database.db),
-    new PrincipalsRepo(database.db),
-    config.permissionDefaults,
-    config.bypassAdminAccessControl,
-  )
+export function createServices(config: Readonly<Config>, database: Database, secretKey: string, options: ServiceOptions = {}): Services {
+  const access = new AccessService(new AccessRepo(database.db), new PrincipalsRepo(database.db), config.permissionDefaults, config.bypassAdminAccessControl)
   const signinLimiter =
     options.signinLimiter ??
     createAttemptLimiter({
@@ -77,9 +67,7 @@ export function createServices(
   })
   users.onUserUpdated((trx) => models.onUserUpdated(trx))
   groups.onGroupDeleted((trx, groupId) => models.onGroupDeleted(trx, groupId))
-  const bus: InvalidationBus = config.redisUrl
-    ? new RedisBus(config.redisUrl, options.onBackgroundError ?? (() => undefined))
-    : new LocalBus()
+  const bus: InvalidationBus = config.redisUrl ? new RedisBus(config.redisUrl, options.onBackgroundError ?? (() => undefined)) : new LocalBus()
   // The catalog loads connections through the service, and the service invalidates the catalog.
   const connections: ConnectionsService = new ConnectionsService(database, config, new KeyBox(secretKey), () => catalog)
   const catalog = new ModelCatalog(
@@ -90,5 +78,18 @@ export function createServices(
   )
   const runtime = new RuntimeModelsService(database, access, catalog, config.bypassModelAccessControl)
   const chat = new ChatService(runtime, config.providerChatTimeoutMs)
-  return { config, database, access, auth, users, groups, models, connections, runtime, chat, bus, close: async () => void (await Promise.all([bus.close(), signinLimiter.close()])) }
+  return {
+    config,
+    database,
+    access,
+    auth,
+    users,
+    groups,
+    models,
+    connections,
+    runtime,
+    chat,
+    bus,
+    close: async () => void (await Promise.all([bus.close(), signinLimiter.close()])),
+  }
 }

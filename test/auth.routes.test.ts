@@ -141,9 +141,7 @@ describe.each(DIALECTS)('auth routes on %s', (dialect) => {
     it('lets exactly one of five simultaneous sign-ups with the same email through', async () => {
       const email = uniqueEmail('race')
       const before = await userCount(h)
-      const results = await Promise.all(
-        Array.from({ length: 5 }, (_, i) => signup(h, { name: `Racer ${i}`, email, password: PASSWORD })),
-      )
+      const results = await Promise.all(Array.from({ length: 5 }, (_, i) => signup(h, { name: `Racer ${i}`, email, password: PASSWORD })))
       const statuses = results.map((r) => r.statusCode).sort()
       expect(statuses).toEqual([200, 409, 409, 409, 409])
       for (const r of results.filter((x) => x.statusCode === 409)) expect(r.json().code).toBe('CONFLICT')
@@ -259,7 +257,12 @@ describe.each(DIALECTS)('auth routes on %s', (dialect) => {
       const before = nowSeconds()
       const created = await h.request({ method: 'POST', url: API_KEY, headers: user.auth })
       expect(created.statusCode).toBe(200)
-      const { api_key: key, key_hint: hint, created_at: createdAt, last_used_at: lastUsed } = created.json<{
+      const {
+        api_key: key,
+        key_hint: hint,
+        created_at: createdAt,
+        last_used_at: lastUsed,
+      } = created.json<{
         api_key: string
         key_hint: string
         created_at: number
@@ -438,7 +441,12 @@ describe.each(DIALECTS)('auth routes on %s', (dialect) => {
       const res = await h.request({ method: 'POST', url: ADD, headers: bearer(key), payload: { name: 'Via Key', email, password: PASSWORD } })
       expect(res.statusCode).toBe(200)
       expect(res.json().email).toBe(email)
-      const pendingKeyAttempt = await h.request({ method: 'POST', url: ADD, headers: pending.auth, payload: { name: 'X', email: uniqueEmail('x'), password: PASSWORD } })
+      const pendingKeyAttempt = await h.request({
+        method: 'POST',
+        url: ADD,
+        headers: pending.auth,
+        payload: { name: 'X', email: uniqueEmail('x'), password: PASSWORD },
+      })
       expect(pendingKeyAttempt.statusCode).toBe(403)
       await h.request({ method: 'DELETE', url: API_KEY, headers: h.admin.auth })
     })

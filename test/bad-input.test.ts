@@ -77,8 +77,7 @@ describe.each(DIALECTS)('bad input on %s', (dialect) => {
       },
       {
         name: 'POST /users/:id/update',
-        send: (payload, headers) =>
-          h.request({ method: 'POST', url: `/api/v1/users/${target.id}/update`, headers: { ...admin, ...headers }, payload }),
+        send: (payload, headers) => h.request({ method: 'POST', url: `/api/v1/users/${target.id}/update`, headers: { ...admin, ...headers }, payload }),
         valid: () => ({ name: 'Updated Person' }),
         required: [],
         stored: (body) => getUser(body.id),
@@ -92,8 +91,7 @@ describe.each(DIALECTS)('bad input on %s', (dialect) => {
       },
       {
         name: 'POST /groups/id/:id/update',
-        send: (payload, headers) =>
-          h.request({ method: 'POST', url: `/api/v1/groups/id/${group.id}/update`, headers: { ...admin, ...headers }, payload }),
+        send: (payload, headers) => h.request({ method: 'POST', url: `/api/v1/groups/id/${group.id}/update`, headers: { ...admin, ...headers }, payload }),
         valid: () => ({ name: 'Updated Group' }),
         required: [],
         stored: (body) => getGroup(body.id),
@@ -225,7 +223,7 @@ describe.each(DIALECTS)('bad input on %s', (dialect) => {
       expect(changed.json().description).toBe(`${description}!`)
     })
 
-    it("accepts an apostrophe where an email allows one, and refuses the rest with 400 naming email", async () => {
+    it('accepts an apostrophe where an email allows one, and refuses the rest with 400 naming email', async () => {
       const email = `o'hara-${++counter}@example.com`
       const res = await endpoint('POST /auths/add').send({ name: 'Apostrophe', email, password: PASSWORD })
       expect(res.statusCode, res.body).toBe(200)

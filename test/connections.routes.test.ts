@@ -89,13 +89,16 @@ describe.each(DIALECTS)('connections routes on %s', (dialect) => {
   async function modelsOf(id: string): Promise<string[]> {
     const res = await admin({ method: 'GET', url: `${C}/id/${id}/models` })
     expect(res.statusCode, res.body).toBe(200)
-    return (res.json<{ id: string }[]>()).map((m) => m.id).sort()
+    return res
+      .json<{ id: string }[]>()
+      .map((m) => m.id)
+      .sort()
   }
 
   async function baseModels(): Promise<{ id: string; upstream_id: string; connection_id: string }[]> {
     const res = await admin({ method: 'GET', url: '/api/models/base' })
     expect(res.statusCode, res.body).toBe(200)
-    return (res.json<{ data: { id: string; upstream_id: string; connection_id: string }[] }>()).data
+    return res.json<{ data: { id: string; upstream_id: string; connection_id: string }[] }>().data
   }
 
   async function rawRow(id: string) {
@@ -446,7 +449,7 @@ describe.each(DIALECTS)('connections routes on %s', (dialect) => {
         else flaky.setBehavior(fault)
         const res = await admin({ method: 'POST', url: `${C}/refresh` })
         expect(res.statusCode).toBe(200)
-        const status = (res.json<ConnectionOut[]>()).find((c) => c.id === target.id)?.status
+        const status = res.json<ConnectionOut[]>().find((c) => c.id === target.id)?.status
         expect(status, fault).toMatchObject({ ok: false, stale: true, model_count: 2 })
         expect(status?.error).toContain('"Flaky"')
         expect(await modelsOf(target.id)).toEqual(['fl.f-1', 'fl.f-2'])
@@ -456,7 +459,7 @@ describe.each(DIALECTS)('connections routes on %s', (dialect) => {
   })
 
   describe('models and prefixes', () => {
-    it('lists a connection\'s models with name and owner', async () => {
+    it("lists a connection's models with name and owner", async () => {
       const target = await create({ base_url: keyed.baseUrl, api_key: UPSTREAM_KEY, prefix_id: 'own' })
       const res = await admin({ method: 'GET', url: `${C}/id/${target.id}/models` })
       expect(res.json()).toEqual([
@@ -492,7 +495,7 @@ describe.each(DIALECTS)('connections routes on %s', (dialect) => {
       expect(ollama.requests.some((r) => r.method === 'GET' && r.path === '/api/tags')).toBe(true)
       expect(ollama.requests.some((r) => r.path === '/v1/models' || r.path === '/models')).toBe(false)
       const listed = await admin({ method: 'GET', url: `${C}/id/${created.id}/models` })
-      expect((listed.json<{ owned_by: string }[]>()).every((m) => m.owned_by === 'ollama')).toBe(true)
+      expect(listed.json<{ owned_by: string }[]>().every((m) => m.owned_by === 'ollama')).toBe(true)
 
       const before = ollama.requests.length
       const res = await admin({
@@ -555,7 +558,7 @@ describe.each(DIALECTS)('connections from the environment on %s', (dialect) => {
   it('serves their models and sends the paired key only to its provider', async () => {
     const res = await admin({ method: 'GET', url: '/api/models/base' })
     expect(res.statusCode).toBe(200)
-    const data = (res.json<{ data: { id: string; connection_id: string }[] }>()).data
+    const data = res.json<{ data: { id: string; connection_id: string }[] }>().data
     expect(data.map((m) => [m.id, m.connection_id])).toEqual(
       expect.arrayContaining([
         ['env-a', 'env-openai-0'],

@@ -99,9 +99,7 @@ describe.each(DIALECTS)('gateway scenario on %s', (dialect) => {
   it('answers MODEL_NOT_FOUND to a user outside the group, as for a model that does not exist', async () => {
     const client = new OpenAI({ apiKey: outsider.token, baseURL, maxRetries: 0 })
     expect((await client.models.list()).data.map((m) => m.id)).not.toContain('sql-tutor')
-    const denied = await client.chat.completions
-      .create({ model: 'sql-tutor', messages: [{ role: 'user', content: 'hi' }] })
-      .catch((error: unknown) => error)
+    const denied = await client.chat.completions.create({ model: 'sql-tutor', messages: [{ role: 'user', content: 'hi' }] }).catch((error: unknown) => error)
     const missing = await client.chat.completions
       .create({ model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }] })
       .catch((error: unknown) => error)

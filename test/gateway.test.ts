@@ -138,9 +138,13 @@ describe.each(DIALECTS)('gateway on %s', (dialect) => {
   const client = (credential: string) => new OpenAI({ apiKey: credential, baseURL, maxRetries: 0, timeout: 20_000 })
 
   async function connect(name: string, provider: { baseUrl: string }, apiKey?: string): Promise<string> {
-    const res = await admin({ method: 'POST', url: '/api/v1/connections/create', payload: { name, base_url: provider.baseUrl, ...(apiKey && { api_key: apiKey }) } })
+    const res = await admin({
+      method: 'POST',
+      url: '/api/v1/connections/create',
+      payload: { name, base_url: provider.baseUrl, ...(apiKey && { api_key: apiKey }) },
+    })
     expect(res.statusCode, res.body).toBe(200)
-    return (res.json<{ id: string }>()).id
+    return res.json<{ id: string }>().id
   }
 
   async function createModel(payload: Record<string, unknown>, as: TestAccount | null = null) {
@@ -166,7 +170,7 @@ describe.each(DIALECTS)('gateway on %s', (dialect) => {
   async function runtimeList(account: TestAccount, url = '/api/models'): Promise<RuntimeModelOut[]> {
     const res = await h.request({ method: 'GET', url, headers: account.auth })
     expect(res.statusCode, res.body).toBe(200)
-    return (res.json<{ data: RuntimeModelOut[] }>()).data
+    return res.json<{ data: RuntimeModelOut[] }>().data
   }
   const idsOf = (models: { id: string }[]) => models.map((m) => m.id).sort()
   const chatRequests = (provider: FakeProvider) => provider.requests.filter((r) => r.path === '/v1/chat/completions')
@@ -191,7 +195,7 @@ describe.each(DIALECTS)('gateway on %s', (dialect) => {
     pending = await h.createUser('pending', 'Pending')
     const key = await h.request({ method: 'POST', url: '/api/v1/auths/api_key', headers: member.auth })
     expect(key.statusCode, key.body).toBe(200)
-    memberKey = (key.json<{ api_key: string }>()).api_key
+    memberKey = key.json<{ api_key: string }>().api_key
 
     await connect('Main', main, MAIN_KEY)
     await connect('Slowpoke', slow)
@@ -204,8 +208,23 @@ describe.each(DIALECTS)('gateway on %s', (dialect) => {
     await connect('Midcut', midcut)
     // One listing fetches every model list (then cached for the file).
     const base = await admin({ method: 'GET', url: '/api/models/base' })
-    expect(idsOf((base.json<{ data: { id: string }[] }>()).data)).toEqual(
-      ['base-a', 'base-b', 'cut-m', 'down-m', 'fail-m', 'garble-m', 'hang-m', 'hidden-m', SLASH_ID, 'midcut-m', 'renamed-m', 'restricted-m', 'slow-m', 'stall-m'].sort(),
+    expect(idsOf(base.json<{ data: { id: string }[] }>().data)).toEqual(
+      [
+        'base-a',
+        'base-b',
+        'cut-m',
+        'down-m',
+        'fail-m',
+        'garble-m',
+        'hang-m',
+        'hidden-m',
+        SLASH_ID,
+        'midcut-m',
+        'renamed-m',
+        'restricted-m',
+        'slow-m',
+        'stall-m',
+      ].sort(),
     )
     // Now that their lists are known, these providers start misbehaving.
     hanger.setBehavior('hang')
@@ -214,7 +233,7 @@ describe.each(DIALECTS)('gateway on %s', (dialect) => {
 
     const group = await admin({ method: 'POST', url: '/api/v1/groups/create', payload: { name: 'Readers', user_ids: [member.id] } })
     expect(group.statusCode, group.body).toBe(200)
-    const groupId = (group.json<{ id: string }>()).id
+    const groupId = group.json<{ id: string }>().id
 
     // Override rows of provider models.
     await createModelOk({
@@ -235,7 +254,13 @@ describe.each(DIALECTS)('gateway on %s', (dialect) => {
       access_grants: [{ principal_type: 'group', principal_id: groupId, permission: 'read' }],
     })
     await createModelOk({ id: 'inner-private', base_model_id: 'base-b', name: 'Inner', params: { temperature: 0.1, max_tokens: 10, top_p: 0.9 } })
-    await createModelOk({ id: 'outer', base_model_id: 'inner-private', name: 'Outer', params: { temperature: 0.7, system: 'Outer system.' }, access_grants: PUBLIC_READ })
+    await createModelOk({
+      id: 'outer',
+      base_model_id: 'inner-private',
+      name: 'Outer',
+      params: { temperature: 0.7, system: 'Outer system.' },
+      access_grants: PUBLIC_READ,
+    })
     await createModelOk({ id: 'on-restricted', base_model_id: 'restricted-m', name: 'On restricted', access_grants: PUBLIC_READ })
     await createModelOk({ id: 'orphan', base_model_id: 'not-served-anywhere', name: 'Orphan', access_grants: PUBLIC_READ })
     await createModelOk({ id: 'inactive-preset', base_model_id: 'base-a', name: 'Off', is_active: false, access_grants: PUBLIC_READ })
@@ -282,7 +307,15 @@ describe.each(DIALECTS)('gateway on %s', (dialect) => {
       expect(ids).not.toContain('hidden-m')
       expect(ids).not.toContain('inactive-preset')
       const raw = models.find((m) => m.id === 'base-a')
-      expect(raw).toMatchObject({ name: 'base-a', object: 'model', owned_by: 'fake', preset: false, base_model_id: null, base_model_missing: false, info: null })
+      expect(raw).toMatchObject({
+        name: 'base-a',
+        object: 'model',
+        owned_by: 'fake',
+        preset: false,
+        base_model_id: null,
+        base_model_missing: false,
+        info: null,
+      })
       expect(raw?.connection_id).toEqual(expect.any(String))
     })
 
@@ -315,7 +348,12 @@ describe.each(DIALECTS)('gateway on %s', (dialect) => {
         base_model_missing: false,
         owned_by: 'fake',
       })
-      expect(models.find((m) => m.id === 'orphan')).toMatchObject({ preset: true, base_model_id: 'not-served-anywhere', base_model_missing: true, connection_id: null })
+      expect(models.find((m) => m.id === 'orphan')).toMatchObject({
+        preset: true,
+        base_model_id: 'not-served-anywhere',
+        base_model_missing: true,
+        connection_id: null,
+      })
     })
 
     it('needs read access on every registered hop of a base chain', async () => {
@@ -382,7 +420,7 @@ describe.each(DIALECTS)('gateway on %s', (dialect) => {
 
         const refreshed = await h.request({ method: 'GET', url: '/api/models?refresh=true', headers: h.admin.auth })
         expect(refreshed.statusCode).toBe(200)
-        expect(idsOf((refreshed.json<{ data: RuntimeModelOut[] }>()).data)).toContain('fresh-m')
+        expect(idsOf(refreshed.json<{ data: RuntimeModelOut[] }>().data)).toContain('fresh-m')
         expect(listRequests()).toBe(before + 1)
         // Misbehaving providers kept their last good lists through the refresh.
         expect(idsOf(await runtimeList(h.admin))).toEqual(expect.arrayContaining(['hang-m', 'fail-m', 'garble-m']))
@@ -393,7 +431,7 @@ describe.each(DIALECTS)('gateway on %s', (dialect) => {
       expect(idsOf(await runtimeList(h.admin))).not.toContain('fresh-m')
     })
 
-    it('answers the other providers\' models without waiting for an unreachable connection', async () => {
+    it("answers the other providers' models without waiting for an unreachable connection", async () => {
       const id = await connect('Nobody home', { baseUrl: `http://127.0.0.1:${await closedPort()}/v1` })
       try {
         const started = performance.now()
@@ -401,7 +439,7 @@ describe.each(DIALECTS)('gateway on %s', (dialect) => {
         expect(performance.now() - started).toBeLessThan(5_000)
         expect(ids).toContain('base-a')
         const connections = await admin({ method: 'GET', url: '/api/v1/connections/' })
-        const status = (connections.json<{ id: string; status: { ok: boolean; error: string } }[]>()).find((c) => c.id === id)?.status
+        const status = connections.json<{ id: string; status: { ok: boolean; error: string } }[]>().find((c) => c.id === id)?.status
         expect(status?.ok).toBe(false)
         expect(status?.error).toContain('"Nobody home"')
       } finally {
@@ -421,7 +459,7 @@ describe.each(DIALECTS)('gateway on %s', (dialect) => {
 
       const res = await admin({ method: 'GET', url: '/api/models/base' })
       expect(res.statusCode).toBe(200)
-      const data = (res.json<{ data: { id: string; name: string; upstream_id: string; owned_by: string }[] }>()).data
+      const data = res.json<{ data: { id: string; name: string; upstream_id: string; owned_by: string }[] }>().data
       // Raw: the hidden model is there, the renamed one under its provider name, no presets.
       expect(data.find((m) => m.id === 'hidden-m')).toBeDefined()
       expect(data.find((m) => m.id === 'renamed-m')).toMatchObject({ name: 'renamed-m', upstream_id: 'renamed-m', owned_by: 'fake' })
@@ -492,7 +530,7 @@ describe.each(DIALECTS)('gateway on %s', (dialect) => {
       })
     })
 
-    it('streams through a preset (session token), the preset system prepended to the conversation\'s own', async () => {
+    it("streams through a preset (session token), the preset system prepended to the conversation's own", async () => {
       const before = chatRequests(main).length
       const stream = await client(member.token).chat.completions.create({
         model: 'tutor',
@@ -610,7 +648,7 @@ describe.each(DIALECTS)('gateway on %s', (dialect) => {
       const waiting = await thrown(() => client(pending.token).chat.completions.create({ model: 'tutor', messages: USER_MSG }))
       expect(waiting).toBeInstanceOf(OpenAI.PermissionDeniedError)
       const revokedKey = await h.request({ method: 'POST', url: '/api/v1/auths/api_key', headers: outsider.auth })
-      const key = (revokedKey.json<{ api_key: string }>()).api_key
+      const key = revokedKey.json<{ api_key: string }>().api_key
       await h.request({ method: 'DELETE', url: '/api/v1/auths/api_key', headers: outsider.auth })
       expect(await thrown(() => client(key).models.list())).toBeInstanceOf(OpenAI.AuthenticationError)
     })
@@ -623,9 +661,7 @@ describe.each(DIALECTS)('gateway on %s', (dialect) => {
       ['stop', { stop: 42 }],
     ])('refuses %s of the wrong type or range with 400 INVALID_PARAMS naming it, without calling the provider', async (key, extra) => {
       const before = chatRequests(main).length
-      const error = await thrown(() =>
-        client(member.token).chat.completions.create({ model: 'tutor', messages: USER_MSG, ...(extra as object) }),
-      )
+      const error = await thrown(() => client(member.token).chat.completions.create({ model: 'tutor', messages: USER_MSG, ...(extra as object) }))
       expect(error).toBeInstanceOf(OpenAI.BadRequestError)
       expect(error.code).toBe('INVALID_PARAMS')
       expect(error.message).toContain(key)
@@ -652,13 +688,10 @@ describe.each(DIALECTS)('gateway on %s', (dialect) => {
       expect(deltas).toEqual(['echo: slowly tok0', ' tok1', ' tok2', ' tok3', ' tok4', ' tok5'])
     })
 
-    it('cancels the provider\'s stream when the caller aborts', async () => {
+    it("cancels the provider's stream when the caller aborts", async () => {
       const abortedBefore = slow.abortedStreams
       const controller = new AbortController()
-      const stream = await client(h.admin.token).chat.completions.create(
-        { model: 'slow-m', stream: true, messages: USER_MSG },
-        { signal: controller.signal },
-      )
+      const stream = await client(h.admin.token).chat.completions.create({ model: 'slow-m', stream: true, messages: USER_MSG }, { signal: controller.signal })
       const received: string[] = []
       try {
         for await (const chunk of stream) {
@@ -694,7 +727,7 @@ describe.each(DIALECTS)('gateway on %s', (dialect) => {
       }
     })
 
-    it('ends a stream that stalls mid-way with a PROVIDER_TIMEOUT error event, and cancels the provider\'s stream', async () => {
+    it("ends a stream that stalls mid-way with a PROVIDER_TIMEOUT error event, and cancels the provider's stream", async () => {
       const abortedBefore = staller.abortedStreams
       const received: string[] = []
       const started = performance.now()
@@ -774,7 +807,9 @@ describe.each(DIALECTS)('gateway on %s', (dialect) => {
       // Its last good list is kept, marked stale after a refresh.
       await admin({ method: 'POST', url: '/api/v1/connections/refresh' })
       expect(idsOf(await runtimeList(h.admin))).toContain('down-m')
-      const connections = (await admin({ method: 'GET', url: '/api/v1/connections/' })).json<{ name: string; status: { ok: boolean; stale: boolean; error: string } }[]>()
+      const connections = (await admin({ method: 'GET', url: '/api/v1/connections/' })).json<
+        { name: string; status: { ok: boolean; stale: boolean; error: string } }[]
+      >()
       expect(connections.find((c) => c.name === 'Downer')?.status).toMatchObject({ ok: false, stale: true, model_count: 1 })
     })
 
@@ -814,17 +849,30 @@ describe.each(DIALECTS)('gateway with BYPASS_MODEL_ACCESS_CONTROL=true on %s', (
   it('lists raw provider models and every active preset to users', async () => {
     const res = await h.request({ method: 'GET', url: '/api/models', headers: user.auth })
     expect(res.statusCode).toBe(200)
-    const ids = (res.json<{ data: { id: string }[] }>()).data.map((m) => m.id).sort()
+    const ids = res
+      .json<{ data: { id: string }[] }>()
+      .data.map((m) => m.id)
+      .sort()
     expect(ids).toEqual(['open-1', 'open-2', 'private-preset'])
   })
 
   it('lets users call raw provider models and presets, but not inactive ones', async () => {
     for (const model of ['open-2', 'private-preset']) {
-      const res = await h.request({ method: 'POST', url: '/v1/chat/completions', headers: user.auth, payload: { model, messages: [{ role: 'user', content: 'hi' }] } })
+      const res = await h.request({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        headers: user.auth,
+        payload: { model, messages: [{ role: 'user', content: 'hi' }] },
+      })
       expect(res.statusCode, res.body).toBe(200)
       expect(res.json().choices[0].message.content).toBe('echo: hi')
     }
-    const hidden = await h.request({ method: 'POST', url: '/v1/chat/completions', headers: user.auth, payload: { model: 'open-hidden', messages: [{ role: 'user', content: 'hi' }] } })
+    const hidden = await h.request({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      headers: user.auth,
+      payload: { model: 'open-hidden', messages: [{ role: 'user', content: 'hi' }] },
+    })
     expect(hidden.statusCode).toBe(404)
     expect(hidden.json()).toMatchObject({ code: 'MODEL_NOT_FOUND' })
   })

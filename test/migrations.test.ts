@@ -11,9 +11,7 @@ async function tableNames(database: TestDatabase): Promise<string[]> {
   const tables = await database.db.introspection.getTables()
   // PostgreSQL introspection lists every schema; other test files run in schemas of their own.
   const schema =
-    database.dialect === 'postgres'
-      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(database.db)).rows[0]?.schema
-      : undefined
+    database.dialect === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(database.db)).rows[0]?.schema : undefined
   return tables
     .filter((t) => !t.isView && !t.name.startsWith('kysely_') && (schema === undefined || t.schema === schema))
     .map((t) => t.name)
@@ -27,7 +25,15 @@ async function roundTrip(database: TestDatabase, suffix: string) {
   const groupId = `group-${suffix}`
   await db
     .insertInto('users')
-    .values({ id: userId, email: `${suffix}@example.com`, name: 'Ada', role: 'admin', profile_image_url: '', created_at: 1_700_000_000, updated_at: 1_700_000_001 })
+    .values({
+      id: userId,
+      email: `${suffix}@example.com`,
+      name: 'Ada',
+      role: 'admin',
+      profile_image_url: '',
+      created_at: 1_700_000_000,
+      updated_at: 1_700_000_001,
+    })
     .execute()
   await db.insertInto('credentials').values({ user_id: userId, password_hash: 'scrypt$x' }).execute()
   await db
@@ -94,7 +100,10 @@ describe.each(DIALECTS)('migrations on %s', (dialect) => {
     const { db } = database
     // Unique email.
     await expect(
-      db.insertInto('users').values({ id: 'other', email: 'c@example.com', name: 'B', role: 'user', profile_image_url: '', created_at: 1, updated_at: 1 }).execute(),
+      db
+        .insertInto('users')
+        .values({ id: 'other', email: 'c@example.com', name: 'B', role: 'user', profile_image_url: '', created_at: 1, updated_at: 1 })
+        .execute(),
     ).rejects.toThrow()
     // A membership must point at an existing user.
     await expect(db.insertInto('group_members').values({ group_id: 'group-c', user_id: 'nobody', created_at: 1 }).execute()).rejects.toThrow()

@@ -79,8 +79,7 @@ function refAccess(user: RefUser, model: RefModel, bypass: boolean): { read: boo
   let read = false
   let write = false
   for (const grant of model.grants) {
-    const applies =
-      grant.type === 'user' ? grant.principal === '*' || grant.principal === user.id : user.groupIds.has(grant.principal)
+    const applies = grant.type === 'user' ? grant.principal === '*' || grant.principal === user.id : user.groupIds.has(grant.principal)
     if (!applies) continue
     read = true
     if (grant.permission === 'write') write = true
@@ -123,9 +122,7 @@ const BASES = ['llm', 'mix', 'zed'] as const
 const POOL_NAMES = ['ann', 'bob', 'cid', 'dan', 'eve', 'fay', 'gus', 'root'] as const
 
 type GrantSpec =
-  | { kind: 'user'; user: number; permission: Permission }
-  | { kind: 'group'; group: number; permission: Permission }
-  | { kind: 'public'; permission: Permission }
+  { kind: 'user'; user: number; permission: Permission } | { kind: 'group'; group: number; permission: Permission } | { kind: 'public'; permission: Permission }
 
 interface ModelSpec {
   id: string
@@ -211,7 +208,11 @@ async function createSide(dialect: 'sqlite' | 'postgres', bypass: boolean): Prom
   // Short names and emails with few letters, so text queries select some models and not others.
   for (const [index, account] of accounts.entries()) {
     const name = POOL_NAMES[index] ?? `u${index}`
-    await h.services.database.db.updateTable('users').set({ name, email: `${name}@q.io` }).where('id', '=', account.id).execute()
+    await h.services.database.db
+      .updateTable('users')
+      .set({ name, email: `${name}@q.io` })
+      .where('id', '=', account.id)
+      .execute()
   }
   return { h, bypass, accounts }
 }
@@ -243,15 +244,30 @@ async function load(side: Side, u: Universe): Promise<{ users: RefUser[]; models
     groupIds: new Set<string>(),
   }))
   for (const role of ['user', 'admin', 'pending'] as const) {
-    const ids = users.slice(0, POOL_SIZE).filter((user) => user.role === role).map((user) => user.id)
+    const ids = users
+      .slice(0, POOL_SIZE)
+      .filter((user) => user.role === role)
+      .map((user) => user.id)
     if (ids.length > 0) await db.updateTable('users').set({ role }).where('id', 'in', ids).execute()
   }
 
   await db
     .insertInto('groups')
-    .values(u.groups.map((_, index) => ({ id: groupIdOf(index), user_id: side.h.admin.id, name: `g${index}`, description: '', permissions: '{}', created_at: 1, updated_at: 1 })))
+    .values(
+      u.groups.map((_, index) => ({
+        id: groupIdOf(index),
+        user_id: side.h.admin.id,
+        name: `g${index}`,
+        description: '',
+        permissions: '{}',
+        created_at: 1,
+        updated_at: 1,
+      })),
+    )
     .execute()
-  const memberships = u.groups.flatMap((members, index) => members.map((member) => ({ group_id: groupIdOf(index), user_id: side.accounts[member]?.id ?? '', created_at: 1 })))
+  const memberships = u.groups.flatMap((members, index) =>
+    members.map((member) => ({ group_id: groupIdOf(index), user_id: side.accounts[member]?.id ?? '', created_at: 1 })),
+  )
   if (memberships.length > 0) await db.insertInto('group_members').values(memberships).execute()
   for (const m of memberships) users.find((user) => user.id === m.user_id)?.groupIds.add(m.group_id)
 
@@ -375,131 +391,140 @@ describe.each(DIALECTS)('model access property on %s', (dialect) => {
     await sides.off?.h.close()
   })
 
-  it(
-    'every models route agrees with the reference rules, for every user',
-    async () => {
-      let checks = 0
-      await fc.assert(
-        fc.asyncProperty(universeArb, async (u) => {
-          const side = u.bypass ? sides.on : sides.off
-          if (!side) throw new Error('harness missing')
-          const { users, models } = await load(side, u)
-          const byId = new Map(users.map((user) => [user.id, user]))
-          const repo = new ModelsRepo(side.h.services.database.db)
-          const problems: string[] = []
+  it('every models route agrees with the reference rules, for every user', async () => {
+    let checks = 0
+    await fc.assert(
+      fc.asyncProperty(universeArb, async (u) => {
+        const side = u.bypass ? sides.on : sides.off
+        if (!side) throw new Error('harness missing')
+        const { users, models } = await load(side, u)
+        const byId = new Map(users.map((user) => [user.id, user]))
+        const repo = new ModelsRepo(side.h.services.database.db)
+        const problems: string[] = []
 
-          for (const [index, user] of users.entries()) {
-            const account = side.accounts[index]
-            if (!account) throw new Error('account missing')
-            const label = `${POOL_NAMES[index]}(${user.role}${[...user.groupIds].map((g) => ` ${g}`).join('')})`
-            const access = (m: RefModel) => refAccess(user, m, side.bypass)
+        for (const [index, user] of users.entries()) {
+          const account = side.accounts[index]
+          if (!account) throw new Error('account missing')
+          const label = `${POOL_NAMES[index]}(${user.role}${[...user.groupIds].map((g) => ` ${g}`).join('')})`
+          const access = (m: RefModel) => refAccess(user, m, side.bypass)
 
-            if (user.role === 'pending') {
-              const first = models[0]
-              const requests = [
-                { method: 'GET' as const, url: `${MODELS_API}/list` },
-                { method: 'GET' as const, url: `${MODELS_API}/tags` },
-                { method: 'GET' as const, url: `${MODELS_API}/export` },
-                ...(first
-                  ? [
-                      { method: 'GET' as const, url: `${MODELS_API}/model?id=${first.id}` },
-                      { method: 'POST' as const, url: `${MODELS_API}/model/update`, payload: { id: first.id, name: first.name } },
-                    ]
-                  : []),
-              ]
-              for (const r of requests) {
-                const res = await side.h.request({ ...r, headers: account.auth })
-                checks++
-                if (res.statusCode !== 403) problems.push(`${label} ${r.method} ${r.url}: status ${res.statusCode}, expected 403`)
-              }
-              continue
-            }
-
-            // Listings through the API: every order unfiltered, then the run's filtered listings.
-            for (const listing of [...ALL_ORDERS, ...u.listings]) {
-              const expected = refList(user, models, byId, listing, side.bypass)
-              await checkListing(side, account, expected, (m) => access(m).write, listing, PAGE_LIMIT, problems, label)
+          if (user.role === 'pending') {
+            const first = models[0]
+            const requests = [
+              { method: 'GET' as const, url: `${MODELS_API}/list` },
+              { method: 'GET' as const, url: `${MODELS_API}/tags` },
+              { method: 'GET' as const, url: `${MODELS_API}/export` },
+              ...(first
+                ? [
+                    { method: 'GET' as const, url: `${MODELS_API}/model?id=${first.id}` },
+                    { method: 'POST' as const, url: `${MODELS_API}/model/update`, payload: { id: first.id, name: first.name } },
+                  ]
+                : []),
+            ]
+            for (const r of requests) {
+              const res = await side.h.request({ ...r, headers: account.auth })
               checks++
+              if (res.statusCode !== 403) problems.push(`${label} ${r.method} ${r.url}: status ${res.statusCode}, expected 403`)
             }
+            continue
+          }
 
-            // Both SQL plans, straight from the repository, whatever the service would choose.
-            const who = principalsOf(user, side.bypass)
-            for (const listing of u.listings) {
-              const expected = refList(user, models, byId, listing, side.bypass).map((m) => m.id)
-              const viewOption = listing.view === 'created' || listing.view === 'shared' ? listing.view : undefined
-              const filters = { who, query: listing.query, viewOption, tag: listing.tag }
-              const plans: ListPlan[] = who.bypass ? ['all'] : viewOption === 'created' ? ['all', 'exists', 'grantedIds'] : ['exists', 'grantedIds']
-              for (const plan of plans) {
-                const rows = await repo.listPage(filters, plan, { orderBy: listing.order_by, direction: listing.direction, offset: 0, limit: 100 })
-                const count = await repo.count(filters, plan)
-                const got = rows.map((row) => row.id)
-                if (got.join(' ') !== expected.join(' ')) problems.push(`${label} plan ${plan} ${JSON.stringify(listing)}: [${got.join(' ')}], expected [${expected.join(' ')}]`)
-                if (count !== expected.length) problems.push(`${label} plan ${plan} ${JSON.stringify(listing)}: count ${count}, expected ${expected.length}`)
-                checks++
+          // Listings through the API: every order unfiltered, then the run's filtered listings.
+          for (const listing of [...ALL_ORDERS, ...u.listings]) {
+            const expected = refList(user, models, byId, listing, side.bypass)
+            await checkListing(side, account, expected, (m) => access(m).write, listing, PAGE_LIMIT, problems, label)
+            checks++
+          }
+
+          // Both SQL plans, straight from the repository, whatever the service would choose.
+          const who = principalsOf(user, side.bypass)
+          for (const listing of u.listings) {
+            const expected = refList(user, models, byId, listing, side.bypass).map((m) => m.id)
+            const viewOption = listing.view === 'created' || listing.view === 'shared' ? listing.view : undefined
+            const filters = { who, query: listing.query, viewOption, tag: listing.tag }
+            const plans: ListPlan[] = who.bypass ? ['all'] : viewOption === 'created' ? ['all', 'exists', 'grantedIds'] : ['exists', 'grantedIds']
+            for (const plan of plans) {
+              const rows = await repo.listPage(filters, plan, { orderBy: listing.order_by, direction: listing.direction, offset: 0, limit: 100 })
+              const count = await repo.count(filters, plan)
+              const got = rows.map((row) => row.id)
+              if (got.join(' ') !== expected.join(' ')) {
+                problems.push(`${label} plan ${plan} ${JSON.stringify(listing)}: [${got.join(' ')}], expected [${expected.join(' ')}]`)
               }
-            }
-
-            const tags = await side.h.request({ method: 'GET', url: `${MODELS_API}/tags`, headers: account.auth })
-            const wantTags = refTags(user, models, side.bypass)
-            if (tags.statusCode !== 200 || [...tags.json<string[]>()].sort().join(',') !== wantTags.join(',')) {
-              problems.push(`${label} tags: ${tags.statusCode} ${tags.body}, expected ${JSON.stringify(wantTags)}`)
-            }
-            checks++
-
-            const exported = await side.h.request({ method: 'GET', url: `${MODELS_API}/export`, headers: account.auth })
-            const wantExport = models.filter((m) => access(m).write).map((m) => m.id).sort()
-            const gotExport = exported.statusCode === 200 ? exported.json<{ id: string }[]>().map((m) => m.id).sort() : []
-            if (exported.statusCode !== 200 || gotExport.join(' ') !== wantExport.join(' ')) {
-              problems.push(`${label} export: ${exported.statusCode} [${gotExport.join(' ')}], expected [${wantExport.join(' ')}]`)
-            }
-            checks++
-
-            for (const m of models) {
-              const { read, write } = access(m)
-              const res = await side.h.request({ method: 'GET', url: `${MODELS_API}/model`, headers: account.auth, query: { id: m.id } })
-              const want = read ? 200 : 404
-              if (res.statusCode !== want) problems.push(`${label} get ${m.id}: ${res.statusCode}, expected ${want}`)
-              else if (read && res.json<{ write_access: boolean }>().write_access !== write) problems.push(`${label} get ${m.id}: write_access should be ${write}`)
+              if (count !== expected.length) problems.push(`${label} plan ${plan} ${JSON.stringify(listing)}: count ${count}, expected ${expected.length}`)
               checks++
             }
           }
 
-          // No-op updates (same name) after the listings, since they move updated_at.
-          for (const [index, user] of users.entries()) {
-            const account = side.accounts[index]
-            if (!account || user.role === 'pending') continue
-            for (const m of models) {
-              const { read, write } = refAccess(user, m, side.bypass)
-              const res = await side.h.request({ method: 'POST', url: `${MODELS_API}/model/update`, headers: account.auth, payload: { id: m.id, name: m.name } })
-              const want = write ? 200 : read ? 403 : 404
-              if (res.statusCode !== want) problems.push(`${POOL_NAMES[index]} update ${m.id}: ${res.statusCode}, expected ${want}`)
-              checks++
-            }
+          const tags = await side.h.request({ method: 'GET', url: `${MODELS_API}/tags`, headers: account.auth })
+          const wantTags = refTags(user, models, side.bypass)
+          if (tags.statusCode !== 200 || [...tags.json<string[]>()].sort().join(',') !== wantTags.join(',')) {
+            problems.push(`${label} tags: ${tags.statusCode} ${tags.body}, expected ${JSON.stringify(wantTags)}`)
           }
+          checks++
 
-          // Deletes last: one attempt per model, by a random user.
-          for (const [index, m] of models.entries()) {
-            const deleterIndex = u.models[index]?.deleter ?? 0
-            const user = users[deleterIndex]
-            const account = side.accounts[deleterIndex]
-            if (!user || !account) continue
+          const exported = await side.h.request({ method: 'GET', url: `${MODELS_API}/export`, headers: account.auth })
+          const wantExport = models
+            .filter((m) => access(m).write)
+            .map((m) => m.id)
+            .sort()
+          const gotExport =
+            exported.statusCode === 200
+              ? exported
+                  .json<{ id: string }[]>()
+                  .map((m) => m.id)
+                  .sort()
+              : []
+          if (exported.statusCode !== 200 || gotExport.join(' ') !== wantExport.join(' ')) {
+            problems.push(`${label} export: ${exported.statusCode} [${gotExport.join(' ')}], expected [${wantExport.join(' ')}]`)
+          }
+          checks++
+
+          for (const m of models) {
+            const { read, write } = access(m)
+            const res = await side.h.request({ method: 'GET', url: `${MODELS_API}/model`, headers: account.auth, query: { id: m.id } })
+            const want = read ? 200 : 404
+            if (res.statusCode !== want) problems.push(`${label} get ${m.id}: ${res.statusCode}, expected ${want}`)
+            else if (read && res.json<{ write_access: boolean }>().write_access !== write) {
+              problems.push(`${label} get ${m.id}: write_access should be ${write}`)
+            }
+            checks++
+          }
+        }
+
+        // No-op updates (same name) after the listings, since they move updated_at.
+        for (const [index, user] of users.entries()) {
+          const account = side.accounts[index]
+          if (!account || user.role === 'pending') continue
+          for (const m of models) {
             const { read, write } = refAccess(user, m, side.bypass)
-            const res = await side.h.request({ method: 'POST', url: `${MODELS_API}/model/delete`, headers: account.auth, payload: { id: m.id } })
-            const want = user.role === 'pending' ? 403 : write ? 200 : read ? 403 : 404
-            const exists = Boolean(await side.h.services.database.db.selectFrom('models').select('id').where('id', '=', m.id).executeTakeFirst())
-            if (res.statusCode !== want) problems.push(`${POOL_NAMES[deleterIndex]}(${user.role}) delete ${m.id}: ${res.statusCode}, expected ${want}`)
-            if (exists !== (want !== 200)) problems.push(`${POOL_NAMES[deleterIndex]} delete ${m.id}: model exists=${exists} after status ${res.statusCode}`)
+            const res = await side.h.request({ method: 'POST', url: `${MODELS_API}/model/update`, headers: account.auth, payload: { id: m.id, name: m.name } })
+            const want = write ? 200 : read ? 403 : 404
+            if (res.statusCode !== want) problems.push(`${POOL_NAMES[index]} update ${m.id}: ${res.statusCode}, expected ${want}`)
             checks++
           }
+        }
 
-          expect(problems).toEqual([])
-        }),
-        { numRuns: NUM_RUNS },
-      )
-      expect(checks).toBeGreaterThan(NUM_RUNS)
-    },
-    180_000,
-  )
+        // Deletes last: one attempt per model, by a random user.
+        for (const [index, m] of models.entries()) {
+          const deleterIndex = u.models[index]?.deleter ?? 0
+          const user = users[deleterIndex]
+          const account = side.accounts[deleterIndex]
+          if (!user || !account) continue
+          const { read, write } = refAccess(user, m, side.bypass)
+          const res = await side.h.request({ method: 'POST', url: `${MODELS_API}/model/delete`, headers: account.auth, payload: { id: m.id } })
+          const want = user.role === 'pending' ? 403 : write ? 200 : read ? 403 : 404
+          const exists = Boolean(await side.h.services.database.db.selectFrom('models').select('id').where('id', '=', m.id).executeTakeFirst())
+          if (res.statusCode !== want) problems.push(`${POOL_NAMES[deleterIndex]}(${user.role}) delete ${m.id}: ${res.statusCode}, expected ${want}`)
+          if (exists !== (want !== 200)) problems.push(`${POOL_NAMES[deleterIndex]} delete ${m.id}: model exists=${exists} after status ${res.statusCode}`)
+          checks++
+        }
+
+        expect(problems).toEqual([])
+      }),
+      { numRuns: NUM_RUNS },
+    )
+    expect(checks).toBeGreaterThan(NUM_RUNS)
+  }, 180_000)
 })
 
 // ─── Both list plans, chosen by the service ──────────────────────────────────────────────────────
@@ -523,14 +548,27 @@ describe.each(DIALECTS)('list plans chosen by the service on %s', (dialect) => {
     const names = ['ann', 'bob', 'cid', 'root'] as const
     const accounts = [dense, sparse, other, h.admin]
     for (const [index, account] of accounts.entries()) {
-      await db.updateTable('users').set({ name: names[index] ?? '', email: `${names[index] ?? ''}@q.io` }).where('id', '=', account.id).execute()
+      await db
+        .updateTable('users')
+        .set({ name: names[index] ?? '', email: `${names[index] ?? ''}@q.io` })
+        .where('id', '=', account.id)
+        .execute()
     }
-    await db.insertInto('groups').values({ id: 'team', user_id: h.admin.id, name: 'team', description: '', permissions: '{}', created_at: 1, updated_at: 1 }).execute()
+    await db
+      .insertInto('groups')
+      .values({ id: 'team', user_id: h.admin.id, name: 'team', description: '', permissions: '{}', created_at: 1, updated_at: 1 })
+      .execute()
     await db.insertInto('group_members').values({ group_id: 'team', user_id: dense.id, created_at: 1 }).execute()
     users = new Map(
       accounts.map((account, index) => [
         account.id,
-        { id: account.id, role: account.role, name: names[index] ?? '', email: `${names[index] ?? ''}@q.io`, groupIds: new Set(account === dense ? ['team'] : []) },
+        {
+          id: account.id,
+          role: account.role,
+          name: names[index] ?? '',
+          email: `${names[index] ?? ''}@q.io`,
+          groupIds: new Set(account === dense ? ['team'] : []),
+        },
       ]),
     )
 
@@ -548,7 +586,7 @@ describe.each(DIALECTS)('list plans chosen by the service on %s', (dialect) => {
       models.push({
         id: `n${word(i, 6)}`,
         owner: i % 50 === 1 ? dense.id : i % 2 === 0 ? other.id : h.admin.id,
-        base: i % 200 === 5 ? null : BASES[i % 3] ?? 'llm',
+        base: i % 200 === 5 ? null : (BASES[i % 3] ?? 'llm'),
         // Few distinct names and timestamps: many ties, broken by id.
         name: word(i % 37, 2),
         created_at: 1000 + (i % 17),
@@ -578,9 +616,19 @@ describe.each(DIALECTS)('list plans chosen by the service on %s', (dialect) => {
     const grantRows = models.flatMap((m) =>
       m.grants.map((g) => ({ id: randomUUID(), model_id: m.id, principal_type: g.type, principal_id: g.principal, permission: g.permission, created_at: 1 })),
     )
-    for (let i = 0; i < grantRows.length; i += 500) await db.insertInto('model_grants').values(grantRows.slice(i, i + 500)).execute()
+    for (let i = 0; i < grantRows.length; i += 500) {
+      await db
+        .insertInto('model_grants')
+        .values(grantRows.slice(i, i + 500))
+        .execute()
+    }
     const tagRows = models.flatMap((m) => m.tags.map((name) => ({ model_id: m.id, tag_key: name.toLowerCase(), name })))
-    for (let i = 0; i < tagRows.length; i += 500) await db.insertInto('model_tags').values(tagRows.slice(i, i + 500)).execute()
+    for (let i = 0; i < tagRows.length; i += 500) {
+      await db
+        .insertInto('model_tags')
+        .values(tagRows.slice(i, i + 500))
+        .execute()
+    }
     await bumpVersion(h)
   }, 120_000)
   afterAll(async () => h?.close())
@@ -635,7 +683,9 @@ describe.each(DIALECTS)('list plans chosen by the service on %s', (dialect) => {
     expect(problems).toEqual([])
     expect([...plans]).toEqual([plan])
     // The scenario is as dense or sparse as intended: grants naming the user (its groups, everyone).
-    const matching = models.flatMap((m) => m.grants).filter((g) => (g.type === 'user' ? g.principal === '*' || g.principal === user.id : user.groupIds.has(g.principal))).length
+    const matching = models
+      .flatMap((m) => m.grants)
+      .filter((g) => (g.type === 'user' ? g.principal === '*' || g.principal === user.id : user.groupIds.has(g.principal))).length
     expect(plan === 'exists' ? matching > 2000 : matching <= 2000).toBe(true)
   })
 
@@ -646,7 +696,10 @@ describe.each(DIALECTS)('list plans chosen by the service on %s', (dialect) => {
       const res = await h.request({ method: 'GET', url: `${MODELS_API}/export`, headers: account.auth })
       expect(res.statusCode).toBe(200)
       const got = res.json<{ id: string }[]>().map((m) => m.id)
-      const want = models.filter((m) => refAccess(user, m, true).write).map((m) => m.id).sort()
+      const want = models
+        .filter((m) => refAccess(user, m, true).write)
+        .map((m) => m.id)
+        .sort()
       expect(new Set(got).size, 'no duplicates').toBe(got.length)
       expect([...got].sort(), user.name).toEqual(want)
     }
@@ -663,8 +716,14 @@ describe.each(DIALECTS)('list plans chosen by the service on %s', (dialect) => {
         const page = { orderBy: listing.order_by, direction: listing.direction, offset, limit: 50 }
         const filters = { who }
         const [viaExists, viaGranted] = await Promise.all([repo.listPage(filters, 'exists', page), repo.listPage(filters, 'grantedIds', page)])
-        expect(viaExists.map((r) => r.id), `exists ${JSON.stringify(listing)} @${offset}`).toEqual(expected.slice(offset, offset + 50))
-        expect(viaGranted.map((r) => r.id), `grantedIds ${JSON.stringify(listing)} @${offset}`).toEqual(expected.slice(offset, offset + 50))
+        expect(
+          viaExists.map((r) => r.id),
+          `exists ${JSON.stringify(listing)} @${offset}`,
+        ).toEqual(expected.slice(offset, offset + 50))
+        expect(
+          viaGranted.map((r) => r.id),
+          `grantedIds ${JSON.stringify(listing)} @${offset}`,
+        ).toEqual(expected.slice(offset, offset + 50))
       }
       expect(await repo.count({ who }, 'exists')).toBe(expected.length)
       expect(await repo.count({ who }, 'grantedIds')).toBe(expected.length)

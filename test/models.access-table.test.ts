@@ -230,9 +230,25 @@ async function buildWorld(dialect: 'sqlite' | 'postgres', bypass: boolean): Prom
 /** Copies scenario models (row, grants, tags) to new ids, straight into the database. */
 async function cloneModels(h: Harness, copies: readonly { from: string; to: string }[]): Promise<void> {
   const db = h.services.database.db
-  const sources = new Map((await db.selectFrom('models').selectAll().where('id', 'in', [...new Set(copies.map((c) => c.from))]).execute()).map((r) => [r.id, r]))
-  const grants = await db.selectFrom('model_grants').selectAll().where('model_id', 'in', [...sources.keys()]).execute()
-  const tags = await db.selectFrom('model_tags').selectAll().where('model_id', 'in', [...sources.keys()]).execute()
+  const sources = new Map(
+    (
+      await db
+        .selectFrom('models')
+        .selectAll()
+        .where('id', 'in', [...new Set(copies.map((c) => c.from))])
+        .execute()
+    ).map((r) => [r.id, r]),
+  )
+  const grants = await db
+    .selectFrom('model_grants')
+    .selectAll()
+    .where('model_id', 'in', [...sources.keys()])
+    .execute()
+  const tags = await db
+    .selectFrom('model_tags')
+    .selectAll()
+    .where('model_id', 'in', [...sources.keys()])
+    .execute()
   const modelRows = copies.map(({ from, to }) => {
     const source = sources.get(from)
     if (!source) throw new Error(`no model ${from}`)
@@ -240,9 +256,24 @@ async function cloneModels(h: Harness, copies: readonly { from: string; to: stri
   })
   const grantRows = copies.flatMap(({ from, to }) => grants.filter((g) => g.model_id === from).map((g) => ({ ...g, id: randomUUID(), model_id: to })))
   const tagRows = copies.flatMap(({ from, to }) => tags.filter((t) => t.model_id === from).map((t) => ({ ...t, model_id: to })))
-  for (let i = 0; i < modelRows.length; i += 100) await db.insertInto('models').values(modelRows.slice(i, i + 100)).execute()
-  for (let i = 0; i < grantRows.length; i += 100) await db.insertInto('model_grants').values(grantRows.slice(i, i + 100)).execute()
-  for (let i = 0; i < tagRows.length; i += 100) await db.insertInto('model_tags').values(tagRows.slice(i, i + 100)).execute()
+  for (let i = 0; i < modelRows.length; i += 100) {
+    await db
+      .insertInto('models')
+      .values(modelRows.slice(i, i + 100))
+      .execute()
+  }
+  for (let i = 0; i < grantRows.length; i += 100) {
+    await db
+      .insertInto('model_grants')
+      .values(grantRows.slice(i, i + 100))
+      .execute()
+  }
+  for (let i = 0; i < tagRows.length; i += 100) {
+    await db
+      .insertInto('model_tags')
+      .values(tagRows.slice(i, i + 100))
+      .execute()
+  }
   await db
     .updateTable('registry_state')
     .set((eb) => ({ version: eb('version', '+', 1) }))
@@ -317,8 +348,12 @@ describe.each(DIALECTS)('model access table on %s', (dialect) => {
             const shouldList = SCENARIO[key].preset && e.read && inView
             const item = listed.get(w.ids[key])
             if (Boolean(item) !== shouldList) problems.push(`${caller} list(${view}) ${key}: expected listed=${shouldList}, got ${Boolean(item)}`)
-            if (item && item.write_access !== e.write) problems.push(`${caller} list(${view}) ${key}: expected write_access=${e.write}, got ${item.write_access}`)
-            if (item && item.user?.id !== w.accounts[SCENARIO[key].owner].id) problems.push(`${caller} list(${view}) ${key}: wrong owner ${JSON.stringify(item.user)}`)
+            if (item && item.write_access !== e.write) {
+              problems.push(`${caller} list(${view}) ${key}: expected write_access=${e.write}, got ${item.write_access}`)
+            }
+            if (item && item.user?.id !== w.accounts[SCENARIO[key].owner].id) {
+              problems.push(`${caller} list(${view}) ${key}: wrong owner ${JSON.stringify(item.user)}`)
+            }
           }
           for (const item of items) {
             if (!scenarioKeyOf(item.id) && !item.id.startsWith('copy/')) problems.push(`${caller} list(${view}): unexpected item ${item.id}`)
@@ -353,7 +388,12 @@ describe.each(DIALECTS)('model access table on %s', (dialect) => {
       const problems: string[] = []
       for (const caller of CALLERS) {
         for (const key of MODEL_KEYS) {
-          const res = await w.h.request({ method: 'GET', url: `${MODELS_API}/model/profile/image`, headers: w.accounts[caller].auth, query: { id: w.ids[key] } })
+          const res = await w.h.request({
+            method: 'GET',
+            url: `${MODELS_API}/model/profile/image`,
+            headers: w.accounts[caller].auth,
+            query: { id: w.ids[key] },
+          })
           const wrong = mismatch(res, readOutcome(expectation(caller, key)))
           if (wrong) problems.push(`${caller} profile image ${key}: ${wrong}`)
         }
@@ -582,29 +622,26 @@ describe.each(DIALECTS)('model access table on %s', (dialect) => {
       },
     ]
 
-    it.each(MUTATIONS.map((m) => ({ m, name: m.name })))(
-      '$name: 200 when writable, 403 when only readable, 404 otherwise (on fresh copies)',
-      async ({ m }) => {
-        const copyId = (caller: Caller, key: ModelKey) => `copy/${m.slug}/${caller}/${key}:v1`
-        await cloneModels(
-          w.h,
-          CALLERS.flatMap((caller) => MODEL_KEYS.map((key) => ({ from: w.ids[key], to: copyId(caller, key) }))),
-        )
-        const problems: string[] = []
-        for (const caller of CALLERS) {
-          for (const key of MODEL_KEYS) {
-            const id = copyId(caller, key)
-            const expected = writeOutcome(expectation(caller, key))
-            const res = await m.send(id, w.accounts[caller])
-            const wrong = mismatch(res, expected)
-            if (wrong) problems.push(`${caller} ${m.name} ${key}: ${wrong}`)
-            const stateWrong = await m.verify(id, res.statusCode === 200, res)
-            if (stateWrong) problems.push(`${caller} ${m.name} ${key}: state: ${stateWrong}`)
-          }
+    it.each(MUTATIONS.map((m) => ({ m, name: m.name })))('$name: 200 when writable, 403 when only readable, 404 otherwise (on fresh copies)', async ({ m }) => {
+      const copyId = (caller: Caller, key: ModelKey) => `copy/${m.slug}/${caller}/${key}:v1`
+      await cloneModels(
+        w.h,
+        CALLERS.flatMap((caller) => MODEL_KEYS.map((key) => ({ from: w.ids[key], to: copyId(caller, key) }))),
+      )
+      const problems: string[] = []
+      for (const caller of CALLERS) {
+        for (const key of MODEL_KEYS) {
+          const id = copyId(caller, key)
+          const expected = writeOutcome(expectation(caller, key))
+          const res = await m.send(id, w.accounts[caller])
+          const wrong = mismatch(res, expected)
+          if (wrong) problems.push(`${caller} ${m.name} ${key}: ${wrong}`)
+          const stateWrong = await m.verify(id, res.statusCode === 200, res)
+          if (stateWrong) problems.push(`${caller} ${m.name} ${key}: state: ${stateWrong}`)
         }
-        expect(problems).toEqual([])
-      },
-    )
+      }
+      expect(problems).toEqual([])
+    })
 
     it('import updates an existing model only where the caller may write it, and skips it otherwise', async () => {
       const copyId = (caller: Caller, key: ModelKey) => `copy/import/${caller}/${key}:v1`
@@ -690,8 +727,7 @@ describe.each(DIALECTS)('model feature permissions on %s', (dialect) => {
   })
   afterAll(async () => h?.close())
 
-  const modelExists = async (id: string) =>
-    Boolean(await h.services.database.db.selectFrom('models').select('id').where('id', '=', id).executeTakeFirst())
+  const modelExists = async (id: string) => Boolean(await h.services.database.db.selectFrom('models').select('id').where('id', '=', id).executeTakeFirst())
 
   it('without workspace.models a user cannot create; an admin can', async () => {
     expectProhibited(await post(h, user, '/create', { id: 'fp/denied', base_model_id: 'b', name: 'x' }), 'workspace.models')
@@ -848,7 +884,11 @@ describe.each(DIALECTS)('adding grants to an existing model on %s', (dialect) =>
     const hh = await setup(false)
     expectProhibited(
       await within(
-        post(hh, owner, '/model/update', { id: 'add/m', name: 'changed', access_grants: [{ principal_type: 'group', principal_id: teamId, permission: 'write' }] }),
+        post(hh, owner, '/model/update', {
+          id: 'add/m',
+          name: 'changed',
+          access_grants: [{ principal_type: 'group', principal_id: teamId, permission: 'write' }],
+        }),
         'update',
       ),
       'sharing.models',

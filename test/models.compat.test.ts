@@ -157,7 +157,7 @@ describe.each(DIALECTS)('Open WebUI client compatibility on %s', (dialect) => {
       // The group member reads it and may edit it (write_access drives the UI's edit switch).
       const seen = await client(reader, 'GET', `/models/model?${byId(id)}`)
       expect(seen.statusCode).toBe(200)
-      expect((seen.json<AccessModelOut>()).write_access).toBe(true)
+      expect(seen.json<AccessModelOut>().write_access).toBe(true)
     })
 
     it('createNewModel without access_grants (undefined, dropped by JSON.stringify) makes a private model', async () => {
@@ -217,7 +217,10 @@ describe.each(DIALECTS)('Open WebUI client compatibility on %s', (dialect) => {
     it('0.6-era bodies with access_control instead of access_grants (create and update)', async () => {
       const id = `legacy-${token()}`
       const { access_grants: _dropped, ...legacyCreate } = editorModel(id, undefined)
-      const model = await created(h.admin, { ...legacyCreate, access_control: { read: { group_ids: [engineering], user_ids: [] }, write: { group_ids: [], user_ids: [] } } })
+      const model = await created(h.admin, {
+        ...legacyCreate,
+        access_control: { read: { group_ids: [engineering], user_ids: [] }, write: { group_ids: [], user_ids: [] } },
+      })
       expect(grantKeys(model)).toEqual([`group:${engineering}:read`])
       const pub = await client(h.admin, 'POST', '/models/model/update', { ...legacyCreate, access_control: null })
       expect(pub.statusCode, pub.body).toBe(200)
@@ -243,7 +246,13 @@ describe.each(DIALECTS)('Open WebUI client compatibility on %s', (dialect) => {
     beforeAll(async () => {
       await created(editor, editorModel(ids.mine, [], { name: `Alpha ${w}`, meta: { tags: [{ name: `t${w}` }] } }))
       await created(h.admin, editorModel(ids.shared, [{ principal_type: 'group', principal_id: engineering, permission: 'read' }], { name: `Bravo ${w}` }))
-      await created(h.admin, editorModel(ids.public, [{ principal_type: 'user', principal_id: '*', permission: 'read' }], { name: `Charlie ${w}`, meta: { tags: [{ name: `t${w}` }] } }))
+      await created(
+        h.admin,
+        editorModel(ids.public, [{ principal_type: 'user', principal_id: '*', permission: 'read' }], {
+          name: `Charlie ${w}`,
+          meta: { tags: [{ name: `t${w}` }] },
+        }),
+      )
       await created(h.admin, editorModel(ids.hidden, [], { name: `Delta ${w}` }))
     })
 
@@ -417,11 +426,14 @@ describe.each(DIALECTS)('Open WebUI client compatibility on %s', (dialect) => {
       const w = token()
       const owned = await created(victim, editorModel(`vic-${w}-own`, [{ principal_type: 'group', principal_id: engineering, permission: 'read' }]))
       const ownedPrivate = await created(victim, editorModel(`vic-${w}-private`, []))
-      const namedOnAdmin = await created(h.admin, editorModel(`vic-${w}-named`, [
-        { principal_type: 'user', principal_id: victim.id, permission: 'read' },
-        { principal_type: 'user', principal_id: victim.id, permission: 'write' },
-        { principal_type: 'user', principal_id: reader.id, permission: 'read' },
-      ]))
+      const namedOnAdmin = await created(
+        h.admin,
+        editorModel(`vic-${w}-named`, [
+          { principal_type: 'user', principal_id: victim.id, permission: 'read' },
+          { principal_type: 'user', principal_id: victim.id, permission: 'write' },
+          { principal_type: 'user', principal_id: reader.id, permission: 'read' },
+        ]),
+      )
       const namedOnEditor = await created(editor, editorModel(`vic-${w}-editor`, [{ principal_type: 'user', principal_id: victim.id, permission: 'write' }]))
       const totalBefore = (await getModelItems(h.admin, `vic-${w}`, '', '', '', '', 1)).json().total as number
       expect(totalBefore).toBe(4)
@@ -445,7 +457,12 @@ describe.each(DIALECTS)('Open WebUI client compatibility on %s', (dialect) => {
       expect(grantKeys((await client(h.admin, 'GET', `/models/model?${byId(namedOnAdmin.id)}`)).json())).toEqual([`user:${reader.id}:read`])
       expect((await client(editor, 'GET', `/models/model?${byId(namedOnEditor.id)}`)).json().access_grants).toEqual([])
       expect(grantKeys((await client(h.admin, 'GET', `/models/model?${byId(owned.id)}`)).json())).toEqual([`group:${engineering}:read`])
-      const left = await h.services.database.db.selectFrom('model_grants').select('id').where('principal_type', '=', 'user').where('principal_id', '=', victim.id).execute()
+      const left = await h.services.database.db
+        .selectFrom('model_grants')
+        .select('id')
+        .where('principal_type', '=', 'user')
+        .where('principal_id', '=', victim.id)
+        .execute()
       expect(left).toEqual([])
       await expectNoDanglingReferences()
       // The victim's old token is dead.
@@ -458,11 +475,14 @@ describe.each(DIALECTS)('Open WebUI client compatibility on %s', (dialect) => {
       const w = token()
       const models = [
         await created(h.admin, editorModel(`grp-${w}-a`, [{ principal_type: 'group', principal_id: doomed, permission: 'read' }])),
-        await created(h.admin, editorModel(`grp-${w}-b`, [
-          { principal_type: 'group', principal_id: doomed, permission: 'read' },
-          { principal_type: 'group', principal_id: doomed, permission: 'write' },
-          { principal_type: 'group', principal_id: engineering, permission: 'read' },
-        ])),
+        await created(
+          h.admin,
+          editorModel(`grp-${w}-b`, [
+            { principal_type: 'group', principal_id: doomed, permission: 'read' },
+            { principal_type: 'group', principal_id: doomed, permission: 'write' },
+            { principal_type: 'group', principal_id: engineering, permission: 'read' },
+          ]),
+        ),
         await created(editor, editorModel(`grp-${w}-c`, [{ principal_type: 'group', principal_id: engineering, permission: 'write' }])),
       ]
       expect((await getModelItems(member, `grp-${w}`, '', '', '', '', 1)).json().total).toBe(2)
@@ -470,7 +490,12 @@ describe.each(DIALECTS)('Open WebUI client compatibility on %s', (dialect) => {
       const res = await h.request({ method: 'DELETE', url: `${API}/groups/id/${doomed}/delete`, headers: h.admin.auth })
       expect(res.statusCode, res.body).toBe(200)
 
-      const left = await h.services.database.db.selectFrom('model_grants').select('id').where('principal_type', '=', 'group').where('principal_id', '=', doomed).execute()
+      const left = await h.services.database.db
+        .selectFrom('model_grants')
+        .select('id')
+        .where('principal_type', '=', 'group')
+        .where('principal_id', '=', doomed)
+        .execute()
       expect(left).toEqual([])
       expect((await client(h.admin, 'GET', `/models/model?${byId(models[0]?.id ?? '')}`)).json().access_grants).toEqual([])
       expect(grantKeys((await client(h.admin, 'GET', `/models/model?${byId(models[1]?.id ?? '')}`)).json())).toEqual([`group:${engineering}:read`])

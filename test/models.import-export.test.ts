@@ -34,8 +34,7 @@ const preset = (id: string, extra: Record<string, unknown> = {}) => ({
   params: {},
   ...extra,
 })
-const grantKeys = (model: { access_grants: GrantIn[] }) =>
-  model.access_grants.map((g) => `${g.principal_type}:${g.principal_id}:${g.permission}`).sort()
+const grantKeys = (model: { access_grants: GrantIn[] }) => model.access_grants.map((g) => `${g.principal_type}:${g.principal_id}:${g.permission}`).sort()
 const sorted = (values: string[]) => [...values].sort()
 const PNG_URI = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=='
 
@@ -108,11 +107,7 @@ describe.each(DIALECTS)('models import, export and sync on %s', (dialect) => {
     a = api(h)
     worker = await h.createUser('user', 'Worker')
     member = await h.createUser('user', 'Member')
-    await a.createGroup(
-      'Workers',
-      { workspace: { models: true, models_import: true, models_export: true }, sharing: { models: true } },
-      [worker.id],
-    )
+    await a.createGroup('Workers', { workspace: { models: true, models_import: true, models_export: true }, sharing: { models: true } }, [worker.id])
     team = await a.createGroup('Team', {}, [member.id, worker.id])
     // Users build presets on bases they may use (issue #10, hole 2): the admin shares this one.
     await h.shareBase('base-llm')
@@ -159,15 +154,25 @@ describe.each(DIALECTS)('models import, export and sync on %s', (dialect) => {
     it('of a non-admin holds exactly the models they may write', async () => {
       const w = token()
       const own = await a.create(worker, preset(`x-own-${w}`))
-      const userWrite = await a.create(h.admin, preset(`x-uw-${w}`, { access_grants: [
-        { principal_type: 'user', principal_id: worker.id, permission: 'read' },
-        { principal_type: 'user', principal_id: worker.id, permission: 'write' },
-      ] }))
+      const userWrite = await a.create(
+        h.admin,
+        preset(`x-uw-${w}`, {
+          access_grants: [
+            { principal_type: 'user', principal_id: worker.id, permission: 'read' },
+            { principal_type: 'user', principal_id: worker.id, permission: 'write' },
+          ],
+        }),
+      )
       const groupWrite = await a.create(h.admin, preset(`x-gw-${w}`, { access_grants: [{ principal_type: 'group', principal_id: team, permission: 'write' }] }))
-      const publicWrite = await a.create(h.admin, preset(`x-pw-${w}`, { access_grants: [
-        { principal_type: 'user', principal_id: '*', permission: 'read' },
-        { principal_type: 'user', principal_id: '*', permission: 'write' },
-      ] }))
+      const publicWrite = await a.create(
+        h.admin,
+        preset(`x-pw-${w}`, {
+          access_grants: [
+            { principal_type: 'user', principal_id: '*', permission: 'read' },
+            { principal_type: 'user', principal_id: '*', permission: 'write' },
+          ],
+        }),
+      )
       await a.create(h.admin, preset(`x-read-${w}`, { access_grants: [{ principal_type: 'user', principal_id: worker.id, permission: 'read' }] }))
       await a.create(h.admin, preset(`x-gread-${w}`, { access_grants: [{ principal_type: 'group', principal_id: team, permission: 'read' }] }))
       await a.create(h.admin, preset(`x-public-${w}`, { access_control: null }))
@@ -179,7 +184,8 @@ describe.each(DIALECTS)('models import, export and sync on %s', (dialect) => {
       // Nothing else in the whole export that the worker cannot write.
       for (const model of exported) {
         const keys = grantKeys(model)
-        const writes = model.user_id === worker.id || keys.includes(`user:${worker.id}:write`) || keys.includes(`group:${team}:write`) || keys.includes('user:*:write')
+        const writes =
+          model.user_id === worker.id || keys.includes(`user:${worker.id}:write`) || keys.includes(`group:${team}:write`) || keys.includes('user:*:write')
         expect(writes, model.id).toBe(true)
       }
     })
@@ -191,23 +197,44 @@ describe.each(DIALECTS)('models import, export and sync on %s', (dialect) => {
     const rt = (name: string) => `rt-${w}-${name}`
     let exported: ModelOut[] = []
     beforeAll(async () => {
-      await a.create(h.admin, preset(rt('team'), {
-        name: 'Team tutor',
-        meta: { description: 'For the team', tags: ['sql', 'Teaching'], capabilities: { vision: true }, suggestion_prompts: [{ content: 'Hi' }], custom: { deep: [1, { x: null }] } },
-        params: { system: 'Be brief.', temperature: 0.3, stop: ['</s>'], custom_params: { a: 1 }, mirostat: 2 },
-        access_grants: [
-          { principal_type: 'group', principal_id: team, permission: 'read' },
-          { principal_type: 'group', principal_id: team, permission: 'write' },
-          { principal_type: 'user', principal_id: member.id, permission: 'read' },
-        ],
-      }))
+      await a.create(
+        h.admin,
+        preset(rt('team'), {
+          name: 'Team tutor',
+          meta: {
+            description: 'For the team',
+            tags: ['sql', 'Teaching'],
+            capabilities: { vision: true },
+            suggestion_prompts: [{ content: 'Hi' }],
+            custom: { deep: [1, { x: null }] },
+          },
+          params: { system: 'Be brief.', temperature: 0.3, stop: ['</s>'], custom_params: { a: 1 }, mirostat: 2 },
+          access_grants: [
+            { principal_type: 'group', principal_id: team, permission: 'read' },
+            { principal_type: 'group', principal_id: team, permission: 'write' },
+            { principal_type: 'user', principal_id: member.id, permission: 'read' },
+          ],
+        }),
+      )
       await a.create(h.admin, preset(rt('public'), { access_control: null, meta: { profile_image_url: PNG_URI } }))
-      await a.create(h.admin, preset(rt('public-write'), { access_grants: [
-        { principal_type: 'user', principal_id: '*', permission: 'read' },
-        { principal_type: 'user', principal_id: '*', permission: 'write' },
-      ] }))
+      await a.create(
+        h.admin,
+        preset(rt('public-write'), {
+          access_grants: [
+            { principal_type: 'user', principal_id: '*', permission: 'read' },
+            { principal_type: 'user', principal_id: '*', permission: 'write' },
+          ],
+        }),
+      )
       await a.create(h.admin, preset(rt('private'), { is_active: false }))
-      await a.create(h.admin, { id: rt('override'), base_model_id: null, name: 'Provider model renamed', meta: { hidden: true }, params: {}, access_control: null })
+      await a.create(h.admin, {
+        id: rt('override'),
+        base_model_id: null,
+        name: 'Provider model renamed',
+        meta: { hidden: true },
+        params: {},
+        access_control: null,
+      })
       await a.create(worker, preset(rt('worker/模型:1'), { access_grants: [{ principal_type: 'user', principal_id: member.id, permission: 'write' }] }))
       exported = (await a.exportAll(h.admin)).filter((m) => m.id.startsWith(`rt-${w}-`))
       expect(exported).toHaveLength(6)
@@ -268,7 +295,10 @@ describe.each(DIALECTS)('models import, export and sync on %s', (dialect) => {
           const warnings = report.warnings.filter((x) => x.id === source.id)
           expect(warnings, source.id).toHaveLength(dropped.length)
           for (const grant of dropped) {
-            expect(warnings.some((x) => x.message.includes(grant.principal_id)), `${source.id}: ${grant.principal_id}`).toBe(true)
+            expect(
+              warnings.some((x) => x.message.includes(grant.principal_id)),
+              `${source.id}: ${grant.principal_id}`,
+            ).toBe(true)
           }
         }
         expect(report.warnings.length).toBeGreaterThan(0)
@@ -281,10 +311,7 @@ describe.each(DIALECTS)('models import, export and sync on %s', (dialect) => {
       it('a non-admin (import allowed by USER_PERMISSIONS_*) imports presets as their own; override rows are skipped', async () => {
         const user = await h2.createUser('user')
         await h2.shareBase('base-llm') // a base the user may use (issue #10, hole 2)
-        const items = [
-          preset(`u-${token()}`, { params: { top_k: 3 } }),
-          { id: `o-${token()}`, base_model_id: null, name: 'Override', meta: {}, params: {} },
-        ]
+        const items = [preset(`u-${token()}`, { params: { top_k: 3 } }), { id: `o-${token()}`, base_model_id: null, name: 'Override', meta: {}, params: {} }]
         const report = await b.import(user, items)
         expect(report.created).toEqual([items[0]?.id])
         expect(report.skipped).toHaveLength(1)
@@ -331,7 +358,11 @@ describe.each(DIALECTS)('models import, export and sync on %s', (dialect) => {
       const pub = await a.get(h.admin, `l-pub-${w}`)
       expect(grantKeys(pub)).toEqual(['user:*:read'])
       expect(pub.access_control).toBeNull()
-      expect(pub).toMatchObject({ user_id: h.admin.id, params: { temperature: 0.7 }, meta: { profile_image_url: '/static/favicon.png', description: null, capabilities: { vision: false } } })
+      expect(pub).toMatchObject({
+        user_id: h.admin.id,
+        params: { temperature: 0.7 },
+        meta: { profile_image_url: '/static/favicon.png', description: null, capabilities: { vision: false } },
+      })
       expect((await a.get(h.admin, `l-priv-${w}`)).access_grants).toEqual([])
       expect(grantKeys(await a.get(h.admin, `l-group-${w}`))).toEqual(sorted([`group:${team}:read`, `user:${member.id}:write`]))
       // Public means the member can read it; private means they cannot.
@@ -366,7 +397,18 @@ describe.each(DIALECTS)('models import, export and sync on %s', (dialect) => {
 
     it('items wrapped as {id, name, info: {...ModelModel}} (Admin › Models exports)', async () => {
       const id = `wrap-${token()}`
-      const info = { id, user_id: 'x', base_model_id: null, name: 'Wrapped override', params: { top_p: 0.9 }, meta: { hidden: true }, access_grants: [], is_active: true, created_at: 1, updated_at: 1 }
+      const info = {
+        id,
+        user_id: 'x',
+        base_model_id: null,
+        name: 'Wrapped override',
+        params: { top_p: 0.9 },
+        meta: { hidden: true },
+        access_grants: [],
+        is_active: true,
+        created_at: 1,
+        updated_at: 1,
+      }
       const report = await a.import(h.admin, [{ id, name: 'Outer name', object: 'model', owned_by: 'openai', info }])
       expect(report.created).toEqual([id])
       expect(await a.get(h.admin, id)).toMatchObject({ name: 'Wrapped override', base_model_id: null, params: { top_p: 0.9 }, meta: { hidden: true } })
@@ -443,8 +485,14 @@ describe.each(DIALECTS)('models import, export and sync on %s', (dialect) => {
     it('skips existing ids the caller may not write, whether or not they can read them; those models stay as they were', async () => {
       const w = token()
       const hidden = await a.create(h.admin, preset(`nw-hidden-${w}`))
-      const readable = await a.create(h.admin, preset(`nw-read-${w}`, { access_grants: [{ principal_type: 'user', principal_id: worker.id, permission: 'read' }] }))
-      const writable = await a.create(h.admin, preset(`nw-write-${w}`, { access_grants: [{ principal_type: 'user', principal_id: worker.id, permission: 'write' }] }))
+      const readable = await a.create(
+        h.admin,
+        preset(`nw-read-${w}`, { access_grants: [{ principal_type: 'user', principal_id: worker.id, permission: 'read' }] }),
+      )
+      const writable = await a.create(
+        h.admin,
+        preset(`nw-write-${w}`, { access_grants: [{ principal_type: 'user', principal_id: worker.id, permission: 'write' }] }),
+      )
       const report = await a.import(worker, [
         { ...preset(hidden.id), name: 'Taken over' },
         { ...preset(readable.id), name: 'Taken over' },
@@ -461,11 +509,15 @@ describe.each(DIALECTS)('models import, export and sync on %s', (dialect) => {
 
     it('drops (with a warning) grants naming users or groups that do not exist', async () => {
       const id = `ghost-${token()}`
-      const report = await a.import(h.admin, [preset(id, { access_grants: [
-        { principal_type: 'group', principal_id: 'no-such-group', permission: 'read' },
-        { principal_type: 'user', principal_id: 'no-such-user', permission: 'write' },
-        { principal_type: 'group', principal_id: team, permission: 'read' },
-      ] })])
+      const report = await a.import(h.admin, [
+        preset(id, {
+          access_grants: [
+            { principal_type: 'group', principal_id: 'no-such-group', permission: 'read' },
+            { principal_type: 'user', principal_id: 'no-such-user', permission: 'write' },
+            { principal_type: 'group', principal_id: team, permission: 'read' },
+          ],
+        }),
+      ])
       expect(report.created).toEqual([id])
       expect(report.warnings).toHaveLength(2)
       expect(report.warnings.map((x) => x.id)).toEqual([id, id])
@@ -484,10 +536,15 @@ describe.each(DIALECTS)('models import, export and sync on %s', (dialect) => {
       expect(report.skipped[0]?.reason).toContain('sharing.public_models')
       expect((await a.send(h.admin, { method: 'GET', url: `${M}/model`, query: { id: `np-new-${w}` } })).statusCode).toBe(404)
 
-      const shared = await a.create(h.admin, preset(`np-old-${w}`, { access_grants: [
-        { principal_type: 'user', principal_id: '*', permission: 'read' },
-        { principal_type: 'user', principal_id: worker.id, permission: 'write' },
-      ] }))
+      const shared = await a.create(
+        h.admin,
+        preset(`np-old-${w}`, {
+          access_grants: [
+            { principal_type: 'user', principal_id: '*', permission: 'read' },
+            { principal_type: 'user', principal_id: worker.id, permission: 'write' },
+          ],
+        }),
+      )
       const again = await a.import(worker, [{ ...preset(shared.id), name: 'Edited', access_grants: shared.access_grants }])
       expect(again).toEqual({ created: [], updated: [shared.id], skipped: [], warnings: [] })
       expect(grantKeys(await a.get(h.admin, shared.id))).toEqual(grantKeys(shared))
@@ -499,7 +556,11 @@ describe.each(DIALECTS)('models import, export and sync on %s', (dialect) => {
       const before = await a.snapshot()
       const res = await a.importRaw(
         h.admin,
-        [preset(`st-new-${w}`, { meta: { tags: ['strict'] } }), { ...preset(existing.id), name: 'Changed', access_control: {} }, preset(`st-bad-${w}`, { params: { top_p: 7 } })],
+        [
+          preset(`st-new-${w}`, { meta: { tags: ['strict'] } }),
+          { ...preset(existing.id), name: 'Changed', access_control: {} },
+          preset(`st-bad-${w}`, { params: { top_p: 7 } }),
+        ],
         { strict: 'true' },
       )
       expect(res.statusCode, res.body).toBe(400)
@@ -516,7 +577,12 @@ describe.each(DIALECTS)('models import, export and sync on %s', (dialect) => {
 
     it('a body that is not JSON → 400; JSON that is neither an array nor {models: [...]} → 400; nothing changed', async () => {
       const before = await a.snapshot()
-      const notJson = await a.send(h.admin, { method: 'POST', url: `${M}/import`, headers: { 'content-type': 'application/json' }, payload: '{"models": [ {"id": "x", ' })
+      const notJson = await a.send(h.admin, {
+        method: 'POST',
+        url: `${M}/import`,
+        headers: { 'content-type': 'application/json' },
+        payload: '{"models": [ {"id": "x", ',
+      })
       expect(notJson.statusCode).toBe(400)
       expect(typeof notJson.json().detail).toBe('string')
       for (const body of ['{"foo": 1}', '"models"', '42', 'null', '{"models": "x"}', '{"models": {"id": "x"}}', 'true']) {
@@ -575,7 +641,12 @@ describe.each(DIALECTS)('models import, export and sync on %s', (dialect) => {
       expect(same).toBeDefined()
       payload = [
         same as unknown as Record<string, unknown>,
-        { ...preset(s('change')), name: 'Changed by sync', user_id: worker.id, access_grants: [{ principal_type: 'user', principal_id: member.id, permission: 'read' }] },
+        {
+          ...preset(s('change')),
+          name: 'Changed by sync',
+          user_id: worker.id,
+          access_grants: [{ principal_type: 'user', principal_id: member.id, permission: 'read' }],
+        },
         preset(s('new'), { meta: { tags: ['synced'] }, access_control: { read: { group_ids: [team] } } }),
       ]
       otherIds = [s('extra-0'), s('extra-1'), s('extra-2'), s('gone'), s('override')]
@@ -664,7 +735,7 @@ describe.each(DIALECTS)('models import, export and sync on %s', (dialect) => {
     it('an empty payload empties the table', async () => {
       const res = await sync(h3.admin, { models: [] })
       expect(res.statusCode, res.body).toBe(200)
-      expect((res.json<Plan>()).delete).toHaveLength(3)
+      expect(res.json<Plan>().delete).toHaveLength(3)
       expect(await a.exportAll(h3.admin)).toEqual([])
       expect((await h3.services.database.db.selectFrom('model_grants').select('id').execute()).length).toBe(0)
     })

@@ -24,9 +24,7 @@ describe('list query plans on SQLite', () => {
 
   async function planOf(plan: ListPlan, who: Principals, filters: { tag?: string; query?: string } = {}): Promise<string> {
     const compiled = repo.listPageQuery({ who, ...filters }, plan, page).compile()
-    const result = await h.database.db.executeQuery<{ detail: string }>(
-      CompiledQuery.raw(`explain query plan ${compiled.sql}`, [...compiled.parameters]),
-    )
+    const result = await h.database.db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${compiled.sql}`, [...compiled.parameters]))
     return result.rows.map((row) => row.detail).join('\n')
   }
 

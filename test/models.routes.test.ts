@@ -22,8 +22,7 @@ const preset = (id: string, extra: Record<string, unknown> = {}) => ({
   params: {},
   ...extra,
 })
-const grantKeys = (model: { access_grants: GrantIn[] }) =>
-  model.access_grants.map((g) => `${g.principal_type}:${g.principal_id}:${g.permission}`).sort()
+const grantKeys = (model: { access_grants: GrantIn[] }) => model.access_grants.map((g) => `${g.principal_type}:${g.principal_id}:${g.permission}`).sort()
 const ids = (items: { id: string }[]) => items.map((m) => m.id)
 const sortedIds = (items: { id: string }[]) => ids(items).sort()
 const bearer = (credential: string) => ({ authorization: `Bearer ${credential}` })
@@ -306,10 +305,13 @@ describe.each(DIALECTS)('models routes on %s', (dialect) => {
       expect((await list(h.admin, { query: `page-${w}`, page: '2' })).items).toHaveLength(1)
     })
 
-    it('view_option created lists the caller\'s models, shared the others\' they may read', async () => {
+    it("view_option created lists the caller's models, shared the others' they may read", async () => {
       const w = token()
       const mine = await create(creator, preset(`vo-mine-${w}`))
-      const shared = await create(h.admin, preset(`vo-shared-${w}`, { access_grants: [{ principal_type: 'user', principal_id: creator.id, permission: 'read' }] }))
+      const shared = await create(
+        h.admin,
+        preset(`vo-shared-${w}`, { access_grants: [{ principal_type: 'user', principal_id: creator.id, permission: 'read' }] }),
+      )
       await create(h.admin, preset(`vo-private-${w}`))
       expect(ids((await list(creator, { query: w, view_option: 'created' })).items)).toEqual([mine.id])
       expect(ids((await list(creator, { query: w, view_option: 'shared' })).items)).toEqual([shared.id])
@@ -357,7 +359,7 @@ describe.each(DIALECTS)('models routes on %s', (dialect) => {
       expect(mineAdmin.map((t) => t.toLowerCase())).toEqual([`a${w}`, `k${w}`, `m${w}`, `secret${w}`])
       const res = await send(plain, { method: 'GET', url: `${M}/tags` })
       expect(res.statusCode).toBe(200)
-      const plainTags = (res.json<string[]>()).filter((t) => t.toLowerCase().endsWith(w))
+      const plainTags = res.json<string[]>().filter((t) => t.toLowerCase().endsWith(w))
       expect(plainTags.map((t) => t.toLowerCase())).toEqual([`a${w}`, `k${w}`, `m${w}`])
       const all = res.json<string[]>()
       expect(all).toEqual([...all].sort((x, y) => x.localeCompare(y)))
@@ -570,9 +572,12 @@ describe.each(DIALECTS)('models routes on %s', (dialect) => {
     })
 
     it('accepts the access_control form and answers both forms', async () => {
-      const model = await create(h.admin, preset(`ac-${token()}`, {
-        access_control: { read: { group_ids: [groupId], user_ids: [creator.id] }, write: { group_ids: [], user_ids: [creator.id] } },
-      }))
+      const model = await create(
+        h.admin,
+        preset(`ac-${token()}`, {
+          access_control: { read: { group_ids: [groupId], user_ids: [creator.id] }, write: { group_ids: [], user_ids: [creator.id] } },
+        }),
+      )
       expect(grantKeys(model)).toEqual([`group:${groupId}:read`, `user:${creator.id}:read`, `user:${creator.id}:write`].sort())
       expect(model.access_control).toEqual({
         read: { group_ids: [groupId], user_ids: [creator.id] },
@@ -588,13 +593,16 @@ describe.each(DIALECTS)('models routes on %s', (dialect) => {
     })
 
     it('accepts the access_grants form and answers both forms', async () => {
-      const model = await create(h.admin, preset(`ag-${token()}`, {
-        access_grants: [
-          { principal_type: 'group', principal_id: groupId, permission: 'read' },
-          { principal_type: 'group', principal_id: groupId, permission: 'write' },
-          { principal_type: 'group', principal_id: groupId, permission: 'write' },
-        ],
-      }))
+      const model = await create(
+        h.admin,
+        preset(`ag-${token()}`, {
+          access_grants: [
+            { principal_type: 'group', principal_id: groupId, permission: 'read' },
+            { principal_type: 'group', principal_id: groupId, permission: 'write' },
+            { principal_type: 'group', principal_id: groupId, permission: 'write' },
+          ],
+        }),
+      )
       expect(grantKeys(model)).toEqual([`group:${groupId}:read`, `group:${groupId}:write`])
       expect(model.access_control).toEqual({
         read: { group_ids: [groupId], user_ids: [] },
@@ -604,10 +612,13 @@ describe.each(DIALECTS)('models routes on %s', (dialect) => {
     })
 
     it('access_grants wins when both forms are given', async () => {
-      const model = await create(h.admin, preset(`both-${token()}`, {
-        access_control: null,
-        access_grants: [{ principal_type: 'user', principal_id: creator.id, permission: 'read' }],
-      }))
+      const model = await create(
+        h.admin,
+        preset(`both-${token()}`, {
+          access_control: null,
+          access_grants: [{ principal_type: 'user', principal_id: creator.id, permission: 'read' }],
+        }),
+      )
       expect(grantKeys(model)).toEqual([`user:${creator.id}:read`])
       expectError(await tryGet(plain, model.id), 404, 'MODEL_NOT_FOUND')
       const empty = await create(h.admin, preset(`both-empty-${token()}`, { access_control: null, access_grants: [] }))
@@ -615,12 +626,15 @@ describe.each(DIALECTS)('models routes on %s', (dialect) => {
     })
 
     it('a public-write grant (only expressible with access_grants) round-trips', async () => {
-      const model = await create(h.admin, preset(`pubw-${token()}`, {
-        access_grants: [
-          { principal_type: 'user', principal_id: '*', permission: 'read' },
-          { principal_type: 'user', principal_id: '*', permission: 'write' },
-        ],
-      }))
+      const model = await create(
+        h.admin,
+        preset(`pubw-${token()}`, {
+          access_grants: [
+            { principal_type: 'user', principal_id: '*', permission: 'read' },
+            { principal_type: 'user', principal_id: '*', permission: 'write' },
+          ],
+        }),
+      )
       expect(grantKeys(model)).toEqual(['user:*:read', 'user:*:write'])
       expect(model.access_control).toBeNull()
       expect((await getModel(plain, model.id)).write_access).toBe(true)
@@ -745,7 +759,16 @@ describe.each(DIALECTS)('models routes on %s', (dialect) => {
       const res = await tryUpdate(creator, { id, name: 'New name' })
       expect(res.statusCode, res.body).toBe(200)
       const after = res.json<ModelOut>()
-      expect(after).toMatchObject({ id, name: 'New name', meta: before.meta, params: before.params, is_active: true, base_model_id: 'base-llm', user_id: creator.id, created_at: before.created_at })
+      expect(after).toMatchObject({
+        id,
+        name: 'New name',
+        meta: before.meta,
+        params: before.params,
+        is_active: true,
+        base_model_id: 'base-llm',
+        user_id: creator.id,
+        created_at: before.created_at,
+      })
       const full = await tryUpdate(creator, { id, base_model_id: 'other-base', name: 'Full', meta: { tags: ['y'] }, params: { top_k: 5 }, is_active: false })
       expect(full.json()).toMatchObject({ base_model_id: 'other-base', name: 'Full', meta: { tags: [{ name: 'y' }] }, params: { top_k: 5 }, is_active: false })
       expect((await getModel(creator, id)).params).toEqual({ top_k: 5 })
@@ -896,7 +919,10 @@ describe.each(DIALECTS)('models routes on %s', (dialect) => {
   describe('delete', () => {
     it('POST /model/delete {id} answers true; the model and its grants and tags are gone', async () => {
       const id = `del-${token()}`
-      await create(creator, preset(id, { meta: { tags: [`deltag${token()}`] }, access_grants: [{ principal_type: 'user', principal_id: plain.id, permission: 'read' }] }))
+      await create(
+        creator,
+        preset(id, { meta: { tags: [`deltag${token()}`] }, access_grants: [{ principal_type: 'user', principal_id: plain.id, permission: 'read' }] }),
+      )
       const res = await send(creator, { method: 'POST', url: `${M}/model/delete`, payload: { id } })
       expect(res.statusCode, res.body).toBe(200)
       expect(res.json()).toBe(true)
@@ -1057,7 +1083,12 @@ describe.each(DIALECTS)('models routes on %s', (dialect) => {
     })
 
     it('never serves a data:text/html URI as text/html (nor any non-image type); SVG is sandboxed', async () => {
-      for (const uri of ['data:text/html,<script>alert(document.cookie)</script>', 'data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==', 'data:application/javascript,alert(1)', 'javascript:alert(1)']) {
+      for (const uri of [
+        'data:text/html,<script>alert(document.cookie)</script>',
+        'data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==',
+        'data:application/javascript,alert(1)',
+        'javascript:alert(1)',
+      ]) {
         const id = `pichtml-${token()}`
         await create(h.admin, preset(id, { meta: { profile_image_url: uri } }))
         const res = await image(h.admin, id)
@@ -1089,7 +1120,11 @@ describe.each(DIALECTS)('models routes on %s', (dialect) => {
       expect(res.statusCode, res.body).toBe(200)
       expect(res.headers['content-type']).toBe('image/png')
       expectError(await h.request({ method: 'GET', url: `${M}/model/profile/image`, query: { id }, headers: { cookie: 'token=garbage' } }), 401, 'UNAUTHORIZED')
-      expectError(await h.request({ method: 'GET', url: `${M}/model/profile/image`, query: { id }, headers: { cookie: `token=${pending.token}` } }), 403, 'ACCESS_PROHIBITED')
+      expectError(
+        await h.request({ method: 'GET', url: `${M}/model/profile/image`, query: { id }, headers: { cookie: `token=${pending.token}` } }),
+        403,
+        'ACCESS_PROHIBITED',
+      )
       // The cookie is for pictures only: other routes (that could change things) ignore it.
       expectError(await h.request({ method: 'GET', url: `${M}/list`, headers: { cookie: `token=${plain.token}` } }), 401, 'UNAUTHORIZED')
       expectError(

@@ -116,7 +116,12 @@ describe.each(DIALECTS)('users routes on %s', (dialect) => {
       const nameDesc = (await list(h, { query: 'pager', order_by: 'name', direction: 'desc' })).users.map((u) => u.name)
       expect(nameDesc).toEqual([...pagerNames].sort().reverse())
       const emailDesc = (await list(h, { query: 'pager', order_by: 'email', direction: 'desc' })).users.map((u) => u.email)
-      expect(emailDesc).toEqual(pagers.map((u) => u.email).sort().reverse())
+      expect(emailDesc).toEqual(
+        pagers
+          .map((u) => u.email)
+          .sort()
+          .reverse(),
+      )
       const createdAsc = (await list(h, { query: 'pager', order_by: 'created_at', direction: 'asc' })).users.map((u) => u.id)
       const createdDesc = (await list(h, { query: 'pager', order_by: 'created_at', direction: 'desc' })).users.map((u) => u.id)
       expect(createdDesc).toEqual([...createdAsc].reverse())
@@ -185,7 +190,14 @@ describe.each(DIALECTS)('users routes on %s', (dialect) => {
       const user = await addUser(h, { name: 'Before Rename' })
       const res = await update(h, user.id, { name: 'After Rename', profile_image_url: 'data:image/png;base64,AAAA' })
       expect(res.statusCode).toBe(200)
-      expect(res.json()).toMatchObject({ id: user.id, name: 'After Rename', email: user.email, role: 'user', profile_image_url: 'data:image/png;base64,AAAA', created_at: user.created_at })
+      expect(res.json()).toMatchObject({
+        id: user.id,
+        name: 'After Rename',
+        email: user.email,
+        role: 'user',
+        profile_image_url: 'data:image/png;base64,AAAA',
+        created_at: user.created_at,
+      })
       expect(res.json().updated_at).toBeGreaterThanOrEqual(user.updated_at)
       const read = await h.request({ method: 'GET', url: `${USERS}${user.id}`, headers: h.admin.auth })
       expect(read.json()).toEqual(res.json())

@@ -27,13 +27,21 @@ export class PrincipalsRepo {
 
   async existingUserIds(ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set()
-    const rows = await this.db.selectFrom('users').select('id').where('id', 'in', [...ids]).execute()
+    const rows = await this.db
+      .selectFrom('users')
+      .select('id')
+      .where('id', 'in', [...ids])
+      .execute()
     return new Set(rows.map((row) => row.id))
   }
 
   async existingGroupIds(ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set()
-    const rows = await this.db.selectFrom('groups').select('id').where('id', 'in', [...ids]).execute()
+    const rows = await this.db
+      .selectFrom('groups')
+      .select('id')
+      .where('id', 'in', [...ids])
+      .execute()
     return new Set(rows.map((row) => row.id))
   }
 }

@@ -7,20 +7,8 @@ import { AppError } from '../errors/app-error.js'
 import type { Executor } from '../db/executor.js'
 import { AccessRepo, PrincipalsRepo } from './access.repo.js'
 import type { Actor } from './actor.js'
-import {
-  hasFeaturePermission,
-  resolveFeaturePermissions,
-  type FeaturePermission,
-  type ResolvedPermissions,
-} from './feature-permissions.js'
-import {
-  addedGrants,
-  EVERYONE,
-  modelPermissions,
-  type Grant,
-  type ModelPermissions,
-  type Principals,
-} from './model-grants.js'
+import { hasFeaturePermission, resolveFeaturePermissions, type FeaturePermission, type ResolvedPermissions } from './feature-permissions.js'
+import { addedGrants, EVERYONE, modelPermissions, type Grant, type ModelPermissions, type Principals } from './model-grants.js'
 
 export class AccessService {
   constructor(
@@ -143,20 +131,14 @@ export class AccessService {
   async checkGrantChange(actor: Actor, before: readonly Grant[], after: readonly Grant[]): Promise<void> {
     const added = addedGrants(before, after)
     if (added.some((g) => g.principal_id === EVERYONE) && !(await this.hasFeature(actor, 'sharing.public_models'))) {
-      throw new AppError(
-        'ACCESS_PROHIBITED',
-        'Making a model public needs the "sharing.public_models" permission. Ask an administrator.',
-      )
+      throw new AppError('ACCESS_PROHIBITED', 'Making a model public needs the "sharing.public_models" permission. Ask an administrator.')
     }
     if (added.some((g) => g.principal_id !== EVERYONE) && !(await this.hasFeature(actor, 'sharing.models'))) {
       throw new AppError('ACCESS_PROHIBITED', 'Sharing a model with users or groups needs the "sharing.models" permission.')
     }
     const unknown = await this.unknownPrincipals(added)
     if (unknown.length > 0) {
-      throw new AppError(
-        'INVALID_ACCESS_CONTROL',
-        `access_grants: ${unknown.map((g) => `no ${g.principal_type} with id "${g.principal_id}"`).join('; ')}`,
-      )
+      throw new AppError('INVALID_ACCESS_CONTROL', `access_grants: ${unknown.map((g) => `no ${g.principal_type} with id "${g.principal_id}"`).join('; ')}`)
     }
   }
 
@@ -168,9 +150,7 @@ export class AccessService {
       this.principalsRepo.existingUserIds([...new Set(userIds)]),
       this.principalsRepo.existingGroupIds([...new Set(groupIds)]),
     ])
-    return grants.filter((g) =>
-      g.principal_type === 'group' ? !groups.has(g.principal_id) : g.principal_id !== EVERYONE && !users.has(g.principal_id),
-    )
+    return grants.filter((g) => (g.principal_type === 'group' ? !groups.has(g.principal_id) : g.principal_id !== EVERYONE && !users.has(g.principal_id)))
   }
 
   async featurePermissions(actor: Actor): Promise<ResolvedPermissions> {

@@ -55,22 +55,13 @@ function defaultAt(defaults: PermissionDefaults, path: FeaturePermission): boole
   return valueAt(defaults, path) === true
 }
 
-export function hasFeaturePermission(
-  actor: Actor,
-  path: FeaturePermission,
-  groupTrees: readonly unknown[],
-  defaults: PermissionDefaults,
-): boolean {
+export function hasFeaturePermission(actor: Actor, path: FeaturePermission, groupTrees: readonly unknown[], defaults: PermissionDefaults): boolean {
   if (actor.role === 'admin') return true
   if (actor.role === 'pending') return false
   return groupTrees.some((tree) => valueAt(tree, path) === true) || defaultAt(defaults, path)
 }
 
-export function resolveFeaturePermissions(
-  actor: Actor,
-  groupTrees: readonly unknown[],
-  defaults: PermissionDefaults,
-): ResolvedPermissions {
+export function resolveFeaturePermissions(actor: Actor, groupTrees: readonly unknown[], defaults: PermissionDefaults): ResolvedPermissions {
   const has = (path: FeaturePermission) => hasFeaturePermission(actor, path, groupTrees, defaults)
   return {
     workspace: {

@@ -14,9 +14,7 @@ type GrantsEb = ExpressionBuilder<DB, 'model_grants'>
 
 /** `model_grants` rows that name one of the caller's principals (with `permission` when given). */
 function principalMatch(eb: GrantsEb, who: Principals, permission?: GrantPermission): Expression<SqlBool> {
-  const branches = [
-    eb.and([eb('model_grants.principal_type', '=', 'user'), eb('model_grants.principal_id', 'in', [who.userId, EVERYONE])]),
-  ]
+  const branches = [eb.and([eb('model_grants.principal_type', '=', 'user'), eb('model_grants.principal_id', 'in', [who.userId, EVERYONE])])]
   if (who.groupIds.length > 0) {
     branches.push(eb.and([eb('model_grants.principal_type', '=', 'group'), eb('model_grants.principal_id', 'in', [...who.groupIds])]))
   }
@@ -48,12 +46,31 @@ export class ModelGrantsRepo {
   /** Replaces the grants of many models at once with multi-row statements (import). */
   async replaceMany(entries: readonly { modelId: string; grants: readonly Grant[] }[], at: number): Promise<void> {
     for (let i = 0; i < entries.length; i += 500) {
-      await this.db.deleteFrom('model_grants').where('model_id', 'in', entries.slice(i, i + 500).map((e) => e.modelId)).execute()
+      await this.db
+        .deleteFrom('model_grants')
+        .where(
+          'model_id',
+          'in',
+          entries.slice(i, i + 500).map((e) => e.modelId),
+        )
+        .execute()
     }
     const rows = entries.flatMap(({ modelId, grants }) =>
-      grants.map((g) => ({ id: randomUUID(), model_id: modelId, principal_type: g.principal_type, principal_id: g.principal_id, permission: g.permission, created_at: at })),
+      grants.map((g) => ({
+        id: randomUUID(),
+        model_id: modelId,
+        principal_type: g.principal_type,
+        principal_id: g.principal_id,
+        permission: g.permission,
+        created_at: at,
+      })),
     )
-    for (let i = 0; i < rows.length; i += 500) await this.db.insertInto('model_grants').values(rows.slice(i, i + 500)).execute()
+    for (let i = 0; i < rows.length; i += 500) {
+      await this.db
+        .insertInto('model_grants')
+        .values(rows.slice(i, i + 500))
+        .execute()
+    }
   }
 
   /** Replaces a model's grants with `grants` (call inside a transaction). */
@@ -63,11 +80,7 @@ export class ModelGrantsRepo {
 
   /** Removes every grant naming a principal (an account or a group that is being deleted). */
   async deleteByPrincipal(type: 'user' | 'group', principalId: string): Promise<number> {
-    const result = await this.db
-      .deleteFrom('model_grants')
-      .where('principal_type', '=', type)
-      .where('principal_id', '=', principalId)
-      .executeTakeFirst()
+    const result = await this.db.deleteFrom('model_grants').where('principal_type', '=', type).where('principal_id', '=', principalId).executeTakeFirst()
     return Number(result.numDeletedRows)
   }
 
@@ -90,7 +103,12 @@ export class ModelGrantsRepo {
   async countMatchingGrants(who: Principals, cap: number, permission?: GrantPermission): Promise<number> {
     const row = await this.db
       .selectFrom((eb) =>
-        eb.selectFrom('model_grants').select(sql<number>`1`.as('one')).where((inner) => principalMatch(inner, who, permission)).limit(cap).as('capped'),
+        eb
+          .selectFrom('model_grants')
+          .select(sql<number>`1`.as('one'))
+          .where((inner) => principalMatch(inner, who, permission))
+          .limit(cap)
+          .as('capped'),
       )
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirst()

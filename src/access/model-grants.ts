@@ -39,8 +39,7 @@ export interface Principals {
 }
 
 /** A cache key for what a caller may see: identity, role, bypass and groups. */
-export const principalKey = (who: Principals): string =>
-  JSON.stringify([who.userId, who.role, who.bypass, [...who.groupIds].sort()])
+export const principalKey = (who: Principals): string => JSON.stringify([who.userId, who.role, who.bypass, [...who.groupIds].sort()])
 
 export interface ModelPermissions {
   read: boolean
@@ -101,9 +100,7 @@ export function requestedGrants(body: {
   access_control?: AccessControl | undefined
 }): Grant[] | undefined {
   if (body.access_grants) {
-    return dedupeGrants(
-      body.access_grants.map((g) => ({ principal_type: g.principal_type, principal_id: g.principal_id, permission: g.permission })),
-    )
+    return dedupeGrants(body.access_grants.map((g) => ({ principal_type: g.principal_type, principal_id: g.principal_id, permission: g.permission })))
   }
   if (body.access_control !== undefined) return accessControlToGrants(body.access_control)
   return undefined

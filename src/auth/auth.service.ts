@@ -13,16 +13,7 @@ import { AppError } from '../errors/app-error.js'
 import { UsersRepo, type UserRow } from '../users/users.repo.js'
 import { API_KEY_PREFIX, apiKeyHint, generateApiKey, hashApiKey } from './api-key-secret.js'
 import { ApiKeysRepo } from './api-keys.repo.js'
-import type {
-  AddUserInput,
-  ApiKeyCreated,
-  ApiKeyInfo,
-  PasswordChangeInput,
-  SessionResponse,
-  SessionUser,
-  SigninInput,
-  SignupInput,
-} from './auth.schema.js'
+import type { AddUserInput, ApiKeyCreated, ApiKeyInfo, PasswordChangeInput, SessionResponse, SessionUser, SigninInput, SignupInput } from './auth.schema.js'
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from './passwords.js'
 import { MemoryAttemptLimiter, type AttemptLimiter, type Reservation } from './rate-limiter.js'
 import type { TokenSigner } from './tokens.js'
@@ -222,11 +213,7 @@ export class AuthService {
     return reservation
   }
 
-  private async insertUser(
-    users: UsersRepo,
-    input: Omit<AddUserInput, 'password'>,
-    passwordHash: string,
-  ): Promise<UserRow> {
+  private async insertUser(users: UsersRepo, input: Omit<AddUserInput, 'password'>, passwordHash: string): Promise<UserRow> {
     if (await users.findByEmail(input.email)) throw emailTaken()
     const now = epochSeconds()
     const user: UserRow = {
@@ -269,7 +256,10 @@ export function clientKey(address: string): string {
   const left = groupsOf(head)
   const right = tail === undefined ? [] : groupsOf(tail)
   const groups = [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`
 }
 
 export const emailTaken = () => new AppError('CONFLICT', 'An account with this email is already registered.')

@@ -1,13 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { deleteRedisKeys, REDIS_TEST_URL, requireRedis, uniqueRedisPrefix } from '../../test/support/redis.js'
-import {
-  FallbackAttemptLimiter,
-  MemoryAttemptLimiter,
-  RedisAttemptLimiter,
-  type AttemptKey,
-  type AttemptLimiter,
-  type Reservation,
-} from './rate-limiter.js'
+import { FallbackAttemptLimiter, MemoryAttemptLimiter, RedisAttemptLimiter, type AttemptKey, type AttemptLimiter, type Reservation } from './rate-limiter.js'
 
 const WINDOW_MS = 60_000
 const account = (name: string, limit = 3): AttemptKey => ({ key: `account:${name}`, limit, onSuccess: 'reset' })
@@ -59,7 +52,10 @@ function limiterContract(make: () => AttemptLimiter, tag: () => string) {
 describe('MemoryAttemptLimiter', () => {
   let clock = 1_000_000
   let n = 0
-  limiterContract(() => new MemoryAttemptLimiter(WINDOW_MS, () => clock), () => `m${++n}`)
+  limiterContract(
+    () => new MemoryAttemptLimiter(WINDOW_MS, () => clock),
+    () => `m${++n}`,
+  )
 
   it('opens again when the window ends, and Retry-After counts down to it', async () => {
     const limiter = new MemoryAttemptLimiter(WINDOW_MS, () => clock)
@@ -116,9 +112,7 @@ describe('RedisAttemptLimiter', () => {
 
     it('two limiters (two instances) share one count', async () => {
       const [a, b] = [make(), make()]
-      const results = await Promise.all(
-        Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).reserve([account('shared', 4)])),
-      )
+      const results = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).reserve([account('shared', 4)])))
       expect(results.filter((r) => r.granted)).toHaveLength(4)
     })
 

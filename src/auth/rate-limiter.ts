@@ -193,9 +193,7 @@ export class RedisAttemptLimiter implements AttemptLimiter {
 
   async reserve(keys: readonly AttemptKey[]): Promise<Reservation> {
     const names = keys.map((k) => this.keyName(k.key))
-    const waitMs = Number(
-      await this.redis.modelgateReserve(names.length, ...names, this.options.windowMs, ...keys.map((k) => k.limit)),
-    )
+    const waitMs = Number(await this.redis.modelgateReserve(names.length, ...names, this.options.windowMs, ...keys.map((k) => k.limit)))
     if (waitMs > 0) return refused(waitMs)
     return {
       granted: true,

@@ -44,7 +44,10 @@ function trustProxyVar() {
       if (word === '' || FALSE_WORDS.has(word)) return false
       if (TRUE_WORDS.has(word)) return 1
       if (/^\d+$/.test(word) && Number(word) <= 10) return Number(word)
-      const parts = word.split(',').map((p) => p.trim()).filter(Boolean)
+      const parts = word
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)
       const valid = (part: string) => {
         const [address = '', bits, ...rest] = part.split('/')
         const family = isIP(address)
@@ -151,7 +154,10 @@ const envSchema = z.object({
     .optional()
     .transform((raw, ctx) => {
       const hosts: string[] = []
-      for (const part of (raw ?? '').split(',').map((h) => h.trim()).filter(Boolean)) {
+      for (const part of (raw ?? '')
+        .split(',')
+        .map((h) => h.trim())
+        .filter(Boolean)) {
         const host = hostnameOf(part)
         if (host) hosts.push(host)
         else ctx.addIssue({ code: 'custom', message: `expected comma-separated host names (e.g. cdn.example.com), got "${part}"` })
@@ -278,10 +284,7 @@ function envConnections(env: NodeJS.ProcessEnv): { connections: EnvConnection[];
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const parsed = envSchema.safeParse(env)
   const providers = envConnections(env)
-  const problems = [
-    ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)),
-    ...providers.problems,
-  ]
+  const problems = [...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)), ...providers.problems]
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems)
   const e = parsed.data
   return Object.freeze({

@@ -35,7 +35,7 @@ describe('databaseErrorMeaning: one mapping of database refusals for every table
     expect(databaseErrorMeaning(driverError(code, code.startsWith('SQLITE') ? 'SqliteError' : 'DatabaseError'))).toBeUndefined()
   })
 
-  it('leaves errors that are not a driver\'s alone', () => {
+  it("leaves errors that are not a driver's alone", () => {
     expect(databaseErrorMeaning(new Error('boom'))).toBeUndefined()
     expect(databaseErrorMeaning(Object.assign(new Error('x'), { code: 'ECONNRESET' }))).toBeUndefined()
     expect(databaseErrorMeaning(null)).toBeUndefined()

@@ -21,11 +21,7 @@ export function isForeignKeyViolation(error: unknown): boolean {
 export function isDatabaseError(error: unknown): boolean {
   const code = codeOf(error)
   const name = (error as { name?: unknown } | null)?.name
-  return (
-    name === 'SqliteError' ||
-    (code !== undefined && /^(SQLITE_|[0-9A-Z]{5}$)/.test(code)) ||
-    name === 'DatabaseError'
-  )
+  return name === 'SqliteError' || (code !== undefined && /^(SQLITE_|[0-9A-Z]{5}$)/.test(code)) || name === 'DatabaseError'
 }
 
 /** What a driver error means for the client, or undefined for a real failure of the database. */

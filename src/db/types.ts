@@ -51,7 +51,6 @@ export interface GroupMembersTable {
   created_at: number
 }
 
-
 export interface ModelsTable {
   id: string
   user_id: string

@@ -41,8 +41,7 @@ export const DEFAULT_DETAIL: Record<ErrorCode, string> = {
   INVALID_PARAMS: 'The model parameters are not valid.',
   BASE_MODEL_UNAVAILABLE: 'The base model is not available to you.',
   UNAUTHORIZED: 'Not authenticated: send a valid token or API key as "Authorization: Bearer …".',
-  ACCESS_PROHIBITED:
-    'You do not have permission to access this resource. Please contact your administrator for assistance.',
+  ACCESS_PROHIBITED: 'You do not have permission to access this resource. Please contact your administrator for assistance.',
   NOT_FOUND: "We could not find what you're looking for.",
   MODEL_NOT_FOUND: 'Model not found.',
   MODEL_ID_TAKEN: 'This model id is already registered. Please choose another model id.',

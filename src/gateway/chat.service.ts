@@ -21,8 +21,7 @@ export interface ChatContext {
 }
 
 export type ChatAnswer =
-  | { kind: 'json'; status: number; body: unknown }
-  | { kind: 'stream'; status: number; contentType: string; chunks: AsyncIterable<Uint8Array> }
+  { kind: 'json'; status: number; body: unknown } | { kind: 'stream'; status: number; contentType: string; chunks: AsyncIterable<Uint8Array> }
 
 export class ChatService {
   constructor(
@@ -49,7 +48,12 @@ export class ChatService {
     if (response.statusCode < 200 || response.statusCode >= 300) throw await upstreamRefusal(connection, response, this.timeoutMs)
     const contentType = String(response.headers['content-type'] ?? '')
     if (isStream && contentType.includes('text/event-stream')) {
-      return { kind: 'stream', status: response.statusCode, contentType: 'text/event-stream; charset=utf-8', chunks: this.relay(actor, connection, response, callerGone, context) }
+      return {
+        kind: 'stream',
+        status: response.statusCode,
+        contentType: 'text/event-stream; charset=utf-8',
+        chunks: this.relay(actor, connection, response, callerGone, context),
+      }
     }
     return { kind: 'json', status: response.statusCode, body: await providerJson(connection, response, this.timeoutMs) }
   }

@@ -11,11 +11,7 @@ import { ChatRequestSchema, OpenAiModelSchema, RuntimeModelSchema } from './gate
 import { ModelIdSchema } from '../models/models.schema.js'
 import { toOpenAiModel, type RuntimeModelsService } from './runtime-models.service.js'
 
-
-export function registerGatewayRoutes(
-  app: App,
-  deps: { runtime: RuntimeModelsService; chat: ChatService; guards: Guards },
-): void {
+export function registerGatewayRoutes(app: App, deps: { runtime: RuntimeModelsService; chat: ChatService; guards: Guards }): void {
   const { runtime, chat, guards } = deps
 
   for (const url of ['/api/models', '/api/v1/models', '/api/v1/models/']) {
@@ -43,7 +39,13 @@ export function registerGatewayRoutes(
       tags: ['gateway'],
       security: BEARER,
       summary: 'Admin: the raw provider model list.',
-      response: { 200: z.object({ data: z.array(z.object({ id: z.string(), upstream_id: z.string(), name: z.string(), owned_by: z.string(), created: z.number(), connection_id: z.string() })) }) },
+      response: {
+        200: z.object({
+          data: z.array(
+            z.object({ id: z.string(), upstream_id: z.string(), name: z.string(), owned_by: z.string(), created: z.number(), connection_id: z.string() }),
+          ),
+        }),
+      },
     },
     handler: async () => ({ data: await runtime.providerModels() }),
   })
@@ -56,8 +58,7 @@ export function registerGatewayRoutes(
       summary: 'OpenAI model list: the models you may call.',
       response: { 200: z.object({ object: z.literal('list'), data: z.array(OpenAiModelSchema) }) },
     },
-    handler: async (request, reply) =>
-      reply.type('application/json; charset=utf-8').send((await runtime.listJson(accountOf(request), 'openai')) as never),
+    handler: async (request, reply) => reply.type('application/json; charset=utf-8').send((await runtime.listJson(accountOf(request), 'openai')) as never),
   })
 
   // Model ids may contain "/" (meta-llama/Llama-3.1-8B), so the rest of the path is the id. Fastify has
@@ -82,7 +83,9 @@ export function registerGatewayRoutes(
   for (const url of ['/v1/chat/completions', '/api/chat/completions', '/api/v1/chat/completions']) {
     app.post(url, {
       onRequest: guards.verified,
-      schemaErrorFormatter: validationFormatter((path, carried) => carried ?? (path[0] && path[0] !== 'model' && path[0] !== 'messages' ? 'INVALID_PARAMS' : 'VALIDATION_ERROR')),
+      schemaErrorFormatter: validationFormatter(
+        (path, carried) => carried ?? (path[0] && path[0] !== 'model' && path[0] !== 'messages' ? 'INVALID_PARAMS' : 'VALIDATION_ERROR'),
+      ),
       schema: {
         tags: ['openai'],
         security: BEARER,

@@ -7,9 +7,7 @@ const { system: _system, custom_params: _custom, locked: _locked, ...REQUEST_PAR
 /** An OpenAI chat request: the fields modelgate reads are checked, everything else passes through. */
 export const ChatRequestSchema = z.looseObject({
   model: ModelIdSchema.describe('A preset id, or a provider model id you may use.'),
-  messages: z
-    .array(z.looseObject({ role: text().min(1), content: z.unknown() }))
-    .min(1, 'must hold at least one message'),
+  messages: z.array(z.looseObject({ role: text().min(1), content: z.unknown() })).min(1, 'must hold at least one message'),
   stream: z.boolean().optional(),
   ...REQUEST_PARAMS,
 })

@@ -110,7 +110,14 @@ describe('applyPreset', () => {
     const parts = [{ type: 'text', text: 'Answer in French.' }]
     const body = apply({ messages: [{ role: 'system', content: parts, name: 'sys' }, USER] }, { system: 'You teach SQL.' })
     expect(body['messages']).toEqual([
-      { role: 'system', name: 'sys', content: [{ type: 'text', text: 'You teach SQL.' }, { type: 'text', text: 'Answer in French.' }] },
+      {
+        role: 'system',
+        name: 'sys',
+        content: [
+          { type: 'text', text: 'You teach SQL.' },
+          { type: 'text', text: 'Answer in French.' },
+        ],
+      },
       USER,
     ])
   })

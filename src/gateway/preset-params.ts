@@ -79,11 +79,7 @@ export function withSystemPrompt(messages: readonly unknown[], system: string): 
   if (index < 0 || !isObject(found)) return [{ role: 'system', content: system }, ...messages]
   const content = found['content']
   const merged =
-    typeof content === 'string'
-      ? `${system}\n\n${content}`
-      : Array.isArray(content)
-        ? [{ type: 'text', text: system }, ...(content as unknown[])]
-        : system
+    typeof content === 'string' ? `${system}\n\n${content}` : Array.isArray(content) ? [{ type: 'text', text: system }, ...(content as unknown[])] : system
   return messages.map((m, i) => (i === index ? { ...found, content: merged } : m))
 }
 

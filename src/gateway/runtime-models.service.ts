@@ -97,14 +97,15 @@ export class RuntimeModelsService {
    */
   async listJson(actor: Actor, shape: 'runtime' | 'openai'): Promise<string> {
     const snapshot = await this.snapshot(actor)
-    return this.texts.get(JSON.stringify([shape, principalKey(snapshot.who)]), snapshot.version, async () => {
-      const models = await this.listAt(actor, snapshot)
-      return JSON.stringify(
-        shape === 'runtime'
-          ? { data: models }
-          : { object: 'list', data: models.filter((m) => !m.base_model_missing).map(toOpenAiModel) },
-      )
-    }, (json) => json.length <= MAX_CACHED_LIST_BYTES)
+    return this.texts.get(
+      JSON.stringify([shape, principalKey(snapshot.who)]),
+      snapshot.version,
+      async () => {
+        const models = await this.listAt(actor, snapshot)
+        return JSON.stringify(shape === 'runtime' ? { data: models } : { object: 'list', data: models.filter((m) => !m.base_model_missing).map(toOpenAiModel) })
+      },
+      (json) => json.length <= MAX_CACHED_LIST_BYTES,
+    )
   }
 
   /** The caller's principals and the version their answers are valid at (registry and catalog). */
@@ -148,9 +149,7 @@ export class RuntimeModelsService {
     const viaOwners = callerMayUseRaw ? [] : ends.flatMap(({ end }) => (end.kind === 'served' && end.via ? [end.via.user_id] : []))
     const roles = await this.models.ownerRoles(viaOwners)
     for (const { preset, end } of ends) {
-      const usable =
-        end.kind === 'served' &&
-        (end.via === null || this.access.mayUseRawBase(actor, roles.get(end.via.user_id), this.bypassModelAccessControl))
+      const usable = end.kind === 'served' && (end.via === null || this.access.mayUseRawBase(actor, roles.get(end.via.user_id), this.bypassModelAccessControl))
       const served = usable ? providerById.get(end.providerId) : undefined
       result.push({ ...entry(preset, served), base_model_missing: served === undefined })
     }

@@ -18,7 +18,11 @@ export class GroupsRepo {
 
   async existingIds(ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set()
-    const rows = await this.db.selectFrom('groups').select('id').where('id', 'in', [...ids]).execute()
+    const rows = await this.db
+      .selectFrom('groups')
+      .select('id')
+      .where('id', 'in', [...ids])
+      .execute()
     return new Set(rows.map((row) => row.id))
   }
 
@@ -57,7 +61,11 @@ export class GroupsRepo {
 
   async removeMembers(groupId: string, userIds: readonly string[]): Promise<void> {
     if (userIds.length === 0) return
-    await this.db.deleteFrom('group_members').where('group_id', '=', groupId).where('user_id', 'in', [...userIds]).execute()
+    await this.db
+      .deleteFrom('group_members')
+      .where('group_id', '=', groupId)
+      .where('user_id', 'in', [...userIds])
+      .execute()
   }
 
   async removeAllMembers(groupId: string): Promise<void> {

@@ -2,13 +2,7 @@
 import { z } from 'zod'
 import { accountOf, BEARER, type App, type Guards } from '../http/route-kit.js'
 import { trueResponse } from '../schema/common.js'
-import {
-  GroupCreateSchema,
-  GroupIdParamsSchema,
-  GroupMembersSchema,
-  GroupResponseSchema,
-  GroupUpdateSchema,
-} from './groups.schema.js'
+import { GroupCreateSchema, GroupIdParamsSchema, GroupMembersSchema, GroupResponseSchema, GroupUpdateSchema } from './groups.schema.js'
 import type { GroupsService } from './groups.service.js'
 
 export function registerGroupsRoutes(app: App, deps: { groups: GroupsService; guards: Guards }): void {

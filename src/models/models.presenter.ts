@@ -32,11 +32,7 @@ export function presentModel(row: ModelRow, grants: readonly GrantRow[]): ModelR
   }
 }
 
-export function presentAccessModel(
-  model: ModelResponse,
-  owner: ModelAccessResponse['user'],
-  writeAccess: boolean,
-): ModelAccessResponse {
+export function presentAccessModel(model: ModelResponse, owner: ModelAccessResponse['user'], writeAccess: boolean): ModelAccessResponse {
   return { ...model, user: owner, write_access: writeAccess }
 }
 

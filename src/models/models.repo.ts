@@ -119,22 +119,13 @@ export class ModelsRepo {
   /** Switches off the models of one account whose ids are among `ids`. */
   async deactivateOwnedAmong(userId: string, ids: readonly string[], at: number): Promise<void> {
     for (const chunk of chunks(ids)) {
-      await this.db
-        .updateTable('models')
-        .set({ is_active: 0, updated_at: at })
-        .where('user_id', '=', userId)
-        .where('id', 'in', chunk)
-        .execute()
+      await this.db.updateTable('models').set({ is_active: 0, updated_at: at }).where('user_id', '=', userId).where('id', 'in', chunk).execute()
     }
   }
 
   /** Hands every model of one account to another (the deleting admin). */
   async handOver(fromUserId: string, toUserId: string, at: number): Promise<number> {
-    const result = await this.db
-      .updateTable('models')
-      .set({ user_id: toUserId, updated_at: at })
-      .where('user_id', '=', fromUserId)
-      .executeTakeFirst()
+    const result = await this.db.updateTable('models').set({ user_id: toUserId, updated_at: at }).where('user_id', '=', fromUserId).executeTakeFirst()
     return Number(result.numUpdatedRows)
   }
 
@@ -194,10 +185,7 @@ export class ModelsRepo {
 
   /** Sorted unique tag names over the presets the caller may read. */
   async tags(who: Principals): Promise<string[]> {
-    let query = this.db
-      .selectFrom('model_tags')
-      .innerJoin('models', 'models.id', 'model_tags.model_id')
-      .where('models.base_model_id', 'is not', null)
+    let query = this.db.selectFrom('model_tags').innerJoin('models', 'models.id', 'model_tags.model_id').where('models.base_model_id', 'is not', null)
     if (!who.bypass) query = query.where((eb) => modelAccessFilters.exists(who)(eb as unknown as ExpressionBuilder<DB, 'models'>))
     const rows = await query
       .select((eb) => eb.fn.min<string>('model_tags.name').as('name'))
@@ -250,10 +238,7 @@ export class ModelsRepo {
     let query: ModelsQuery =
       plan === 'grantedIds'
         ? // Start from the granted ids: the join order makes SQLite probe models by primary key.
-          (this.db
-            .selectFrom(modelAccessFilters.grantedIds(this.db, who).as('granted'))
-            .crossJoin('models')
-            .whereRef('models.id', '=', 'granted.model_id'))
+          this.db.selectFrom(modelAccessFilters.grantedIds(this.db, who).as('granted')).crossJoin('models').whereRef('models.id', '=', 'granted.model_id')
         : this.db.selectFrom('models')
     query = query.where('models.base_model_id', 'is not', null)
     if (plan === 'exists') query = query.where(modelAccessFilters.exists(who))
@@ -263,11 +248,7 @@ export class ModelsRepo {
       const tagKey = filters.tag.trim().toLowerCase()
       query = query.where((eb) =>
         eb.exists(
-          eb
-            .selectFrom('model_tags')
-            .select('model_tags.model_id')
-            .whereRef('model_tags.model_id', '=', 'models.id')
-            .where('model_tags.tag_key', '=', tagKey),
+          eb.selectFrom('model_tags').select('model_tags.model_id').whereRef('model_tags.model_id', '=', 'models.id').where('model_tags.tag_key', '=', tagKey),
         ),
       )
     }

@@ -5,7 +5,17 @@
  */
 import { z } from 'zod'
 import type { ErrorCode } from '../errors/app-error.js'
-import { epochSecondsSchema, freeText, ID_CHARS_MESSAGE, ID_FORBIDDEN_CHARS, idText, isStorableText, pageQuery, text, UNSTORABLE_MESSAGE } from '../schema/common.js'
+import {
+  epochSecondsSchema,
+  freeText,
+  ID_CHARS_MESSAGE,
+  ID_FORBIDDEN_CHARS,
+  idText,
+  isStorableText,
+  pageQuery,
+  text,
+  UNSTORABLE_MESSAGE,
+} from '../schema/common.js'
 import { UserResponseSchema } from '../users/users.schema.js'
 
 export const MODEL_ID_MAX = 256
@@ -40,21 +50,26 @@ export const ModelIdSchema = z
   .describe('Model id, 1..256 characters; may contain / and :; no control, zero-width or bidi characters.')
 
 const number = (min: number | null, max: number | null, integer = false) =>
-  z.unknown().optional().superRefine((value, ctx) => {
-    if (value === null || value === undefined) return
-    const range =
-      min !== null && max !== null ? ` between ${min} and ${max}` : min !== null ? ` at least ${min}` : ''
-    const kind = integer ? 'an integer' : 'a number'
-    const isNumber = typeof value === 'number' && Number.isFinite(value)
-    if (!isNumber || (integer && !Number.isInteger(value)) || (min !== null && value < min) || (max !== null && value > max)) {
-      fail(ctx, `must be ${kind}${range}${isNumber ? ` (got ${value})` : ` (got ${JSON.stringify(value) ?? typeof value})`}`, 'INVALID_PARAMS')
-    }
-  })
+  z
+    .unknown()
+    .optional()
+    .superRefine((value, ctx) => {
+      if (value === null || value === undefined) return
+      const range = min !== null && max !== null ? ` between ${min} and ${max}` : min !== null ? ` at least ${min}` : ''
+      const kind = integer ? 'an integer' : 'a number'
+      const isNumber = typeof value === 'number' && Number.isFinite(value)
+      if (!isNumber || (integer && !Number.isInteger(value)) || (min !== null && value < min) || (max !== null && value > max)) {
+        fail(ctx, `must be ${kind}${range}${isNumber ? ` (got ${value})` : ` (got ${JSON.stringify(value) ?? typeof value})`}`, 'INVALID_PARAMS')
+      }
+    })
 
 const typed = (check: (value: unknown) => boolean, expected: string) =>
-  z.unknown().optional().superRefine((value, ctx) => {
-    if (value !== null && value !== undefined && !check(value)) fail(ctx, `must be ${expected}`, 'INVALID_PARAMS')
-  })
+  z
+    .unknown()
+    .optional()
+    .superRefine((value, ctx) => {
+      if (value !== null && value !== undefined && !check(value)) fail(ctx, `must be ${expected}`, 'INVALID_PARAMS')
+    })
 
 const isString = (v: unknown) => typeof v === 'string'
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -171,7 +186,11 @@ export const AccessGrantsSchema = z
 export const ModelFormSchema = z.object({
   id: ModelIdSchema,
   base_model_id: ModelIdSchema.nullish().describe('The model this preset runs on; null for a base-model override row.'),
-  name: text().trim().min(1, 'must not be empty').max(512).refine((s) => !CONTROL.test(s), 'must not contain control characters'),
+  name: text()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(512)
+    .refine((s) => !CONTROL.test(s), 'must not contain control characters'),
   meta: MetaSchema.default({}),
   params: ParamsSchema.default({}),
   access_control: AccessControlSchema.optional(),
@@ -244,7 +263,7 @@ export type ModelAccessResponse = z.infer<typeof ModelAccessResponseSchema>
 
 export const ListQuerySchema = z.object({
   query: text().max(500).optional().describe('Matches name, id, base model, owner name and email; % and _ are literal.'),
-  view_option: z.enum(['created', 'shared', 'all', '']).optional().describe('created = mine; shared = others\' that I can read.'),
+  view_option: z.enum(['created', 'shared', 'all', '']).optional().describe("created = mine; shared = others' that I can read."),
   tag: text().max(100).optional().describe('Exact tag name (case-insensitive), from meta.tags[].name only.'),
   order_by: z.enum(['name', 'created_at', 'updated_at']).default('updated_at'),
   direction: z.enum(['asc', 'desc']).default('desc'),

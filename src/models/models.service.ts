@@ -15,14 +15,7 @@ import { VersionedCache } from '../cache/versioned-cache.js'
 import { AppError } from '../errors/app-error.js'
 import { ModelsRepo, type ListPlan, type ModelRow } from './models.repo.js'
 import { presentAccessModel, presentModel, withoutInlineImage } from './models.presenter.js'
-import type {
-  AccessUpdate,
-  ListQuery,
-  ModelAccessResponse,
-  ModelForm,
-  ModelResponse,
-  ModelUpdate,
-} from './models.schema.js'
+import type { AccessUpdate, ListQuery, ModelAccessResponse, ModelForm, ModelResponse, ModelUpdate } from './models.schema.js'
 import { ModelFormSchema, ModelIdSchema } from './models.schema.js'
 import { conflictingIds } from './conflicts.js'
 import { profileImageOf, type ProfileImage } from './profile-image.js'
@@ -106,10 +99,7 @@ export class ModelsService {
     const filters = { who, query: query.query, viewOption, tag: query.tag }
     const plan = await this.models.planFor(who, viewOption)
     const page = { orderBy: query.order_by, direction: query.direction, offset: (query.page - 1) * query.limit, limit: query.limit }
-    const [rows, total] = await Promise.all([
-      this.models.listPage(filters, plan, page),
-      this.total(filters, plan),
-    ])
+    const [rows, total] = await Promise.all([this.models.listPage(filters, plan, page), this.total(filters, plan)])
     return { items: await this.withAccess(who, rows, { stripInlineImages: true }), total }
   }
 
@@ -391,7 +381,10 @@ export class ModelsService {
         const form = parsed.data
         if (form.base_model_id === form.id) return { id, reason: 'base_model_id: a model cannot be its own base model' }
         if (!access.maySetBaseModel(actor, existing ? existing.base_model_id : undefined, form.base_model_id ?? null)) {
-          return { id, reason: 'base_model_id: only administrators may import base-model overrides (base_model_id null) or change a model between override and preset' }
+          return {
+            id,
+            reason: 'base_model_id: only administrators may import base-model overrides (base_model_id null) or change a model between override and preset',
+          }
         }
         // `access_grants: null` means "not given", as on update; `access_control: null` means public.
         const hasAccessForm = Array.isArray(item['access_grants']) || 'access_control' in item
@@ -424,7 +417,7 @@ export class ModelsService {
       const needsBase = (p: Planned) => p.form.base_model_id != null && (!p.existing || p.existing.base_model_id !== p.form.base_model_id)
       const baseIds = planned.flatMap((p) => ('form' in p && needsBase(p) ? [p.form.base_model_id ?? ''] : []))
       const kinds = await this.baseKinds(who, baseIds, { models, grantsRepo, served })
-      for (let changed = true; changed; ) {
+      for (let changed = true; changed;) {
         changed = false
         const imported = new Set(planned.flatMap((p) => ('form' in p ? [p.id] : [])))
         for (const [index, p] of planned.entries()) {
@@ -616,12 +609,7 @@ export class ModelsService {
     return { row, grants }
   }
 
-  private async writable(
-    who: Principals,
-    id: string,
-    models: ModelsRepo,
-    grantsRepo: ModelGrantsRepo,
-  ): Promise<{ row: ModelRow; grants: Grant[] }> {
+  private async writable(who: Principals, id: string, models: ModelsRepo, grantsRepo: ModelGrantsRepo): Promise<{ row: ModelRow; grants: Grant[] }> {
     // Locked first: writers of one model (and its grants) take turns; after a delete there is no row.
     const row = await models.findByIdForUpdate(id, this.database.dialect)
     if (!row) throw modelNotFound(id)
@@ -722,11 +710,7 @@ export class ModelsService {
   }
 
   /** Rows → ModelAccessResponse: grants, owners and write flags for the whole page in three queries. */
-  private async withAccess(
-    who: Principals,
-    rows: readonly ModelRow[],
-    options: { stripInlineImages: boolean },
-  ): Promise<ModelAccessResponse[]> {
+  private async withAccess(who: Principals, rows: readonly ModelRow[], options: { stripInlineImages: boolean }): Promise<ModelAccessResponse[]> {
     const ids = rows.map((row) => row.id)
     const [grants, owners, writableByGrant] = await Promise.all([
       this.grants.grantsOf(ids),
@@ -788,19 +772,16 @@ function importableGrants(
   return { grants, warnings }
 }
 
-const modelIdTaken = (id: string) =>
-  new AppError('MODEL_ID_TAKEN', `The model id "${id}" is already registered. Choose another id.`)
+const modelIdTaken = (id: string) => new AppError('MODEL_ID_TAKEN', `The model id "${id}" is already registered. Choose another id.`)
 
 /**
  * Hole 1 and 13: one answer for an id a provider serves and an id held by a model the caller cannot
  * read. The text does not even repeat the id, so the two answers are the same bytes.
  */
-const modelIdUnavailable = () =>
-  new AppError('MODEL_ID_UNAVAILABLE', 'This model id is not available. Choose another id.')
+const modelIdUnavailable = () => new AppError('MODEL_ID_UNAVAILABLE', 'This model id is not available. Choose another id.')
 
 /** Hole 2: one answer (same bytes) for an unknown id, a raw provider model and a model the caller cannot read. */
-const baseModelUnavailable = () =>
-  new AppError('BASE_MODEL_UNAVAILABLE', 'base_model_id: this base model is not available to you.')
+const baseModelUnavailable = () => new AppError('BASE_MODEL_UNAVAILABLE', 'base_model_id: this base model is not available to you.')
 
 /** Import's skip reasons for the same two rules (each one text for all of its cases). */
 const ID_UNAVAILABLE_REASON = 'this model id is not available'

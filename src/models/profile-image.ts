@@ -14,9 +14,7 @@
  */
 import { createHash } from 'node:crypto'
 
-export type ProfileImage =
-  | { kind: 'inline'; contentType: string; body: Buffer; etag: string }
-  | { kind: 'redirect'; location: string }
+export type ProfileImage = { kind: 'inline'; contentType: string; body: Buffer; etag: string } | { kind: 'redirect'; location: string }
 
 /** Image types served from `data:` URIs; anything else gets the default picture. */
 const IMAGE_TYPES = new Set([

@@ -31,7 +31,13 @@ export function registerConnectionsRoutes(app: App, deps: { connections: Connect
 
   app.post(`${base}/id/:id/update`, {
     onRequest: guards.admin,
-    schema: { ...common, summary: 'Change a stored connection.', params: ConnectionIdParamsSchema, body: ConnectionUpdateSchema, response: { 200: ConnectionResponseSchema } },
+    schema: {
+      ...common,
+      summary: 'Change a stored connection.',
+      params: ConnectionIdParamsSchema,
+      body: ConnectionUpdateSchema,
+      response: { 200: ConnectionResponseSchema },
+    },
     handler: (request) => connections.update(request.params.id, request.body),
   })
 
@@ -49,7 +55,12 @@ export function registerConnectionsRoutes(app: App, deps: { connections: Connect
 
   app.get(`${base}/id/:id/models`, {
     onRequest: guards.admin,
-    schema: { ...common, summary: 'The models this connection serves (cached).', params: ConnectionIdParamsSchema, response: { 200: z.array(ProviderModelResponseSchema) } },
+    schema: {
+      ...common,
+      summary: 'The models this connection serves (cached).',
+      params: ConnectionIdParamsSchema,
+      response: { 200: z.array(ProviderModelResponseSchema) },
+    },
     handler: (request) => connections.modelsOf(request.params.id),
   })
 

@@ -77,14 +77,16 @@ export class ConnectionsService {
           : { api_key_enc: this.keys.seal(input.api_key), key_hint: keyHint(input.api_key) }
     // Answers show the URL redacted; sent back unchanged (an edit form), it means "keep the stored one".
     const baseUrl = input.base_url === undefined || input.base_url === redactUrl(row.base_url) ? undefined : input.base_url
-    await this.changing((repo) => repo.update(id, {
-      ...(input.name !== undefined && { name: input.name }),
-      ...(baseUrl !== undefined && { base_url: baseUrl }),
-      ...(input.prefix_id !== undefined && { prefix_id: input.prefix_id }),
-      ...(input.enabled !== undefined && { enabled: input.enabled ? 1 : 0 }),
-      ...keyChange,
-      updated_at: epochSeconds(),
-    }))
+    await this.changing((repo) =>
+      repo.update(id, {
+        ...(input.name !== undefined && { name: input.name }),
+        ...(baseUrl !== undefined && { base_url: baseUrl }),
+        ...(input.prefix_id !== undefined && { prefix_id: input.prefix_id }),
+        ...(input.enabled !== undefined && { enabled: input.enabled ? 1 : 0 }),
+        ...keyChange,
+        updated_at: epochSeconds(),
+      }),
+    )
     this.catalogRef().invalidate(id)
     return this.present(this.fromRow((await this.repo.findById(id)) ?? row))
   }

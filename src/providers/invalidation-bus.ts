@@ -50,8 +50,7 @@ export class RedisBus implements InvalidationBus {
 
   /** Resolves once both connections are ready, or rejects after `timeoutMs` (Redis unreachable). */
   async ready(timeoutMs = 5000): Promise<void> {
-    const waitFor = (client: Redis) =>
-      client.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => client.once('ready', () => resolve()))
+    const waitFor = (client: Redis) => (client.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => client.once('ready', () => resolve())))
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`Redis not ready within ${timeoutMs} ms`)), timeoutMs)

@@ -278,7 +278,7 @@ describe('ModelCatalog', () => {
     expect(catalog.status(badConnection.id)).toMatchObject({ ok: false, stale: true, model_count: 1 })
   })
 
-  it('invalidate(id) drops a connection\'s list: the next listing fetches anew and waits for it', async () => {
+  it("invalidate(id) drops a connection's list: the next listing fetches anew and waits for it", async () => {
     const p = await provider({ models: ['inv-1'] })
     const connection = connectionTo(p)
     const { catalog } = catalogOf([connection], { ttlMs: 60_000, timeoutMs: 5_000 })
@@ -360,7 +360,12 @@ describe('ModelCatalog with the connections version (several instances, no Redis
     const a = await provider({ models: ['vf-1'] })
     let fail = true
     const loadVersion = vi.fn(() => (fail ? Promise.reject(new Error('database down')) : Promise.resolve(1)))
-    const catalog = new ModelCatalog(() => Promise.resolve([connectionTo(a)]), { ttlMs: 3_600_000, timeoutMs: 5_000, versionCheckMs: 0 }, new LocalBus(), loadVersion)
+    const catalog = new ModelCatalog(
+      () => Promise.resolve([connectionTo(a)]),
+      { ttlMs: 3_600_000, timeoutMs: 5_000, versionCheckMs: 0 },
+      new LocalBus(),
+      loadVersion,
+    )
     expect(ids(await catalog.models())).toEqual(['vf-1'])
     fail = false
     expect(ids(await catalog.models())).toEqual(['vf-1'])
@@ -380,7 +385,10 @@ describe('ModelCatalog with RedisBus (several instances)', () => {
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`Redis at ${REDIS_URL} is unreachable (set REDIS_URL_TEST): ${[...new Set(errors.map((e) => e.message))].join('; ') || 'no answer'}`)),
+        () =>
+          reject(
+            new Error(`Redis at ${REDIS_URL} is unreachable (set REDIS_URL_TEST): ${[...new Set(errors.map((e) => e.message))].join('; ') || 'no answer'}`),
+          ),
         10_000,
       )
     })
@@ -392,7 +400,7 @@ describe('ModelCatalog with RedisBus (several instances)', () => {
     return bus
   }
 
-  it('drops the other instance\'s entry when one instance invalidates a connection', async () => {
+  it("drops the other instance's entry when one instance invalidates a connection", async () => {
     const p = await provider({ models: ['shared-1'] })
     const connection = connectionTo(p)
     const load = () => Promise.resolve([connection])
@@ -418,7 +426,7 @@ describe('ModelCatalog with RedisBus (several instances)', () => {
     expect(listRequests(p)).toBe(4)
   })
 
-  it('refreshes the other instance\'s lists on an admin refresh, keeping them while it runs', async () => {
+  it("refreshes the other instance's lists on an admin refresh, keeping them while it runs", async () => {
     const p = await provider({ models: ['r-1'] })
     const connection = connectionTo(p)
     const load = () => Promise.resolve([connection])
@@ -447,7 +455,7 @@ describe('ModelCatalog with RedisBus (several instances)', () => {
     expect(two.status(connection.id)).toMatchObject({ ok: true, stale: false })
   })
 
-  it('does not deliver an instance\'s own message twice, and reloads connection lists on every instance', async () => {
+  it("does not deliver an instance's own message twice, and reloads connection lists on every instance", async () => {
     const a = await provider({ models: ['ra-1'] })
     const b = await provider({ models: ['rb-1'] })
     const connections = [connectionTo(a)]

@@ -31,12 +31,7 @@ export function secretsOf(connection: Pick<Connection, 'base_url' | 'apiKey'>): 
  * A provider fault: everybody reads `Provider "<name>" <told>`; administrators read
  * `Provider "<name>" (<url>) <adminTold>`, with URLs and the connection's secrets redacted.
  */
-export function providerError(
-  connection: Pick<Connection, 'name' | 'base_url' | 'apiKey'>,
-  code: ErrorCode,
-  told: string,
-  adminTold: string = told,
-): AppError {
+export function providerError(connection: Pick<Connection, 'name' | 'base_url' | 'apiKey'>, code: ErrorCode, told: string, adminTold: string = told): AppError {
   const forAdmins = redactText(`Provider ${providerLabel(connection)} ${adminTold}`, secretsOf(connection))
   return new AppError(code, redactText(`Provider "${connection.name}" ${told}`, secretsOf(connection)), undefined, forAdmins)
 }

@@ -14,7 +14,22 @@ describe('text that a database can hold', () => {
   })
 
   it('idText refuses control, zero-width and bidirectional characters as well', () => {
-    for (const bad of ['a\u200bb', 'a\u200cb', 'a\u200db', '\u2060x', '\ufeffx', 'a\u202eb', '\u2066x\u2069', 'a\u200e', 'a\u200f', 'a\u061cb', 'a\u0085', 'a\u0007', 'a\u0000', '']) {
+    for (const bad of [
+      'a\u200bb',
+      'a\u200cb',
+      'a\u200db',
+      '\u2060x',
+      '\ufeffx',
+      'a\u202eb',
+      '\u2066x\u2069',
+      'a\u200e',
+      'a\u200f',
+      'a\u061cb',
+      'a\u0085',
+      'a\u0007',
+      'a\u0000',
+      '',
+    ]) {
       expect(idText().safeParse(bad).success, JSON.stringify(bad)).toBe(false)
     }
     for (const good of ['8f14e45f-ceea-467a-9575-5c2fa3b6f2b4', '*', 'ümlaut', 'a/b:c']) expect(idText().safeParse(good).success).toBe(true)
@@ -24,7 +39,11 @@ describe('text that a database can hold', () => {
 describe('findUnstorableText', () => {
   it('finds strings and object keys at any depth, with their paths', () => {
     const value = JSON.parse('{"a": [1, "ok", "x\\u0000"], "b": {"\\ud800": 1}, "c": {"d": "\\udfff"}}')
-    expect(findUnstorableText(value).map((f) => f.path.join('.')).sort()).toEqual(['a.2', 'b', 'c.d'])
+    expect(
+      findUnstorableText(value)
+        .map((f) => f.path.join('.'))
+        .sort(),
+    ).toEqual(['a.2', 'b', 'c.d'])
   })
 
   it('walks deep nesting without overflowing the stack', () => {
@@ -33,7 +52,12 @@ describe('findUnstorableText', () => {
   })
 
   it('stops reporting text at the limit, but still finds nesting too deep after it', () => {
-    expect(findUnstorableText(Array.from({ length: 100 }, () => '\u0000'), 5)).toHaveLength(5)
+    expect(
+      findUnstorableText(
+        Array.from({ length: 100 }, () => '\u0000'),
+        5,
+      ),
+    ).toHaveLength(5)
     const both = JSON.parse(`[${Array.from({ length: 20 }, () => '"\\u0000"').join(',')}, ${'['.repeat(100)}${']'.repeat(100)}]`)
     expect(findUnstorableText(both)).toEqual([expect.objectContaining({ tooDeep: true })])
   })

@@ -123,11 +123,7 @@ export const freeText = (max: number) =>
     .refine((s) => !CONTROL_CHARS_EXCEPT_WHITESPACE.test(s), 'must not contain control characters')
 
 /** An email address, trimmed and lower-cased so that sign-in is case-insensitive. */
-export const emailText = text()
-  .trim()
-  .toLowerCase()
-  .max(320, 'must be at most 320 characters')
-  .pipe(z.email('must be a valid email address'))
+export const emailText = text().trim().toLowerCase().max(320, 'must be at most 320 characters').pipe(z.email('must be a valid email address'))
 
 /** Epoch seconds, as Open WebUI sends them. */
 export const epochSecondsSchema = z.number().int().describe('Epoch seconds.')

@@ -28,12 +28,19 @@ export class UsersRepo {
   /** Ids among `ids` that exist (used to validate grants and memberships). */
   async existingIds(ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set()
-    const rows = await this.db.selectFrom('users').select('id').where('id', 'in', [...ids]).execute()
+    const rows = await this.db
+      .selectFrom('users')
+      .select('id')
+      .where('id', 'in', [...ids])
+      .execute()
     return new Set(rows.map((row) => row.id))
   }
 
   async count(): Promise<number> {
-    const row = await this.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst()
+    const row = await this.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirst()
     return Number(row?.n ?? 0)
   }
 
@@ -97,11 +104,7 @@ export class UsersRepo {
   }
 
   async passwordHashOf(userId: string): Promise<string | undefined> {
-    const row = await this.db
-      .selectFrom('credentials')
-      .select('password_hash')
-      .where('user_id', '=', userId)
-      .executeTakeFirst()
+    const row = await this.db.selectFrom('credentials').select('password_hash').where('user_id', '=', userId).executeTakeFirst()
     return row?.password_hash
   }
 

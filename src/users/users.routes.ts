@@ -2,13 +2,7 @@
 import { accountOf, BEARER, type App, type Guards } from '../http/route-kit.js'
 import { trueResponse } from '../schema/common.js'
 import { presentUser } from './users.presenter.js'
-import {
-  UserIdParamsSchema,
-  UserListQuerySchema,
-  UserListResponseSchema,
-  UserResponseSchema,
-  UserUpdateSchema,
-} from './users.schema.js'
+import { UserIdParamsSchema, UserListQuerySchema, UserListResponseSchema, UserResponseSchema, UserUpdateSchema } from './users.schema.js'
 import type { UsersService } from './users.service.js'
 
 export function registerUsersRoutes(app: App, deps: { users: UsersService; guards: Guards }): void {

@@ -49,9 +49,7 @@ describe.each(DIALECTS)('auth attacks on %s', { timeout: 120_000 }, (dialect) =>
     it('hole 5: 200 parallel wrong passwords for one account: at most SIGNIN_MAX_ATTEMPTS are checked, then the right password is refused 429', async () => {
       const victim = await h.createUser('user', 'Victim')
       // Every request from another address: only the per-account limit can stop them.
-      const responses = await Promise.all(
-        Array.from({ length: 200 }, (_, i) => signinFrom(h.app, addressOf(1000 + i), victim.email, `wrong-${i}`)),
-      )
+      const responses = await Promise.all(Array.from({ length: 200 }, (_, i) => signinFrom(h.app, addressOf(1000 + i), victim.email, `wrong-${i}`)))
       expect(countStatuses(responses)).toEqual({ 401: MAX, 429: 200 - MAX })
       const right = await signinFrom(h.app, addressOf(5000), victim.email, PASSWORD)
       expect(right.statusCode).toBe(429)
@@ -65,9 +63,7 @@ describe.each(DIALECTS)('auth attacks on %s', { timeout: 120_000 }, (dialect) =>
 
     it('hole 5: 200 parallel wrong sign-ins from one address, each to another account: at most 5 × SIGNIN_MAX_ATTEMPTS are checked', async () => {
       const sprayer = '192.0.2.66'
-      const responses = await Promise.all(
-        Array.from({ length: 200 }, (_, i) => signinFrom(h.app, sprayer, `sprayed-${i}@example.com`, 'guess-password')),
-      )
+      const responses = await Promise.all(Array.from({ length: 200 }, (_, i) => signinFrom(h.app, sprayer, `sprayed-${i}@example.com`, 'guess-password')))
       expect(countStatuses(responses)).toEqual({ 401: MAX * 5, 429: 200 - MAX * 5 })
       const user = await h.createUser('user', 'Office')
       expect((await signinFrom(h.app, sprayer, user.email, PASSWORD)).statusCode).toBe(429)
@@ -162,9 +158,7 @@ describe.each(DIALECTS)('auth attacks on %s', { timeout: 120_000 }, (dialect) =>
       expect((await signinFrom(direct.app, '2001:db8:0:8::1', user.email, PASSWORD)).statusCode).toBe(200)
       // 192.0.2.90 and ::ffff:192.0.2.90 are one client.
       const mapped = await Promise.all(
-        Array.from({ length: 40 }, (_, i) =>
-          signinFrom(direct.app, i % 2 ? '192.0.2.90' : '::ffff:192.0.2.90', `mapped-${i}@example.com`, 'guess-password'),
-        ),
+        Array.from({ length: 40 }, (_, i) => signinFrom(direct.app, i % 2 ? '192.0.2.90' : '::ffff:192.0.2.90', `mapped-${i}@example.com`, 'guess-password')),
       )
       expect(countStatuses(mapped)).toEqual({ 401: MAX * 5, 429: 40 - MAX * 5 })
     })
@@ -221,15 +215,13 @@ describe.each(DIALECTS)('auth attacks on %s', { timeout: 120_000 }, (dialect) =>
     afterAll(async () => h?.close())
 
     const session = (headers: Record<string, string>) => h.request({ method: 'GET', url: SESSION, headers })
-    const signin = (email: string, password: string) =>
-      h.request({ method: 'POST', url: SIGNIN, payload: { email, password } })
+    const signin = (email: string, password: string) => h.request({ method: 'POST', url: SIGNIN, payload: { email, password } })
     async function apiKeyOf(account: TestAccount): Promise<string> {
       const res = await h.request({ method: 'POST', url: API_KEY, headers: account.auth })
       expect(res.statusCode).toBe(200)
       return res.json().api_key as string
     }
-    const adminUpdate = (id: string, payload: object) =>
-      h.request({ method: 'POST', url: `/api/v1/users/${id}/update`, headers: h.admin.auth, payload })
+    const adminUpdate = (id: string, payload: object) => h.request({ method: 'POST', url: `/api/v1/users/${id}/update`, headers: h.admin.auth, payload })
 
     it('hole 10: a password change revokes every older session (the caller too), answers a fresh token and keeps the API key', async () => {
       const user = await h.createUser('user', 'Changer')
@@ -272,7 +264,12 @@ describe.each(DIALECTS)('auth attacks on %s', { timeout: 120_000 }, (dialect) =>
       expect((await h.request({ method: 'POST', url: CHANGE_PASSWORD, payload: { password: PASSWORD, new_password: 'x'.repeat(12) } })).statusCode).toBe(401)
       // A pending account may not change it either (403, as on every route but sign-in and the session).
       const pending = await h.createUser('pending', 'Pending')
-      const refused = await h.request({ method: 'POST', url: CHANGE_PASSWORD, headers: pending.auth, payload: { password: PASSWORD, new_password: 'x'.repeat(12) } })
+      const refused = await h.request({
+        method: 'POST',
+        url: CHANGE_PASSWORD,
+        headers: pending.auth,
+        payload: { password: PASSWORD, new_password: 'x'.repeat(12) },
+      })
       expect(refused.statusCode).toBe(403)
       expect((await signin(pending.email, PASSWORD)).statusCode).toBe(200)
     })
@@ -310,8 +307,11 @@ describe.each(DIALECTS)('auth attacks on %s', { timeout: 120_000 }, (dialect) =>
         })
         const answers: Awaited<ReturnType<Harness['request']>>[] = []
         do answers.push(...(await Promise.all(Array.from({ length: 4 }, () => h.request({ method: 'POST', url: API_KEY, headers: user.auth })))))
-        // (Bounded: on SQLite a steady stream of requests can hold the one connection off the reset.)
-        while (!resetDone && answers.length < 400)
+        while (
+          // (Bounded: on SQLite a steady stream of requests can hold the one connection off the reset.)
+          !resetDone &&
+          answers.length < 400
+        )
         expect((await reset).statusCode).toBe(200)
         for (const res of answers) {
           expect([200, 401]).toContain(res.statusCode)

@@ -90,7 +90,25 @@ const HOSTILE = [
   '99999999999999999999999',
 ]
 /** Sent as they are in paths and query strings: percent-encodings a server may decode wrongly. */
-const RAW_URL_PARTS = ['%', '%25', '%00', '%2F', 'a%2Fb', 'a%252Fb', '%ED%A0%80', '%E2%80%8B', '%E2%80%AE', '%C0%AF', '..%2F..%2F', '%%', '%zz', '%u0000', '%FF%FE', 'fake-model', 'a/b']
+const RAW_URL_PARTS = [
+  '%',
+  '%25',
+  '%00',
+  '%2F',
+  'a%2Fb',
+  'a%252Fb',
+  '%ED%A0%80',
+  '%E2%80%8B',
+  '%E2%80%AE',
+  '%C0%AF',
+  '..%2F..%2F',
+  '%%',
+  '%zz',
+  '%u0000',
+  '%FF%FE',
+  'fake-model',
+  'a/b',
+]
 const NUMBERS = [0, -1, 1, 2, 0.5, -0, 1e308, -1e308, 2 ** 53 + 1, Number.MAX_SAFE_INTEGER, 1e-320, 3.7, 100, 101, 1_000_001]
 
 /** Marks a path id or query value to be sent as written (already percent-encoded, maybe wrongly). */
@@ -102,8 +120,9 @@ function encodeComponent(value: string): string {
   let out = ''
   for (const char of value) {
     const code = char.codePointAt(0) ?? 0
-    if (code >= 0xd800 && code <= 0xdfff) out += `%${(0xe0 | (code >> 12)).toString(16)}%${(0x80 | ((code >> 6) & 0x3f)).toString(16)}%${(0x80 | (code & 0x3f)).toString(16)}`
-    else out += encodeURIComponent(char)
+    if (code >= 0xd800 && code <= 0xdfff) {
+      out += `%${(0xe0 | (code >> 12)).toString(16)}%${(0x80 | ((code >> 6) & 0x3f)).toString(16)}%${(0x80 | (code & 0x3f)).toString(16)}`
+    } else out += encodeURIComponent(char)
   }
   return out
 }
@@ -129,8 +148,18 @@ describe.each(DIALECTS)('fuzz every route on %s', (dialect) => {
       const group = await h.request({ method: 'POST', url: '/api/v1/groups/create', headers: h.admin.auth, payload: { name, user_ids: [user.id] } })
       ids.group.push(group.json().id)
     }
-    await h.request({ method: 'POST', url: '/api/v1/models/create', headers: h.admin.auth, payload: { id: 'preset-a', name: 'A', base_model_id: 'fake-model', access_control: null } })
-    await h.request({ method: 'POST', url: '/api/v1/models/create', headers: user.auth, payload: { id: 'user-preset', name: 'U', base_model_id: 'fake-model' } })
+    await h.request({
+      method: 'POST',
+      url: '/api/v1/models/create',
+      headers: h.admin.auth,
+      payload: { id: 'preset-a', name: 'A', base_model_id: 'fake-model', access_control: null },
+    })
+    await h.request({
+      method: 'POST',
+      url: '/api/v1/models/create',
+      headers: user.auth,
+      payload: { id: 'user-preset', name: 'U', base_model_id: 'fake-model' },
+    })
     const connections = await h.request({ method: 'GET', url: '/api/v1/connections/', headers: h.admin.auth })
     for (const c of connections.json<{ id: string }[]>()) ids.connection.push(c.id)
     ids.model.push('user-preset')
@@ -224,7 +253,12 @@ describe.each(DIALECTS)('fuzz every route on %s', (dialect) => {
   /** A valid-shaped body with one field replaced by deep nesting (`{"params": {"x": [[[[…]]]]}, …}`). */
   const deepInside = (schema: Schema) =>
     fc
-      .tuple(fromSchema(schema), fc.constantFrom('params', 'meta', 'access_control', 'access_grants', 'permissions', 'messages', 'models', 'user_ids'), deepNesting, fc.boolean())
+      .tuple(
+        fromSchema(schema),
+        fc.constantFrom('params', 'meta', 'access_control', 'access_grants', 'permissions', 'messages', 'models', 'user_ids'),
+        deepNesting,
+        fc.boolean(),
+      )
       .map(([value, key, deep, wrap]) => {
         const nested = wrap ? `{"x":${deep}}` : deep
         const rest = value !== null && typeof value === 'object' && !Array.isArray(value) ? JSON.stringify({ ...value, [key]: undefined }) : '{}'
@@ -242,7 +276,10 @@ describe.each(DIALECTS)('fuzz every route on %s', (dialect) => {
       const queryKeys = [...op.query, 'id', '__proto__', 'x']
       const body: fc.Arbitrary<FuzzRequest['body']> =
         op.body === undefined
-          ? fc.oneof({ weight: 8, arbitrary: fc.constant({ kind: 'none' as const }) }, { weight: 1, arbitrary: hostileValue().map((value) => ({ kind: 'json' as const, value })) })
+          ? fc.oneof(
+              { weight: 8, arbitrary: fc.constant({ kind: 'none' as const }) },
+              { weight: 1, arbitrary: hostileValue().map((value) => ({ kind: 'json' as const, value })) },
+            )
           : fc.oneof(
               { weight: 8, arbitrary: fromSchema(op.body).map((value) => ({ kind: 'json' as const, value })) },
               { weight: 2, arbitrary: hostileValue().map((value) => ({ kind: 'json' as const, value })) },
@@ -255,11 +292,21 @@ describe.each(DIALECTS)('fuzz every route on %s', (dialect) => {
       return fc.record({
         op: fc.constant(op),
         as: fc.constantFrom<'admin' | 'user'>('admin', 'user'),
-        pathIds: fc.array(fc.oneof(hostileString(), fc.constantFrom(...RAW_URL_PARTS).map((part) => `${RAW}${part}`)), { minLength: pathCount, maxLength: pathCount }),
+        pathIds: fc.array(
+          fc.oneof(
+            hostileString(),
+            fc.constantFrom(...RAW_URL_PARTS).map((part) => `${RAW}${part}`),
+          ),
+          { minLength: pathCount, maxLength: pathCount },
+        ),
         query: fc.array(
           fc.tuple(
             fc.constantFrom(...queryKeys),
-            fc.oneof(hostileString(), fc.constantFrom(...RAW_URL_PARTS).map((part) => `${RAW}${part}`), fc.constantFrom('1', '0', '-5', '1000001', 'true', 'asc', 'name', 'all', 'user')),
+            fc.oneof(
+              hostileString(),
+              fc.constantFrom(...RAW_URL_PARTS).map((part) => `${RAW}${part}`),
+              fc.constantFrom('1', '0', '-5', '1000001', 'true', 'asc', 'name', 'all', 'user'),
+            ),
           ),
           { maxLength: 4 },
         ),
@@ -269,7 +316,12 @@ describe.each(DIALECTS)('fuzz every route on %s', (dialect) => {
   }
 
   function describeRequest(r: FuzzRequest, url: string): string {
-    const body = r.body.kind === 'json' ? JSON.stringify(r.body.value)?.slice(0, 500) : r.body.kind === 'raw' ? `${r.body.type} ${JSON.stringify(r.body.text.slice(0, 200))}` : '-'
+    const body =
+      r.body.kind === 'json'
+        ? JSON.stringify(r.body.value)?.slice(0, 500)
+        : r.body.kind === 'raw'
+          ? `${r.body.type} ${JSON.stringify(r.body.text.slice(0, 200))}`
+          : '-'
     return `${r.as} ${r.op.method} ${url} body=${body}`
   }
 
@@ -331,7 +383,10 @@ describe.each(DIALECTS)('fuzz every route on %s', (dialect) => {
         }),
         { seed: SEED, numRuns: RUNS, endOnFailure: true },
       )
-      const summary = [...statuses.entries()].sort(([a], [b]) => a - b).map(([s, n]) => `${s}:${n}`).join(' ')
+      const summary = [...statuses.entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([s, n]) => `${s}:${n}`)
+        .join(' ')
       console.log(`[fuzz ${dialect}] seed=${SEED} requests=${sent} 5xx=${failures.length} statuses ${summary} in ${Date.now() - started} ms`)
       expect(failures, `5xx answers (seed ${SEED}):\n${failures.join('\n')}`).toEqual([])
 

@@ -39,7 +39,12 @@ describe.each(DIALECTS)('ids and text on %s', (dialect) => {
     provider = await startFakeProvider({ models: ['gpt-4o', 'a/b', '%'] })
     h = await createHarness(dialect, { OPENAI_API_BASE_URLS: provider.baseUrl, OPENAI_API_KEYS: '' })
     user = await h.createUser('user')
-    const preset = await h.request({ method: 'POST', url: '/api/v1/models/create', headers: h.admin.auth, payload: { id: 'team/preset', name: 'Team', base_model_id: 'gpt-4o', access_control: null } })
+    const preset = await h.request({
+      method: 'POST',
+      url: '/api/v1/models/create',
+      headers: h.admin.auth,
+      payload: { id: 'team/preset', name: 'Team', base_model_id: 'gpt-4o', access_control: null },
+    })
     expect(preset.statusCode, preset.body).toBe(200)
   })
   afterAll(async () => {
@@ -86,18 +91,46 @@ describe.each(DIALECTS)('ids and text on %s', (dialect) => {
         expect(res.statusCode, `${where}: ${res.body}`).toBe(400)
         expect(res.json().code, where).toBe('INVALID_MODEL_ID')
       }
-      expectInvalidId(await h.request({ method: 'POST', url: '/api/v1/models/create', headers: user.auth, payload: { id, name: 'x', base_model_id: 'gpt-4o' } }), 'create id')
-      expectInvalidId(await h.request({ method: 'POST', url: '/api/v1/models/create', headers: admin, payload: { id: 'fine-id', name: 'x', base_model_id: id } }), 'create base_model_id')
-      expectInvalidId(await h.request({ method: 'POST', url: '/api/v1/models/model/update', headers: admin, query: { id: 'team/preset' }, payload: { base_model_id: id } }), 'update base_model_id')
-      expectInvalidId(await h.request({ method: 'POST', url: '/api/v1/models/model/access/update', headers: admin, payload: { id, access_control: null } }), 'access id')
+      expectInvalidId(
+        await h.request({ method: 'POST', url: '/api/v1/models/create', headers: user.auth, payload: { id, name: 'x', base_model_id: 'gpt-4o' } }),
+        'create id',
+      )
+      expectInvalidId(
+        await h.request({ method: 'POST', url: '/api/v1/models/create', headers: admin, payload: { id: 'fine-id', name: 'x', base_model_id: id } }),
+        'create base_model_id',
+      )
+      expectInvalidId(
+        await h.request({ method: 'POST', url: '/api/v1/models/model/update', headers: admin, query: { id: 'team/preset' }, payload: { base_model_id: id } }),
+        'update base_model_id',
+      )
+      expectInvalidId(
+        await h.request({ method: 'POST', url: '/api/v1/models/model/access/update', headers: admin, payload: { id, access_control: null } }),
+        'access id',
+      )
       expectInvalidId(await h.request({ method: 'POST', url: '/api/v1/models/model/delete', headers: admin, payload: { id } }), 'delete id')
-      expectInvalidId(await h.request({ method: 'POST', url: '/v1/chat/completions', headers: user.auth, payload: { model: id, messages: [{ role: 'user', content: 'hi' }] } }), 'chat model')
+      expectInvalidId(
+        await h.request({
+          method: 'POST',
+          url: '/v1/chat/completions',
+          headers: user.auth,
+          payload: { model: id, messages: [{ role: 'user', content: 'hi' }] },
+        }),
+        'chat model',
+      )
       if (isStorableText(id)) {
         // Query strings carry every character but lone surrogates (and NUL, checked in hole 12 below).
         expectInvalidId(await h.request({ method: 'GET', url: `/api/v1/models/model?id=${encodeURIComponent(id)}`, headers: user.auth }), 'query id')
         expectInvalidId(await h.request({ method: 'POST', url: `/api/v1/models/model/toggle?id=${encodeURIComponent(id)}`, headers: admin }), 'toggle id')
       }
-      const imported = await h.request({ method: 'POST', url: '/api/v1/models/import', headers: admin, payload: [{ id, name: 'x', base_model_id: 'gpt-4o' }, { id: 'fine-import', name: 'x', base_model_id: id }] })
+      const imported = await h.request({
+        method: 'POST',
+        url: '/api/v1/models/import',
+        headers: admin,
+        payload: [
+          { id, name: 'x', base_model_id: 'gpt-4o' },
+          { id: 'fine-import', name: 'x', base_model_id: id },
+        ],
+      })
       if (!isStorableText(id)) {
         // Text no database stores is refused for the whole file, naming the item.
         expect(imported.statusCode, imported.body).toBe(400)
@@ -107,7 +140,12 @@ describe.each(DIALECTS)('ids and text on %s', (dialect) => {
         expect(imported.json().created).toEqual([])
         expect(imported.json().skipped).toHaveLength(2)
       }
-      const strict = await h.request({ method: 'POST', url: '/api/v1/models/import?strict=true', headers: admin, payload: [{ id, name: 'x', base_model_id: 'gpt-4o' }] })
+      const strict = await h.request({
+        method: 'POST',
+        url: '/api/v1/models/import?strict=true',
+        headers: admin,
+        payload: [{ id, name: 'x', base_model_id: 'gpt-4o' }],
+      })
       expect(strict.statusCode).toBe(400)
       // Nothing was stored under any of these ids.
       const list = await h.request({ method: 'GET', url: '/api/v1/models/list', headers: admin })
@@ -117,13 +155,24 @@ describe.each(DIALECTS)('ids and text on %s', (dialect) => {
     it('grant principal ids, user, group and connection ids refuse the same characters', async () => {
       const admin = h.admin.auth
       for (const id of ['u\u200bser', 'u\u202eser', 'u\u0000', '\ud800']) {
-        const grant = await h.request({ method: 'POST', url: '/api/v1/models/model/access/update', headers: admin, payload: { id: 'team/preset', access_grants: [{ principal_type: 'user', principal_id: id, permission: 'read' }] } })
+        const grant = await h.request({
+          method: 'POST',
+          url: '/api/v1/models/model/access/update',
+          headers: admin,
+          payload: { id: 'team/preset', access_grants: [{ principal_type: 'user', principal_id: id, permission: 'read' }] },
+        })
         expect(grant.statusCode, grant.body).toBe(400)
         expect(grant.json().code).toBe('INVALID_ACCESS_CONTROL')
         const members = await h.request({ method: 'POST', url: '/api/v1/groups/create', headers: admin, payload: { name: 'g', user_ids: [id] } })
         expect(members.statusCode, members.body).toBe(400)
       }
-      for (const url of ['/api/v1/users/u%E2%80%8Bser', '/api/v1/users/%00', '/api/v1/groups/id/%E2%80%AEx', '/api/v1/groups/id/a%00b', '/api/v1/connections/id/%00/models']) {
+      for (const url of [
+        '/api/v1/users/u%E2%80%8Bser',
+        '/api/v1/users/%00',
+        '/api/v1/groups/id/%E2%80%AEx',
+        '/api/v1/groups/id/a%00b',
+        '/api/v1/connections/id/%00/models',
+      ]) {
         const res = await get(url, h.admin)
         expect(res.statusCode, `${url} ${res.body}`).toBe(400)
         expect(res.json().code).toBe('VALIDATION_ERROR')
@@ -146,7 +195,12 @@ describe.each(DIALECTS)('ids and text on %s', (dialect) => {
 
     it('tags, base model ids, grant principals, names, params and meta values and keys', async () => {
       const create = (payload: Record<string, unknown>) =>
-        h.request({ method: 'POST', url: '/api/v1/models/create', headers: h.admin.auth, payload: { id: 'nul-test', name: 'x', base_model_id: 'gpt-4o', ...payload } })
+        h.request({
+          method: 'POST',
+          url: '/api/v1/models/create',
+          headers: h.admin.auth,
+          payload: { id: 'nul-test', name: 'x', base_model_id: 'gpt-4o', ...payload },
+        })
       for (const bad of ['a\u0000b', 'a\ud800', '\udfff']) {
         expect400(await create({ meta: { tags: [bad] } }), 'body.meta.tags.0')
         expect400(await create({ base_model_id: bad }), 'body.base_model_id')
@@ -157,10 +211,29 @@ describe.each(DIALECTS)('ids and text on %s', (dialect) => {
         expect400(await create({ params: { [bad]: 1 } }), 'body.params')
         expect400(await create({ meta: { description: bad } }), 'body.meta.description')
         expect400(await create({ meta: { anything: { x: bad } } }), 'body.meta.anything.x')
-        expect400(await h.request({ method: 'POST', url: '/api/v1/groups/create', headers: h.admin.auth, payload: { name: 'g', description: bad } }), 'body.description')
-        expect400(await h.request({ method: 'POST', url: '/api/v1/chat/completions', headers: user.auth, payload: { model: 'gpt-4o', messages: [{ role: 'user', content: bad }] } }), 'body.messages.0.content')
+        expect400(
+          await h.request({ method: 'POST', url: '/api/v1/groups/create', headers: h.admin.auth, payload: { name: 'g', description: bad } }),
+          'body.description',
+        )
+        expect400(
+          await h.request({
+            method: 'POST',
+            url: '/api/v1/chat/completions',
+            headers: user.auth,
+            payload: { model: 'gpt-4o', messages: [{ role: 'user', content: bad }] },
+          }),
+          'body.messages.0.content',
+        )
       }
-      expect400(await h.request({ method: 'POST', url: '/api/v1/models/create', headers: h.admin.auth, payload: { id: 'x\ud800', name: 'x', base_model_id: 'gpt-4o' } }), 'body.id')
+      expect400(
+        await h.request({
+          method: 'POST',
+          url: '/api/v1/models/create',
+          headers: h.admin.auth,
+          payload: { id: 'x\ud800', name: 'x', base_model_id: 'gpt-4o' },
+        }),
+        'body.id',
+      )
       const missing = await get('/api/v1/models/model?id=nul-test', h.admin)
       expect(missing.statusCode).toBe(404)
     })
@@ -175,13 +248,23 @@ describe.each(DIALECTS)('ids and text on %s', (dialect) => {
       })
       expect(res.statusCode, res.body).toBe(400)
       expect(res.json().detail).toContain('nested too deeply')
-      const shallow = await h.request({ method: 'POST', url: '/api/v1/models/create', headers: h.admin.auth, payload: { id: 'shallow', name: 'x', base_model_id: 'gpt-4o', params: { custom_params: { a: [[[{ b: 1 }]]] } } } })
+      const shallow = await h.request({
+        method: 'POST',
+        url: '/api/v1/models/create',
+        headers: h.admin.auth,
+        payload: { id: 'shallow', name: 'x', base_model_id: 'gpt-4o', params: { custom_params: { a: [[[{ b: 1 }]]] } } },
+      })
       expect(shallow.statusCode, shallow.body).toBe(200)
       await h.request({ method: 'POST', url: '/api/v1/models/model/delete', headers: h.admin.auth, payload: { id: 'shallow' } })
     })
 
     it('text people write keeps zero-width joiners, emoji and right-to-left scripts', async () => {
-      const res = await h.request({ method: 'POST', url: '/api/v1/models/create', headers: h.admin.auth, payload: { id: 'family', name: '👩‍👩‍👧 مرحبا', base_model_id: 'gpt-4o', meta: { description: 'שלום\u200d', tags: ['😀'] } } })
+      const res = await h.request({
+        method: 'POST',
+        url: '/api/v1/models/create',
+        headers: h.admin.auth,
+        payload: { id: 'family', name: '👩‍👩‍👧 مرحبا', base_model_id: 'gpt-4o', meta: { description: 'שלום\u200d', tags: ['😀'] } },
+      })
       expect(res.statusCode, res.body).toBe(200)
       expect((await get('/api/v1/models/model?id=family', h.admin)).json()).toMatchObject({ name: '👩‍👩‍👧 مرحبا', meta: { description: 'שלום\u200d' } })
       await h.request({ method: 'POST', url: '/api/v1/models/model/delete', headers: h.admin.auth, payload: { id: 'family' } })

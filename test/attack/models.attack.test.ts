@@ -34,7 +34,8 @@ describe.each(DIALECTS)('attacks on the model registry (%s)', (dialect) => {
   const update = (who: TestAccount, body: Record<string, unknown>) => send(who, { method: 'POST', url: `${M}/model/update`, payload: body })
   const importFile = (who: TestAccount, models: unknown[]) => send(who, { method: 'POST', url: `${M}/import`, payload: { models } })
   const chat = (who: TestAccount, model: string) => send(who, { method: 'POST', url: '/v1/chat/completions', payload: { model, messages: HELLO } })
-  const runtime = async (who: TestAccount) => (await send(who, { method: 'GET', url: '/api/models' })).json().data as { id: string; preset: boolean; base_model_missing: boolean }[]
+  const runtime = async (who: TestAccount) =>
+    (await send(who, { method: 'GET', url: '/api/models' })).json().data as { id: string; preset: boolean; base_model_missing: boolean }[]
   const openAiIds = async (who: TestAccount) => ((await send(who, { method: 'GET', url: '/v1/models' })).json().data as { id: string }[]).map((m) => m.id)
   const rowOf = (id: string) => h.services.database.db.selectFrom('models').selectAll().where('id', '=', id).executeTakeFirst()
   const lastChat = () => provider.requests.filter((r) => r.path === '/v1/chat/completions').at(-1)
@@ -135,7 +136,13 @@ describe.each(DIALECTS)('attacks on the model registry (%s)', (dialect) => {
     it('deleting the squatter does not revive the squat: the row reaches the admin switched off', async () => {
       const squatter = await h.createUser('user', 'Squatter')
       const builders = { workspace: { models: true } }
-      ok(await send(h.admin, { method: 'POST', url: '/api/v1/groups/create', payload: { name: `Squat ${token()}`, permissions: builders, user_ids: [squatter.id] } }))
+      ok(
+        await send(h.admin, {
+          method: 'POST',
+          url: '/api/v1/groups/create',
+          payload: { name: `Squat ${token()}`, permissions: builders, user_ids: [squatter.id] },
+        }),
+      )
       const id = `revive-${token()}`
       const innocent = `innocent-${token()}`
       ok(await create(squatter, { id, base_model_id: SHARED, params: { system: 'INJECTED' } }))
@@ -172,7 +179,13 @@ describe.each(DIALECTS)('attacks on the model registry (%s)', (dialect) => {
       const id = `ovr-${token()}`
       await serve([...served, id])
       // The admin shares the provider model and lets mallory edit the override row (write grant).
-      ok(await send(h.admin, { method: 'POST', url: `${M}/model/access/update`, payload: { id, access_grants: [...PUBLIC, { principal_type: 'user', principal_id: mallory.id, permission: 'write' }] } }))
+      ok(
+        await send(h.admin, {
+          method: 'POST',
+          url: `${M}/model/access/update`,
+          payload: { id, access_grants: [...PUBLIC, { principal_type: 'user', principal_id: mallory.id, permission: 'write' }] },
+        }),
+      )
       const evil = `evil-${token()}`
       ok(await create(mallory, { id: evil, base_model_id: SHARED, params: { system: 'INJECTED' }, access_grants: readBy(victim.id) }))
       const byUpdate = await update(mallory, { id, base_model_id: evil })
@@ -265,7 +278,10 @@ describe.each(DIALECTS)('attacks on the model registry (%s)', (dialect) => {
       const res = await importFile(mallory, [{ id, base_model_id: SHARED, name: 'Changed', meta: {}, params: {}, access_control: null }])
       ok(res)
       expect(res.json()).toMatchObject({ updated: [], skipped: [{ id, reason: expect.stringContaining('sharing.public_models') }] })
-      const model = (await send(mallory, { method: 'GET', url: `${M}/model`, query: { id } })).json<{ name: string; access_grants: { principal_id: string }[] }>()
+      const model = (await send(mallory, { method: 'GET', url: `${M}/model`, query: { id } })).json<{
+        name: string
+        access_grants: { principal_id: string }[]
+      }>()
       expect(model.name).toBe('Original')
       expect(model.access_grants.map((g) => g.principal_id)).toEqual([victim.id])
     })
@@ -283,13 +299,20 @@ describe.each(DIALECTS)('attacks on the model registry (%s)', (dialect) => {
         { principal_type: 'user', principal_id: users[(i + 2) % users.length]?.id ?? '', permission: 'write' },
       ])
       const key = (grants: { principal_type: string; principal_id: string; permission: string }[]) =>
-        grants.map((g) => `${g.principal_type}:${g.principal_id}:${g.permission}`).sort().join(',')
+        grants
+          .map((g) => `${g.principal_type}:${g.principal_id}:${g.permission}`)
+          .sort()
+          .join(',')
       for (let round = 0; round < 5; round++) {
         const answers = await Promise.all(
           [...sets, ...sets].map((grants) => send(h.admin, { method: 'POST', url: `${M}/model/access/update`, payload: { id, access_grants: grants } })),
         )
         expect(answers.map((a) => a.statusCode)).toEqual(answers.map(() => 200))
-        const stored = await h.services.database.db.selectFrom('model_grants').select(['principal_type', 'principal_id', 'permission']).where('model_id', '=', id).execute()
+        const stored = await h.services.database.db
+          .selectFrom('model_grants')
+          .select(['principal_type', 'principal_id', 'permission'])
+          .where('model_id', '=', id)
+          .execute()
         expect(sets.map(key)).toContain(key(stored))
       }
     })
@@ -323,13 +346,21 @@ describe.each(DIALECTS)('attacks on the model registry (%s)', (dialect) => {
       expect(taken.json().code).toBe('MODEL_ID_UNAVAILABLE')
       // An id mallory can read is simply taken.
       const readable = `readable-${token()}`
-      ok(await create(victim, { id: readable, base_model_id: SHARED, access_grants: [{ principal_type: 'user', principal_id: mallory.id, permission: 'read' }] }))
+      ok(
+        await create(victim, {
+          id: readable,
+          base_model_id: SHARED,
+          access_grants: [{ principal_type: 'user', principal_id: mallory.id, permission: 'read' }],
+        }),
+      )
       expect((await create(mallory, { id: readable, base_model_id: SHARED })).json().code).toBe('MODEL_ID_TAKEN')
 
-      const report = (await importFile(mallory, [
-        { id: hidden, base_model_id: SHARED, name: 'x', meta: {}, params: {} },
-        { id: 'dual-id', base_model_id: SHARED, name: 'x', meta: {}, params: {} },
-      ])).json()
+      const report = (
+        await importFile(mallory, [
+          { id: hidden, base_model_id: SHARED, name: 'x', meta: {}, params: {} },
+          { id: 'dual-id', base_model_id: SHARED, name: 'x', meta: {}, params: {} },
+        ])
+      ).json()
       expect(report.skipped).toHaveLength(2)
       expect(report.skipped[0].reason).toBe(report.skipped[1].reason)
     })
@@ -337,11 +368,13 @@ describe.each(DIALECTS)('attacks on the model registry (%s)', (dialect) => {
     it('import without workspace.models: a private id, a served id and a free id answer alike', async () => {
       const hidden = `hidden-${token()}`
       ok(await create(victim, { id: hidden, base_model_id: SHARED }))
-      const report = (await importFile(importer, [
-        { id: hidden, base_model_id: SHARED, name: 'x', meta: {}, params: {} },
-        { id: 'dual-id', base_model_id: SHARED, name: 'x', meta: {}, params: {} },
-        { id: `free-${token()}`, base_model_id: SHARED, name: 'x', meta: {}, params: {} },
-      ])).json<{ created: string[]; skipped: { reason: string }[] }>()
+      const report = (
+        await importFile(importer, [
+          { id: hidden, base_model_id: SHARED, name: 'x', meta: {}, params: {} },
+          { id: 'dual-id', base_model_id: SHARED, name: 'x', meta: {}, params: {} },
+          { id: `free-${token()}`, base_model_id: SHARED, name: 'x', meta: {}, params: {} },
+        ])
+      ).json<{ created: string[]; skipped: { reason: string }[] }>()
       expect(report.created).toEqual([])
       expect(report.skipped).toHaveLength(3)
       expect(new Set(report.skipped.map((s) => s.reason)).size).toBe(1)

@@ -65,7 +65,12 @@ describe.each(DIALECTS)('providers under attack on %s', (dialect) => {
       expect(created.statusCode, created.body).toBe(200)
       // Both lists are fetched (through URLs with a query string and credentials) and kept for the TTL.
       const base = await h.request({ method: 'GET', url: '/api/models/base', headers: h.admin.auth })
-      expect(base.json<{ data: { id: string }[] }>().data.map((m) => m.id).sort()).toEqual(['api-leaky-m', 'env-leaky-m'])
+      expect(
+        base
+          .json<{ data: { id: string }[] }>()
+          .data.map((m) => m.id)
+          .sort(),
+      ).toEqual(['api-leaky-m', 'env-leaky-m'])
       // The credentials of the URL were sent as a Basic authorization, the query string kept.
       expect(viaEnv.requests.at(-1)?.headers.authorization).toBe(`Basic ${Buffer.from(`svc:${PASSWORD_SECRET}`).toString('base64')}`)
       expect(viaApi.requests.at(-1)?.headers.authorization).toBe(`Bearer ${KEY_SECRET}`)
@@ -91,7 +96,7 @@ describe.each(DIALECTS)('providers under attack on %s', (dialect) => {
 
     const logText = () => lines.join('\n')
 
-    it('hole 7: a non-admin\'s 502 names the connection, the status and a request id; nothing of the URL or the raw body', async () => {
+    it("hole 7: a non-admin's 502 names the connection, the status and a request id; nothing of the URL or the raw body", async () => {
       viaApi.setBehavior('error500')
       viaEnv.setBehavior('error500')
       try {
@@ -122,7 +127,7 @@ describe.each(DIALECTS)('providers under attack on %s', (dialect) => {
       expect(logText()).not.toContain('SECRET')
     })
 
-    it('hole 7: an admin\'s 502 has the provider\'s detail with the URL and its secrets redacted', async () => {
+    it("hole 7: an admin's 502 has the provider's detail with the URL and its secrets redacted", async () => {
       viaApi.setBehavior('error500')
       viaEnv.setBehavior('error500')
       try {
@@ -207,12 +212,19 @@ describe.each(DIALECTS)('providers under attack on %s', (dialect) => {
       const echoed = `${'x'.repeat(488)} key ${KEY_SECRET}`
       const server = createServer((req, res) => {
         res.writeHead(req.url?.endsWith('/models') ? 200 : 400, { 'content-type': 'application/json' })
-        res.end(JSON.stringify(req.url?.endsWith('/models') ? { data: [{ id: 'echo-400-m' }] } : { error: { message: echoed, code: 'context_length_exceeded' } }))
+        res.end(
+          JSON.stringify(req.url?.endsWith('/models') ? { data: [{ id: 'echo-400-m' }] } : { error: { message: echoed, code: 'context_length_exceeded' } }),
+        )
       })
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
       try {
         const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`
-        const created = await h.request({ method: 'POST', url: `${C}/create`, headers: h.admin.auth, payload: { name: 'Echo', base_url: url, api_key: KEY_SECRET } })
+        const created = await h.request({
+          method: 'POST',
+          url: `${C}/create`,
+          headers: h.admin.auth,
+          payload: { name: 'Echo', base_url: url, api_key: KEY_SECRET },
+        })
         expect(created.statusCode, created.body).toBe(200)
         await h.request({ method: 'POST', url: `${C}/refresh`, headers: h.admin.auth })
         for (const who of [user, h.admin]) {
@@ -252,7 +264,12 @@ describe.each(DIALECTS)('providers under attack on %s', (dialect) => {
         viaApi.setBehavior('ok')
       }
       // The web form sends the URL back as shown: the stored one (with its key) is kept.
-      const updated = await h.request({ method: 'POST', url: `${C}/id/${id}/update`, headers: h.admin.auth, payload: { name: 'Leaky', base_url: `${viaApi.baseUrl}?***` } })
+      const updated = await h.request({
+        method: 'POST',
+        url: `${C}/id/${id}/update`,
+        headers: h.admin.auth,
+        payload: { name: 'Leaky', base_url: `${viaApi.baseUrl}?***` },
+      })
       expect(updated.statusCode, updated.body).toBe(200)
       const before = viaApi.requests.length
       const tested = await h.request({ method: 'POST', url: `${C}/id/${id}/test`, headers: h.admin.auth })
@@ -378,7 +395,10 @@ describe.each(DIALECTS)('providers under attack on %s', (dialect) => {
     const baseOnB = async () => {
       const res = await b.request({ method: 'GET', url: '/api/models/base', headers: a.admin.auth })
       expect(res.statusCode, res.body).toBe(200)
-      return res.json<{ data: { id: string }[] }>().data.map((m) => m.id).sort()
+      return res
+        .json<{ data: { id: string }[] }>()
+        .data.map((m) => m.id)
+        .sort()
     }
 
     /** Polls B until `expected`, returns how long it took after the change. */
@@ -421,7 +441,9 @@ describe.each(DIALECTS)('providers under attack on %s', (dialect) => {
       times['delete'] = await propagation(changedAt, [])
 
       for (const ms of Object.values(times)) expect(ms).toBeLessThan(CHECK_MS + 1500)
-      console.info(`hole 11 (${dialect}): propagation without Redis, ms: ${JSON.stringify(Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Math.round(v)])))}`)
+      console.info(
+        `hole 11 (${dialect}): propagation without Redis, ms: ${JSON.stringify(Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Math.round(v)])))}`,
+      )
     })
   })
 })

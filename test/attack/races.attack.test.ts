@@ -44,9 +44,21 @@ describe.each(DIALECTS)('races on %s', (dialect) => {
       expect(created.statusCode, created.body).toBe(200)
       const grants = (who: TestAccount) => ({ id, access_grants: [{ principal_type: 'user', principal_id: who.id, permission: 'read' }] })
       const responses = await Promise.all([
-        h.request({ method: 'POST', url: '/api/v1/models/model/update', headers: admin(), query: { id }, payload: { ...model(id), name: 'first', meta: { tags: ['a', 'b'] } } }),
+        h.request({
+          method: 'POST',
+          url: '/api/v1/models/model/update',
+          headers: admin(),
+          query: { id },
+          payload: { ...model(id), name: 'first', meta: { tags: ['a', 'b'] } },
+        }),
         h.request({ method: 'POST', url: '/api/v1/models/model/delete', headers: admin(), payload: { id } }),
-        h.request({ method: 'POST', url: '/api/v1/models/model/update', headers: admin(), query: { id }, payload: { ...model(id), name: 'second', meta: { tags: ['c'] } } }),
+        h.request({
+          method: 'POST',
+          url: '/api/v1/models/model/update',
+          headers: admin(),
+          query: { id },
+          payload: { ...model(id), name: 'second', meta: { tags: ['c'] } },
+        }),
         h.request({ method: 'POST', url: '/api/v1/models/model/access/update', headers: admin(), payload: grants(member) }),
         h.request({ method: 'POST', url: '/api/v1/models/model/access/update', headers: admin(), payload: grants(others[0] as TestAccount) }),
         h.request({ method: 'POST', url: '/api/v1/models/model/toggle', headers: admin(), query: { id } }),
@@ -64,7 +76,9 @@ describe.each(DIALECTS)('races on %s', (dialect) => {
     for (let round = 0; round < ROUNDS; round++) {
       const id = `race-create-${round}`
       const responses = await Promise.all(
-        Array.from({ length: 4 }, (_, i) => h.request({ method: 'POST', url: '/api/v1/models/create', headers: admin(), payload: model(id, { name: `n${i}` }) })),
+        Array.from({ length: 4 }, (_, i) =>
+          h.request({ method: 'POST', url: '/api/v1/models/create', headers: admin(), payload: model(id, { name: `n${i}` }) }),
+        ),
       )
       expectOnly(responses, [200, 409], 'create vs create')
       expect(responses.filter((r) => r.statusCode === 200)).toHaveLength(1)
@@ -75,7 +89,9 @@ describe.each(DIALECTS)('races on %s', (dialect) => {
     const all: Response[] = []
     for (let round = 0; round < ROUNDS; round++) {
       const ids = [0, 1, 2, 3].map((i) => `race-imp-${round}-${i}`)
-      const first = ids.slice(0, 3).map((id) => model(id, { meta: { tags: ['x'] }, access_grants: [{ principal_type: 'user', principal_id: member.id, permission: 'read' }] }))
+      const first = ids
+        .slice(0, 3)
+        .map((id) => model(id, { meta: { tags: ['x'] }, access_grants: [{ principal_type: 'user', principal_id: member.id, permission: 'read' }] }))
       const second = ids.slice(1).map((id) => model(id, { name: `other ${id}`, meta: { tags: ['y'] } }))
       const responses = await Promise.all([
         h.request({ method: 'POST', url: '/api/v1/models/import', headers: admin(), payload: first }),
@@ -98,18 +114,33 @@ describe.each(DIALECTS)('races on %s', (dialect) => {
     const all: Response[] = []
     const memberIds = [member.id, ...others.map((o) => o.id)]
     for (let round = 0; round < ROUNDS; round++) {
-      const created = await h.request({ method: 'POST', url: '/api/v1/groups/create', headers: admin(), payload: { name: `race group ${round}`, user_ids: [member.id] } })
+      const created = await h.request({
+        method: 'POST',
+        url: '/api/v1/groups/create',
+        headers: admin(),
+        payload: { name: `race group ${round}`, user_ids: [member.id] },
+      })
       expect(created.statusCode, created.body).toBe(200)
       const id = created.json().id as string
       // A model shared with the group: its grant must go with the group.
-      await h.request({ method: 'POST', url: '/api/v1/models/create', headers: admin(), payload: model(`race-grp-${round}`, { access_grants: [{ principal_type: 'group', principal_id: id, permission: 'read' }] }) })
+      await h.request({
+        method: 'POST',
+        url: '/api/v1/models/create',
+        headers: admin(),
+        payload: model(`race-grp-${round}`, { access_grants: [{ principal_type: 'group', principal_id: id, permission: 'read' }] }),
+      })
       const responses = await Promise.all([
         h.request({ method: 'POST', url: `/api/v1/groups/id/${id}/users/add`, headers: admin(), payload: { user_ids: memberIds } }),
         h.request({ method: 'DELETE', url: `/api/v1/groups/id/${id}/delete`, headers: admin() }),
         h.request({ method: 'POST', url: `/api/v1/groups/id/${id}/users/remove`, headers: admin(), payload: { user_ids: [member.id] } }),
         h.request({ method: 'POST', url: `/api/v1/groups/id/${id}/update`, headers: admin(), payload: { name: `renamed ${round}`, user_ids: memberIds } }),
         h.request({ method: 'POST', url: '/api/v1/groups/create', headers: admin(), payload: { name: `race group ${round} b`, user_ids: memberIds } }),
-        h.request({ method: 'POST', url: '/api/v1/models/model/access/update', headers: admin(), payload: { id: `race-grp-${round}`, access_grants: [{ principal_type: 'group', principal_id: id, permission: 'write' }] } }),
+        h.request({
+          method: 'POST',
+          url: '/api/v1/models/model/access/update',
+          headers: admin(),
+          payload: { id: `race-grp-${round}`, access_grants: [{ principal_type: 'group', principal_id: id, permission: 'write' }] },
+        }),
         h.request({ method: 'DELETE', url: `/api/v1/groups/id/${id}/delete`, headers: admin() }),
       ])
       // The grant naming the group is refused (400 INVALID_ACCESS_CONTROL) when the group is already gone.
@@ -164,7 +195,12 @@ describe.each(DIALECTS)('races on %s', (dialect) => {
   it('connection update racing its delete', async () => {
     const all: Response[] = []
     for (let round = 0; round < ROUNDS; round++) {
-      const created = await h.request({ method: 'POST', url: '/api/v1/connections/create', headers: admin(), payload: { base_url: 'http://127.0.0.1:9/v1', name: `race ${round}`, enabled: false } })
+      const created = await h.request({
+        method: 'POST',
+        url: '/api/v1/connections/create',
+        headers: admin(),
+        payload: { base_url: 'http://127.0.0.1:9/v1', name: `race ${round}`, enabled: false },
+      })
       expect(created.statusCode, created.body).toBe(200)
       const id = created.json().id as string
       const responses = await Promise.all([

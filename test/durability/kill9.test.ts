@@ -96,7 +96,15 @@ async function storm(server: ServerProcess, token: string, memberId: string): Pr
           ownGroups.push(group)
           ack('group create')
         } else if (step === 0 || own.length === 0) {
-          const model: ModelTrack = { id: `k-${w}-${i}`, createSent: true, createAcked: false, versionsSent: [0], ackedVersion: -1, grantsSent: [''], ackedGrants: -1 }
+          const model: ModelTrack = {
+            id: `k-${w}-${i}`,
+            createSent: true,
+            createAcked: false,
+            versionsSent: [0],
+            ackedVersion: -1,
+            grantsSent: [''],
+            ackedGrants: -1,
+          }
           models.set(model.id, model)
           sent += 1
           const res = await server.request('POST', '/api/v1/models/create', {
@@ -160,7 +168,9 @@ async function verify(server: ServerProcess, token: string, memberId: string, re
   expect(exported.status).toBe(200)
   const stored = new Map(
     exported
-      .json<{ id: string; name: string; meta: { description?: string }; access_grants: { principal_type: string; principal_id: string; permission: string }[] }[]>()
+      .json<
+        { id: string; name: string; meta: { description?: string }; access_grants: { principal_type: string; principal_id: string; permission: string }[] }[]
+      >()
       .map((m) => [m.id, m]),
   )
   const problems: string[] = []
@@ -259,52 +269,61 @@ describe('kill -9 mid-storm', () => {
     await provider?.close()
   })
 
-  it.concurrent.for(['sqlite', 'postgres'] as const)('on %s: every acknowledged write survives SIGKILL and a restart', { timeout: 150_000 }, async (dialect, { expect, skip }) => {
-    if (dialect === 'postgres' && !POSTGRES_URL) return skip()
-    const target = dialect === 'sqlite' ? sqliteTarget() : await postgresTarget()
-    targets.push(target)
-    const env = { ...target.env, OPENAI_API_BASE_URLS: provider.baseUrl, OPENAI_API_KEYS: '' }
+  it.concurrent.for(['sqlite', 'postgres'] as const)(
+    'on %s: every acknowledged write survives SIGKILL and a restart',
+    { timeout: 150_000 },
+    async (dialect, { expect, skip }) => {
+      if (dialect === 'postgres' && !POSTGRES_URL) return skip()
+      const target = dialect === 'sqlite' ? sqliteTarget() : await postgresTarget()
+      targets.push(target)
+      const env = { ...target.env, OPENAI_API_BASE_URLS: provider.baseUrl, OPENAI_API_KEYS: '' }
 
-    let t = performance.now()
-    const first = await startServer(env, { label: `${dialect} server` })
-    servers.push(first)
-    const startMs = Math.round(performance.now() - t)
-    const admin = await signUpAdmin(first)
-    const added = await first.request('POST', '/api/v1/auths/add', {
-      token: admin.token,
-      body: { name: 'Member', email: 'member@example.com', password: PASSWORD, role: 'user' },
-    })
-    expect(added.status).toBe(200)
-    const memberId = added.json<{ id: string }>().id
+      let t = performance.now()
+      const first = await startServer(env, { label: `${dialect} server` })
+      servers.push(first)
+      const startMs = Math.round(performance.now() - t)
+      const admin = await signUpAdmin(first)
+      const added = await first.request('POST', '/api/v1/auths/add', {
+        token: admin.token,
+        body: { name: 'Member', email: 'member@example.com', password: PASSWORD, role: 'user' },
+      })
+      expect(added.status).toBe(200)
+      const memberId = added.json<{ id: string }>().id
 
-    const started = performance.now()
-    const result = await storm(first, admin.token, memberId)
-    await first.kill9()
-    const stormMs = Math.round(performance.now() - started)
-    expect(first.child.signalCode).toBe('SIGKILL')
-    expect(result.failed).toEqual([])
-    expect(result.acked).toBeGreaterThan(50)
+      const started = performance.now()
+      const result = await storm(first, admin.token, memberId)
+      await first.kill9()
+      const stormMs = Math.round(performance.now() - started)
+      expect(first.child.signalCode).toBe('SIGKILL')
+      expect(result.failed).toEqual([])
+      expect(result.acked).toBeGreaterThan(50)
 
-    await target.afterKill()
+      await target.afterKill()
 
-    t = performance.now()
-    const second = await startServer(env, { label: `${dialect} server (restarted)` })
-    servers.push(second)
-    const restartMs = Math.round(performance.now() - t)
-    const check = await verify(second, admin.token, memberId, result)
-    const kinds = Object.entries(result.ackedByKind).map(([k, n]) => `${k} ${n}`).join(', ')
-    console.log(
-      `[kill9 ${dialect}] ${result.sent} writes sent by ${WORKERS} workers in ${stormMs} ms, ${result.acked} acknowledged before SIGKILL (${kinds}); ` +
-        `after restart: models ${check.foundModels}/${check.ackedModels} acknowledged creates found, groups ${check.foundGroups}/${check.ackedGroups} found, ` +
-        `${check.inFlightCommitted} unacknowledged in-flight create(s) committed, ${check.problems.length} problem(s) ` +
-        `(server start ${startMs} ms, restart ${restartMs} ms)`,
-    )
-    expect(check.problems).toEqual([])
-    expect(check.foundModels).toBe(check.ackedModels)
-    expect(check.foundGroups).toBe(check.ackedGroups)
-    // The restarted server takes writes again.
-    const after = await second.request('POST', '/api/v1/models/create', { token: admin.token, body: { id: 'after-restart', base_model_id: BASE_MODEL, name: 'after' } })
-    expect(after.status).toBe(200)
-    await second.stop()
-  })
+      t = performance.now()
+      const second = await startServer(env, { label: `${dialect} server (restarted)` })
+      servers.push(second)
+      const restartMs = Math.round(performance.now() - t)
+      const check = await verify(second, admin.token, memberId, result)
+      const kinds = Object.entries(result.ackedByKind)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ')
+      console.log(
+        `[kill9 ${dialect}] ${result.sent} writes sent by ${WORKERS} workers in ${stormMs} ms, ${result.acked} acknowledged before SIGKILL (${kinds}); ` +
+          `after restart: models ${check.foundModels}/${check.ackedModels} acknowledged creates found, groups ${check.foundGroups}/${check.ackedGroups} found, ` +
+          `${check.inFlightCommitted} unacknowledged in-flight create(s) committed, ${check.problems.length} problem(s) ` +
+          `(server start ${startMs} ms, restart ${restartMs} ms)`,
+      )
+      expect(check.problems).toEqual([])
+      expect(check.foundModels).toBe(check.ackedModels)
+      expect(check.foundGroups).toBe(check.ackedGroups)
+      // The restarted server takes writes again.
+      const after = await second.request('POST', '/api/v1/models/create', {
+        token: admin.token,
+        body: { id: 'after-restart', base_model_id: BASE_MODEL, name: 'after' },
+      })
+      expect(after.status).toBe(200)
+      await second.stop()
+    },
+  )
 })

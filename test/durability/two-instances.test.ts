@@ -19,7 +19,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFakeProvider, type FakeProvider } from '../support/fake-provider.js'
 import { requireRedis } from '../support/redis.js'
-import { freshPostgresSchema, PASSWORD, POSTGRES_URL, requirePostgresInCi, REDIS_URL, signUpAdmin, startServer, waitFor, type ServerProcess } from './support.js'
+import {
+  freshPostgresSchema,
+  PASSWORD,
+  POSTGRES_URL,
+  requirePostgresInCi,
+  REDIS_URL,
+  signUpAdmin,
+  startServer,
+  waitFor,
+  type ServerProcess,
+} from './support.js'
 
 requirePostgresInCi()
 
@@ -57,7 +67,10 @@ describe.concurrent.each([
     providerTwo = await startFakeProvider({ models: ['beta-model'] })
     const schema = await freshPostgresSchema('mg_two')
     drop = schema.drop
-    const env = { DATABASE_URL: schema.url, ...(redis ? { REDIS_URL, SETTINGS_CHECK_INTERVAL_MS: '3600000' } : { SETTINGS_CHECK_INTERVAL_MS: String(SETTINGS_INTERVAL_MS) }) }
+    const env = {
+      DATABASE_URL: schema.url,
+      ...(redis ? { REDIS_URL, SETTINGS_CHECK_INTERVAL_MS: '3600000' } : { SETTINGS_CHECK_INTERVAL_MS: String(SETTINGS_INTERVAL_MS) }),
+    }
     // Both start at once on the fresh schema: their migrations race, as in a rolling deployment.
     const [startedA, startedB] = await Promise.allSettled([startServer(env, { label: 'instance A' }), startServer(env, { label: 'instance B' })])
     // Keep whichever started, so that afterAll stops it even when the other failed.
@@ -87,7 +100,10 @@ describe.concurrent.each([
     const token = admin.token
     const listed = async () => (await B().request('GET', '/api/v1/models/list', { token })).json<{ items: { id: string; name: string }[] }>().items
     expect(await listed()).toEqual([]) // B's page cache now holds the empty page
-    const created = await A().request('POST', '/api/v1/models/create', { token, body: { id: 'shared-preset', base_model_id: 'alpha-model', name: 'First name' } })
+    const created = await A().request('POST', '/api/v1/models/create', {
+      token,
+      body: { id: 'shared-preset', base_model_id: 'alpha-model', name: 'First name' },
+    })
     expect(created.status).toBe(200)
     record(
       'model create (list page on B)',
@@ -116,14 +132,23 @@ describe.concurrent.each([
     const groupId = group.json<{ id: string }>().id
     const model = await A().request('POST', '/api/v1/models/create', {
       token,
-      body: { id: 'group-only', base_model_id: 'alpha-model', name: 'For readers', access_grants: [{ principal_type: 'group', principal_id: groupId, permission: 'read' }] },
+      body: {
+        id: 'group-only',
+        base_model_id: 'alpha-model',
+        name: 'For readers',
+        access_grants: [{ principal_type: 'group', principal_id: groupId, permission: 'read' }],
+      },
     })
     expect(model.status).toBe(200)
     const statusOnB = async () => (await B().request('GET', '/api/v1/models/model?id=group-only', { token: member })).status
     expect(await statusOnB()).toBe(404)
 
     expect((await A().request('POST', `/api/v1/groups/id/${groupId}/users/add`, { token, body: { user_ids: [memberId] } })).status).toBe(200)
-    record('group membership added (member reads the model on B)', await waitFor(async () => (await statusOnB()) === 200, REGISTRY_DEADLINE_MS), REGISTRY_DEADLINE_MS)
+    record(
+      'group membership added (member reads the model on B)',
+      await waitFor(async () => (await statusOnB()) === 200, REGISTRY_DEADLINE_MS),
+      REGISTRY_DEADLINE_MS,
+    )
     expect((await A().request('POST', `/api/v1/groups/id/${groupId}/users/remove`, { token, body: { user_ids: [memberId] } })).status).toBe(200)
     record('group membership removed (member refused on B)', await waitFor(async () => (await statusOnB()) === 404, REGISTRY_DEADLINE_MS), REGISTRY_DEADLINE_MS)
   })
@@ -144,7 +169,7 @@ describe.concurrent.each([
     const changed = await A().request('POST', `/api/v1/connections/id/${connectionId}/update`, { token, body: { base_url: providerTwo.baseUrl } })
     expect(changed.status).toBe(200)
     record(
-      'connection changed (B lists the new provider\'s models)',
+      "connection changed (B lists the new provider's models)",
       await waitFor(async () => {
         const ids = await baseOnB()
         return ids.includes('beta-model') && !ids.includes('alpha-model')
@@ -181,10 +206,12 @@ describe.concurrent.each([
       }
     }
     const winsA = outcomes.filter((o) => o.includes('A 200')).length
-    figures.push(`${mode}: concurrent creates: ${RACE_IDS} ids × 2 instances → ${RACE_IDS} × (one 200, one 409), A won ${winsA}, B won ${RACE_IDS - winsA}, 0 5xx`)
+    figures.push(
+      `${mode}: concurrent creates: ${RACE_IDS} ids × 2 instances → ${RACE_IDS} × (one 200, one 409), A won ${winsA}, B won ${RACE_IDS - winsA}, 0 5xx`,
+    )
   })
 
-  step('concurrent grant writes of one model through both instances leave exactly one writer\'s set; update racing delete never 5xx', async () => {
+  step("concurrent grant writes of one model through both instances leave exactly one writer's set; update racing delete never 5xx", async () => {
     const token = admin.token
     const groupIds: string[] = []
     for (let i = 0; i < 6; i++) {
@@ -193,7 +220,11 @@ describe.concurrent.each([
       groupIds.push(res.json<{ id: string }>().id)
     }
     const grantsOf = (ids: string[]) => ids.map((id) => ({ principal_type: 'group', principal_id: id, permission: 'read' }))
-    const key = (grants: { principal_id: string }[]) => grants.map((g) => g.principal_id).sort().join(',')
+    const key = (grants: { principal_id: string }[]) =>
+      grants
+        .map((g) => g.principal_id)
+        .sort()
+        .join(',')
     const setA = groupIds.slice(0, 3)
     const setB = groupIds.slice(3)
     const rounds = 10
@@ -206,7 +237,9 @@ describe.concurrent.each([
         B().request('POST', '/api/v1/models/model/access/update', { token, body: { id, access_grants: grantsOf(setB) } }),
       ])
       expect([onA.status, onB.status], `${id}: A ${onA.body} | B ${onB.body}`).toEqual([200, 200])
-      const stored = key((await B().request('GET', `/api/v1/models/model?id=${id}`, { token })).json<{ access_grants: { principal_id: string }[] }>().access_grants)
+      const stored = key(
+        (await B().request('GET', `/api/v1/models/model?id=${id}`, { token })).json<{ access_grants: { principal_id: string }[] }>().access_grants,
+      )
       expect([key(grantsOf(setA)), key(grantsOf(setB))], `${id}: stored grants are a mix of both writers'`).toContain(stored)
       if (stored === key(grantsOf(setA))) winsA += 1
     }

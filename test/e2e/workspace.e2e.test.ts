@@ -83,7 +83,14 @@ async function startServer(port: number, dataDir: string): Promise<{ process: Ch
   // A clean environment: nothing from the caller's (DATABASE_URL, DEFAULT_USER_ROLE…) changes the story.
   const child = spawn(process.execPath, ['dist/main.js'], {
     cwd: ROOT,
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? tmpdir(), PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      HOME: process.env['HOME'] ?? tmpdir(),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
@@ -344,7 +351,10 @@ describe('web workspace (Chromium)', { timeout: 60_000 }, () => {
     await admin.getByLabel('Add members').fill('Bob')
     await admin.getByRole('button', { name: `Add ${BOB.name} to the group` }).click()
     await expectNotice(admin, `Added ${BOB.name} to ${GROUP}`)
-    await admin.getByRole('list', { name: `Members of ${GROUP}` }).getByText(BOB.name).waitFor()
+    await admin
+      .getByRole('list', { name: `Members of ${GROUP}` })
+      .getByText(BOB.name)
+      .waitFor()
     await shot(admin, 'groups')
   })
 
@@ -373,7 +383,13 @@ describe('web workspace (Chromium)', { timeout: 60_000 }, () => {
     await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Models' }).click()
     await admin.locator(`[data-model-id="${PRESET.id}"]`).waitFor()
     const file = [
-      { id: 'code-helper', name: 'Code helper', base_model_id: 'qwen2.5-coder:7b', meta: { description: 'Reviews code', tags: ['code'] }, params: { temperature: 0.1 } },
+      {
+        id: 'code-helper',
+        name: 'Code helper',
+        base_model_id: 'qwen2.5-coder:7b',
+        meta: { description: 'Reviews code', tags: ['code'] },
+        params: { temperature: 0.1 },
+      },
       { id: 'broken', name: 'Broken', base_model_id: 'llama3.1:8b', params: { temperature: 7 } },
     ]
     await admin.getByTestId('import-file').setInputFiles({ name: 'models.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(file)) })
@@ -411,18 +427,27 @@ describe('web workspace (Chromium)', { timeout: 60_000 }, () => {
     await admin.goto(`${base}/workspace/models/edit?id=${PRESET.id}`)
     await admin.getByRole('heading', { name: `Edit ${PRESET.name}` }).waitFor()
     expect(await admin.getByLabel('Temperature').inputValue()).toBe('0.2')
-    const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="300" height="200"><rect width="300" height="200" fill="#e8590c"/><circle cx="150" cy="100" r="60" fill="#fff"/></svg>'
+    const svg =
+      '<svg xmlns="http://www.w3.org/2000/svg" width="300" height="200"><rect width="300" height="200" fill="#e8590c"/><circle cx="150" cy="100" r="60" fill="#fff"/></svg>'
     await admin.getByLabel('Profile image file').setInputFiles({ name: 'tutor.svg', mimeType: 'image/svg+xml', buffer: Buffer.from(svg) })
     const preview = admin.getByRole('img', { name: `Picture of ${PRESET.name}` })
     await preview.waitFor()
     // Scaled in the browser to fit 128 × 128, stored as a PNG data URI.
-    expect(await preview.evaluate((image: { naturalWidth: number; naturalHeight: number; src: string }) => [image.naturalWidth, image.naturalHeight, image.src.slice(0, 22)])).toEqual([128, 85, 'data:image/png;base64,'])
+    expect(
+      await preview.evaluate((image: { naturalWidth: number; naturalHeight: number; src: string }) => [
+        image.naturalWidth,
+        image.naturalHeight,
+        image.src.slice(0, 22),
+      ]),
+    ).toEqual([128, 85, 'data:image/png;base64,'])
     await admin.getByRole('button', { name: 'Save changes' }).click()
     await admin.waitForURL(`${base}/workspace/models`)
     const card = admin.locator(`[data-model-id="${PRESET.id}"]`)
     await card.waitFor()
     // The card's picture comes from /model/profile/image, authenticated by the token cookie.
-    await admin.waitForFunction(`(() => { const image = document.querySelector('[data-model-id="${PRESET.id}"] img.model-image'); return image !== null && image.complete && image.naturalWidth === 128 })()`)
+    await admin.waitForFunction(
+      `(() => { const image = document.querySelector('[data-model-id="${PRESET.id}"] img.model-image'); return image !== null && image.complete && image.naturalWidth === 128 })()`,
+    )
 
     const menu = card.getByRole('button', { name: `Actions for ${PRESET.name}` })
     await menu.focus()
@@ -472,9 +497,18 @@ describe('web workspace (Chromium)', { timeout: 60_000 }, () => {
     const adminToken = String((await api('/api/v1/auths/signin', null, { email: ADMIN.email, password: PASSWORD }))['token'])
     const carol = await api('/api/v1/auths/add', adminToken, { name: 'Carol Builder', email: 'carol@example.com', password: PASSWORD, role: 'user' })
     const builders = await api('/api/v1/groups/create', adminToken, { name: 'Builders', permissions: { workspace: { models: true } }, user_ids: [carol['id']] })
-    await api('/api/v1/models/model/access/update', adminToken, { id: PRESET.base, access_grants: [{ principal_type: 'group', principal_id: builders['id'], permission: 'read' }] })
+    await api('/api/v1/models/model/access/update', adminToken, {
+      id: PRESET.base,
+      access_grants: [{ principal_type: 'group', principal_id: builders['id'], permission: 'read' }],
+    })
     const carolToken = String((await api('/api/v1/auths/signin', null, { email: 'carol@example.com', password: PASSWORD }))['token'])
-    await api('/api/v1/models/create', carolToken, { id: LATE_ID, base_model_id: PRESET.base, name: 'Carol’s assistant', meta: { description: 'Made before the provider served this id' }, params: {} })
+    await api('/api/v1/models/create', carolToken, {
+      id: LATE_ID,
+      base_model_id: PRESET.base,
+      name: 'Carol’s assistant',
+      meta: { description: 'Made before the provider served this id' },
+      params: {},
+    })
     PROVIDER_MODELS.push(LATE_ID)
     await api('/api/v1/connections/refresh', adminToken, {})
 

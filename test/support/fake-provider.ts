@@ -129,7 +129,13 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     const delay = behavior === 'slowStream' ? (options.chunkDelayMs ?? 200) : 0
     for (let i = 0; i < count; i++) {
       if (res.destroyed) return
-      const chunk = { id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1700000000, model, choices: [{ index: 0, delta: { content: `${i === 0 ? reply : ''} tok${i}` }, finish_reason: null }] }
+      const chunk = {
+        id: 'chatcmpl-fake',
+        object: 'chat.completion.chunk',
+        created: 1700000000,
+        model,
+        choices: [{ index: 0, delta: { content: `${i === 0 ? reply : ''} tok${i}` }, finish_reason: null }],
+      }
       res.write(`data: ${JSON.stringify(chunk)}\n\n`)
       if (delay) await new Promise((resolve) => setTimeout(resolve, delay))
     }

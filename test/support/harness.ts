@@ -100,7 +100,10 @@ export async function createHarness(dialect: DialectName, env: Record<string, st
     return toAccount(signin.json())
   }
 
-  async function shareBase(baseIds: string | readonly string[], grants: readonly unknown[] = [{ principal_type: 'user', principal_id: '*', permission: 'read' }]): Promise<void> {
+  async function shareBase(
+    baseIds: string | readonly string[],
+    grants: readonly unknown[] = [{ principal_type: 'user', principal_id: '*', permission: 'read' }],
+  ): Promise<void> {
     for (const id of typeof baseIds === 'string' ? [baseIds] : baseIds) {
       const res = await request({ method: 'POST', url: '/api/v1/models/model/access/update', headers: admin.auth, payload: { id, access_grants: grants } })
       if (res.statusCode !== 200) throw new Error(`shareBase(${id}) failed: ${res.body}`)

@@ -22,12 +22,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // Presets (base_model_id set) are what /list pages through: one ordered index per sort key, with the
   // id as the tie-break, so a page is an index walk that stops after `limit` rows.
   for (const key of ['updated_at', 'created_at', 'name'] as const) {
-    await db.schema
-      .createIndex(`models_presets_${key}_idx`)
-      .on('models')
-      .columns([key, 'id'])
-      .where(sql.ref('base_model_id'), 'is not', null)
-      .execute()
+    await db.schema.createIndex(`models_presets_${key}_idx`).on('models').columns([key, 'id']).where(sql.ref('base_model_id'), 'is not', null).execute()
   }
   await db.schema.createIndex('models_owner_idx').on('models').columns(['user_id', 'updated_at', 'id']).execute()
   await db.schema.createIndex('models_base_model_idx').on('models').column('base_model_id').execute()
@@ -44,11 +39,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addUniqueConstraint('model_grants_unique', ['model_id', 'principal_type', 'principal_id', 'permission'])
     .execute()
   // By principal: "which models may this user or group use" (the sparse list plan).
-  await db.schema
-    .createIndex('model_grants_principal_idx')
-    .on('model_grants')
-    .columns(['principal_type', 'principal_id', 'permission', 'model_id'])
-    .execute()
+  await db.schema.createIndex('model_grants_principal_idx').on('model_grants').columns(['principal_type', 'principal_id', 'permission', 'model_id']).execute()
 
   await db.schema
     .createTable('model_tags')

@@ -349,8 +349,7 @@ const seg = encodeURIComponent
 
 // ─── Auth (/api/v1/auths) ──────────────────────────────────────────────────────────────────────────
 
-export const signup = (input: { name: string; email: string; password: string }) =>
-  post<SessionResponse>('/api/v1/auths/signup', input)
+export const signup = (input: { name: string; email: string; password: string }) => post<SessionResponse>('/api/v1/auths/signup', input)
 
 export const signin = (input: { email: string; password: string }) => post<SessionResponse>('/api/v1/auths/signin', input)
 
@@ -358,8 +357,7 @@ export const signin = (input: { email: string; password: string }) => post<Sessi
 export const getSessionUser = () => get<SessionUser>('/api/v1/auths/')
 
 /** Admin: create an account directly (role defaults to user). */
-export const addUser = (input: { name: string; email: string; password: string; role: Role }) =>
-  post<User>('/api/v1/auths/add', input)
+export const addUser = (input: { name: string; email: string; password: string; role: Role }) => post<User>('/api/v1/auths/add', input)
 
 // ─── Users (/api/v1/users, admin) ──────────────────────────────────────────────────────────────────
 
@@ -389,16 +387,12 @@ export const createGroup = (input: { name: string; description?: string; permiss
   post<Group>('/api/v1/groups/create', input)
 
 /** Absent fields stay; `permissions` and `user_ids` replace the whole tree or list. */
-export const updateGroup = (
-  id: string,
-  patch: { name?: string; description?: string; permissions?: Record<string, unknown>; user_ids?: string[] },
-) => post<Group>(`/api/v1/groups/id/${seg(id)}/update`, patch)
+export const updateGroup = (id: string, patch: { name?: string; description?: string; permissions?: Record<string, unknown>; user_ids?: string[] }) =>
+  post<Group>(`/api/v1/groups/id/${seg(id)}/update`, patch)
 
-export const addGroupMembers = (id: string, userIds: string[]) =>
-  post<Group>(`/api/v1/groups/id/${seg(id)}/users/add`, { user_ids: userIds })
+export const addGroupMembers = (id: string, userIds: string[]) => post<Group>(`/api/v1/groups/id/${seg(id)}/users/add`, { user_ids: userIds })
 
-export const removeGroupMembers = (id: string, userIds: string[]) =>
-  post<Group>(`/api/v1/groups/id/${seg(id)}/users/remove`, { user_ids: userIds })
+export const removeGroupMembers = (id: string, userIds: string[]) => post<Group>(`/api/v1/groups/id/${seg(id)}/users/remove`, { user_ids: userIds })
 
 export const deleteGroup = (id: string) => del<true>(`/api/v1/groups/id/${seg(id)}/delete`)
 
@@ -419,8 +413,7 @@ export const updateModel = (form: Partial<ModelForm> & { id: string }) => post<M
 export const toggleModel = (id: string) => post<Model>('/api/v1/models/model/toggle', undefined, { id })
 
 /** Replaces the model's grants. */
-export const updateModelAccess = (id: string, grants: GrantInput[]) =>
-  post<Model>('/api/v1/models/model/access/update', { id, access_grants: grants })
+export const updateModelAccess = (id: string, grants: GrantInput[]) => post<Model>('/api/v1/models/model/access/update', { id, access_grants: grants })
 
 export const deleteModel = (id: string) => post<true>('/api/v1/models/model/delete', { id })
 
@@ -452,8 +445,7 @@ export const listConnections = () => get<Connection[]>('/api/v1/connections/')
 
 export const createConnection = (input: ConnectionCreate) => post<Connection>('/api/v1/connections/create', input)
 
-export const updateConnection = (id: string, patch: ConnectionUpdate) =>
-  post<Connection>(`/api/v1/connections/id/${seg(id)}/update`, patch)
+export const updateConnection = (id: string, patch: ConnectionUpdate) => post<Connection>(`/api/v1/connections/id/${seg(id)}/update`, patch)
 
 export const deleteConnection = (id: string) => del<true>(`/api/v1/connections/id/${seg(id)}/delete`)
 

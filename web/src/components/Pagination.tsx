@@ -1,4 +1,16 @@
-export function Pagination({ page, pageSize, total, onPage, label }: { page: number; pageSize: number; total: number; onPage: (page: number) => void; label: string }) {
+export function Pagination({
+  page,
+  pageSize,
+  total,
+  onPage,
+  label,
+}: {
+  page: number
+  pageSize: number
+  total: number
+  onPage: (page: number) => void
+  label: string
+}) {
   const pages = Math.max(1, Math.ceil(total / pageSize))
   if (total === 0) return null
   const first = (page - 1) * pageSize + 1

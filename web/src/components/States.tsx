@@ -11,7 +11,17 @@ export function Loading({ label = 'Loading…' }: { label?: string }) {
   )
 }
 
-export function ErrorState({ error, title = 'Something went wrong', onRetry, children }: { error: unknown; title?: string; onRetry?: () => void; children?: ReactNode }) {
+export function ErrorState({
+  error,
+  title = 'Something went wrong',
+  onRetry,
+  children,
+}: {
+  error: unknown
+  title?: string
+  onRetry?: () => void
+  children?: ReactNode
+}) {
   const { detail, code } = describeError(error)
   return (
     <div className="state state-error" role="alert">

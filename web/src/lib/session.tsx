@@ -6,12 +6,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useState, t
 import { getSessionUser, onUnauthorized, tokenStore, type SessionResponse, type SessionUser } from '../api/client'
 import { notify } from './notify'
 
-export type Feature =
-  | 'workspace.models'
-  | 'workspace.models_import'
-  | 'workspace.models_export'
-  | 'sharing.models'
-  | 'sharing.public_models'
+export type Feature = 'workspace.models' | 'workspace.models_import' | 'workspace.models_export' | 'sharing.models' | 'sharing.public_models'
 
 interface SessionState {
   /** undefined while the stored token is being checked. */

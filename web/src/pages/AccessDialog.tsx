@@ -5,7 +5,18 @@
  * model the dialog saves at once and says what the server answered; while creating, it fills the form.
  */
 import { useEffect, useId, useState } from 'react'
-import { describeError, getUser, listGroups, listUsers, updateModelAccess, type GrantInput, type Group, type PrincipalType, type SessionUser, type User } from '../api/client'
+import {
+  describeError,
+  getUser,
+  listGroups,
+  listUsers,
+  updateModelAccess,
+  type GrantInput,
+  type Group,
+  type PrincipalType,
+  type SessionUser,
+  type User,
+} from '../api/client'
 import { Dialog } from '../components/Dialog'
 import { InlineError, Loading } from '../components/States'
 import { describeAccess, draftFromGrants, grantsFromDraft, isPublic, type AccessDraft, type AccessEntry, type PublicLevel } from '../lib/access'
@@ -44,7 +55,14 @@ export function AccessDialog({ user, grants, modelId, modelName, onApply, onClos
     const missing = userIds.filter((id) => !(id in userNames))
     if (missing.length === 0) return
     let current = true
-    void Promise.all(missing.map((id) => getUser(id).then((found) => [id, `${found.name} (${found.email})`] as const, () => [id, id] as const))).then((pairs) => {
+    void Promise.all(
+      missing.map((id) =>
+        getUser(id).then(
+          (found) => [id, `${found.name} (${found.email})`] as const,
+          () => [id, id] as const,
+        ),
+      ),
+    ).then((pairs) => {
       if (current) setUserNames((names) => ({ ...names, ...Object.fromEntries(pairs) }))
     })
     return () => {
@@ -148,7 +166,14 @@ export function AccessDialog({ user, grants, modelId, modelName, onApply, onClos
           {groupEntries.length === 0 ? <p className="muted">No group has access.</p> : null}
           <ul className="grant-list">
             {groupEntries.map((entry) => (
-              <GrantRow key={`g:${entry.principal_id}`} entry={entry} label={isAdmin ? groupName(entry.principal_id) : entry.principal_id} kind="group" onPermission={(p) => setEntry(entry, p)} onRemove={() => removeEntry(entry)} />
+              <GrantRow
+                key={`g:${entry.principal_id}`}
+                entry={entry}
+                label={isAdmin ? groupName(entry.principal_id) : entry.principal_id}
+                kind="group"
+                onPermission={(p) => setEntry(entry, p)}
+                onRemove={() => removeEntry(entry)}
+              />
             ))}
           </ul>
           {canShare ? (
@@ -158,7 +183,10 @@ export function AccessDialog({ user, grants, modelId, modelName, onApply, onClos
               ) : groups.error ? (
                 <InlineError>Groups could not be loaded: {describeError(groups.error).detail}</InlineError>
               ) : (
-                <GroupPicker groups={(groups.data ?? []).filter((group) => !groupEntries.some((entry) => entry.principal_id === group.id))} onAdd={(id) => addEntry('group', id)} />
+                <GroupPicker
+                  groups={(groups.data ?? []).filter((group) => !groupEntries.some((entry) => entry.principal_id === group.id))}
+                  onAdd={(id) => addEntry('group', id)}
+                />
               )
             ) : (
               <AddById kind="group" onAdd={(id) => addEntry('group', id)} />
@@ -171,10 +199,26 @@ export function AccessDialog({ user, grants, modelId, modelName, onApply, onClos
           {userEntries.length === 0 ? <p className="muted">No individual user has access.</p> : null}
           <ul className="grant-list">
             {userEntries.map((entry) => (
-              <GrantRow key={`u:${entry.principal_id}`} entry={entry} label={userNames[entry.principal_id] ?? entry.principal_id} kind="user" onPermission={(p) => setEntry(entry, p)} onRemove={() => removeEntry(entry)} />
+              <GrantRow
+                key={`u:${entry.principal_id}`}
+                entry={entry}
+                label={userNames[entry.principal_id] ?? entry.principal_id}
+                kind="user"
+                onPermission={(p) => setEntry(entry, p)}
+                onRemove={() => removeEntry(entry)}
+              />
             ))}
           </ul>
-          {canShare ? isAdmin ? <UserPicker exclude={userEntries.map((entry) => entry.principal_id)} onAdd={(found) => addEntry('user', found.id, `${found.name} (${found.email})`)} /> : <AddById kind="user" onAdd={(id) => addEntry('user', id)} /> : null}
+          {canShare ? (
+            isAdmin ? (
+              <UserPicker
+                exclude={userEntries.map((entry) => entry.principal_id)}
+                onAdd={(found) => addEntry('user', found.id, `${found.name} (${found.email})`)}
+              />
+            ) : (
+              <AddById kind="user" onAdd={(id) => addEntry('user', id)} />
+            )
+          ) : null}
         </section>
 
         <InlineError>{error}</InlineError>
@@ -186,13 +230,29 @@ export function AccessDialog({ user, grants, modelId, modelName, onApply, onClos
   )
 }
 
-function GrantRow({ entry, label, kind, onPermission, onRemove }: { entry: AccessEntry; label: string; kind: 'group' | 'user'; onPermission: (p: AccessEntry['permission']) => void; onRemove: () => void }) {
+function GrantRow({
+  entry,
+  label,
+  kind,
+  onPermission,
+  onRemove,
+}: {
+  entry: AccessEntry
+  label: string
+  kind: 'group' | 'user'
+  onPermission: (p: AccessEntry['permission']) => void
+  onRemove: () => void
+}) {
   return (
     <li className="grant-row">
       <span className="grant-name" title={entry.principal_id}>
         {label}
       </span>
-      <select aria-label={`Permission for ${kind} ${label}`} value={entry.permission} onChange={(event) => onPermission(event.target.value as AccessEntry['permission'])}>
+      <select
+        aria-label={`Permission for ${kind} ${label}`}
+        value={entry.permission}
+        onChange={(event) => onPermission(event.target.value as AccessEntry['permission'])}
+      >
         <option value="read">Can use (read)</option>
         <option value="write">Can edit (write)</option>
       </select>

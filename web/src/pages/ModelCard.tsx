@@ -52,9 +52,7 @@ export function ModelCard(props: ModelCardProps) {
       <div className="model-card-top">
         <img className="model-image" src={modelImageUrl(model.id, model.updated_at)} alt="" width={48} height={48} loading="lazy" />
         <div className="model-card-title">
-          <h2 className="model-name">
-            {writable ? <Link to={editHref}>{model.name}</Link> : model.name}
-          </h2>
+          <h2 className="model-name">{writable ? <Link to={editHref}>{model.name}</Link> : model.name}</h2>
           <p className="model-id">
             <code>{model.id}</code>
           </p>
@@ -66,13 +64,22 @@ export function ModelCard(props: ModelCardProps) {
       </div>
       <div className="badges">
         {props.conflict ? (
-          <span className="badge badge-danger badge-wrap" data-testid="conflict-badge" title="A provider serves this id. Only an administrator's model may use a provider's id, so this one is ignored: calls reach the provider's model. Delete it, or recreate it under another id.">
+          <span
+            className="badge badge-danger badge-wrap"
+            data-testid="conflict-badge"
+            title="A provider serves this id. Only an administrator's model may use a provider's id, so this one is ignored: calls reach the provider's model. Delete it, or recreate it under another id."
+          >
             Conflict: a provider serves this id
           </span>
         ) : null}
         {!writable ? <span className="badge badge-readonly">Read only</span> : null}
         {writable ? (
-          <span className="badge" title={access === 'Shared' ? 'Shared with groups or users' : access === 'Public' ? 'Every signed-in user may use it' : 'Only you and administrators'}>
+          <span
+            className="badge"
+            title={
+              access === 'Shared' ? 'Shared with groups or users' : access === 'Public' ? 'Every signed-in user may use it' : 'Only you and administrators'
+            }
+          >
             {access}
           </span>
         ) : null}

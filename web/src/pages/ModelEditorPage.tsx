@@ -125,9 +125,15 @@ function draftFrom(model: { id: string; name: string; base_model_id?: string | n
     system: typeof params['system'] === 'string' ? params['system'] : '',
     params: Object.fromEntries(PARAMS.filter((p) => params[p.key] !== undefined && params[p.key] !== null).map((p) => [p.key, String(params[p.key])])),
     stop: typeof stop === 'string' ? [stop] : Array.isArray(stop) ? stop.filter((s): s is string => typeof s === 'string') : [],
-    capabilities: Object.fromEntries(CAPABILITIES.map((cap) => [cap.key, typeof capabilities[cap.key] === 'boolean' ? (capabilities[cap.key] as boolean) : cap.byDefault])),
+    capabilities: Object.fromEntries(
+      CAPABILITIES.map((cap) => [cap.key, typeof capabilities[cap.key] === 'boolean' ? (capabilities[cap.key] as boolean) : cap.byDefault]),
+    ),
     suggestions: (Array.isArray(meta['suggestion_prompts']) ? meta['suggestion_prompts'] : []).map((item: unknown) =>
-      typeof item === 'string' ? { content: item, extra: {} } : isRecord(item) ? { content: typeof item['content'] === 'string' ? item['content'] : '', extra: item } : { content: '', extra: {} },
+      typeof item === 'string'
+        ? { content: item, extra: {} }
+        : isRecord(item)
+          ? { content: typeof item['content'] === 'string' ? item['content'] : '', extra: item }
+          : { content: '', extra: {} },
     ),
     image: typeof meta['profile_image_url'] === 'string' ? meta['profile_image_url'] : '',
     isActive: model.is_active ?? true,
@@ -221,7 +227,10 @@ function serverFieldErrors(error: unknown): { fields: Record<string, string>; re
 function previewOf(form: ModelForm & { access_grants?: GrantInput[] }): string {
   return JSON.stringify(
     form,
-    (key, value: unknown) => (key === 'profile_image_url' && typeof value === 'string' && value.startsWith('data:') ? `${value.slice(0, 32)}… (${Math.round(value.length / 1024)} kB)` : value),
+    (key, value: unknown) =>
+      key === 'profile_image_url' && typeof value === 'string' && value.startsWith('data:')
+        ? `${value.slice(0, 32)}… (${Math.round(value.length / 1024)} kB)`
+        : value,
     2,
   )
 }
@@ -236,7 +245,10 @@ export function ModelEditorPage({ mode }: { mode: 'create' | 'edit' }) {
       return (
         <section className="page">
           <h1 tabIndex={-1}>New model</h1>
-          <ErrorState error={new Error('Creating models needs the “workspace.models” permission. Ask an administrator to grant it to one of your groups.')} title="You may not create models" />
+          <ErrorState
+            error={new Error('Creating models needs the “workspace.models” permission. Ask an administrator to grant it to one of your groups.')}
+            title="You may not create models"
+          />
           <Link to="/workspace/models">Back to the models</Link>
         </section>
       )
@@ -326,8 +338,7 @@ function Editor({ mode, initial, model }: { mode: 'create' | 'edit'; initial: Dr
   }, [isCreate])
 
   // After a refused save, put the keyboard on the first field the server named.
-  const focusFirstError = () =>
-    window.requestAnimationFrame(() => formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus())
+  const focusFirstError = () => window.requestAnimationFrame(() => formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus())
 
   const submit = async (event: FormEvent) => {
     event.preventDefault()
@@ -383,7 +394,13 @@ function Editor({ mode, initial, model }: { mode: 'create' | 'edit'; initial: Dr
   })
   const errorOf = (key: string) => <InlineError id={`${fid(key)}-error`}>{errors[key]}</InlineError>
 
-  const imageSrc = draft.image ? (draft.image.startsWith('data:') || /^https?:/.test(draft.image) ? draft.image : model ? modelImageUrl(model.id, model.updated_at) : '') : ''
+  const imageSrc = draft.image
+    ? draft.image.startsWith('data:') || /^https?:/.test(draft.image)
+      ? draft.image
+      : model
+        ? modelImageUrl(model.id, model.updated_at)
+        : ''
+    : ''
 
   return (
     <section className="page page-narrow">
@@ -403,11 +420,25 @@ function Editor({ mode, initial, model }: { mode: 'create' | 'edit'; initial: Dr
 
         <div className="editor-identity">
           <div className="image-field">
-            {imageSrc ? <img src={imageSrc} alt={`Picture of ${draft.name || 'the model'}`} width={96} height={96} className="image-preview" /> : <div className="image-placeholder" aria-hidden="true">{(draft.name.trim()[0] ?? '?').toUpperCase()}</div>}
-            <input ref={imageInput} type="file" accept="image/*" className="visually-hidden" tabIndex={-1} aria-label="Profile image file" onChange={(event) => {
-              void onImage(event.target.files?.[0])
-              event.target.value = ''
-            }} />
+            {imageSrc ? (
+              <img src={imageSrc} alt={`Picture of ${draft.name || 'the model'}`} width={96} height={96} className="image-preview" />
+            ) : (
+              <div className="image-placeholder" aria-hidden="true">
+                {(draft.name.trim()[0] ?? '?').toUpperCase()}
+              </div>
+            )}
+            <input
+              ref={imageInput}
+              type="file"
+              accept="image/*"
+              className="visually-hidden"
+              tabIndex={-1}
+              aria-label="Profile image file"
+              onChange={(event) => {
+                void onImage(event.target.files?.[0])
+                event.target.value = ''
+              }}
+            />
             <div className="row">
               <button type="button" className="button button-small" onClick={() => imageInput.current?.click()}>
                 {draft.image ? 'Change picture' : 'Choose picture'}
@@ -458,15 +489,28 @@ function Editor({ mode, initial, model }: { mode: 'create' | 'edit'; initial: Dr
                 }}
               />
               <p className="hint" id={`${fid('id')}-hint`}>
-                {isCreate ? 'Made from the name; you may change it until the model is created. Chat clients call the model by this id.' : 'The id cannot change after creation.'}
+                {isCreate
+                  ? 'Made from the name; you may change it until the model is created. Chat clients call the model by this id.'
+                  : 'The id cannot change after creation.'}
               </p>
               {errorOf('id')}
             </div>
-            <BaseModelField id={fid('base_model_id')} value={draft.baseModelId} selfId={draft.id} onChange={(value) => { update({ baseModelId: value }); clearError('base_model_id') }} error={errors['base_model_id']} />
+            <BaseModelField
+              id={fid('base_model_id')}
+              value={draft.baseModelId}
+              selfId={draft.id}
+              onChange={(value) => {
+                update({ baseModelId: value })
+                clearError('base_model_id')
+              }}
+              error={errors['base_model_id']}
+            />
             <div className="row row-between">
               <div>
                 <span className="label-like">Access</span>
-                <p className="access-summary" data-testid="access-summary">{describeAccess(grants)}</p>
+                <p className="access-summary" data-testid="access-summary">
+                  {describeAccess(grants)}
+                </p>
               </div>
               <button type="button" className="button" onClick={() => setAccessOpen(true)}>
                 Access…
@@ -477,7 +521,16 @@ function Editor({ mode, initial, model }: { mode: 'create' | 'edit'; initial: Dr
 
         <div className="field">
           <label htmlFor={fid('description')}>Description</label>
-          <textarea id={fid('description')} rows={2} value={draft.description} {...field('description')} onChange={(event) => { update({ description: event.target.value }); clearError('description') }} />
+          <textarea
+            id={fid('description')}
+            rows={2}
+            value={draft.description}
+            {...field('description')}
+            onChange={(event) => {
+              update({ description: event.target.value })
+              clearError('description')
+            }}
+          />
           <p className="hint" id={`${fid('description')}-hint`}>
             What this model is for, shown on its card.
           </p>
@@ -486,7 +539,18 @@ function Editor({ mode, initial, model }: { mode: 'create' | 'edit'; initial: Dr
 
         <div className="field">
           <label htmlFor={fid('tags')}>Tags</label>
-          <ChipsInput id={fid('tags')} noun="tag" values={draft.tags} onChange={(tags) => { update({ tags }); clearError('tags') }} placeholder="Type a tag, then Enter" describedBy={`${fid('tags')}-hint`} invalid={Boolean(errors['tags'])} />
+          <ChipsInput
+            id={fid('tags')}
+            noun="tag"
+            values={draft.tags}
+            onChange={(tags) => {
+              update({ tags })
+              clearError('tags')
+            }}
+            placeholder="Type a tag, then Enter"
+            describedBy={`${fid('tags')}-hint`}
+            invalid={Boolean(errors['tags'])}
+          />
           <p className="hint" id={`${fid('tags')}-hint`}>
             Enter or comma adds a tag; Backspace in the empty box removes the last one.
           </p>
@@ -495,7 +559,17 @@ function Editor({ mode, initial, model }: { mode: 'create' | 'edit'; initial: Dr
 
         <div className="field">
           <label htmlFor={fid('params.system')}>System prompt</label>
-          <textarea id={fid('params.system')} rows={6} value={draft.system} {...field('params.system')} onChange={(event) => { update({ system: event.target.value }); clearError('params.system') }} placeholder="You are a patient SQL teacher…" />
+          <textarea
+            id={fid('params.system')}
+            rows={6}
+            value={draft.system}
+            {...field('params.system')}
+            onChange={(event) => {
+              update({ system: event.target.value })
+              clearError('params.system')
+            }}
+            placeholder="You are a patient SQL teacher…"
+          />
           <p className="hint" id={`${fid('params.system')}-hint`}>
             Sent as the system message of every chat with this model.
           </p>
@@ -532,7 +606,19 @@ function Editor({ mode, initial, model }: { mode: 'create' | 'edit'; initial: Dr
             })}
             <div className="field param-wide">
               <label htmlFor={fid('params.stop')}>Stop sequences</label>
-              <ChipsInput id={fid('params.stop')} noun="stop sequence" splitOnComma={false} values={draft.stop} onChange={(stop) => { update({ stop }); clearError('params.stop') }} placeholder="Type a sequence, then Enter" describedBy={`${fid('params.stop')}-hint`} invalid={Boolean(errors['params.stop'])} />
+              <ChipsInput
+                id={fid('params.stop')}
+                noun="stop sequence"
+                splitOnComma={false}
+                values={draft.stop}
+                onChange={(stop) => {
+                  update({ stop })
+                  clearError('params.stop')
+                }}
+                placeholder="Type a sequence, then Enter"
+                describedBy={`${fid('params.stop')}-hint`}
+                invalid={Boolean(errors['params.stop'])}
+              />
               <p className="hint" id={`${fid('params.stop')}-hint`}>
                 The model stops generating when it writes one of these.
               </p>
@@ -546,7 +632,11 @@ function Editor({ mode, initial, model }: { mode: 'create' | 'edit'; initial: Dr
           <div className="checkbox-grid">
             {CAPABILITIES.map((cap) => (
               <label key={cap.key} className="checkbox">
-                <input type="checkbox" checked={draft.capabilities[cap.key] ?? false} onChange={(event) => update({ capabilities: { ...draft.capabilities, [cap.key]: event.target.checked } })} />
+                <input
+                  type="checkbox"
+                  checked={draft.capabilities[cap.key] ?? false}
+                  onChange={(event) => update({ capabilities: { ...draft.capabilities, [cap.key]: event.target.checked } })}
+                />
                 {cap.label}
               </label>
             ))}
@@ -570,7 +660,12 @@ function Editor({ mode, initial, model }: { mode: 'create' | 'edit'; initial: Dr
                   value={suggestion.content}
                   onChange={(event) => update({ suggestions: draft.suggestions.map((s, i) => (i === index ? { ...s, content: event.target.value } : s)) })}
                 />
-                <button type="button" className="button button-small" aria-label={`Remove suggestion ${index + 1}`} onClick={() => update({ suggestions: draft.suggestions.filter((_s, i) => i !== index) })}>
+                <button
+                  type="button"
+                  className="button button-small"
+                  aria-label={`Remove suggestion ${index + 1}`}
+                  onClick={() => update({ suggestions: draft.suggestions.filter((_s, i) => i !== index) })}
+                >
                   Remove
                 </button>
               </li>
@@ -589,7 +684,9 @@ function Editor({ mode, initial, model }: { mode: 'create' | 'edit'; initial: Dr
 
         <details className="json-preview">
           <summary>JSON preview of the request</summary>
-          <pre tabIndex={0} aria-label="Request body">{previewOf(body)}</pre>
+          <pre tabIndex={0} aria-label="Request body">
+            {previewOf(body)}
+          </pre>
         </details>
 
         <div className="form-actions">
@@ -622,7 +719,19 @@ const OTHER = '\u0000other'
  * The base model: a list of what the providers serve (GET /api/models, presets left out) when the
  * server has it, with "Other…" for an id that is not listed; a plain text box when it does not.
  */
-function BaseModelField({ id, value, selfId, onChange, error }: { id: string; value: string; selfId: string; onChange: (value: string) => void; error?: string }) {
+function BaseModelField({
+  id,
+  value,
+  selfId,
+  onChange,
+  error,
+}: {
+  id: string
+  value: string
+  selfId: string
+  onChange: (value: string) => void
+  error?: string
+}) {
   const runtime = useResource(() => listRuntimeModels(), [])
   const [other, setOther] = useState(false)
   const options = (runtime.data?.data ?? []).filter((entry) => !entry.preset && entry.id !== selfId)

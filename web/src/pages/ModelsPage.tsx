@@ -218,12 +218,26 @@ export function ModelsPage() {
     <section className="page">
       <div className="page-header">
         <h1 tabIndex={-1}>
-          Models {data ? <span className="count" aria-label={`${data.total} in total`}>{data.total}</span> : null}
+          Models{' '}
+          {data ? (
+            <span className="count" aria-label={`${data.total} in total`}>
+              {data.total}
+            </span>
+          ) : null}
         </h1>
         <div className="page-actions">
           {canImport ? (
             <>
-              <input ref={fileInput} type="file" accept="application/json,.json" className="visually-hidden" aria-label="Import models from a file" tabIndex={-1} onChange={(event) => void onImportFile(event)} data-testid="import-file" />
+              <input
+                ref={fileInput}
+                type="file"
+                accept="application/json,.json"
+                className="visually-hidden"
+                aria-label="Import models from a file"
+                tabIndex={-1}
+                onChange={(event) => void onImportFile(event)}
+                data-testid="import-file"
+              />
               <button type="button" className="button" disabled={importing} onClick={() => fileInput.current?.click()}>
                 {importing ? 'Importing…' : 'Import'}
               </button>
@@ -244,10 +258,10 @@ export function ModelsPage() {
 
       {conflictIds.size > 0 ? (
         <div className="conflict-banner" role="status" data-testid="conflict-banner">
-          <strong>{conflictIds.size === 1 ? '1 model is' : `${conflictIds.size} models are`} in conflict with a provider model.</strong>{' '}
-          A provider serves {conflictIds.size === 1 ? 'its id' : 'their ids'}, and only an administrator&apos;s model may use a provider&apos;s
-          id, so {conflictIds.size === 1 ? 'it is' : 'they are'} ignored: calls reach the provider&apos;s model. Delete{' '}
-          {conflictIds.size === 1 ? 'it' : 'them'} or recreate under another id:{' '}
+          <strong>{conflictIds.size === 1 ? '1 model is' : `${conflictIds.size} models are`} in conflict with a provider model.</strong> A provider serves{' '}
+          {conflictIds.size === 1 ? 'its id' : 'their ids'}, and only an administrator&apos;s model may use a provider&apos;s id, so{' '}
+          {conflictIds.size === 1 ? 'it is' : 'they are'} ignored: calls reach the provider&apos;s model. Delete {conflictIds.size === 1 ? 'it' : 'them'} or
+          recreate under another id:{' '}
           {[...conflictIds].slice(0, 5).map((id, index) => (
             <span key={id}>
               {index > 0 ? ', ' : ''}
@@ -261,7 +275,14 @@ export function ModelsPage() {
       <div className="filters" role="search" aria-label="Filter models">
         <div className="field field-grow">
           <label htmlFor="models-search">Search</label>
-          <input id="models-search" type="search" placeholder="Name, id, base model or owner" maxLength={500} value={queryText} onChange={(event) => setQueryText(event.target.value)} />
+          <input
+            id="models-search"
+            type="search"
+            placeholder="Name, id, base model or owner"
+            maxLength={500}
+            value={queryText}
+            onChange={(event) => setQueryText(event.target.value)}
+          />
         </div>
         <div className="field">
           <label htmlFor="models-tag">Tag</label>
@@ -371,7 +392,12 @@ export function ModelsPage() {
 function ImportReportDialog({ file, report, onClose }: { file: string; report: ImportReport; onClose: () => void }) {
   const { created, updated, skipped, warnings } = report
   return (
-    <Dialog title="Import report" onClose={onClose} size="large" description={`${file}: ${created.length} created, ${updated.length} updated, ${skipped.length} skipped, ${warnings.length} warnings.`}>
+    <Dialog
+      title="Import report"
+      onClose={onClose}
+      size="large"
+      description={`${file}: ${created.length} created, ${updated.length} updated, ${skipped.length} skipped, ${warnings.length} warnings.`}
+    >
       <div className="report" data-testid="import-report">
         <ReportSection title="Created" count={created.length} empty="Nothing was created.">
           {created.map((id) => (
@@ -406,7 +432,19 @@ function ImportReportDialog({ file, report, onClose }: { file: string; report: I
   )
 }
 
-function ReportSection({ title, count, empty, tone, children }: { title: string; count: number; empty: string; tone?: 'error' | 'warning'; children: ReactNode }) {
+function ReportSection({
+  title,
+  count,
+  empty,
+  tone,
+  children,
+}: {
+  title: string
+  count: number
+  empty: string
+  tone?: 'error' | 'warning'
+  children: ReactNode
+}) {
   return (
     <section className={`report-section${tone && count > 0 ? ` report-${tone}` : ''}`}>
       <h3>

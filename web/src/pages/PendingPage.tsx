@@ -24,8 +24,8 @@ export function PendingPage() {
         </p>
         <h1>Waiting for approval</h1>
         <p>
-          Hello {user.name}. Your account ({user.email}) has been created, but <strong>an administrator must approve your account</strong> before you
-          can use the workspace.
+          Hello {user.name}. Your account ({user.email}) has been created, but <strong>an administrator must approve your account</strong> before you can use
+          the workspace.
         </p>
         <p className="muted">Ask an administrator to change your role to “user”, then check again.</p>
         <p role="status" className="muted">

@@ -75,9 +75,7 @@ export function ConnectionsPage() {
   return (
     <section className="page">
       <div className="page-header">
-        <h1 tabIndex={-1}>
-          Connections {list ? <span className="count">{list.length}</span> : null}
-        </h1>
+        <h1 tabIndex={-1}>Connections {list ? <span className="count">{list.length}</span> : null}</h1>
         {list ? (
           <div className="page-actions">
             <button type="button" className="button" disabled={refreshing || list.length === 0} onClick={() => void refreshAll()}>
@@ -89,11 +87,19 @@ export function ConnectionsPage() {
           </div>
         ) : null}
       </div>
-      <p className="muted">Providers that serve base models: OpenAI-compatible endpoints (OpenAI, vLLM, llama.cpp server…) and Ollama. Their model lists are cached and served stale while refreshing.</p>
+      <p className="muted">
+        Providers that serve base models: OpenAI-compatible endpoints (OpenAI, vLLM, llama.cpp server…) and Ollama. Their model lists are cached and served
+        stale while refreshing.
+      </p>
 
       {connections.error && !list ? (
         <ErrorState error={connections.error} title="The connections could not be loaded" onRetry={connections.reload}>
-          {describeError(connections.error).code === 'NOT_FOUND' ? <p>This server does not offer the connections API (/api/v1/connections) yet. Update modelgate, or configure providers with OPENAI_API_BASE_URLS and OLLAMA_BASE_URLS.</p> : null}
+          {describeError(connections.error).code === 'NOT_FOUND' ? (
+            <p>
+              This server does not offer the connections API (/api/v1/connections) yet. Update modelgate, or configure providers with OPENAI_API_BASE_URLS and
+              OLLAMA_BASE_URLS.
+            </p>
+          ) : null}
         </ErrorState>
       ) : !list ? (
         <Loading label="Loading connections…" />
@@ -104,7 +110,14 @@ export function ConnectionsPage() {
       ) : (
         <ul className="connection-list" aria-label="Connections" aria-busy={refreshing}>
           {list.map((connection) => (
-            <ConnectionCard key={connection.id} connection={connection} onToggle={(enabled) => void toggle(connection, enabled)} onEdit={() => setEditing(connection)} onDelete={() => setConfirm(connection)} onTested={connections.reload} />
+            <ConnectionCard
+              key={connection.id}
+              connection={connection}
+              onToggle={(enabled) => void toggle(connection, enabled)}
+              onEdit={() => setEditing(connection)}
+              onDelete={() => setConfirm(connection)}
+              onTested={connections.reload}
+            />
           ))}
         </ul>
       )}
@@ -124,7 +137,8 @@ export function ConnectionsPage() {
       {confirm ? (
         <ConfirmDialog title="Delete this connection?" confirmLabel="Delete connection" busy={deleting} onConfirm={remove} onCancel={() => setConfirm(null)}>
           <p>
-            <strong>{confirm.name}</strong> ({confirm.base_url}) will be removed. Presets built on its models stay, but cannot run until another connection serves those models.
+            <strong>{confirm.name}</strong> ({confirm.base_url}) will be removed. Presets built on its models stay, but cannot run until another connection
+            serves those models.
           </p>
         </ConfirmDialog>
       ) : null}
@@ -140,7 +154,19 @@ function StatusBadge({ connection }: { connection: Connection }) {
   return <span className="badge badge-success">OK</span>
 }
 
-function ConnectionCard({ connection, onToggle, onEdit, onDelete, onTested }: { connection: Connection; onToggle: (enabled: boolean) => void; onEdit: () => void; onDelete: () => void; onTested: () => void }) {
+function ConnectionCard({
+  connection,
+  onToggle,
+  onEdit,
+  onDelete,
+  onTested,
+}: {
+  connection: Connection
+  onToggle: (enabled: boolean) => void
+  onEdit: () => void
+  onDelete: () => void
+  onTested: () => void
+}) {
   const [test, setTest] = useState<ConnectionTest | null>(null)
   const [testError, setTestError] = useState<string | null>(null)
   const [testing, setTesting] = useState(false)
@@ -231,7 +257,9 @@ function ConnectionCard({ connection, onToggle, onEdit, onDelete, onTested }: { 
       <div aria-live="polite">
         {test ? (
           <p className={test.ok ? 'success-text' : 'field-error'}>
-            {test.ok ? `Reachable in ${Math.round(test.latency_ms)} ms: ${test.model_count} model${test.model_count === 1 ? '' : 's'}` : `Failed after ${Math.round(test.latency_ms)} ms: ${test.error ?? 'unknown error'}`}
+            {test.ok
+              ? `Reachable in ${Math.round(test.latency_ms)} ms: ${test.model_count} model${test.model_count === 1 ? '' : 's'}`
+              : `Failed after ${Math.round(test.latency_ms)} ms: ${test.error ?? 'unknown error'}`}
             {test.ok && test.models.length > 0 ? ` (${test.models.slice(0, 5).join(', ')}${test.models.length > 5 ? ', …' : ''})` : ''}
           </p>
         ) : null}
@@ -326,7 +354,15 @@ function ConnectionDialog({ connection, onClose, onSaved }: { connection: Connec
       </div>
       <div className="field">
         <label htmlFor="connection-url">Base URL</label>
-        <input id="connection-url" type="url" required className="mono" placeholder={kind === 'ollama' ? 'http://127.0.0.1:11434' : 'https://api.openai.com/v1'} value={baseUrl} onChange={(event) => setBaseUrl(event.target.value)} />
+        <input
+          id="connection-url"
+          type="url"
+          required
+          className="mono"
+          placeholder={kind === 'ollama' ? 'http://127.0.0.1:11434' : 'https://api.openai.com/v1'}
+          value={baseUrl}
+          onChange={(event) => setBaseUrl(event.target.value)}
+        />
       </div>
       <div className="field">
         <label htmlFor="connection-name">Name</label>
@@ -356,7 +392,14 @@ function ConnectionDialog({ connection, onClose, onSaved }: { connection: Connec
       </div>
       <div className="field">
         <label htmlFor="connection-prefix">Prefix</label>
-        <input id="connection-prefix" className="mono" value={prefix} placeholder="Optional, e.g. openai" onChange={(event) => setPrefix(event.target.value)} aria-describedby="connection-prefix-hint" />
+        <input
+          id="connection-prefix"
+          className="mono"
+          value={prefix}
+          placeholder="Optional, e.g. openai"
+          onChange={(event) => setPrefix(event.target.value)}
+          aria-describedby="connection-prefix-hint"
+        />
         <p className="hint" id="connection-prefix-hint">
           Prepended to this connection's model ids (prefix.model) to tell providers apart.
         </p>

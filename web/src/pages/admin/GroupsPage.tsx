@@ -3,7 +3,19 @@
  * members, delete. Permission keys this page does not show (Open WebUI has many) are kept as they are.
  */
 import { useEffect, useState, type FormEvent } from 'react'
-import { addGroupMembers, createGroup, deleteGroup, describeError, getUser, listGroups, listUsers, removeGroupMembers, updateGroup, type Group, type User } from '../../api/client'
+import {
+  addGroupMembers,
+  createGroup,
+  deleteGroup,
+  describeError,
+  getUser,
+  listGroups,
+  listUsers,
+  removeGroupMembers,
+  updateGroup,
+  type Group,
+  type User,
+} from '../../api/client'
 import { ConfirmDialog, FormDialog } from '../../components/Dialog'
 import { Empty, ErrorState, InlineError, Loading } from '../../components/States'
 import { useDebounced, useResource } from '../../lib/hooks'
@@ -48,16 +60,16 @@ export function GroupsPage() {
   return (
     <section className="page">
       <div className="page-header">
-        <h1 tabIndex={-1}>
-          Groups {groups.data ? <span className="count">{groups.data.length}</span> : null}
-        </h1>
+        <h1 tabIndex={-1}>Groups {groups.data ? <span className="count">{groups.data.length}</span> : null}</h1>
         <div className="page-actions">
           <button type="button" className="button button-primary" onClick={() => setCreating(true)}>
             New group
           </button>
         </div>
       </div>
-      <p className="muted">Groups collect users. A model shared with a group is available to its members, and a group grants its members feature permissions.</p>
+      <p className="muted">
+        Groups collect users. A model shared with a group is available to its members, and a group grants its members feature permissions.
+      </p>
 
       {groups.error && !groups.data ? (
         <ErrorState error={groups.error} title="The groups could not be loaded" onRetry={groups.reload} />
@@ -73,7 +85,12 @@ export function GroupsPage() {
             <ul className="group-list">
               {groups.data.map((group) => (
                 <li key={group.id}>
-                  <button type="button" className={`group-item${group.id === selectedId ? ' is-selected' : ''}`} aria-current={group.id === selectedId ? 'true' : undefined} onClick={() => select(group.id)}>
+                  <button
+                    type="button"
+                    className={`group-item${group.id === selectedId ? ' is-selected' : ''}`}
+                    aria-current={group.id === selectedId ? 'true' : undefined}
+                    onClick={() => select(group.id)}
+                  >
                     <span className="group-item-name">{group.name}</span>
                     <span className="muted">
                       {group.member_count} member{group.member_count === 1 ? '' : 's'}
@@ -180,7 +197,11 @@ function GroupDetail({ group, onChange, onDeleted }: { group: Group; onChange: (
           <legend>Permissions of the members</legend>
           {PERMISSIONS.map((permission) => (
             <label key={permission.path} className="checkbox">
-              <input type="checkbox" checked={permissionOf(permissions, permission.path)} onChange={(event) => setPermissions(withPermission(permissions, permission.path, event.target.checked))} />
+              <input
+                type="checkbox"
+                checked={permissionOf(permissions, permission.path)}
+                onChange={(event) => setPermissions(withPermission(permissions, permission.path, event.target.checked))}
+              />
               <span>
                 {permission.label} <code className="hint-code">{permission.hint}</code>
               </span>
@@ -199,7 +220,8 @@ function GroupDetail({ group, onChange, onDeleted }: { group: Group; onChange: (
       {confirm ? (
         <ConfirmDialog title="Delete this group?" confirmLabel="Delete group" busy={deleting} onConfirm={remove} onCancel={() => setConfirm(false)}>
           <p>
-            <strong>{group.name}</strong> will be deleted with its {group.member_count} membership{group.member_count === 1 ? '' : 's'} and every model grant that names it. The accounts themselves stay.
+            <strong>{group.name}</strong> will be deleted with its {group.member_count} membership{group.member_count === 1 ? '' : 's'} and every model grant
+            that names it. The accounts themselves stay.
           </p>
         </ConfirmDialog>
       ) : null}
@@ -218,7 +240,14 @@ function Members({ group, onChange }: { group: Group; onChange: (group: Group) =
     const missing = shownKey.split('\n').filter((id) => id && !(id in names))
     if (missing.length === 0) return undefined
     let current = true
-    void Promise.all(missing.map((id) => getUser(id).then((user) => [id, user] as const, () => [id, null] as const))).then((pairs) => {
+    void Promise.all(
+      missing.map((id) =>
+        getUser(id).then(
+          (user) => [id, user] as const,
+          () => [id, null] as const,
+        ),
+      ),
+    ).then((pairs) => {
       if (current) setNames((known) => ({ ...known, ...Object.fromEntries(pairs) }))
     })
     return () => {
@@ -267,7 +296,13 @@ function Members({ group, onChange }: { group: Group; onChange: (group: Group) =
               <span>
                 {label} {user ? <span className="muted">{user.email}</span> : null}
               </span>
-              <button type="button" className="button button-small" disabled={busy === id} aria-label={`Remove ${user?.name ?? id} from the group`} onClick={() => void remove(id)}>
+              <button
+                type="button"
+                className="button button-small"
+                disabled={busy === id}
+                aria-label={`Remove ${user?.name ?? id} from the group`}
+                onClick={() => void remove(id)}
+              >
                 Remove
               </button>
             </li>
@@ -307,7 +342,13 @@ function MemberPicker({ exclude, busy, onAdd }: { exclude: string[]; busy: strin
                 {user.name} <span className="muted">{user.email}</span>
                 {user.role === 'pending' ? <span className="badge badge-warning">pending</span> : null}
               </span>
-              <button type="button" className="button button-small" disabled={busy === user.id} aria-label={`Add ${user.name} to the group`} onClick={() => onAdd(user)}>
+              <button
+                type="button"
+                className="button button-small"
+                disabled={busy === user.id}
+                aria-label={`Add ${user.name} to the group`}
+                onClick={() => onAdd(user)}
+              >
                 Add
               </button>
             </li>
@@ -337,14 +378,7 @@ function CreateGroupDialog({ onClose, onCreated }: { onClose: () => void; onCrea
   }
 
   return (
-    <FormDialog
-      title="New group"
-      onClose={onClose}
-      onSubmit={(event) => void submit(event)}
-      submitLabel="Create group"
-      busyLabel="Creating…"
-      busy={busy}
-    >
+    <FormDialog title="New group" onClose={onClose} onSubmit={(event) => void submit(event)} submitLabel="Create group" busyLabel="Creating…" busy={busy}>
       <div className="field">
         <label htmlFor="new-group-name">Name</label>
         <input id="new-group-name" required value={name} onChange={(event) => setName(event.target.value)} data-autofocus />

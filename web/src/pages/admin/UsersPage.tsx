@@ -60,9 +60,7 @@ export function UsersPage() {
   return (
     <section className="page">
       <div className="page-header">
-        <h1 tabIndex={-1}>
-          Users {data ? <span className="count">{data.total}</span> : null}
-        </h1>
+        <h1 tabIndex={-1}>Users {data ? <span className="count">{data.total}</span> : null}</h1>
         <div className="page-actions">
           <button type="button" className="button button-primary" onClick={() => setAdding(true)}>
             Add user
@@ -119,7 +117,12 @@ export function UsersPage() {
                     {user.email}
                   </td>
                   <td data-label="Role">
-                    <select aria-label={`Role of ${user.name}`} value={user.role} disabled={busyId === user.id} onChange={(event) => void changeRole(user, event.target.value as Role)}>
+                    <select
+                      aria-label={`Role of ${user.name}`}
+                      value={user.role}
+                      disabled={busyId === user.id}
+                      onChange={(event) => void changeRole(user, event.target.value as Role)}
+                    >
                       {ROLES.map((role) => (
                         <option key={role} value={role}>
                           {role}
@@ -130,7 +133,14 @@ export function UsersPage() {
                   </td>
                   <td data-label="Created">{formatDate(user.created_at)}</td>
                   <td className="actions">
-                    <button type="button" className="button button-small button-danger-outline" disabled={user.id === me.id} title={user.id === me.id ? 'You cannot delete your own account' : undefined} aria-label={`Delete ${user.name}`} onClick={() => setConfirm(user)}>
+                    <button
+                      type="button"
+                      className="button button-small button-danger-outline"
+                      disabled={user.id === me.id}
+                      title={user.id === me.id ? 'You cannot delete your own account' : undefined}
+                      aria-label={`Delete ${user.name}`}
+                      onClick={() => setConfirm(user)}
+                    >
                       Delete
                     </button>
                   </td>
@@ -155,7 +165,8 @@ export function UsersPage() {
       {confirm ? (
         <ConfirmDialog title="Delete this account?" confirmLabel="Delete account" busy={deleting} onConfirm={remove} onCancel={() => setConfirm(null)}>
           <p>
-            <strong>{confirm.name}</strong> ({confirm.email}) will be deleted and will no longer be able to sign in. The models they own will belong to you; their group memberships and grants are removed.
+            <strong>{confirm.name}</strong> ({confirm.email}) will be deleted and will no longer be able to sign in. The models they own will belong to you;
+            their group memberships and grants are removed.
           </p>
         </ConfirmDialog>
       ) : null}
@@ -184,14 +195,7 @@ function AddUserDialog({ onClose, onAdded }: { onClose: () => void; onAdded: (us
   }
 
   return (
-    <FormDialog
-      title="Add user"
-      onClose={onClose}
-      onSubmit={(event) => void submit(event)}
-      submitLabel="Add user"
-      busyLabel="Adding…"
-      busy={busy}
-    >
+    <FormDialog title="Add user" onClose={onClose} onSubmit={(event) => void submit(event)} submitLabel="Add user" busyLabel="Adding…" busy={busy}>
       <div className="field">
         <label htmlFor="add-user-name">Name</label>
         <input id="add-user-name" required value={name} onChange={(event) => setName(event.target.value)} data-autofocus />
@@ -202,7 +206,16 @@ function AddUserDialog({ onClose, onAdded }: { onClose: () => void; onAdded: (us
       </div>
       <div className="field">
         <label htmlFor="add-user-password">Password</label>
-        <input id="add-user-password" type="password" autoComplete="new-password" required minLength={8} value={password} onChange={(event) => setPassword(event.target.value)} aria-describedby="add-user-password-hint" />
+        <input
+          id="add-user-password"
+          type="password"
+          autoComplete="new-password"
+          required
+          minLength={8}
+          value={password}
+          onChange={(event) => setPassword(event.target.value)}
+          aria-describedby="add-user-password-hint"
+        />
         <p className="hint" id="add-user-password-hint">
           At least 8 characters. Tell the person; they sign in with it.
         </p>
