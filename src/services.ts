@@ -12,7 +12,7 @@ import type { Database } from './db/database.js'
 import { GroupsService } from './groups/groups.service.js'
 import { ChatService } from './gateway/chat.service.js'
 import { RuntimeModelsService } from './gateway/runtime-models.service.js'
-import { ModelsService, type ServedModels } from './models/models.service.js'
+import { createModels, type Models, type ServedModels } from './models/models.feature.js'
 import { ConnectionsService } from './providers/connections.service.js'
 import { LocalBus, RedisBus, type InvalidationBus } from './providers/invalidation-bus.js'
 import { KeyBox } from './providers/key-box.js'
@@ -26,7 +26,8 @@ export interface Services {
   auth: AuthService
   users: UsersService
   groups: GroupsService
-  models: ModelsService
+  /** The model registry: queries, writes, transfer (import/export) and sync. */
+  models: Models
   connections: ConnectionsService
   runtime: RuntimeModelsService
   chat: ChatService
@@ -52,21 +53,22 @@ export function createServices(config: Readonly<Config>, database: Database, sec
       ...(options.onBackgroundError && { onError: options.onBackgroundError }),
     })
   const auth = new AuthService(database, config, new TokenSigner(secretKey, config.jwtExpiresInMs), access, signinLimiter)
-  const users = new UsersService(database, (password) => auth.checkPassword(password))
+  // Account administration resets passwords and revokes API keys through auth (auth → users, no cycle).
+  const users = new UsersService(database, auth)
   const groups = new GroupsService(database)
   // The registry asks the catalog what providers serve (hole 1 of issue #10: a provider's id is not
   // free for everybody) through this small interface, not the provider feature itself.
   const served: ServedModels = {
     servedIds: async () => new Map((await catalog.models()).map((m) => [m.id, m.connection_id])),
   }
-  const models = new ModelsService(database, access, served, config.bypassModelAccessControl)
+  const models = createModels(database, access, served, config.bypassModelAccessControl)
   // Deleting an account or a group never leaves a model without owner or a grant naming nobody.
   users.onUserDeleted(async () => {
-    const work = await models.prepareUserDeletion()
+    const work = await models.writes.prepareUserDeletion()
     return (trx, deleted, byAdminId) => work(trx, deleted.id, byAdminId)
   })
-  users.onUserUpdated((trx) => models.onUserUpdated(trx))
-  groups.onGroupDeleted((trx, groupId) => models.onGroupDeleted(trx, groupId))
+  users.onUserUpdated((trx) => models.writes.onUserUpdated(trx))
+  groups.onGroupDeleted((trx, groupId) => models.writes.onGroupDeleted(trx, groupId))
   const bus: InvalidationBus = config.redisUrl ? new RedisBus(config.redisUrl, options.onBackgroundError ?? (() => undefined)) : new LocalBus()
   // The catalog loads connections through the service, and the service invalidates the catalog.
   const connections: ConnectionsService = new ConnectionsService(database, config, new KeyBox(secretKey), () => catalog)

@@ -1,18 +1,15 @@
 import { createSigner } from 'fast-jwt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { signin } from './support/accounts.js'
 import { DIALECTS } from './support/databases.js'
+import { nowSeconds, uniqueEmail } from './support/factories.js'
 import { createHarness, PASSWORD, TEST_SECRET, type Harness, type InjectOptions, type TestAccount } from './support/harness.js'
+import { bearer } from './support/requests.js'
 
 const SIGNUP = '/api/v1/auths/signup'
-const SIGNIN = '/api/v1/auths/signin'
 const SESSION = '/api/v1/auths/'
 const ADD = '/api/v1/auths/add'
 const API_KEY = '/api/v1/auths/api_key'
-
-const bearer = (credential: string) => ({ authorization: `Bearer ${credential}` })
-const nowSeconds = () => Math.floor(Date.now() / 1000)
-let emailCounter = 0
-const uniqueEmail = (tag: string) => `${tag}-${++emailCounter}-${Math.random().toString(36).slice(2, 8)}@example.com`
 
 const ALL_FALSE = {
   workspace: { models: false, models_import: false, models_export: false },
@@ -51,10 +48,6 @@ function unsignedToken(userId: string): string {
 
 async function signup(h: Harness, body: Record<string, unknown>) {
   return h.request({ method: 'POST', url: SIGNUP, payload: body })
-}
-
-async function signin(h: Harness, email: string, password: string) {
-  return h.request({ method: 'POST', url: SIGNIN, payload: { email, password } })
 }
 
 async function userCount(h: Harness): Promise<number> {

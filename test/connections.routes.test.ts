@@ -4,12 +4,13 @@
  * and models; keys stored encrypted and never returned; connections from the environment (read-only);
  * URL validation; id prefixes; Ollama connections.
  */
-import { createServer } from 'node:net'
-import type { AddressInfo } from 'node:net'
+import type { Connection, ConnectionTest } from '@modelgate/sdk'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DIALECTS } from './support/databases.js'
 import { startFakeProvider, type FakeProvider } from './support/fake-provider.js'
 import { createHarness, type Harness, type InjectOptions, type TestAccount } from './support/harness.js'
+import { bearer } from './support/requests.js'
+import { freePort } from './support/timing.js'
 
 const C = '/api/v1/connections'
 const UPSTREAM_KEY = 'sk-upstream-secret-9876'
@@ -17,37 +18,8 @@ const LIST_TIMEOUT_MS = 1_000
 /** Short list timeout (failures come quickly) and a long TTL (listings are served from the cache). */
 const ENV = { PROVIDER_LIST_TIMEOUT_MS: String(LIST_TIMEOUT_MS), MODELS_CACHE_TTL: '3600' }
 
-interface ConnectionOut {
-  id: string
-  name: string
-  kind: 'openai' | 'ollama'
-  base_url: string
-  prefix_id: string | null
-  enabled: boolean
-  source: 'api' | 'env'
-  key_hint: string | null
-  created_at: number
-  updated_at: number
-  status: { ok: boolean | null; stale: boolean; model_count: number; error: string | null; fetched_at: number | null }
-}
-interface TestOut {
-  ok: boolean
-  model_count: number
-  models: string[]
-  error: string | null
-  latency_ms: number
-}
-
-const bearer = (credential: string) => ({ authorization: `Bearer ${credential}` })
-
-/** A port nothing listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
+type ConnectionOut = Connection
+type TestOut = ConnectionTest
 
 describe.each(DIALECTS)('connections routes on %s', (dialect) => {
   let h: Harness
@@ -66,7 +38,7 @@ describe.each(DIALECTS)('connections routes on %s', (dialect) => {
     return provider
   }
 
-  const admin = (options: Omit<InjectOptions, 'headers'>) => h.request({ ...options, headers: h.admin.auth })
+  const admin = (options: Omit<InjectOptions, 'headers'>) => h.send(h.admin, options)
 
   async function create(payload: Record<string, unknown>): Promise<ConnectionOut> {
     const res = await admin({ method: 'POST', url: `${C}/create`, payload })
@@ -397,7 +369,7 @@ describe.each(DIALECTS)('connections routes on %s', (dialect) => {
     })
 
     it('reports an unreachable provider (a closed port)', async () => {
-      const url = `http://127.0.0.1:${await closedPort()}/v1`
+      const url = `http://127.0.0.1:${await freePort()}/v1`
       const target = await create({ name: 'Nobody home', base_url: url })
       const result = await test(target.id)
       expect(result.ok).toBe(false)
@@ -538,7 +510,7 @@ describe.each(DIALECTS)('connections from the environment on %s', (dialect) => {
     await Promise.all([first, second, ollama].map((p) => p?.close()))
   })
 
-  const admin = (options: Omit<InjectOptions, 'headers'>) => h.request({ ...options, headers: h.admin.auth })
+  const admin = (options: Omit<InjectOptions, 'headers'>) => h.send(h.admin, options)
 
   it('lists them first, with source "env", keys paired by position and never shown', async () => {
     await admin({ method: 'POST', url: `${C}/create`, payload: { name: 'stored', base_url: second.baseUrl } })

@@ -9,13 +9,16 @@
  * lower bounds that timers guarantee; nothing depends on the machine being fast.
  */
 import { createServer as createHttpServer } from 'node:http'
-import { createServer } from 'node:net'
 import type { AddressInfo, Socket } from 'node:net'
+import type { RuntimeModel } from '@modelgate/sdk'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { DIALECTS } from './support/databases.js'
 import { startFakeProvider, type FakeProvider, type FakeProviderOptions } from './support/fake-provider.js'
+import { userGrant } from './support/factories.js'
 import { createHarness, type Harness, type InjectOptions, type TestAccount } from './support/harness.js'
+import { bearer } from './support/requests.js'
+import { freePort } from './support/timing.js'
 
 const CHAT_TIMEOUT_MS = 1_000
 const ENV = {
@@ -29,32 +32,9 @@ const SLASH_ID = 'meta-llama/Llama-3.1-8B'
 const PUBLIC_READ = [{ principal_type: 'user', principal_id: '*', permission: 'read' }]
 const USER_MSG = [{ role: 'user' as const, content: 'What is a JOIN?' }]
 
-interface RuntimeModelOut {
-  id: string
-  name: string
-  object: 'model'
-  created: number
-  owned_by: string
-  connection_id: string | null
-  preset: boolean
-  base_model_id: string | null
-  base_model_missing: boolean
-  info: { id: string; name: string; meta: Record<string, unknown>; is_active: boolean } | null
-  tags: { name: string }[]
-}
+type RuntimeModelOut = RuntimeModel
 
 type ApiError = InstanceType<typeof OpenAI.APIError>
-
-const bearer = (credential: string) => ({ authorization: `Bearer ${credential}` })
-const grantTo = (userId: string, permission: 'read' | 'write' = 'read') => ({ principal_type: 'user', principal_id: userId, permission })
-
-async function closedPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
 
 /**
  * A provider whose streams break off in the middle: the status line and two chunks go out, then the
@@ -133,7 +113,7 @@ describe.each(DIALECTS)('gateway on %s', (dialect) => {
     providers.push(provider)
     return provider
   }
-  const admin = (options: Omit<InjectOptions, 'headers'>) => h.request({ ...options, headers: h.admin.auth })
+  const admin = (options: Omit<InjectOptions, 'headers'>) => h.send(h.admin, options)
   /** The openai client as `credential` (session token or API key); no retries, so faults show at once. */
   const client = (credential: string) => new OpenAI({ apiKey: credential, baseURL, maxRetries: 0, timeout: 20_000 })
 
@@ -244,7 +224,7 @@ describe.each(DIALECTS)('gateway on %s', (dialect) => {
       access_grants: PUBLIC_READ,
     })
     await createModelOk({ id: 'hidden-m', base_model_id: null, name: 'Hidden', is_active: false, access_grants: PUBLIC_READ })
-    await createModelOk({ id: 'restricted-m', base_model_id: null, name: 'Restricted', access_grants: [grantTo(member.id)] })
+    await createModelOk({ id: 'restricted-m', base_model_id: null, name: 'Restricted', access_grants: [userGrant(member.id)] })
     // Presets.
     await createModelOk({
       id: 'tutor',
@@ -368,7 +348,7 @@ describe.each(DIALECTS)('gateway on %s', (dialect) => {
       expect(missingLike(await runtimeList(member), 'on-restricted')).toBe(false)
       expect(missingLike(await runtimeList(outsider), 'on-restricted')).toBe(true)
 
-      await setGrants('inner-private', [grantTo(member.id)])
+      await setGrants('inner-private', [userGrant(member.id)])
       try {
         const outer = (await runtimeList(member)).find((m) => m.id === 'outer')
         expect(outer).toMatchObject({ base_model_id: 'inner-private', base_model_missing: false, owned_by: 'fake' })
@@ -432,7 +412,7 @@ describe.each(DIALECTS)('gateway on %s', (dialect) => {
     })
 
     it("answers the other providers' models without waiting for an unreachable connection", async () => {
-      const id = await connect('Nobody home', { baseUrl: `http://127.0.0.1:${await closedPort()}/v1` })
+      const id = await connect('Nobody home', { baseUrl: `http://127.0.0.1:${await freePort()}/v1` })
       try {
         const started = performance.now()
         const ids = idsOf(await runtimeList(h.admin))
@@ -589,7 +569,7 @@ describe.each(DIALECTS)('gateway on %s', (dialect) => {
       expect(denied.status).toBe(404)
       expect(denied.code).toBe('MODEL_NOT_FOUND')
 
-      await setGrants('inner-private', [grantTo(member.id)])
+      await setGrants('inner-private', [userGrant(member.id)])
       try {
         const before = chatRequests(main).length
         await client(member.token).chat.completions.create({ model: 'outer', messages: USER_MSG })
@@ -632,7 +612,7 @@ describe.each(DIALECTS)('gateway on %s', (dialect) => {
       const raw = await thrown(() => client(member.token).chat.completions.create({ model: 'base-a', messages: USER_MSG }))
       expect(raw.code).toBe('MODEL_NOT_FOUND')
 
-      await createModelOk({ id: 'revocable', base_model_id: 'base-a', name: 'Revocable', access_grants: [grantTo(member.id)] })
+      await createModelOk({ id: 'revocable', base_model_id: 'base-a', name: 'Revocable', access_grants: [userGrant(member.id)] })
       const memberClient = client(memberKey)
       expect((await memberClient.chat.completions.create({ model: 'revocable', messages: USER_MSG })).choices[0]?.message.content).toContain('echo')
       await setGrants('revocable', [])

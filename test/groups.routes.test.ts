@@ -1,29 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Group, Permissions } from '@modelgate/sdk'
+import { addAccount, badCredentials, createLadder, expectRefusedRungs } from './support/accounts.js'
 import { DIALECTS } from './support/databases.js'
+import { nowSeconds, sorted } from './support/factories.js'
 import { createHarness, PASSWORD, type Harness, type InjectOptions, type TestAccount } from './support/harness.js'
 
 const GROUPS = '/api/v1/groups'
 const SESSION = '/api/v1/auths/'
-const bearer = (credential: string) => ({ authorization: `Bearer ${credential}` })
-const nowSeconds = () => Math.floor(Date.now() / 1000)
-const sorted = (ids: string[]) => [...ids].sort()
 
-interface GroupBody {
-  id: string
-  user_id: string | null
-  name: string
-  description: string
-  permissions: Record<string, unknown>
-  user_ids: string[]
-  member_count: number
-  created_at: number
-  updated_at: number
-}
-
-interface Permissions {
-  workspace: { models: boolean; models_import: boolean; models_export: boolean }
-  sharing: { models: boolean; public_models: boolean }
-}
+type GroupBody = Group
 
 const NONE: Permissions = {
   workspace: { models: false, models_import: false, models_export: false },
@@ -73,14 +58,7 @@ async function permissionsOf(h: Harness, account: TestAccount): Promise<Permissi
 
 /** Creates an account without signing it in (for members whose token is not needed). */
 async function addUser(h: Harness, name: string): Promise<string> {
-  const res = await h.request({
-    method: 'POST',
-    url: '/api/v1/auths/add',
-    headers: h.admin.auth,
-    payload: { name, email: `${name.toLowerCase().replace(/\W+/g, '-')}-${Math.random().toString(36).slice(2, 8)}@example.com`, password: PASSWORD },
-  })
-  expect(res.statusCode, res.body).toBe(200)
-  return res.json().id as string
+  return (await addAccount(h, { name })).id
 }
 
 describe.each(DIALECTS)('groups routes on %s', (dialect) => {
@@ -350,10 +328,7 @@ describe.each(DIALECTS)('groups routes on %s', (dialect) => {
     let doomed: GroupBody
 
     beforeAll(async () => {
-      pending = await h.createUser('pending', 'Group Ladder Pending')
-      user = await h.createUser('user', 'Group Ladder User')
-      revokedKey = (await h.request({ method: 'POST', url: '/api/v1/auths/api_key', headers: user.auth })).json().api_key
-      await h.request({ method: 'DELETE', url: '/api/v1/auths/api_key', headers: user.auth })
+      ;({ pending, user, revokedKey } = await createLadder(h, { pending: 'Group Ladder Pending', user: 'Group Ladder User' }))
       target = await createGroup(h, { name: 'Ladder Target', user_ids: [m1] })
       doomed = await createGroup(h, { name: 'Ladder Doomed' })
     })
@@ -399,21 +374,7 @@ describe.each(DIALECTS)('groups routes on %s', (dialect) => {
     describe.each(routes)('$name', (route) => {
       it('401 without a valid credential, 403 pending and user, 200 admin; nothing changes before the admin', async () => {
         const before = await listGroups(h)
-        for (const [what, headers] of Object.entries({
-          'no token': {},
-          'a garbage token': bearer('garbage'),
-          'a malformed JWT': bearer('eyJhbGciOiJIUzI1NiJ9.e30.xxxx'),
-          'a revoked API key': bearer(revokedKey),
-        })) {
-          const res = await h.request(route.request(headers))
-          expect(res.statusCode, `${what}: ${res.body}`).toBe(401)
-          expect(res.json().code).toBe('UNAUTHORIZED')
-        }
-        for (const account of [pending, user]) {
-          const res = await h.request(route.request(account.auth))
-          expect(res.statusCode, `${account.name}: ${res.body}`).toBe(403)
-          expect(res.json().code).toBe('ACCESS_PROHIBITED')
-        }
+        await expectRefusedRungs(h, route.request, { credentials: badCredentials(revokedKey), forbidden: [pending, user] })
         expect(await listGroups(h)).toEqual(before)
         const res = await h.request(route.request(h.admin.auth))
         expect(res.statusCode, res.body).toBe(200)

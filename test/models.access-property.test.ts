@@ -13,6 +13,7 @@
  * on SQLite (binary) and PostgreSQL alike.
  */
 import { randomUUID } from 'node:crypto'
+import type { ModelWithAccess } from '@modelgate/sdk'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { Principals } from '../src/access/model-grants.js'
@@ -324,10 +325,7 @@ async function load(side: Side, u: Universe): Promise<{ users: RefUser[]; models
   return { users, models }
 }
 
-interface ListItem {
-  id: string
-  write_access: boolean
-}
+type ListItem = Pick<ModelWithAccess, 'id' | 'write_access'>
 
 const listQuery = (listing: Listing, page: number, limit: number): Record<string, string> => ({
   ...(listing.view !== undefined && { view_option: listing.view }),

@@ -15,7 +15,9 @@
  * The table runs with BYPASS_ADMIN_ACCESS_CONTROL on and off; only the admin's row differs.
  */
 import { randomUUID } from 'node:crypto'
+import type { ModelWithAccess } from '@modelgate/sdk'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createGroup } from './support/accounts.js'
 import { DIALECTS } from './support/databases.js'
 import { createHarness, PASSWORD, type Harness, type TestAccount } from './support/harness.js'
 
@@ -167,12 +169,6 @@ interface World {
 const modelId = (key: ModelKey) => `acl/${key}:v1`
 const tagOf = (key: ModelKey) => `Tag-${key}`
 
-async function createGroup(h: Harness, name: string, userIds: string[]): Promise<string> {
-  const res = await h.request({ method: 'POST', url: '/api/v1/groups/create', headers: h.admin.auth, payload: { name, user_ids: userIds } })
-  expect(res.statusCode, res.body).toBe(200)
-  return res.json<{ id: string }>().id
-}
-
 function grantsOf(world: Pick<World, 'accounts' | 'groupId' | 'otherGroupId'>, specs: readonly GrantSpec[]) {
   return specs.map((spec) => ({
     principal_type: spec.principal === 'group' || spec.principal === 'other-group' ? 'group' : 'user',
@@ -201,8 +197,8 @@ async function buildWorld(dialect: 'sqlite' | 'postgres', bypass: boolean): Prom
     stranger: await h.createUser('user', 'Stranger'),
     pending: await h.createUser('pending', 'Pending'),
   } satisfies Record<Caller, TestAccount>
-  const groupId = await createGroup(h, 'G', [accounts.member.id, accounts.pending.id])
-  const otherGroupId = await createGroup(h, 'G2', [accounts.stranger.id])
+  const groupId = await createGroup(h, 'G', undefined, [accounts.member.id, accounts.pending.id])
+  const otherGroupId = await createGroup(h, 'G2', undefined, [accounts.stranger.id])
   const partial = { accounts, groupId, otherGroupId }
   const ids = {} as Record<ModelKey, string>
   for (const key of MODEL_KEYS) {
@@ -281,11 +277,7 @@ async function cloneModels(h: Harness, copies: readonly { from: string; to: stri
     .execute()
 }
 
-interface ListItem {
-  id: string
-  write_access: boolean
-  user: { id: string } | null
-}
+type ListItem = Pick<ModelWithAccess, 'id' | 'write_access' | 'user'>
 
 /** Every page of a listing, and the total each page reported. */
 async function listAll(
@@ -722,7 +714,7 @@ describe.each(DIALECTS)('model feature permissions on %s', (dialect) => {
     h = await createHarness(dialect)
     user = await h.createUser('user', 'Plain')
     other = await h.createUser('user', 'Other')
-    teamId = await createGroup(h, 'Team', [other.id])
+    teamId = await createGroup(h, 'Team', undefined, [other.id])
     await h.shareBase('b')
   })
   afterAll(async () => h?.close())
@@ -832,7 +824,7 @@ describe.each(DIALECTS)('adding grants to an existing model on %s', (dialect) =>
     })
     owner = await h.createUser('user', 'Owner')
     friend = await h.createUser('user', 'Friend')
-    teamId = await createGroup(h, 'Team', [friend.id])
+    teamId = await createGroup(h, 'Team', undefined, [friend.id])
     await h.shareBase('b')
     expect((await post(h, owner, '/create', { id: 'add/m', base_model_id: 'b', name: 'm' })).statusCode).toBe(200)
     return h

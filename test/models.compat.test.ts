@@ -6,17 +6,14 @@
  * left pointing at a deleted account or group.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createGroup as createGroupAs } from './support/accounts.js'
 import { DIALECTS } from './support/databases.js'
+import { grantKeys, token } from './support/factories.js'
 import type { AccessModelOut, ModelOut } from './support/model-types.js'
 import { createHarness, type Harness, type TestAccount } from './support/harness.js'
 
 /** WEBUI_API_BASE_URL */
 const API = '/api/v1'
-
-let seq = 0
-const token = () => `${(++seq).toString(36)}${Math.random().toString(36).slice(2, 8)}`.replace(/[^a-z0-9]/g, '')
-const grantKeys = (model: { access_grants: { principal_type: string; principal_id: string; permission: string }[] }) =>
-  model.access_grants.map((g) => `${g.principal_type}:${g.principal_id}:${g.permission}`).sort()
 
 /** What ModelEditor.svelte submits for a new preset (v0.9.2), as createNewModel picks it. */
 function editorModel(id: string, accessGrants: unknown[] | undefined, extra: Record<string, unknown> = {}) {
@@ -93,11 +90,7 @@ describe.each(DIALECTS)('Open WebUI client compatibility on %s', (dialect) => {
     })
   }
   const byId = (id: string) => new URLSearchParams({ id }).toString()
-  async function createGroup(name: string, permissions: Record<string, unknown>, userIds: string[]): Promise<string> {
-    const res = await h.request({ method: 'POST', url: `${API}/groups/create`, headers: h.admin.auth, payload: { name, permissions, user_ids: userIds } })
-    expect(res.statusCode, res.body).toBe(200)
-    return res.json().id as string
-  }
+  const createGroup = (name: string, permissions: Record<string, unknown>, userIds: string[]) => createGroupAs(h, name, permissions, userIds)
   async function created(who: TestAccount, body: unknown): Promise<ModelOut> {
     const res = await client(who, 'POST', '/models/create', body)
     expect(res.statusCode, res.body).toBe(200)

@@ -4,44 +4,20 @@
  * per-item report, strict mode and transactions, and sync's plan and effect.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { ImportReport, SyncPlan } from '@modelgate/sdk'
 import { DIALECTS } from './support/databases.js'
-import type { GrantIn, ModelOut } from './support/model-types.js'
+import { createGroup } from './support/accounts.js'
+import { grantKeys, PNG_URI, preset, sorted, token } from './support/factories.js'
+import type { ModelOut } from './support/model-types.js'
+import { M } from './support/models.js'
 import { createHarness, type Harness, type InjectOptions, type TestAccount } from './support/harness.js'
 
-const M = '/api/v1/models'
-
-interface Report {
-  created: string[]
-  updated: string[]
-  skipped: { id: string; reason: string }[]
-  warnings: { id: string; message: string }[]
-}
-interface Plan {
-  dry_run: boolean
-  create: string[]
-  update: string[]
-  delete: string[]
-  unchanged: string[]
-}
-
-let seq = 0
-const token = () => `${(++seq).toString(36)}${Math.random().toString(36).slice(2, 8)}`.replace(/[^a-z0-9]/g, '')
-const preset = (id: string, extra: Record<string, unknown> = {}) => ({
-  id,
-  base_model_id: 'base-llm',
-  name: `Model ${id}`,
-  meta: {},
-  params: {},
-  ...extra,
-})
-const grantKeys = (model: { access_grants: GrantIn[] }) => model.access_grants.map((g) => `${g.principal_type}:${g.principal_id}:${g.permission}`).sort()
-const sorted = (values: string[]) => [...values].sort()
-const PNG_URI = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=='
+type Report = ImportReport
+type Plan = SyncPlan
 
 /** Helpers bound to one instance. */
 function api(h: Harness) {
-  const send = (who: TestAccount | undefined, options: InjectOptions) =>
-    h.request({ ...options, headers: { ...(who?.auth ?? {}), ...(options.headers ?? {}) } })
+  const send = (who: TestAccount | undefined, options: InjectOptions) => h.send(who, options)
   return {
     send,
     async create(who: TestAccount, body: Record<string, unknown>): Promise<ModelOut> {
@@ -67,11 +43,7 @@ function api(h: Harness) {
       return res.json<Report>()
     },
     sync: (who: TestAccount, payload: unknown) => send(who, { method: 'POST', url: `${M}/sync`, payload }),
-    async createGroup(name: string, permissions: Record<string, unknown>, userIds: string[]): Promise<string> {
-      const res = await send(h.admin, { method: 'POST', url: '/api/v1/groups/create', payload: { name, permissions, user_ids: userIds } })
-      expect(res.statusCode, res.body).toBe(200)
-      return res.json().id as string
-    },
+    createGroup: (name: string, permissions: Record<string, unknown>, userIds: string[]) => createGroup(h, name, permissions, userIds),
     /** Every row of the registry's tables, in a stable order: equal snapshots mean nothing changed. */
     async snapshot() {
       const db = h.services.database.db

@@ -1,44 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { User } from '@modelgate/sdk'
+import { addAccount, badCredentials, createLadder, expectRefusedRungs, signin } from './support/accounts.js'
 import { DIALECTS } from './support/databases.js'
+import { uniqueEmail } from './support/factories.js'
 import { createHarness, PASSWORD, type Harness, type InjectOptions, type TestAccount } from './support/harness.js'
+import { bearer } from './support/requests.js'
 
 const USERS = '/api/v1/users/'
 const SESSION = '/api/v1/auths/'
-const bearer = (credential: string) => ({ authorization: `Bearer ${credential}` })
 
-interface UserBody {
-  id: string
-  name: string
-  email: string
-  role: 'pending' | 'user' | 'admin'
-  profile_image_url: string
-  created_at: number
-  updated_at: number
-}
-
-let counter = 0
-const uniqueEmail = (tag: string) => `${tag}-${++counter}-${Math.random().toString(36).slice(2, 8)}@example.com`
+type UserBody = User
 
 /** Creates an account through the admin API without signing it in (one password hash). */
-async function addUser(h: Harness, fields: { name: string; email?: string; role?: 'pending' | 'user' | 'admin' }): Promise<UserBody> {
-  const res = await h.request({
-    method: 'POST',
-    url: '/api/v1/auths/add',
-    headers: h.admin.auth,
-    payload: { email: uniqueEmail('u'), password: PASSWORD, role: 'user', ...fields },
-  })
-  expect(res.statusCode, res.body).toBe(200)
-  return res.json<UserBody>()
-}
+const addUser = (h: Harness, fields: Parameters<typeof addAccount>[1]) => addAccount<UserBody>(h, fields)
 
 async function list(h: Harness, query: Record<string, string>) {
   const res = await h.request({ method: 'GET', url: USERS, headers: h.admin.auth, query })
   expect(res.statusCode, res.body).toBe(200)
   return res.json<{ users: UserBody[]; total: number }>()
-}
-
-async function signin(h: Harness, email: string, password: string) {
-  return h.request({ method: 'POST', url: '/api/v1/auths/signin', payload: { email, password } })
 }
 
 async function update(h: Harness, id: string, payload: Record<string, unknown>, headers = h.admin.auth) {
@@ -356,12 +335,9 @@ describe.each(DIALECTS)('users routes on %s', (dialect) => {
     let revokedKey: string
 
     beforeAll(async () => {
-      pending = await h.createUser('pending', 'Ladder Pending')
-      user = await h.createUser('user', 'Ladder User')
+      ;({ pending, user, revokedKey } = await createLadder(h, { pending: 'Ladder Pending', user: 'Ladder User' }))
       target = await addUser(h, { name: 'Ladder Target' })
       deleteTarget = await addUser(h, { name: 'Ladder Delete Target' })
-      revokedKey = (await h.request({ method: 'POST', url: '/api/v1/auths/api_key', headers: user.auth })).json().api_key
-      expect((await h.request({ method: 'DELETE', url: '/api/v1/auths/api_key', headers: user.auth })).statusCode).toBe(200)
     })
 
     const routes: Array<{ name: string; request: (headers: Record<string, string>) => InjectOptions; check: (body: unknown) => void }> = [
@@ -389,21 +365,7 @@ describe.each(DIALECTS)('users routes on %s', (dialect) => {
 
     describe.each(routes)('$name', (route) => {
       it('401 without a token, with a bad token or a revoked API key; 403 pending and user; 200 admin', async () => {
-        for (const [what, headers] of Object.entries({
-          'no token': {},
-          'a garbage token': bearer('garbage'),
-          'a malformed JWT': bearer('eyJhbGciOiJIUzI1NiJ9.e30.xxxx'),
-          'a revoked API key': bearer(revokedKey),
-        })) {
-          const res = await h.request(route.request(headers))
-          expect(res.statusCode, `${what}: ${res.body}`).toBe(401)
-          expect(res.json().code).toBe('UNAUTHORIZED')
-        }
-        for (const account of [pending, user]) {
-          const res = await h.request(route.request(account.auth))
-          expect(res.statusCode, `${account.name}: ${res.body}`).toBe(403)
-          expect(res.json().code).toBe('ACCESS_PROHIBITED')
-        }
+        await expectRefusedRungs(h, route.request, { credentials: badCredentials(revokedKey), forbidden: [pending, user] })
         // Nothing happened before the admin's request.
         if (route.name.startsWith('POST')) {
           expect((await h.request({ method: 'GET', url: `${USERS}${target.id}`, headers: h.admin.auth })).json().name).toBe('Ladder Target')

@@ -9,6 +9,17 @@ export class AccessRepo {
     return rows.map((row) => row.group_id)
   }
 
+  /** The user's groups with their parsed permission trees (one query for both). */
+  async groupsOf(userId: string): Promise<{ id: string; permissions: unknown }[]> {
+    const rows = await this.db
+      .selectFrom('group_members')
+      .innerJoin('groups', 'groups.id', 'group_members.group_id')
+      .select(['group_members.group_id', 'groups.permissions'])
+      .where('group_members.user_id', '=', userId)
+      .execute()
+    return rows.map((row) => ({ id: row.group_id, permissions: JSON.parse(row.permissions) as unknown }))
+  }
+
   /** The parsed permission trees of every group the user belongs to. */
   async permissionTreesOf(userId: string): Promise<unknown[]> {
     const rows = await this.db

@@ -7,8 +7,32 @@ import { AppError } from '../errors/app-error.js'
 import type { Executor } from '../db/executor.js'
 import { AccessRepo, PrincipalsRepo } from './access.repo.js'
 import type { Actor } from './actor.js'
+import type { RuntimeView } from './base-chain.js'
 import { hasFeaturePermission, resolveFeaturePermissions, type FeaturePermission, type ResolvedPermissions } from './feature-permissions.js'
-import { addedGrants, EVERYONE, modelPermissions, type Grant, type ModelPermissions, type Principals } from './model-grants.js'
+import {
+  addedGrants,
+  EVERYONE,
+  modelAbilities,
+  modelPermissions,
+  permissionForNewGrant,
+  principalKey,
+  type Grant,
+  type ModelAbilities,
+  type ModelCaller,
+  type ModelPermissions,
+  type Principals,
+} from './model-grants.js'
+
+/**
+ * What an id is to a caller who wants to create it, or (import) create or overwrite it (issue #10,
+ * holes 1 and 13): `create-refused` (no workspace.models; said before anything about the id),
+ * `unavailable` (held by a model the caller cannot read, a conflicting row, or a provider's id the
+ * caller may not override: one answer for all), `read-only`, `writable`, `free`.
+ */
+export type IdStatus = 'create-refused' | 'unavailable' | 'read-only' | 'writable' | 'free'
+
+/** An imported item's grants: kept ones and warnings, or the reason the item is refused. */
+export type ImportedGrants = { grants: Grant[]; warnings: string[] } | { refused: string }
 
 export class AccessService {
   constructor(
@@ -37,8 +61,62 @@ export class AccessService {
     }
   }
 
+  /**
+   * The caller with what abilities depend on, in one query (groups and their permission trees); answers
+   * built for it are cached under `callerKey`, so a permission change gives a new key.
+   */
+  async modelCaller(actor: Actor): Promise<ModelCaller> {
+    if (actor.role !== 'user') return { ...(await this.principalsOf(actor)), mayShare: actor.role === 'admin' }
+    const groups = await this.repo.groupsOf(actor.id)
+    const trees = groups.map((group) => group.permissions)
+    const has = (path: FeaturePermission) => hasFeaturePermission(actor, path, trees, this.defaults)
+    return {
+      userId: actor.id,
+      role: actor.role,
+      groupIds: groups.map((group) => group.id),
+      bypass: false,
+      mayShare: has('sharing.models') || has('sharing.public_models'),
+    }
+  }
+
   modelPermissions(who: Principals, model: { user_id: string }, grants: readonly Grant[]): ModelPermissions {
     return modelPermissions(who, model, grants)
+  }
+
+  /**
+   * The caller's abilities on one model (`can` in answers; `write_access` is its write). `conflicting`:
+   * the row is a conflict (`conflictingIds`), which can be read and deleted but not changed.
+   */
+  abilitiesOn(caller: ModelCaller, model: { user_id: string }, grants: readonly Grant[], conflicting: boolean): ModelAbilities {
+    return modelAbilities(caller, model, grants, conflicting)
+  }
+
+  /** May the caller create models (workspace.models)? */
+  mayCreateModels(actor: Actor): Promise<boolean> {
+    return this.hasFeature(actor, 'workspace.models')
+  }
+
+  /**
+   * Holes 1 and 13 for one id (see IdStatus). `existing`: the row holding the id, its grants, and whether
+   * it is a conflict (`conflictingIds`); `served`: whether a provider serves the id; `mayCreate`: the
+   * answer of mayCreateModels (create asks it first and refuses, so it passes true).
+   */
+  idStatus(
+    actor: Actor,
+    who: Principals,
+    target: { mayCreate: boolean; served: boolean; existing?: { row: { user_id: string }; grants: readonly Grant[]; conflicting: boolean } | undefined },
+  ): IdStatus {
+    const { existing } = target
+    if (existing) {
+      const permissions = modelPermissions(who, existing.row, existing.grants)
+      // A model the caller cannot read is not said to exist: the answer of a provider's id, or, for a
+      // caller who may not create models, the one of a free id.
+      if (!permissions.read) return target.mayCreate ? 'unavailable' : 'create-refused'
+      if (!permissions.write) return 'read-only'
+      return existing.conflicting ? 'unavailable' : 'writable'
+    }
+    if (!target.mayCreate) return 'create-refused'
+    return target.served && !this.mayOverrideProviderModel(actor.role) ? 'unavailable' : 'free'
   }
 
   /**
@@ -102,6 +180,25 @@ export class AccessService {
     )
   }
 
+  /**
+   * What `actor` may see and use at run time (the runtime list and chat resolution follow base chains
+   * with it, base-chain.ts). An admin bypassing access control, and everybody under
+   * BYPASS_MODEL_ACCESS_CONTROL, reads every model without grants being consulted.
+   */
+  async runtimeView(actor: Actor, bypassModelAccessControl: boolean): Promise<RuntimeView> {
+    const who = await this.principalsOf(actor)
+    const readsAll = bypassModelAccessControl || who.bypass
+    return {
+      who,
+      key: principalKey(who),
+      reader: readsAll ? { ...who, bypass: true } : who,
+      needsGrants: !readsAll,
+      mayRead: (row, grants) => readsAll || modelPermissions(who, row, grants).read,
+      mayUseRawBase: (role) => this.mayUseRawBase(actor, role, bypassModelAccessControl),
+      mayOverrideProviderModel: (role) => this.mayOverrideProviderModel(role),
+    }
+  }
+
   /** Forcing every provider to be asked again is an admin's call (others' `refresh=true` is ignored). */
   mayRefreshProviders(actor: Actor): boolean {
     return actor.role === 'admin'
@@ -130,15 +227,55 @@ export class AccessService {
    */
   async checkGrantChange(actor: Actor, before: readonly Grant[], after: readonly Grant[]): Promise<void> {
     const added = addedGrants(before, after)
-    if (added.some((g) => g.principal_id === EVERYONE) && !(await this.hasFeature(actor, 'sharing.public_models'))) {
+    const needs = new Set(added.map(permissionForNewGrant))
+    if (needs.has('sharing.public_models') && !(await this.hasFeature(actor, 'sharing.public_models'))) {
       throw new AppError('ACCESS_PROHIBITED', 'Making a model public needs the "sharing.public_models" permission. Ask an administrator.')
     }
-    if (added.some((g) => g.principal_id !== EVERYONE) && !(await this.hasFeature(actor, 'sharing.models'))) {
+    if (needs.has('sharing.models') && !(await this.hasFeature(actor, 'sharing.models'))) {
       throw new AppError('ACCESS_PROHIBITED', 'Sharing a model with users or groups needs the "sharing.models" permission.')
     }
     const unknown = await this.unknownPrincipals(added)
     if (unknown.length > 0) {
       throw new AppError('INVALID_ACCESS_CONTROL', `access_grants: ${unknown.map((g) => `no ${g.principal_type} with id "${g.principal_id}"`).join('; ')}`)
+    }
+  }
+
+  /**
+   * The grant-change rule of checkGrantChange for import (hole 4 of issue #10), with import's outcome:
+   * grants naming a user or group unknown here are dropped with a warning (export files travel between
+   * instances); a new grant the importer may not add refuses the item. Prepared once for a whole file
+   * (`requested`: every grant it asks for; a few queries), then applied to each item in memory.
+   */
+  async importedGrantsChecker(
+    actor: Actor,
+    requested: readonly Grant[],
+  ): Promise<(item: { before: readonly Grant[]; requested: readonly Grant[] }) => ImportedGrants> {
+    const unknown = new Set((await this.unknownPrincipals(requested)).map((g) => `${g.principal_type}:${g.principal_id}`))
+    const has = {
+      'sharing.public_models': requested.length > 0 && (await this.hasFeature(actor, 'sharing.public_models')),
+      'sharing.models': requested.length > 0 && (await this.hasFeature(actor, 'sharing.models')),
+    }
+    return ({ before, requested: wanted }) => {
+      const grants: Grant[] = []
+      const warnings: string[] = []
+      for (const grant of wanted) {
+        const principal = `${grant.principal_type}:${grant.principal_id}`
+        const isNew = addedGrants(before, [grant]).length > 0
+        const needs = permissionForNewGrant(grant)
+        if (unknown.has(principal)) {
+          warnings.push(`grant to unknown ${grant.principal_type} "${grant.principal_id}" dropped`)
+        } else if (isNew && !has[needs]) {
+          return {
+            refused:
+              needs === 'sharing.public_models'
+                ? 'access: making a model public needs the "sharing.public_models" permission; nothing of this item was imported'
+                : `access: a grant to ${principal} needs the "sharing.models" permission; nothing of this item was imported`,
+          }
+        } else {
+          grants.push(grant)
+        }
+      }
+      return { grants, warnings }
     }
   }
 

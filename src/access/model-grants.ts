@@ -46,6 +46,46 @@ export interface ModelPermissions {
   write: boolean
 }
 
+/**
+ * A caller as model answers need them: principals plus the feature permissions abilities depend on
+ * (`mayShare`: sharing.models or sharing.public_models). Built by `AccessService.modelCaller`.
+ */
+export interface ModelCaller extends Principals {
+  mayShare: boolean
+}
+
+/** A cache key for answers that carry abilities: everything `modelAbilities` reads of the caller. */
+export const callerKey = (caller: ModelCaller): string => JSON.stringify([principalKey(caller), caller.mayShare])
+
+/** What a caller may do with one model (the `can` of API answers). */
+export interface ModelAbilities {
+  read: boolean
+  write: boolean
+  share: boolean
+  delete: boolean
+}
+
+/**
+ * The abilities rule: read and write as `modelPermissions`; delete is write (whoever may change a model
+ * may remove it, as Open WebUI does); share is write plus a sharing permission. Sharing a model that is
+ * already shared keeps working without one (checkGrantChange asks only for grants that are new), but a
+ * client offers the sharing dialog only where the caller can add grants.
+ *
+ * A `conflicting` row (a non-admin's row on an id a provider serves, issue #10 hole 1; found by
+ * `conflictingIds`) can only be read and deleted: update, toggle and access update refuse it (409
+ * MODEL_ID_UNAVAILABLE), so it answers no write and no share, and delete as the rule gives it.
+ */
+export function modelAbilities(caller: ModelCaller, model: { user_id: string }, grants: readonly Grant[], conflicting: boolean): ModelAbilities {
+  const { read, write } = modelPermissions(caller, model, grants)
+  if (conflicting) return { read, write: false, share: false, delete: write }
+  return { read, write, share: write && caller.mayShare, delete: write }
+}
+
+/** The feature permission a new grant needs: public (`*`) ones sharing.public_models, others sharing.models. */
+export function permissionForNewGrant(grant: Grant): 'sharing.public_models' | 'sharing.models' {
+  return grant.principal_id === EVERYONE ? 'sharing.public_models' : 'sharing.models'
+}
+
 const grantKey = (g: Grant) => `${g.principal_type}\u0000${g.principal_id}\u0000${g.permission}`
 
 /** Drops duplicates, keeping the first occurrence's order. */

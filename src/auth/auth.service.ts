@@ -4,13 +4,16 @@
  */
 import { randomUUID } from 'node:crypto'
 import { isIP } from 'node:net'
+import type { Transaction } from 'kysely'
 import type { AccessService } from '../access/access.service.js'
 import type { Config } from '../config/env.js'
 import type { Database } from '../db/database.js'
 import { isUniqueViolation } from '../db/errors.js'
 import { epochSeconds, lockInTransaction } from '../db/executor.js'
-import { AppError } from '../errors/app-error.js'
+import type { DB } from '../db/types.js'
+import { AppError, fieldError } from '../errors/app-error.js'
 import { UsersRepo, type UserRow } from '../users/users.repo.js'
+import type { AccountCredentials } from '../users/users.service.js'
 import { API_KEY_PREFIX, apiKeyHint, generateApiKey, hashApiKey } from './api-key-secret.js'
 import { ApiKeysRepo } from './api-keys.repo.js'
 import type { AddUserInput, ApiKeyCreated, ApiKeyInfo, PasswordChangeInput, SessionResponse, SessionUser, SigninInput, SignupInput } from './auth.schema.js'
@@ -21,7 +24,7 @@ import type { TokenSigner } from './tokens.js'
 /** last_used_at is refreshed at most this often, so API-key traffic does not write on every request. */
 const API_KEY_TOUCH_INTERVAL_S = 60
 
-export class AuthService {
+export class AuthService implements AccountCredentials {
   private readonly users: UsersRepo
   private readonly apiKeys: ApiKeysRepo
 
@@ -93,7 +96,7 @@ export class AuthService {
     const attempt = await this.reserveAttempt(user.email, clientAddress)
     const storedHash = await this.users.passwordHashOf(user.id)
     if (!storedHash || !(await verifyPassword(input.password, storedHash))) {
-      throw new AppError('VALIDATION_ERROR', 'password: the current password is incorrect.')
+      throw fieldError('VALIDATION_ERROR', 'body.password', 'the current password is incorrect.')
     }
     await attempt.succeed()
     const passwordHash = await hashPassword(input.new_password)
@@ -185,10 +188,20 @@ export class AuthService {
     return true
   }
 
+  /** Account administration's password reset (users.service.ts asks through AccountCredentials). */
+  hashPassword(password: string): Promise<string> {
+    return hashPassword(password)
+  }
+
+  /** Deletes the account's API key inside `trx` (a reset or a demotion to pending revokes it). */
+  async revokeApiKey(trx: Transaction<DB>, userId: string): Promise<void> {
+    await new ApiKeysRepo(trx).deleteByUser(userId)
+  }
+
   /** Rejects a password shorter than PASSWORD_MIN_LENGTH (the schema caps the length). */
   checkPassword(password: string, field = 'password'): void {
     if ([...password].length < this.config.passwordMinLength) {
-      throw new AppError('VALIDATION_ERROR', `${field}: must be at least ${this.config.passwordMinLength} characters`)
+      throw fieldError('VALIDATION_ERROR', `body.${field}`, `must be at least ${this.config.passwordMinLength} characters`)
     }
   }
 

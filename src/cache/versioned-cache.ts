@@ -1,7 +1,8 @@
 /**
  * A bounded LRU of computed answers, each valid while the version it was built at is current (and for
  * at most `maxAgeMs`, a bound on staleness should a change ever not bump the version). Used for answers
- * that are read far more often than the registry changes: list pages, single models, runtime lists.
+ * that are read far more often than the registry changes: list pages, single models, list totals, runtime
+ * lists. It is the one cache of answers in the app: a second hand-rolled map would drift from its rules.
  * Concurrent misses of one key share a single computation (no stampede when a popular entry expires).
  */
 export class VersionedCache<T> {

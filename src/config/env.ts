@@ -7,8 +7,9 @@
 import { isIP } from 'node:net'
 import { z } from 'zod'
 
-export const USER_ROLES = ['pending', 'user', 'admin'] as const
-export type UserRole = (typeof USER_ROLES)[number]
+import { USER_ROLES, type UserRole } from '../schema/roles.js'
+
+export { USER_ROLES, type UserRole } from '../schema/roles.js'
 
 const TRUE_WORDS = new Set(['true', '1', 'yes', 'on'])
 const FALSE_WORDS = new Set(['false', '0', 'no', 'off'])

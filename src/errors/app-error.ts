@@ -59,6 +59,17 @@ export const DEFAULT_DETAIL: Record<ErrorCode, string> = {
 
 const PROVIDER_CODES = new Set<ErrorCode>(['PROVIDER_ERROR', 'PROVIDER_TIMEOUT'])
 
+/**
+ * One failed field of a validation answer (`errors[]`, docs/errors.md): `path` is dotted and starts with
+ * the request part (`body.params.temperature`, `querystring.id`, `body.access_grants.0.principal_id`),
+ * `code` is the catalogue code for that field.
+ */
+export interface ValidationIssue {
+  path: string
+  message: string
+  code: ErrorCode
+}
+
 export class AppError extends Error {
   readonly status: number
 
@@ -72,6 +83,8 @@ export class AppError extends Error {
      * everybody else reads `detail`. Logged with the error (redacted again by the log serializer).
      */
     readonly adminDetail?: string,
+    /** The failed fields of a validation error, one entry each (answered as `errors`). */
+    readonly errors?: readonly ValidationIssue[],
   ) {
     super(detail ?? DEFAULT_DETAIL[code])
     this.name = 'AppError'
@@ -98,3 +111,11 @@ export const notFound = (detail?: string) => new AppError('NOT_FOUND', detail)
 export const forbidden = (detail?: string) => new AppError('ACCESS_PROHIBITED', detail)
 export const badRequest = (detail: string) => new AppError('VALIDATION_ERROR', detail)
 export const conflict = (detail: string) => new AppError('CONFLICT', detail)
+
+/**
+ * A validation error about one field: the answer's detail stays the sentence people read (by default
+ * `<path without the request part>: <message>`, as schema failures read), `errors` names the field.
+ */
+export function fieldError(code: ErrorCode, path: string, message: string, detail?: string): AppError {
+  return new AppError(code, detail ?? `${path.replace(/^body\./, '')}: ${message}`, undefined, undefined, [{ path, message, code }])
+}

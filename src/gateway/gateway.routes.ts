@@ -4,10 +4,10 @@
  */
 import { Readable } from 'node:stream'
 import { z } from 'zod'
-import { accountOf, BEARER, validationFormatter, type App, type Guards } from '../http/route-kit.js'
+import { accountOf, BEARER, sendJsonText, validationFormatter, type App, type Guards } from '../http/route-kit.js'
 import { modelNotFound } from '../access/access.service.js'
 import type { ChatService } from './chat.service.js'
-import { ChatRequestSchema, OpenAiModelSchema, RuntimeModelSchema } from './gateway.schema.js'
+import { ChatRequestSchema, ChatStreamSchema, OpenAiModelSchema, RuntimeModelSchema } from './gateway.schema.js'
 import { ModelIdSchema } from '../models/models.schema.js'
 import { toOpenAiModel, type RuntimeModelsService } from './runtime-models.service.js'
 
@@ -27,8 +27,8 @@ export function registerGatewayRoutes(app: App, deps: { runtime: RuntimeModelsSe
       handler: async (request, reply) => {
         const account = accountOf(request)
         if (request.query.refresh) await runtime.refreshFor(account)
-        // Pre-serialized (cached) JSON; the response schema documents it.
-        return reply.type('application/json; charset=utf-8').send((await runtime.listJson(account, 'runtime')) as never)
+        // Pre-serialized (cached) JSON of the response schema's type (checked against it under test).
+        return sendJsonText(reply, await runtime.listJson(account, 'runtime'))
       },
     })
   }
@@ -58,7 +58,7 @@ export function registerGatewayRoutes(app: App, deps: { runtime: RuntimeModelsSe
       summary: 'OpenAI model list: the models you may call.',
       response: { 200: z.object({ object: z.literal('list'), data: z.array(OpenAiModelSchema) }) },
     },
-    handler: async (request, reply) => reply.type('application/json; charset=utf-8').send((await runtime.listJson(accountOf(request), 'openai')) as never),
+    handler: async (request, reply) => sendJsonText(reply, await runtime.listJson(accountOf(request), 'openai')),
   })
 
   // Model ids may contain "/" (meta-llama/Llama-3.1-8B), so the rest of the path is the id. Fastify has
@@ -91,6 +91,16 @@ export function registerGatewayRoutes(app: App, deps: { runtime: RuntimeModelsSe
         security: BEARER,
         summary: 'OpenAI chat completion through a preset (its params, locks and system prompt applied) or a provider model. Streams with stream=true.',
         body: ChatRequestSchema,
+        response: {
+          // The provider's status and answer, relayed (test/streams.test.ts checks the stream).
+          '2xx': {
+            description: "The provider's answer: a chat completion, or with stream=true server-sent events.",
+            content: {
+              'application/json': { schema: z.unknown().describe("The provider's chat completion, as it sent it.") },
+              'text/event-stream': { schema: ChatStreamSchema },
+            },
+          },
+        },
       },
       handler: async (request, reply) => {
         // The caller hanging up cancels the provider call.

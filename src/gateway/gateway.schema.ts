@@ -33,3 +33,23 @@ export const OpenAiModelSchema = z.object({
   owned_by: z.string(),
   name: z.string(),
 })
+
+/**
+ * An error event of a chat stream (`data: {"error": …}`): a provider that broke off or reported an
+ * error mid-stream (chat.service.ts). Every other event is the provider's own chunk, relayed as is.
+ */
+export const ChatStreamErrorEventSchema = z.object({
+  error: z.object({
+    message: z.string(),
+    type: z.literal('provider_error'),
+    code: z.enum(['PROVIDER_ERROR', 'PROVIDER_TIMEOUT']),
+    request_id: z.string().optional(),
+  }),
+})
+
+export const ChatStreamSchema = z
+  .string()
+  .describe(
+    "Server-sent events: the provider's chunks (`data: {…chat.completion.chunk…}`, then `data: [DONE]`), relayed as is; " +
+      'a provider fault mid-stream ends it with `data: {"error": {message, type: "provider_error", code, request_id}}`.',
+  )

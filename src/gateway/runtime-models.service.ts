@@ -2,27 +2,25 @@
  * The models a caller may use right now: provider models (renamed, hidden or restricted by override
  * rows) plus active presets, and the resolution of one id to the provider model that serves it.
  *
- * Rules (design.md §2.5, issue #4, issue #10; docs/access-control.md):
- * - a provider model with an override row follows that row: inactive hides it, its grants decide;
- * - only an admin's row stands for a provider's id (hole 1): anyone else's row with a served id is a
- *   conflict, ignored here (the provider model is listed and resolved as if the row did not exist, and
- *   the row itself is neither listed nor callable);
- * - a provider model without a row is for admins only, unless BYPASS_MODEL_ACCESS_CONTROL is on;
- * - a preset needs read access, and so does every registered hop of its base chain; the raw provider
- *   model at the end of the chain is usable when the caller may use unregistered models or the owner
- *   of the hop that references it may (hole 2: an admin's preset exposes its raw base, a user's not);
- * - a preset whose base chain does not end at a model the caller may use (nothing serves it, a hop the
- *   caller cannot read, an inactive hop, a raw base the rule above refuses) is listed with
- *   `base_model_missing` and answers the same 404 in chat, whatever the reason (hole 13).
+ * Both follow the one base-chain rule (`followBaseChain`, src/access/base-chain.ts) with what the
+ * access service says the caller may see and use (`AccessService.runtimeView`): this service loads
+ * rows, grants and owners' roles, and decides nothing itself. In short (docs/access-control.md):
+ * override rows rename, hide or restrict a provider model; only an admin's row stands for a provider's
+ * id (hole 1); a provider model without a row is for admins unless BYPASS_MODEL_ACCESS_CONTROL is on;
+ * a preset needs every registered hop of its chain readable and active, and its raw base usable by the
+ * caller or by the owner of the hop that references it (hole 2). A preset whose chain does not end at
+ * a model the caller may use is listed with `base_model_missing` and answers the same 404 in chat,
+ * whatever the reason (hole 13).
  */
 import type { AccessService } from '../access/access.service.js'
 import { modelNotFound } from '../access/access.service.js'
 import type { Actor } from '../access/actor.js'
+import { followBaseChain, type ChainLookup, type RuntimeView } from '../access/base-chain.js'
 import { ModelGrantsRepo } from '../access/model-grants.repo.js'
-import { principalKey, type Principals } from '../access/model-grants.js'
 import type { Database } from '../db/database.js'
 import { AppError } from '../errors/app-error.js'
 import { VersionedCache } from '../cache/versioned-cache.js'
+import { toJsonText, type JsonText } from '../schema/json-text.js'
 import { conflictingIds } from '../models/conflicts.js'
 import { ModelsRepo, type ModelRow } from '../models/models.repo.js'
 import type { Connection, ProviderModel } from '../providers/connection.js'
@@ -55,13 +53,15 @@ export class RuntimeModelsService {
   private readonly models: ModelsRepo
   private readonly grants: ModelGrantsRepo
   private readonly lists = new VersionedCache<RuntimeModel[]>(1000, 60_000)
-  private readonly texts = new VersionedCache<string>(1000, 60_000)
+  private readonly runtimeTexts = new VersionedCache<JsonText<{ data: RuntimeModel[] }>>(1000, 60_000)
+  private readonly openAiTexts = new VersionedCache<JsonText<{ object: 'list'; data: OpenAiModel[] }>>(1000, 60_000)
   private readonly resolutions = new VersionedCache<Resolution>(5000, 60_000)
 
   constructor(
     database: Database,
     private readonly access: AccessService,
     private readonly catalog: ModelCatalog,
+    /** BYPASS_MODEL_ACCESS_CONTROL, handed to the access service with every question. */
     private readonly bypassModelAccessControl: boolean,
   ) {
     this.models = new ModelsRepo(database.db)
@@ -83,11 +83,11 @@ export class RuntimeModelsService {
    * for it on every page load, and building it reads every preset the caller may use.
    */
   async list(actor: Actor): Promise<RuntimeModel[]> {
-    return this.listAt(actor, await this.snapshot(actor))
+    return this.listAt(await this.snapshot(actor))
   }
 
-  private listAt(actor: Actor, { who, version, providerModels }: Snapshot): Promise<RuntimeModel[]> {
-    return this.lists.get(principalKey(who), version, () => this.build(actor, who, providerModels), isSmallList)
+  private listAt({ view, version, providerModels }: Snapshot): Promise<RuntimeModel[]> {
+    return this.lists.get(view.key, version, () => this.build(view, providerModels), isSmallList)
   }
 
   /**
@@ -95,75 +95,57 @@ export class RuntimeModelsService {
    * cached as text: a caller who may use a thousand models would otherwise pay for serializing them all
    * on every request.
    */
+  async listJson(actor: Actor, shape: 'runtime'): Promise<JsonText<{ data: RuntimeModel[] }>>
+  async listJson(actor: Actor, shape: 'openai'): Promise<JsonText<{ object: 'list'; data: OpenAiModel[] }>>
   async listJson(actor: Actor, shape: 'runtime' | 'openai'): Promise<string> {
     const snapshot = await this.snapshot(actor)
-    return this.texts.get(
-      JSON.stringify([shape, principalKey(snapshot.who)]),
+    const small = (json: string) => json.length <= MAX_CACHED_LIST_BYTES
+    if (shape === 'runtime') {
+      return this.runtimeTexts.get(snapshot.view.key, snapshot.version, async () => toJsonText({ data: await this.listAt(snapshot) }), small)
+    }
+    return this.openAiTexts.get(
+      snapshot.view.key,
       snapshot.version,
       async () => {
-        const models = await this.listAt(actor, snapshot)
-        return JSON.stringify(shape === 'runtime' ? { data: models } : { object: 'list', data: models.filter((m) => !m.base_model_missing).map(toOpenAiModel) })
+        const models = await this.listAt(snapshot)
+        return toJsonText({ object: 'list' as const, data: models.filter((m) => !m.base_model_missing).map(toOpenAiModel) })
       },
-      (json) => json.length <= MAX_CACHED_LIST_BYTES,
+      small,
     )
   }
 
-  /** The caller's principals and the version their answers are valid at (registry and catalog). */
+  /** What the caller may see and use, and the version their answers are valid at (registry and catalog). */
   private async snapshot(actor: Actor): Promise<Snapshot> {
-    const who = await this.access.principalsOf(actor)
+    const view = await this.access.runtimeView(actor, this.bypassModelAccessControl)
     // The generation is read before the list: a refresh finishing in between then makes this answer's
     // version stale at once, instead of caching the old list under the new generation.
     const generation = this.catalog.generation
     const providerModels = await this.catalog.models() // also starts due background refreshes
     const version = `${await this.models.version()}:${generation}`
-    return { who, version, providerModels }
+    return { view, version, providerModels }
   }
 
-  private async build(actor: Actor, who: Principals, providerModels: ProviderModel[]): Promise<RuntimeModel[]> {
-    const isOpen = this.bypassModelAccessControl || who.bypass
-    const callerMayUseRaw = isOpen || this.access.mayUseUnregisteredModel(actor, this.bypassModelAccessControl)
+  private async build(view: RuntimeView, providerModels: ProviderModel[]): Promise<RuntimeModel[]> {
     const providerById = new Map(providerModels.map((m) => [m.id, m]))
-    const { rows: servedRows, conflicting } = await this.servedRows([...providerById.keys()])
-    const rowsById = new Map(servedRows.map((row) => [row.id, row]))
-    const readable = await this.readableSet(who, isOpen, servedRows)
+    const servedRows = await this.models.findByIds([...providerById.keys()])
+    const presets = await this.models.readableActivePresets(view.reader, await this.models.planFor(view.reader))
+    const hops = await this.loadChains([...servedRows, ...presets])
+    const lookup = await this.lookup(view, hops, providerById)
 
     const result: RuntimeModel[] = []
     for (const model of providerModels) {
-      const row = rowsById.get(model.id)
+      const row = lookup.row(model.id)
       if (row?.base_model_id) continue // an admin's preset took this id; it is listed below
-      if (row) {
-        if (Number(row.is_active) !== 1 || !readable.has(row.id)) continue
-      } else if (!callerMayUseRaw) {
-        continue
-      }
-      result.push(entry(row ?? null, model))
+      if (followBaseChain(model.id, lookup).ok) result.push(entry(row ?? null, model))
     }
-
-    const listWho = isOpen ? { ...who, bypass: true } : who
-    const presets = (await this.models.readableActivePresets(listWho, await this.models.planFor(listWho))).filter((p) => !conflicting.has(p.id))
-    const hops = await this.loadChains(presets)
-    // A conflicting row is no hop: the chain reaches the provider model of that id directly.
-    for (const id of conflicting) hops.delete(id)
-    const hopReadable = await this.readableSet(who, isOpen, [...hops.values()])
-    const ends = presets.map((preset) => ({ preset, end: walkChain(preset, hops, hopReadable) }))
-    const viaOwners = callerMayUseRaw ? [] : ends.flatMap(({ end }) => (end.kind === 'served' && end.via ? [end.via.user_id] : []))
-    const roles = await this.models.ownerRoles(viaOwners)
-    for (const { preset, end } of ends) {
-      const usable = end.kind === 'served' && (end.via === null || this.access.mayUseRawBase(actor, roles.get(end.via.user_id), this.bypassModelAccessControl))
-      const served = usable ? providerById.get(end.providerId) : undefined
+    for (const preset of presets) {
+      // A conflicting row is neither listed nor a hop: the provider model of its id is listed above.
+      if (lookup.row(preset.id) !== preset) continue
+      const end = followBaseChain(preset.id, lookup)
+      const served = end.ok ? providerById.get(end.endId) : undefined
       result.push({ ...entry(preset, served), base_model_missing: served === undefined })
     }
     return result
-  }
-
-  /**
-   * The rows whose id a provider serves, split by hole 1's rule: `rows` stand for the provider's model
-   * (an admin owns them), `conflicting` are the ids of the others, which are ignored.
-   */
-  private async servedRows(servedIds: readonly string[]): Promise<{ rows: ModelRow[]; conflicting: Set<string> }> {
-    const all = await this.models.findByIds(servedIds)
-    const conflicting = await conflictingIds(this.models, this.access, all, new Set(servedIds))
-    return { rows: all.filter((row) => !conflicting.has(row.id)), conflicting }
   }
 
   /**
@@ -171,73 +153,64 @@ export class RuntimeModelsService {
    * Checked at call time, against the registry as it is now (cached only while nothing changed).
    */
   async resolve(actor: Actor, modelId: string): Promise<Resolution> {
-    const { who, version, providerModels } = await this.snapshot(actor)
-    return this.resolutions.get(JSON.stringify([principalKey(who), modelId]), version, () => this.resolveNow(actor, who, modelId, providerModels))
+    const { view, version, providerModels } = await this.snapshot(actor)
+    return this.resolutions.get(JSON.stringify([view.key, modelId]), version, () => this.resolveNow(view, modelId, providerModels))
   }
 
-  private async resolveNow(actor: Actor, who: Principals, modelId: string, providerModels: ProviderModel[]): Promise<Resolution> {
-    const isOpen = this.bypassModelAccessControl || who.bypass
-    const served = new Map(providerModels.map((m) => [m.id, m]))
-    const chainParams: Record<string, unknown>[] = []
-    const visited: string[] = []
-    let id = modelId
-    /** The top preset's base: the one id a failure below names (its readers see it on the preset). */
-    let topBase: string | null = null
-    /** The preset hop that references the raw provider model at the end, if the chain ends at one. */
-    let via: ModelRow | null = null
-    /** The chain ends at an override row (its grants decided above), not at a raw provider model. */
-    let endsAtRow = false
-    // Every failure past the requested model itself answers alike (hole 13): unreadable, inactive,
-    // refused and unserved bases are indistinguishable.
-    const unavailable = () =>
-      topBase === null ? modelNotFound(modelId) : new AppError('MODEL_NOT_FOUND', `The base model "${topBase}" of "${modelId}" is not available.`)
-    for (;;) {
-      if (visited.includes(id)) {
-        throw new AppError('CONFLICT', `The base chain of model "${modelId}" loops: ${[...visited, id].join(' → ')}.`)
-      }
-      visited.push(id)
-      const row = await this.models.findById(id)
-      if (!row || (await conflictingIds(this.models, this.access, [row], served)).has(id)) break // no row, or a conflict: the raw model
-      const grants = (await this.grants.grantsOf([row.id])).get(row.id) ?? []
-      if (!isOpen && !this.access.modelPermissions(who, row, grants).read) throw unavailable()
-      if (Number(row.is_active) !== 1) throw unavailable()
-      if (!row.base_model_id) {
-        endsAtRow = true
-        break
-      }
-      chainParams.push(JSON.parse(row.params) as Record<string, unknown>)
-      topBase ??= row.base_model_id
-      via = row
-      id = row.base_model_id
+  private async resolveNow(view: RuntimeView, modelId: string, providerModels: ProviderModel[]): Promise<Resolution> {
+    const providerById = new Map(providerModels.map((m) => [m.id, m]))
+    const hops = await this.loadChains([], [modelId])
+    const end = followBaseChain(modelId, await this.lookup(view, hops, providerById))
+    if (!end.ok && end.reason === 'loop') {
+      throw new AppError('CONFLICT', `The base chain of model "${modelId}" loops: ${end.path.join(' → ')}.`)
     }
-    if (!endsAtRow && !isOpen) {
-      const ownerRole = via ? (await this.models.ownerRoles([via.user_id])).get(via.user_id) : undefined
-      if (!this.access.mayUseRawBase(actor, ownerRole, this.bypassModelAccessControl)) throw unavailable()
-    }
-    const provider = served.get(id)
+    const provider = end.ok ? providerById.get(end.endId) : undefined
     const connection = provider ? await this.catalog.connection(provider.connection_id) : undefined
-    if (!provider || !connection) throw unavailable()
-    return { provider, connection, chainParams }
+    if (!provider || !connection) {
+      // Every failure past the requested model itself answers alike (hole 13): unreadable, inactive,
+      // refused and unserved bases are indistinguishable.
+      const topBase = end.presets[0]?.base_model_id
+      throw topBase ? new AppError('MODEL_NOT_FOUND', `The base model "${topBase}" of "${modelId}" is not available.`) : modelNotFound(modelId)
+    }
+    return { provider, connection, chainParams: end.ok ? end.presets.map((p) => JSON.parse(p.params) as Record<string, unknown>) : [] }
   }
 
-  /** Loads every registered hop of the presets' base chains, level by level (loop-safe). */
-  private async loadChains(presets: readonly ModelRow[]): Promise<Map<string, ModelRow>> {
-    const hops = new Map<string, ModelRow>(presets.map((p) => [p.id, p]))
-    let wanted = presets.map((p) => p.base_model_id).filter((id): id is string => id !== null && !hops.has(id))
+  /**
+   * The chain rule's view of the loaded rows for this caller: conflicting rows (hole 1) are no rows,
+   * and reads and raw bases are what the access service's view says, with the grants and owners'
+   * roles they need loaded in a few queries.
+   */
+  private async lookup(view: RuntimeView, hops: Map<string, ModelRow>, providerById: Map<string, ProviderModel>): Promise<ChainLookup<ModelRow>> {
+    const rows = [...hops.values()]
+    const conflicting = await conflictingIds(this.models, this.access, rows, providerById)
+    const grants = view.needsGrants ? await this.grants.grantsOf(rows.map((r) => r.id)) : new Map<string, never[]>()
+    // Owners' roles matter only for presets referencing a raw base, and only when the caller's own
+    // right does not already allow it.
+    const callerMayUseRaw = view.mayUseRawBase(undefined)
+    const roles = callerMayUseRaw ? new Map<string, never>() : await this.models.ownerRoles(rows.filter((r) => r.base_model_id !== null).map((r) => r.user_id))
+    return {
+      row: (id) => (conflicting.has(id) ? undefined : hops.get(id)),
+      readable: (row) => view.mayRead(row, grants.get(row.id) ?? []),
+      rawUsable: (via) => (via === null ? callerMayUseRaw : view.mayUseRawBase(roles.get(via.user_id))),
+      served: (id) => providerById.has(id),
+    }
+  }
+
+  /**
+   * Loads `rows` and every registered hop of their base chains, level by level (loop-safe), starting
+   * from `rows` and the ids `startIds`.
+   */
+  private async loadChains(rows: readonly ModelRow[], startIds: readonly string[] = []): Promise<Map<string, ModelRow>> {
+    const hops = new Map<string, ModelRow>(rows.map((p) => [p.id, p]))
     const missing = new Set<string>()
+    let wanted = [...startIds, ...rows.map((p) => p.base_model_id)].filter((id): id is string => id !== null && !hops.has(id))
     while (wanted.length > 0) {
-      const rows = await this.models.findByIds([...new Set(wanted)])
-      for (const row of rows) hops.set(row.id, row)
+      const found = await this.models.findByIds([...new Set(wanted)])
+      for (const row of found) hops.set(row.id, row)
       for (const id of wanted) if (!hops.has(id)) missing.add(id)
-      wanted = rows.map((r) => r.base_model_id).filter((id): id is string => id !== null && !hops.has(id) && !missing.has(id))
+      wanted = found.map((r) => r.base_model_id).filter((id): id is string => id !== null && !hops.has(id) && !missing.has(id))
     }
     return hops
-  }
-
-  private async readableSet(who: Principals, isOpen: boolean, rows: readonly ModelRow[]): Promise<Set<string>> {
-    if (isOpen) return new Set(rows.map((r) => r.id))
-    const grants = await this.grants.grantsOf(rows.map((r) => r.id))
-    return new Set(rows.filter((r) => this.access.modelPermissions(who, r, grants.get(r.id) ?? []).read).map((r) => r.id))
   }
 }
 
@@ -250,38 +223,14 @@ const MAX_CACHED_LIST_BYTES = 4 * 1024 * 1024
 const isSmallList = (list: readonly RuntimeModel[]) => list.length <= MAX_CACHED_LIST_ITEMS
 
 interface Snapshot {
-  who: Principals
+  view: RuntimeView
   version: string
   providerModels: ProviderModel[]
 }
 
+export type OpenAiModel = ReturnType<typeof toOpenAiModel>
+
 export const toOpenAiModel = (m: RuntimeModel) => ({ id: m.id, object: 'model' as const, created: m.created, owned_by: m.owned_by, name: m.name })
-
-/**
- * Where a preset's base chain ends: a provider id (`via`: the preset hop that references it when it is
- * a raw provider model, null when it is an override row), or nothing usable.
- */
-type ChainEnd = { kind: 'served'; providerId: string; via: ModelRow | null } | { kind: 'missing' }
-
-/** Follows a preset's base chain through registered rows to the provider id at its end. */
-function walkChain(preset: ModelRow, hops: Map<string, ModelRow>, readable: Set<string>): ChainEnd {
-  const visited = new Set([preset.id])
-  let via = preset
-  let id = preset.base_model_id
-  while (id !== null) {
-    if (visited.has(id)) return { kind: 'missing' } // a loop never reaches a provider
-    visited.add(id)
-    const row = hops.get(id)
-    if (!row) return { kind: 'served', providerId: id, via }
-    // An unreadable hop looks exactly like a missing base (hole 13).
-    if (!readable.has(row.id)) return { kind: 'missing' }
-    if (Number(row.is_active) !== 1) return { kind: 'missing' }
-    if (!row.base_model_id) return { kind: 'served', providerId: row.id, via: null }
-    via = row
-    id = row.base_model_id
-  }
-  return { kind: 'missing' }
-}
 
 function entry(row: ModelRow | null, served: ProviderModel | undefined): RuntimeModel {
   const meta = row ? (JSON.parse(row.meta) as Record<string, unknown>) : {}

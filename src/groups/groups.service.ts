@@ -4,7 +4,7 @@ import type { Transaction } from 'kysely'
 import type { Database } from '../db/database.js'
 import { epochSeconds } from '../db/executor.js'
 import type { DB } from '../db/types.js'
-import { AppError } from '../errors/app-error.js'
+import { AppError, fieldError } from '../errors/app-error.js'
 import { UsersRepo } from '../users/users.repo.js'
 import { GroupsRepo, type GroupRow } from './groups.repo.js'
 import type { GroupCreateInput, GroupResponse, GroupUpdateInput } from './groups.schema.js'
@@ -122,7 +122,7 @@ async function requireUsers(trx: Transaction<DB>, userIds: readonly string[]): P
   const existing = await new UsersRepo(trx).existingIds(unique)
   const unknown = unique.filter((id) => !existing.has(id))
   if (unknown.length > 0) {
-    throw new AppError('VALIDATION_ERROR', `user_ids: no user with id ${unknown.map((id) => `"${id}"`).join(', ')}`)
+    throw fieldError('VALIDATION_ERROR', 'body.user_ids', `no user with id ${unknown.map((id) => `"${id}"`).join(', ')}`)
   }
   return unique
 }

@@ -1,6 +1,8 @@
 /**
- * Assembles the HTTP service: validation and serialisation from the zod schemas, the OpenAPI document,
- * the guards, the error handler, and every feature's routes.
+ * Assembles the HTTP service: validation and serialisation from the zod schemas, the OpenAPI document
+ * (named components: openapi-components.ts; committed as openapi.json by scripts/openapi.ts), the
+ * declared error answers of every route and, under test, the check of every answer against its schema
+ * (response-schemas.ts), the guards, the error handler, and every feature's routes.
  */
 import Fastify from 'fastify'
 import swagger from '@fastify/swagger'
@@ -9,7 +11,7 @@ import fastifyStatic from '@fastify/static'
 import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { jsonSchemaTransform, serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import { registerAuthRoutes } from '../auth/auth.routes.js'
 import { AppError } from '../errors/app-error.js'
 import { redactError } from '../errors/redact.js'
@@ -20,6 +22,8 @@ import { registerConnectionsRoutes } from '../providers/connections.routes.js'
 import type { Services } from '../services.js'
 import { registerUsersRoutes } from '../users/users.routes.js'
 import { handleError } from './error-handler.js'
+import { registerOpenApiComponents, tidyComponents } from './openapi-components.js'
+import { checkResponses, declareErrorResponses } from './response-schemas.js'
 import { validationFormatter, validatorCompiler } from './validation.js'
 import type { App, Guards } from './route-kit.js'
 import { registerSystemRoutes } from './system.routes.js'
@@ -32,7 +36,16 @@ const API_PREFIXES = ['/api/', '/v1/', '/openapi.json', '/docs', '/health', '/re
 
 export async function buildApp(
   services: Services,
-  options: { logger?: boolean; /** Where log lines go instead of stdout (tests read them). */ logStream?: { write(line: string): void } } = {},
+  options: {
+    logger?: boolean
+    /** Where log lines go instead of stdout (tests read them). */
+    logStream?: { write(line: string): void }
+    /**
+     * Check every JSON answer against the route's response schema for its status, a mismatch failing the
+     * request (http/response-schemas.ts). On under vitest, off in production (it parses every answer).
+     */
+    checkResponses?: boolean
+  } = {},
 ): Promise<App> {
   const { config } = services
   const app = Fastify({
@@ -60,6 +73,11 @@ export async function buildApp(
     // A number of proxies: the nearest `n` hops are trusted, so the client is the entry the outermost appended.
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
   }).withTypeProvider<ZodTypeProvider>()
+
+  // Before any route: every route declares the error bodies, and the document names the main schemas.
+  app.addHook('onRoute', declareErrorResponses)
+  registerOpenApiComponents()
+  if (options.checkResponses ?? Boolean(process.env['VITEST'])) checkResponses(app)
 
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
@@ -93,11 +111,14 @@ export async function buildApp(
       info: {
         title: 'modelgate',
         version: API_VERSION,
-        description: 'Model presets, base models and who may use them. Open WebUI compatible. Errors are {detail, code}; see docs/errors.md.',
+        description:
+          'Model presets, base models and who may use them. Open WebUI compatible. Errors are {detail, code} ' +
+          '(validation errors also list the failed fields in `errors`); see docs/errors.md.',
       },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'Session JWT or API key (sk-…).' } } },
     },
     transform: jsonSchemaTransform,
+    transformObject: (document) => tidyComponents(jsonSchemaTransformObject(document)),
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
 

@@ -1,10 +1,12 @@
 /**
- * Turns every failure into `{detail, code}` with the catalogue's status. Client mistakes name what is
- * wrong; 5xx answers carry a fixed message and the cause goes only to the log.
+ * Turns every failure into `{detail, code}` with the catalogue's status (errors/error-response.ts is its
+ * schema). Client mistakes name what is wrong (validation errors also list the fields in `errors`); 5xx
+ * answers carry a fixed message and the cause goes only to the log.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { databaseErrorMeaning, isDatabaseError } from '../db/errors.js'
 import { AppError, ERROR_STATUS, type ErrorCode } from '../errors/app-error.js'
+import type { ErrorResponse, OpenAiErrorResponse } from '../errors/error-response.js'
 
 /** Fastify's own client errors, by code. */
 const FASTIFY_ERRORS: Record<string, { code: ErrorCode; detail?: string }> = {
@@ -35,15 +37,17 @@ function codeForStatus(status: number): ErrorCode {
   }
 }
 
-export function errorToResponse(
-  error: unknown,
-  request: FastifyRequest,
-): { status: number; body: { detail: string; code: ErrorCode; request_id?: string }; headers?: Record<string, string> } {
+export function errorToResponse(error: unknown, request: FastifyRequest): { status: number; body: ErrorResponse; headers?: Record<string, string> } {
   if (error instanceof AppError) {
     // The log line carries the request id (reqId) and the admin detail; the answer carries the request id.
     if (error.status >= 500) request.log.warn({ err: error }, 'request failed')
     const detail = error.adminDetail ? `${error.detailFor(request.account)} (request id ${request.id})` : error.detail
-    const body = { detail, code: error.code, ...((error.status >= 500 || error.adminDetail) && { request_id: request.id }) }
+    const body = {
+      detail,
+      code: error.code,
+      ...((error.status >= 500 || error.adminDetail) && { request_id: request.id }),
+      ...(error.errors && { errors: [...error.errors] }),
+    }
     return { status: error.status, body, ...(error.headers && { headers: error.headers }) }
   }
   // Schema failures arrive as AppErrors already (http/validation.ts formats them for every route).
@@ -76,12 +80,16 @@ export function errorToResponse(
 /** Paths whose clients are OpenAI SDKs, which read an `error` object rather than `detail`. */
 const OPENAI_PATHS = /^\/(v1\/|api\/(v1\/)?chat\/completions)/
 
+/** True for a URL (or route pattern) whose errors carry the OpenAI `error` object too. */
+export const isOpenAiPath = (url: string): boolean => OPENAI_PATHS.test(url)
+
 export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const { status, body, headers } = errorToResponse(error, request)
   if (headers) void reply.headers(headers)
-  if (OPENAI_PATHS.test(request.url)) {
+  if (isOpenAiPath(request.url)) {
     const type = status >= 500 ? 'server_error' : status === 401 ? 'authentication_error' : 'invalid_request_error'
-    return reply.status(status).send({ ...body, error: { message: body.detail, type, code: body.code } })
+    const openAi: OpenAiErrorResponse = { ...body, error: { message: body.detail, type, code: body.code } }
+    return reply.status(status).send(openAi)
   }
   return reply.status(status).send(body)
 }

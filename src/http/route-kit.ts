@@ -3,9 +3,11 @@
  * account of the current request. Routes import this module and nothing else from src/http.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Readable } from 'node:stream'
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, RawServerDefault, onRequestAsyncHookHandler } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { AppError } from '../errors/app-error.js'
+import type { JsonText } from '../schema/json-text.js'
 import type { UserRow } from '../users/users.repo.js'
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>
@@ -40,6 +42,32 @@ export interface Guards {
 export function accountOf(request: FastifyRequest): UserRow {
   if (!request.account) throw new AppError('UNAUTHORIZED')
   return request.account
+}
+
+/**
+ * Sends prebuilt JSON text (a cached answer) as is, past the serializer. The text must hold what the
+ * route's 200 schema declares (`T`, the schema's output type); under test every answer is parsed and
+ * checked against that schema (http/response-schemas.ts).
+ */
+export function sendJsonText<T, R extends RawReply<R>>(reply: R, text: JsonText<T>): R {
+  return reply.type('application/json; charset=utf-8').send(text)
+}
+
+/**
+ * A route's typed reply, seen as what sends a body past the schema's type (a method's parameter is
+ * checked loosely, so every typed reply fits).
+ */
+interface RawReply<R> {
+  type(contentType: string): R & RawReply<R>
+  send(payload?: unknown): R
+}
+
+/**
+ * Sends a stream (an export, server-sent events) as is. Its route declares the 200 schema of what it
+ * streams; tests collect the stream and check it (test/streams.test.ts).
+ */
+export function sendStream<R extends RawReply<R>>(reply: R, stream: Readable, contentType: string): R {
+  return reply.type(contentType).send(stream)
 }
 
 /** OpenAPI: routes behind a guard declare the bearer scheme. */

@@ -1,12 +1,13 @@
 /**
  * Turns schema failures into one AppError whose detail names every bad field
- * (`body.params.temperature: must be a number between 0 and 2 (got 3)`). The code is VALIDATION_ERROR
- * unless the route maps a field to a more specific catalogue code.
+ * (`body.params.temperature: must be a number between 0 and 2 (got 3)`) and whose `errors` lists them,
+ * one entry each with its path and code. The code is VALIDATION_ERROR unless the route maps a field to a
+ * more specific catalogue code; the answer's code is the first entry's.
  */
 import type { FastifySchemaCompiler, FastifySchemaValidationError } from 'fastify/types/schema.js'
 import { validatorCompiler as zodValidatorCompiler } from 'fastify-type-provider-zod'
 import type { ZodType } from 'zod'
-import { AppError, ERROR_STATUS, type ErrorCode } from '../errors/app-error.js'
+import { AppError, ERROR_STATUS, type ErrorCode, type ValidationIssue } from '../errors/app-error.js'
 import { findUnstorableText } from '../schema/common.js'
 
 /**
@@ -43,22 +44,22 @@ export const validatorCompiler: FastifySchemaCompiler<ZodType> = (route) => {
 /** Picks the code for a failure at `path`; `carried` is the code the schema attached, if any. */
 export type ValidationCodeFor = (path: readonly string[], carried: ErrorCode | undefined) => ErrorCode
 
-function carriedCode(error: FastifySchemaValidationError): ErrorCode | undefined {
+type FieldFailure = Pick<FastifySchemaValidationError, 'instancePath' | 'message' | 'params'>
+
+function carriedCode(error: FieldFailure): ErrorCode | undefined {
   const nested = (error.params as { params?: { appCode?: unknown } } | undefined)?.params?.appCode
   return typeof nested === 'string' && nested in ERROR_STATUS ? (nested as ErrorCode) : undefined
 }
 
 export function validationFormatter(codeFor: ValidationCodeFor = (_path, carried) => carried ?? 'VALIDATION_ERROR') {
-  return (errors: FastifySchemaValidationError[], dataVar: string): Error => {
-    const paths = errors.map((error) => error.instancePath.split('/').filter(Boolean))
-    const detail = errors
-      .map((error, index) => {
-        const path = paths[index] ?? []
-        return `${[dataVar, ...path].join('.')}: ${error.message ?? 'is not valid'}`
-      })
-      .join('; ')
-    const first = errors[0]
-    const code = first ? codeFor(paths[0] ?? [], carriedCode(first)) : 'VALIDATION_ERROR'
-    return new AppError(code, detail || 'The request is not valid.')
+  return (errors: FieldFailure[], dataVar: string): Error => {
+    // One entry per failure, with the dotted path people read in the detail (body.params.temperature).
+    const issues: ValidationIssue[] = errors.map((error) => {
+      const path = error.instancePath.split('/').filter(Boolean)
+      return { path: [dataVar, ...path].join('.'), message: error.message ?? 'is not valid', code: codeFor(path, carriedCode(error)) }
+    })
+    const detail = issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')
+    const code = issues[0]?.code ?? 'VALIDATION_ERROR'
+    return new AppError(code, detail || 'The request is not valid.', undefined, undefined, issues.length > 0 ? issues : undefined)
   }
 }

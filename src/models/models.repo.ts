@@ -150,7 +150,7 @@ export class ModelsRepo {
 
   /** The plan for a listing by this caller (see ListPlan). */
   async planFor(who: Principals, viewOption?: 'created' | 'shared'): Promise<ListPlan> {
-    if (who.bypass || viewOption === 'created') return 'all'
+    if (modelAccessFilters.unrestricted(who) || viewOption === 'created') return 'all'
     const candidates = await new ModelGrantsRepo(this.db).countMatchingGrants(who, SPARSE_PLAN_MAX_CANDIDATES + 1)
     return candidates > SPARSE_PLAN_MAX_CANDIDATES ? 'exists' : 'grantedIds'
   }
@@ -186,7 +186,7 @@ export class ModelsRepo {
   /** Sorted unique tag names over the presets the caller may read. */
   async tags(who: Principals): Promise<string[]> {
     let query = this.db.selectFrom('model_tags').innerJoin('models', 'models.id', 'model_tags.model_id').where('models.base_model_id', 'is not', null)
-    if (!who.bypass) query = query.where((eb) => modelAccessFilters.exists(who)(eb as unknown as ExpressionBuilder<DB, 'models'>))
+    if (!modelAccessFilters.unrestricted(who)) query = query.where((eb) => modelAccessFilters.exists(who)(eb as unknown as ExpressionBuilder<DB, 'models'>))
     const rows = await query
       .select((eb) => eb.fn.min<string>('model_tags.name').as('name'))
       .groupBy('model_tags.tag_key')
@@ -206,7 +206,7 @@ export class ModelsRepo {
   writableBatch(who: Principals, afterId: string | null, size: number): Promise<ModelRow[]> {
     let query = this.db.selectFrom('models').selectAll()
     if (afterId !== null) query = query.where('id', '>', afterId)
-    if (!who.bypass) query = query.where(modelAccessFilters.exists(who, 'write'))
+    if (!modelAccessFilters.unrestricted(who)) query = query.where(modelAccessFilters.exists(who, 'write'))
     return query.orderBy('id').limit(size).execute()
   }
 

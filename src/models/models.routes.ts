@@ -1,10 +1,12 @@
 /** `/api/v1/models`: Open WebUI's model management paths (design.md §2.1). */
 import { Readable } from 'node:stream'
 import { z } from 'zod'
-import { accountOf, BEARER, validationFormatter, type App, type Guards } from '../http/route-kit.js'
-import { trueResponse } from '../schema/common.js'
+import { accountOf, BEARER, sendJsonText, sendStream, validationFormatter, type App, type Guards } from '../http/route-kit.js'
+import { binaryBody, noBody, trueResponse } from '../schema/common.js'
 import {
   AccessUpdateSchema,
+  ConflictsResponseSchema,
+  ImportReportSchema,
   ListQuerySchema,
   ListResponseSchema,
   ModelAccessResponseSchema,
@@ -14,42 +16,13 @@ import {
   ModelResponseSchema,
   ModelUpdateSchema,
   modelValidationCode,
+  ModelWriteResponseSchema,
   OptionalModelIdQuerySchema,
+  SyncBodySchema,
+  SyncPlanSchema,
 } from './models.schema.js'
 import type { ModelResponse } from './models.schema.js'
-import type { ModelsService } from './models.service.js'
-
-const ImportReportSchema = z.object({
-  created: z.array(z.string()),
-  updated: z.array(z.string()),
-  skipped: z.array(z.object({ id: z.string(), reason: z.string() })),
-  warnings: z.array(z.object({ id: z.string(), message: z.string() })),
-})
-
-const ConflictsResponseSchema = z.object({
-  items: z.array(
-    z.object({
-      id: z.string(),
-      name: z.string(),
-      user_id: z.string(),
-      owner: z.object({ id: z.string(), name: z.string(), email: z.string() }).nullable(),
-      connection_id: z.string().nullable().describe('The connection that serves the id.'),
-    }),
-  ),
-})
-
-const SyncBodySchema = z.object({
-  models: z.array(z.unknown()).describe('The complete desired set of models (ModelForm or ModelModel items).'),
-  dry_run: z.boolean().default(false).describe('Answer the plan and change nothing.'),
-})
-
-const SyncPlanSchema = z.object({
-  dry_run: z.boolean(),
-  create: z.array(z.string()),
-  update: z.array(z.string()),
-  delete: z.array(z.string()),
-  unchanged: z.array(z.string()),
-})
+import type { Models } from './models.feature.js'
 
 /** Serialises an export as a JSON array, one model at a time. */
 function jsonArrayStream(models: AsyncIterable<ModelResponse>): Readable {
@@ -68,9 +41,10 @@ function jsonArrayStream(models: AsyncIterable<ModelResponse>): Readable {
 
 export function registerModelsRoutes(
   app: App,
-  deps: { models: ModelsService; guards: Guards; importBodyLimitBytes: number; profileImageHosts?: readonly string[] },
+  deps: { models: Models; guards: Guards; importBodyLimitBytes: number; profileImageHosts?: readonly string[] },
 ): void {
   const { models, guards } = deps
+  const { queries, writes, transfer } = models
   const base = '/api/v1/models'
   const common = { tags: ['models'], security: BEARER }
   // Failures name the field and carry the model catalogue's codes (MODEL_ID_TOO_LONG, INVALID_PARAMS, …).
@@ -88,16 +62,15 @@ export function registerModelsRoutes(
     // Served as pre-serialized JSON from the page cache; `Cache-Control: no-cache` asks for a fresh page.
     handler: async (request, reply) => {
       const fresh = /no-cache/i.test(request.headers['cache-control'] ?? '')
-      const json = await models.listJson(accountOf(request), request.query, { fresh })
-      // A string body is sent as is (already serialized); the response schema still documents its shape.
-      return reply.type('application/json; charset=utf-8').send(json as never)
+      // Already serialized from a value of the response schema's type (checked against it under test).
+      return sendJsonText(reply, await queries.listJson(accountOf(request), request.query, { fresh }))
     },
   })
 
   app.get(`${base}/base`, {
     onRequest: guards.admin,
     schema: { ...common, summary: 'Admin: base-model override rows (base_model_id null).', response: { 200: z.array(ModelResponseSchema) } },
-    handler: () => models.overrides(),
+    handler: () => queries.overrides(),
   })
 
   app.get(`${base}/conflicts`, {
@@ -107,13 +80,13 @@ export function registerModelsRoutes(
       summary: 'Admin: models whose id a provider serves but whose owner is not an admin; they never shadow the provider model.',
       response: { 200: ConflictsResponseSchema },
     },
-    handler: async () => ({ items: await models.conflicts() }),
+    handler: async () => ({ items: await queries.conflicts() }),
   })
 
   app.get(`${base}/tags`, {
     onRequest: guards.verified,
     schema: { ...common, summary: 'Sorted unique tag names over the presets you may read.', response: { 200: z.array(z.string()) } },
-    handler: (request) => models.tags(accountOf(request)),
+    handler: (request) => queries.tags(accountOf(request)),
   })
 
   app.post(`${base}/create`, {
@@ -123,9 +96,9 @@ export function registerModelsRoutes(
       ...common,
       summary: 'Create a model (needs workspace.models). Without an access form it is private.',
       body: ModelFormSchema,
-      response: { 200: ModelResponseSchema },
+      response: { 200: ModelWriteResponseSchema },
     },
-    handler: (request) => models.create(accountOf(request), request.body),
+    handler: (request) => writes.create(accountOf(request), request.body),
   })
 
   app.get(`${base}/model`, {
@@ -137,8 +110,7 @@ export function registerModelsRoutes(
       querystring: ModelIdQuerySchema,
       response: { 200: ModelAccessResponseSchema },
     },
-    handler: async (request, reply) =>
-      reply.type('application/json; charset=utf-8').send((await models.getJson(accountOf(request), request.query.id)) as never),
+    handler: async (request, reply) => sendJsonText(reply, await queries.getJson(accountOf(request), request.query.id)),
   })
 
   app.post(`${base}/model/update`, {
@@ -149,16 +121,16 @@ export function registerModelsRoutes(
       summary: 'Update a model you may write. Fields left out keep their value; no access form keeps the grants.',
       querystring: OptionalModelIdQuerySchema,
       body: ModelUpdateSchema,
-      response: { 200: ModelResponseSchema },
+      response: { 200: ModelWriteResponseSchema },
     },
-    handler: (request) => models.update(accountOf(request), request.query.id, request.body),
+    handler: (request) => writes.update(accountOf(request), request.query.id, request.body),
   })
 
   app.post(`${base}/model/toggle`, {
     onRequest: guards.verified,
     schemaErrorFormatter,
-    schema: { ...common, summary: 'Flip is_active.', querystring: ModelIdQuerySchema, response: { 200: ModelResponseSchema } },
-    handler: (request) => models.toggle(accountOf(request), request.query.id),
+    schema: { ...common, summary: 'Flip is_active.', querystring: ModelIdQuerySchema, response: { 200: ModelWriteResponseSchema } },
+    handler: (request) => writes.toggle(accountOf(request), request.query.id),
   })
 
   app.post(`${base}/model/access/update`, {
@@ -168,29 +140,29 @@ export function registerModelsRoutes(
       ...common,
       summary: 'Replace the grants of a model you may write (admins: creates an override row for a provider model).',
       body: AccessUpdateSchema,
-      response: { 200: ModelResponseSchema },
+      response: { 200: ModelWriteResponseSchema },
     },
-    handler: (request) => models.updateAccess(accountOf(request), request.body),
+    handler: (request) => writes.updateAccess(accountOf(request), request.body),
   })
 
   app.post(`${base}/model/delete`, {
     onRequest: guards.verified,
     schemaErrorFormatter,
     schema: { ...common, summary: 'Delete a model you may write; its grants go with it.', body: ModelIdBodySchema, response: { 200: trueResponse } },
-    handler: (request) => models.delete(accountOf(request), request.body.id),
+    handler: (request) => writes.delete(accountOf(request), request.body.id),
   })
 
   app.delete(`${base}/model/delete`, {
     onRequest: guards.verified,
     schemaErrorFormatter,
     schema: { ...common, summary: 'Legacy form of POST /model/delete.', querystring: ModelIdQuerySchema, response: { 200: trueResponse } },
-    handler: (request) => models.delete(accountOf(request), request.query.id),
+    handler: (request) => writes.delete(accountOf(request), request.query.id),
   })
 
   app.delete(`${base}/delete/all`, {
     onRequest: guards.admin,
     schema: { ...common, summary: 'Admin: delete every model and grant.', response: { 200: trueResponse } },
-    handler: () => models.deleteAll(),
+    handler: () => writes.deleteAll(),
   })
 
   for (const method of ['GET', 'POST'] as const) {
@@ -201,11 +173,10 @@ export function registerModelsRoutes(
       schema: {
         ...common,
         summary: 'Every model you may write (admin: all), as a JSON array that /import accepts. Needs workspace.models_export.',
+        // Streamed one model at a time (test/streams.test.ts checks it against this schema).
+        response: { 200: z.array(ModelResponseSchema).describe('The models, as a JSON array.') },
       },
-      handler: async (request, reply) => {
-        const stream = jsonArrayStream(await models.exportModels(accountOf(request)))
-        return reply.type('application/json; charset=utf-8').send(stream)
-      },
+      handler: async (request, reply) => sendStream(reply, jsonArrayStream(await transfer.exportModels(accountOf(request))), 'application/json; charset=utf-8'),
     })
   }
 
@@ -219,7 +190,7 @@ export function registerModelsRoutes(
       body: z.unknown(),
       response: { 200: ImportReportSchema },
     },
-    handler: (request) => models.importModels(accountOf(request), request.body, request.query.strict),
+    handler: (request) => transfer.importModels(accountOf(request), request.body, request.query.strict),
   })
 
   app.post(`${base}/sync`, {
@@ -231,7 +202,7 @@ export function registerModelsRoutes(
       body: SyncBodySchema,
       response: { 200: SyncPlanSchema },
     },
-    handler: (request) => models.sync(accountOf(request), request.body.models, request.body.dry_run),
+    handler: (request) => models.sync.sync(accountOf(request), request.body.models, request.body.dry_run),
   })
 
   app.get(`${base}/model/profile/image`, {
@@ -242,9 +213,14 @@ export function registerModelsRoutes(
       ...common,
       summary: 'The model picture: an inline image with an ETag (304 on If-None-Match), or a redirect.',
       querystring: z.looseObject({ id: ModelIdQuerySchema.shape.id }),
+      response: {
+        200: { description: 'The picture (an inline data: URI decoded), with an ETag.', content: { 'image/*': { schema: binaryBody() } } },
+        302: noBody('The picture is elsewhere (an allowed http(s) URL, or the default picture): see Location.'),
+        304: noBody('Not modified (If-None-Match matched the ETag).'),
+      },
     },
     handler: async (request, reply) => {
-      const image = await models.profileImage(accountOf(request), request.query.id, deps.profileImageHosts ?? [])
+      const image = await queries.profileImage(accountOf(request), request.query.id, deps.profileImageHosts ?? [])
       if (image.kind === 'redirect') return reply.redirect(image.location, 302)
       void reply.header('etag', image.etag).header('cache-control', 'private, max-age=0, must-revalidate')
       if (request.headers['if-none-match'] === image.etag) return reply.status(304).send()

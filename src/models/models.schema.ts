@@ -255,9 +255,32 @@ export const ModelResponseSchema = z.object({
 })
 export type ModelResponse = z.infer<typeof ModelResponseSchema>
 
+/**
+ * The caller's abilities on one model, decided by the access service (`AccessService.abilitiesOn`):
+ * clients show or hide actions from it instead of re-deriving the rule.
+ */
+export const AbilitiesSchema = z
+  .object({
+    read: z.boolean(),
+    write: z.boolean().describe('Change the model (update, toggle, access update).'),
+    share: z.boolean().describe('Change its grants: write, and sharing.models or sharing.public_models.'),
+    delete: z
+      .boolean()
+      .describe(
+        'Delete the model: the same as write, except on a row whose id a provider now serves (hole 1 of issue #10), which can still be deleted but not changed.',
+      ),
+  })
+  .describe('What you may do with this model.')
+export type Abilities = z.infer<typeof AbilitiesSchema>
+
+/** A model as a write (create, update, toggle, access update) answers it: with the caller's abilities. */
+export const ModelWriteResponseSchema = ModelResponseSchema.extend({ can: AbilitiesSchema })
+export type ModelWriteResponse = z.infer<typeof ModelWriteResponseSchema>
+
 export const ModelAccessResponseSchema = ModelResponseSchema.extend({
   user: UserResponseSchema.pick({ id: true, name: true, email: true, role: true }).nullable(),
-  write_access: z.boolean(),
+  write_access: z.boolean().describe("Open WebUI's flag: the same as can.write."),
+  can: AbilitiesSchema,
 })
 export type ModelAccessResponse = z.infer<typeof ModelAccessResponseSchema>
 
@@ -273,6 +296,41 @@ export const ListQuerySchema = z.object({
 export type ListQuery = z.infer<typeof ListQuerySchema>
 
 export const ListResponseSchema = z.object({ items: z.array(ModelAccessResponseSchema), total: z.number().int() })
+export type ListResponse = z.infer<typeof ListResponseSchema>
+
+export const ImportReportSchema = z.object({
+  created: z.array(z.string()),
+  updated: z.array(z.string()),
+  skipped: z.array(z.object({ id: z.string(), reason: z.string() })),
+  warnings: z.array(z.object({ id: z.string(), message: z.string() })),
+})
+export type ImportReport = z.infer<typeof ImportReportSchema>
+
+/** A row whose id a provider serves but whose owner is not an admin: it is ignored at run time. */
+export const ModelConflictSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  user_id: z.string(),
+  owner: z.object({ id: z.string(), name: z.string(), email: z.string() }).nullable(),
+  connection_id: z.string().nullable().describe('The connection that serves the id.'),
+})
+export type ModelConflict = z.infer<typeof ModelConflictSchema>
+
+export const ConflictsResponseSchema = z.object({ items: z.array(ModelConflictSchema) })
+
+export const SyncBodySchema = z.object({
+  models: z.array(z.unknown()).describe('The complete desired set of models (ModelForm or ModelModel items).'),
+  dry_run: z.boolean().default(false).describe('Answer the plan and change nothing.'),
+})
+
+export const SyncPlanSchema = z.object({
+  dry_run: z.boolean(),
+  create: z.array(z.string()),
+  update: z.array(z.string()),
+  delete: z.array(z.string()),
+  unchanged: z.array(z.string()),
+})
+export type SyncPlan = z.infer<typeof SyncPlanSchema>
 
 /**
  * The catalogue code of a schema failure at `path` in a model request: the code an issue carries

@@ -132,3 +132,12 @@ export const epochSecondsSchema = z.number().int().describe('Epoch seconds.')
 export const pageQuery = z.coerce.number().int().min(1).max(1_000_000).default(1).describe('1-based page number.')
 
 export const trueResponse = z.literal(true)
+
+/**
+ * A binary answer (images): OpenAPI `type: string, format: binary` under its content type. The value
+ * is a Buffer, sent as is (Fastify serializes no Buffer).
+ */
+export const binaryBody = () => z.custom<Buffer>((value) => Buffer.isBuffer(value)).meta({ type: 'string', format: 'binary' })
+
+/** An answer without a body (204, 302, 304); the description says what the status means. */
+export const noBody = (description: string) => z.undefined().describe(description)

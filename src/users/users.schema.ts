@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { USER_ROLES } from '../config/env.js'
+import { USER_ROLES } from '../schema/roles.js'
 import { emailText, epochSecondsSchema, freeText, idText, lineText, pageQuery, text } from '../schema/common.js'
 
 export const RoleSchema = z.enum(USER_ROLES).describe('pending (waiting for approval), user or admin.')

@@ -5,8 +5,6 @@ import { isUniqueViolation } from '../db/errors.js'
 import { epochSeconds, lockInTransaction } from '../db/executor.js'
 import type { DB } from '../db/types.js'
 import { AppError } from '../errors/app-error.js'
-import { ApiKeysRepo } from '../auth/api-keys.repo.js'
-import { hashPassword } from '../auth/passwords.js'
 import { UsersRepo, type UserRow } from './users.repo.js'
 import type { UserListQueryInput, UserUpdateInput } from './users.schema.js'
 
@@ -23,6 +21,19 @@ export type UserDeletionWork = (trx: Transaction<DB>, deleted: UserRow, byAdminI
  */
 export type UserDeletionHook = () => Promise<UserDeletionWork>
 
+/**
+ * What account administration needs of the sign-in credentials. Passwords and API keys belong to the
+ * auth feature, which builds on this one (auth → users), so they are handed in (AuthService, wired in
+ * services.ts) instead of imported: no import cycle between the two.
+ */
+export interface AccountCredentials {
+  /** Throws 400 VALIDATION_ERROR when a new password breaks the password rules. */
+  checkPassword(password: string): void
+  hashPassword(password: string): Promise<string>
+  /** Deletes the account's API key, inside the transaction that revokes its sessions. */
+  revokeApiKey(trx: Transaction<DB>, userId: string): Promise<void>
+}
+
 export class UsersService {
   private readonly users: UsersRepo
   private readonly deletionHooks: UserDeletionHook[] = []
@@ -30,7 +41,7 @@ export class UsersService {
 
   constructor(
     private readonly database: Database,
-    private readonly checkPassword: (password: string) => void,
+    private readonly credentials: AccountCredentials,
   ) {
     this.users = new UsersRepo(database.db)
   }
@@ -67,8 +78,8 @@ export class UsersService {
    * other role changes apply on the next request, since every request reads the role from the account.
    */
   async update(id: string, patch: UserUpdateInput): Promise<UserRow> {
-    if (patch.password !== undefined) this.checkPassword(patch.password)
-    const passwordHash = patch.password === undefined ? undefined : await hashPassword(patch.password)
+    if (patch.password !== undefined) this.credentials.checkPassword(patch.password)
+    const passwordHash = patch.password === undefined ? undefined : await this.credentials.hashPassword(patch.password)
     try {
       return await this.database.db.transaction().execute(async (trx) => {
         await lockInTransaction(this.database, trx, 'modelgate:admins')
@@ -85,7 +96,7 @@ export class UsersService {
         if (passwordHash) await users.setPasswordHash(id, passwordHash)
         if (passwordHash || (patch.role === 'pending' && user.role !== 'pending')) {
           await users.revokeSessions(id)
-          await new ApiKeysRepo(trx).deleteByUser(id)
+          await this.credentials.revokeApiKey(trx, id)
         }
         const updated = await users.update(id, { ...fields, updated_at: epochSeconds() })
         for (const hook of this.updateHooks) await hook(trx, updated ?? user)

@@ -15,6 +15,7 @@ import { createServices } from '../../src/services.js'
 import { DIALECTS } from '../support/databases.js'
 import { createHarness, PASSWORD, TEST_SECRET, type Harness, type TestAccount } from '../support/harness.js'
 import { deleteRedisKeys, REDIS_TEST_URL, requireRedis, uniqueRedisPrefix } from '../support/redis.js'
+import { bearer } from '../support/requests.js'
 
 const SIGNIN = '/api/v1/auths/signin'
 const SESSION = '/api/v1/auths/'
@@ -23,7 +24,6 @@ const CHANGE_PASSWORD = '/api/v1/auths/update/password'
 const MAX = 3
 const LIMITED = { SIGNIN_MAX_ATTEMPTS: String(MAX), SIGNIN_WINDOW_SECONDS: '300' }
 
-const bearer = (credential: string) => ({ authorization: `Bearer ${credential}` })
 /** A distinct client address per index (10.x.y.z). */
 const addressOf = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`
 
@@ -253,7 +253,11 @@ describe.each(DIALECTS)('auth attacks on %s', { timeout: 120_000 }, (dialect) =>
         payload: { password: 'not-my-password', new_password: 'the-new-password' },
       })
       expect(res.statusCode).toBe(400)
-      expect(res.json()).toEqual({ detail: expect.stringMatching(/current password/i), code: 'VALIDATION_ERROR' })
+      expect(res.json()).toEqual({
+        detail: expect.stringMatching(/current password/i),
+        code: 'VALIDATION_ERROR',
+        errors: [{ path: 'body.password', message: 'the current password is incorrect.', code: 'VALIDATION_ERROR' }],
+      })
       expect((await session(user.auth)).statusCode).toBe(200)
       expect((await signin(user.email, PASSWORD)).statusCode).toBe(200)
       // A too short new password is refused before the current one is even checked.

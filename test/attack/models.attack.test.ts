@@ -7,7 +7,9 @@
  * model the admin shares (`llama3.1:8b`), and models nobody shared (admin-only).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createGroup } from '../support/accounts.js'
 import { DIALECTS } from '../support/databases.js'
+import { token, userGrant } from '../support/factories.js'
 import { startFakeProvider, type FakeProvider } from '../support/fake-provider.js'
 import { createHarness, type Harness, type InjectOptions, type TestAccount } from '../support/harness.js'
 
@@ -15,10 +17,7 @@ const M = '/api/v1/models'
 const PUBLIC = [{ principal_type: 'user', principal_id: '*', permission: 'read' }]
 const SHARED = 'llama3.1:8b'
 const HELLO = [{ role: 'user', content: 'hello' }]
-const readBy = (userId: string) => [{ principal_type: 'user', principal_id: userId, permission: 'read' }]
-
-let seq = 0
-const token = () => `${(++seq).toString(36)}${Math.random().toString(36).slice(2, 7)}`
+const readBy = (userId: string) => [userGrant(userId)]
 
 describe.each(DIALECTS)('attacks on the model registry (%s)', (dialect) => {
   let h: Harness
@@ -28,7 +27,7 @@ describe.each(DIALECTS)('attacks on the model registry (%s)', (dialect) => {
   let importer: TestAccount
   const served = [SHARED, 'secret-raw', 'squat-me', 'dual-id']
 
-  const send = (who: TestAccount, options: Omit<InjectOptions, 'headers'>) => h.request({ ...options, headers: who.auth })
+  const send = (who: TestAccount, options: Omit<InjectOptions, 'headers'>) => h.send(who, options)
   const create = (who: TestAccount, body: Record<string, unknown>) =>
     send(who, { method: 'POST', url: `${M}/create`, payload: { meta: {}, params: {}, name: String(body['id']), ...body } })
   const update = (who: TestAccount, body: Record<string, unknown>) => send(who, { method: 'POST', url: `${M}/model/update`, payload: body })
@@ -55,10 +54,8 @@ describe.each(DIALECTS)('attacks on the model registry (%s)', (dialect) => {
     mallory = await h.createUser('user', 'Mallory')
     victim = await h.createUser('user', 'Victim')
     importer = await h.createUser('user', 'Importer')
-    const group = (name: string, permissions: unknown, ids: string[]) =>
-      send(h.admin, { method: 'POST', url: '/api/v1/groups/create', payload: { name, permissions, user_ids: ids } })
-    ok(await group('Builders', { workspace: { models: true, models_import: true }, sharing: { models: true } }, [mallory.id, victim.id]))
-    ok(await group('Importers', { workspace: { models_import: true } }, [importer.id]))
+    await createGroup(h, 'Builders', { workspace: { models: true, models_import: true }, sharing: { models: true } }, [mallory.id, victim.id])
+    await createGroup(h, 'Importers', { workspace: { models_import: true } }, [importer.id])
     // The admin shares one provider model with everyone; the others stay admin-only.
     await h.shareBase(SHARED)
     await serve(served)
@@ -136,13 +133,7 @@ describe.each(DIALECTS)('attacks on the model registry (%s)', (dialect) => {
     it('deleting the squatter does not revive the squat: the row reaches the admin switched off', async () => {
       const squatter = await h.createUser('user', 'Squatter')
       const builders = { workspace: { models: true } }
-      ok(
-        await send(h.admin, {
-          method: 'POST',
-          url: '/api/v1/groups/create',
-          payload: { name: `Squat ${token()}`, permissions: builders, user_ids: [squatter.id] },
-        }),
-      )
+      await createGroup(h, `Squat ${token()}`, builders, [squatter.id])
       const id = `revive-${token()}`
       const innocent = `innocent-${token()}`
       ok(await create(squatter, { id, base_model_id: SHARED, params: { system: 'INJECTED' } }))

@@ -7,13 +7,14 @@
  * `tsc` build it saves (and a stale or half-written dist/ cannot be picked up).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import pg from 'pg'
 import { Agent, fetch as undiciFetch } from 'undici'
+import { freePort, sleep } from '../support/timing.js'
+
+export { freePort, sleep, waitFor } from '../support/timing.js'
+export { freshPostgresSchema } from '../support/databases.js'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const SECRET = 'durability-secret-key-0123456789'
@@ -26,18 +27,6 @@ export function requirePostgresInCi(): void {
   if (process.env['CI'] === 'true' && !POSTGRES_URL) {
     throw new Error('CI=true but TEST_POSTGRES_URL is not set: the durability tests need a real PostgreSQL in CI.')
   }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      probe.close(() => resolve(port))
-    })
-  })
 }
 
 export interface HttpAnswer {
@@ -167,52 +156,10 @@ export async function startServer(
   throw new Error(`${label} was not ready within ${options.readyTimeoutMs ?? 60_000} ms:\n${output}`)
 }
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
 /** Signs up the first account (the admin) and returns its token. */
 export async function signUpAdmin(server: ServerProcess, email = 'admin@example.com'): Promise<{ id: string; token: string }> {
   const res = await server.request('POST', '/api/v1/auths/signup', { body: { name: 'Admin', email, password: PASSWORD } })
   if (res.status !== 200) throw new Error(`sign-up failed: ${res.status} ${res.body}`)
   const { id, token } = res.json<{ id: string; token: string }>()
   return { id, token }
-}
-
-/** Polls `check` until it returns true or `timeoutMs` passes; returns the milliseconds it took, or null. */
-export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, intervalMs = 10): Promise<number | null> {
-  const started = performance.now()
-  for (;;) {
-    if (await check()) return Math.round(performance.now() - started)
-    if (performance.now() - started > timeoutMs) return null
-    await sleep(intervalMs)
-  }
-}
-
-/** A fresh schema on TEST_POSTGRES_URL and the DATABASE_URL that selects it; `drop()` removes it. */
-export async function freshPostgresSchema(tag: string, serverUrl = POSTGRES_URL): Promise<{ url: string; schema: string; drop: () => Promise<void> }> {
-  if (!serverUrl) throw new Error('TEST_POSTGRES_URL is not set')
-  const schema = `${tag}_${randomBytes(5).toString('hex')}`
-  const client = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: 5000 })
-  try {
-    await client.connect()
-    await client.query(`create schema ${schema}`)
-  } catch (error) {
-    throw new Error(`PostgreSQL at ${serverUrl} is unreachable: ${(error as Error).message}`, { cause: error })
-  } finally {
-    await client.end().catch(() => undefined)
-  }
-  const url = new URL(serverUrl)
-  url.searchParams.set('options', `-c search_path=${schema}`)
-  return {
-    url: url.toString(),
-    schema,
-    async drop() {
-      const cleaner = new pg.Client({ connectionString: serverUrl })
-      await cleaner.connect()
-      try {
-        await cleaner.query(`drop schema if exists ${schema} cascade`)
-      } finally {
-        await cleaner.end().catch(() => undefined)
-      }
-    },
-  }
 }

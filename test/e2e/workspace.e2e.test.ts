@@ -11,12 +11,12 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { createServer as createHttpServer, type Server } from 'node:http'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { freePort } from '../support/timing.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const CHROMIUM = '/usr/bin/chromium'
@@ -54,7 +54,12 @@ function ensureBuilt(): void {
   const server = join(ROOT, 'dist', 'main.js')
   const web = join(ROOT, 'web', 'dist', 'index.html')
   const serverStale = !existsSync(server) || newestMtime(join(ROOT, 'src')) > statSync(server).mtimeMs
-  const webSources = Math.max(newestMtime(join(ROOT, 'web', 'src')), newestMtime(join(ROOT, 'web', 'index.html')), newestMtime(join(ROOT, 'web', 'public')))
+  const webSources = Math.max(
+    newestMtime(join(ROOT, 'web', 'src')),
+    newestMtime(join(ROOT, 'web', 'index.html')),
+    newestMtime(join(ROOT, 'web', 'public')),
+    newestMtime(join(ROOT, 'sdk', 'src')),
+  )
   const webStale = !existsSync(web) || webSources > statSync(web).mtimeMs
   if (!serverStale && !webStale) return
   try {
@@ -64,18 +69,6 @@ function ensureBuilt(): void {
     const output = error as { stdout?: Buffer; stderr?: Buffer }
     throw new Error(`npm run build failed before the e2e test:\n${String(output.stdout ?? '')}\n${String(output.stderr ?? '')}`, { cause: error })
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      probe.close(() => resolve(port))
-    })
-  })
 }
 
 async function startServer(port: number, dataDir: string): Promise<{ process: ChildProcess; log: () => string }> {

@@ -34,28 +34,48 @@ export async function openTestDatabase(dialect: DialectName): Promise<TestDataba
   if (!postgresUrl) {
     return { ...fromDialect(new PostgresDialect({ pool: createPglitePool() }), 'postgres'), engine: 'pglite' }
   }
-  const schema = `t_${randomBytes(6).toString('hex')}`
-  const admin = new pg.Client({ connectionString: postgresUrl, connectionTimeoutMillis: 5000 })
-  try {
-    await admin.connect()
-    await admin.query(`create schema ${schema}`)
-  } catch (error) {
-    throw new Error(`PostgreSQL at TEST_POSTGRES_URL is unreachable: ${(error as Error).message}`, { cause: error })
-  } finally {
-    await admin.end().catch(() => undefined)
-  }
-  const url = new URL(postgresUrl)
-  url.searchParams.set('options', `-c search_path=${schema}`)
-  const database = createDatabase({ dialect: 'postgres', url: url.toString() }, { pgPoolSize: 5 })
+  const schema = await freshPostgresSchema('t', postgresUrl)
+  const database = createDatabase({ dialect: 'postgres', url: schema.url }, { pgPoolSize: 5 })
   return {
     ...database,
     engine: 'postgres-server',
     async close() {
       await database.close()
-      const cleaner = new pg.Client({ connectionString: postgresUrl })
+      await schema.drop()
+    },
+  }
+}
+
+/**
+ * A fresh schema on a PostgreSQL server (TEST_POSTGRES_URL unless given) and the DATABASE_URL that
+ * selects it; `drop()` removes it. Test databases and the durability tests' server processes use it.
+ */
+export async function freshPostgresSchema(tag: string, serverUrl = postgresUrl): Promise<{ url: string; schema: string; drop: () => Promise<void> }> {
+  if (!serverUrl) throw new Error('TEST_POSTGRES_URL is not set')
+  const schema = `${tag}_${randomBytes(6).toString('hex')}`
+  const client = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: 5000 })
+  try {
+    await client.connect()
+    await client.query(`create schema ${schema}`)
+  } catch (error) {
+    // The host only: the URL may carry a password.
+    throw new Error(`PostgreSQL at ${new URL(serverUrl).host} is unreachable: ${(error as Error).message}`, { cause: error })
+  } finally {
+    await client.end().catch(() => undefined)
+  }
+  const url = new URL(serverUrl)
+  url.searchParams.set('options', `-c search_path=${schema}`)
+  return {
+    url: url.toString(),
+    schema,
+    async drop() {
+      const cleaner = new pg.Client({ connectionString: serverUrl })
       await cleaner.connect()
-      await cleaner.query(`drop schema ${schema} cascade`)
-      await cleaner.end()
+      try {
+        await cleaner.query(`drop schema if exists ${schema} cascade`)
+      } finally {
+        await cleaner.end().catch(() => undefined)
+      }
     },
   }
 }

@@ -40,9 +40,13 @@ export interface Harness {
    */
   shareBase(baseIds: string | readonly string[], grants?: readonly unknown[]): Promise<void>
   /** inject() that also parses the JSON body. */
-  request(options: InjectOptions): Promise<LightMyRequestResponse & { body: string; json: () => any }>
+  request(options: InjectOptions): Promise<Reply>
+  /** request() as `who` (none: anonymous); headers of `options` are added to (and win over) its credential. */
+  send(who: TestAccount | undefined, options: InjectOptions): Promise<Reply>
   close(): Promise<void>
 }
+
+export type Reply = LightMyRequestResponse & { body: string; json: () => any }
 
 export interface InjectOptions {
   method: 'GET' | 'POST' | 'DELETE' | 'PUT' | 'PATCH'
@@ -77,6 +81,8 @@ export async function createHarness(dialect: DialectName, env: Record<string, st
       ...(options.query && { query: options.query }),
       ...(options.payload !== undefined && { payload: options.payload as string | object }),
     })
+
+  const send: Harness['send'] = (who, options) => request({ ...options, headers: { ...(who?.auth ?? {}), ...(options.headers ?? {}) } })
 
   const signupRes = await request({
     method: 'POST',
@@ -119,6 +125,7 @@ export async function createHarness(dialect: DialectName, env: Record<string, st
     createUser,
     shareBase,
     request,
+    send,
     async close() {
       await app.close()
       if (!options.database) await database.close()

@@ -1,10 +1,9 @@
-/** The registry's response shapes for tests, taken from the route schemas (one definition). */
-export type { GrantResponse as GrantOut, ModelAccessResponse as AccessModelOut, ModelResponse as ModelOut } from '../../src/models/models.schema.js'
-import type { GrantInput, ModelAccessResponse } from '../../src/models/models.schema.js'
+/** The registry's response shapes for tests, from the sdk's types (generated from openapi.json: one definition). */
+import type { Grant, GrantInput, Model, ModelList, ModelWithAccess } from '@modelgate/sdk'
 
-export type Permission = 'read' | 'write'
+export type GrantOut = Grant
+export type AccessModelOut = ModelWithAccess
+export type ModelOut = Model
+export type Permission = GrantInput['permission']
 export type GrantIn = GrantInput
-export interface ListOut {
-  items: ModelAccessResponse[]
-  total: number
-}
+export type ListOut = ModelList

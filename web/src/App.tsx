@@ -1,5 +1,6 @@
 /** Routes behind two gates: signed in (else the sign-in page) and approved (else the waiting page). */
-import { useEffect, useRef, type ReactNode } from 'react'
+import { useEffect, useRef, useState, type ReactNode } from 'react'
+import { QueryClientProvider } from '@tanstack/react-query'
 import { Link, navigate, useLocation } from './lib/router'
 import { Notices } from './lib/notify'
 import { SessionProvider, useSession, useUser } from './lib/session'
@@ -7,17 +8,22 @@ import { Loading } from './components/States'
 import { AuthPage } from './pages/AuthPage'
 import { PendingPage } from './pages/PendingPage'
 import { ModelsPage } from './pages/ModelsPage'
-import { ModelEditorPage } from './pages/ModelEditorPage'
+import { createQueryClient } from './lib/queries'
+import { ModelEditorPage } from './pages/model-editor/ModelEditorPage'
 import { UsersPage } from './pages/admin/UsersPage'
 import { GroupsPage } from './pages/admin/GroupsPage'
 import { ConnectionsPage } from './pages/admin/ConnectionsPage'
 
 export function App() {
+  // One cache for the app's life (the session empties it at sign-in and sign-out).
+  const [queryClient] = useState(createQueryClient)
   return (
-    <SessionProvider>
-      <Gate />
-      <Notices />
-    </SessionProvider>
+    <QueryClientProvider client={queryClient}>
+      <SessionProvider>
+        <Gate />
+        <Notices />
+      </SessionProvider>
+    </QueryClientProvider>
   )
 }
 
@@ -47,7 +53,8 @@ function Gate() {
       </main>
     )
   }
-  if (user === null) return isPublic ? <AuthPage mode={pathname === '/signup' ? 'signup' : 'signin'} /> : null
+  // Keyed by path: sign-in and sign-up are two forms with their own schema.
+  if (user === null) return isPublic ? <AuthPage key={pathname} mode={pathname === '/signup' ? 'signup' : 'signin'} /> : null
   if (user.role === 'pending') return <PendingPage />
   if (isPublic || pathname === '/') return null
   return (

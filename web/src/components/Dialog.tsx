@@ -2,7 +2,7 @@
  * A modal dialog on the native <dialog> element (top layer, the page behind it inert), with a focus
  * trap, Escape to close, and focus handed back to whatever opened it.
  */
-import { useEffect, useId, useRef, type FormEvent, type KeyboardEvent, type ReactNode } from 'react'
+import { useEffect, useId, useLayoutEffect, useRef, type FormEvent, type KeyboardEvent, type ReactNode } from 'react'
 
 const FOCUSABLE =
   'a[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])'
@@ -21,8 +21,11 @@ interface DialogProps {
 
 export function Dialog({ title, onClose, children, footer, size = 'medium', description, className }: DialogProps) {
   const ref = useRef<HTMLDialogElement>(null)
+  // The latest onClose for the key and backdrop handlers, updated after render (not during it).
   const onCloseRef = useRef(onClose)
-  onCloseRef.current = onClose
+  useLayoutEffect(() => {
+    onCloseRef.current = onClose
+  })
   const titleId = useId()
   const descriptionId = useId()
 

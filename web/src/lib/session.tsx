@@ -1,10 +1,13 @@
 /**
- * The signed-in account: loaded from the stored token at start, replaced at sign-in, cleared at
- * sign-out or when the server stops accepting the token (401).
+ * The signed-in account: the `session` query (GET /auths/) while a token is stored, replaced at sign-in,
+ * cleared at sign-out or when the server stops accepting the token (401). Signing in or out empties the
+ * whole query cache, so nothing read by one account is ever shown to the next.
  */
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react'
-import { getSessionUser, onUnauthorized, tokenStore, type SessionResponse, type SessionUser } from '../api/client'
+import { useQueryClient } from '@tanstack/react-query'
+import { onUnauthorized, tokenStore, type SessionResponse, type SessionUser } from '../api/client'
 import { notify } from './notify'
+import { queryKeys, useSessionQuery } from './queries'
 
 export type Feature = 'workspace.models' | 'workspace.models_import' | 'workspace.models_export' | 'sharing.models' | 'sharing.public_models'
 
@@ -14,56 +17,57 @@ interface SessionState {
   loadError: unknown
   signIn: (session: SessionResponse) => void
   signOut: () => void
+  /** Reads the session again (permissions may have changed since sign-in). */
   refresh: () => Promise<void>
 }
 
 const SessionContext = createContext<SessionState | null>(null)
 
 export function SessionProvider({ children }: { children: ReactNode }) {
-  const [user, setUser] = useState<SessionUser | null | undefined>(() => (tokenStore.get() ? undefined : null))
-  const [loadError, setLoadError] = useState<unknown>(undefined)
+  const client = useQueryClient()
+  const [token, setToken] = useState<string | null>(() => tokenStore.get())
+  const session = useSessionQuery(token !== null)
+
+  // A check that failed before any answer (server down) shows the sign-in page, as before TanStack.
+  const user = token === null ? null : (session.data ?? (session.isError ? null : undefined))
 
   const refresh = useCallback(async () => {
-    if (!tokenStore.get()) {
-      setUser(null)
-      return
-    }
-    try {
-      setUser(await getSessionUser())
-      setLoadError(undefined)
-    } catch (error) {
-      setLoadError(error)
-      setUser((current) => (current === undefined ? null : current))
-    }
-  }, [])
+    await client.refetchQueries({ queryKey: queryKeys.session })
+  }, [client])
 
   useEffect(() => {
     tokenStore.syncCookie()
-    void refresh()
-  }, [refresh])
+  }, [])
 
   useEffect(() => {
     onUnauthorized(() => {
+      const wasSignedIn = client.getQueryData(queryKeys.session) !== undefined
       tokenStore.clear()
-      setUser((current) => {
-        if (current) notify('Your session has ended. Sign in again.', 'error')
-        return null
-      })
+      setToken(null)
+      client.clear()
+      if (wasSignedIn) notify('Your session has ended. Sign in again.', 'error')
     })
     return () => onUnauthorized(null)
-  }, [])
+  }, [client])
 
-  const signIn = useCallback((session: SessionResponse) => {
-    tokenStore.set(session.token)
-    const { token: _token, token_type: _type, expires_at: _expires, ...sessionUser } = session
-    setUser(sessionUser)
-  }, [])
+  const signIn = useCallback(
+    (answer: SessionResponse) => {
+      client.clear()
+      tokenStore.set(answer.token)
+      const { token: _token, token_type: _type, expires_at: _expires, ...sessionUser } = answer
+      client.setQueryData(queryKeys.session, sessionUser)
+      setToken(answer.token)
+    },
+    [client],
+  )
 
   const signOut = useCallback(() => {
     tokenStore.clear()
-    setUser(null)
-  }, [])
+    setToken(null)
+    client.clear()
+  }, [client])
 
+  const loadError = session.error ?? undefined
   const value = useMemo(() => ({ user, loadError, signIn, signOut, refresh }), [user, loadError, signIn, signOut, refresh])
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>
 }

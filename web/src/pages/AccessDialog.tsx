@@ -1,74 +1,57 @@
 /**
  * Who may use and edit a model. Private or public, plus groups and users with read or write. Admins
  * pick groups and users from the server's lists; other accounts cannot list them, so they see the ids
- * already granted (and may add one by id when they hold sharing.models). In the editor of an existing
- * model the dialog saves at once and says what the server answered; while creating, it fills the form.
+ * already granted (and may add one by id when they may share). In the editor of an existing model the
+ * dialog saves at once and says what the server answered; while creating, it fills the form.
  */
-import { useEffect, useId, useState } from 'react'
-import {
-  describeError,
-  getUser,
-  listGroups,
-  listUsers,
-  updateModelAccess,
-  type GrantInput,
-  type Group,
-  type PrincipalType,
-  type SessionUser,
-  type User,
-} from '../api/client'
+import { useId, useState } from 'react'
+import { describeError, type GrantInput, type Group, type ModelAbilities, type PrincipalType, type User } from '../api/client'
 import { Dialog } from '../components/Dialog'
 import { InlineError, Loading } from '../components/States'
 import { describeAccess, draftFromGrants, grantsFromDraft, isPublic, type AccessDraft, type AccessEntry, type PublicLevel } from '../lib/access'
-import { useDebounced, useResource } from '../lib/hooks'
-import { can } from '../lib/session'
+import { useDebounced } from '../lib/hooks'
+import { useGroups, useUpdateModelAccess, useUserList, useUserNames } from '../lib/queries'
+import { can as hasFeature, useUser } from '../lib/session'
 
 interface AccessDialogProps {
-  user: SessionUser
   grants: GrantInput[]
   /** Set when editing an existing model: changes are saved right away. */
   modelId?: string
+  /** The server's abilities on the model being edited (`can`); absent while creating. */
+  can?: ModelAbilities
   modelName: string
   onApply: (grants: GrantInput[]) => void
   onClose: () => void
 }
 
-export function AccessDialog({ user, grants, modelId, modelName, onApply, onClose }: AccessDialogProps) {
+export function AccessDialog({ grants, modelId, can, modelName, onApply, onClose }: AccessDialogProps) {
+  const user = useUser()
+  // Only admins may list groups and users (admin routes): this picks the picker, it grants nothing.
   const isAdmin = user.role === 'admin'
   const [draft, setDraft] = useState<AccessDraft>(() => draftFromGrants(grants))
-  const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | null>(null)
   const [saved, setSaved] = useState<string | null>(null)
+  const saveAccess = useUpdateModelAccess()
+  // Whether the caller may change who has access at all is the server's answer (`can.share`). While
+  // creating there is no model to ask yet: the caller will own it, so the sharing permissions decide.
+  // `can.share` does not say WHICH sharing (groups and users: sharing.models; everyone:
+  // sharing.public_models), so that split still reads the session's permissions.
+  const mayShare = can ? can.share : hasFeature(user, 'sharing.models') || hasFeature(user, 'sharing.public_models')
   const wasPublic = isPublic(grants)
-  const canPublic = isAdmin || can(user, 'sharing.public_models') || wasPublic
-  const canShare = isAdmin || can(user, 'sharing.models')
+  const canPublic = (mayShare && hasFeature(user, 'sharing.public_models')) || wasPublic
+  const canShare = mayShare && hasFeature(user, 'sharing.models')
   const visibilityName = useId()
 
-  const groups = useResource<Group[] | null>(() => (isAdmin ? listGroups() : Promise.resolve(null)), [isAdmin])
+  const groups = useGroups(isAdmin)
   const [userNames, setUserNames] = useState<Record<string, string>>({})
 
   // Admins see names instead of ids for the users already granted.
   const userIds = draft.entries.filter((entry) => entry.principal_type === 'user').map((entry) => entry.principal_id)
-  const userIdsKey = userIds.join('\n')
-  useEffect(() => {
-    if (!isAdmin) return
-    const missing = userIds.filter((id) => !(id in userNames))
-    if (missing.length === 0) return
-    let current = true
-    void Promise.all(
-      missing.map((id) =>
-        getUser(id).then(
-          (found) => [id, `${found.name} (${found.email})`] as const,
-          () => [id, id] as const,
-        ),
-      ),
-    ).then((pairs) => {
-      if (current) setUserNames((names) => ({ ...names, ...Object.fromEntries(pairs) }))
-    })
-    return () => {
-      current = false
-    }
-  }, [isAdmin, userIdsKey])
+  const found = useUserNames(userIds, isAdmin)
+  const nameOf = (id: string, index: number) => {
+    const known = found[index]?.data
+    return userNames[id] ?? (known ? `${known.name} (${known.email})` : id)
+  }
 
   const change = (next: AccessDraft) => {
     setDraft(next)
@@ -96,11 +79,10 @@ export function AccessDialog({ user, grants, modelId, modelName, onApply, onClos
       onClose()
       return
     }
-    setBusy(true)
     setError(null)
     setSaved(null)
     try {
-      const model = await updateModelAccess(modelId, next)
+      const model = await saveAccess.mutateAsync({ id: modelId, grants: next })
       onApply(model.access_grants)
       setDraft(draftFromGrants(model.access_grants))
       const summary = describeAccess(model.access_grants)
@@ -108,10 +90,9 @@ export function AccessDialog({ user, grants, modelId, modelName, onApply, onClos
     } catch (failure) {
       const { detail, code } = describeError(failure)
       setError(`${detail} (${code})`)
-    } finally {
-      setBusy(false)
     }
   }
+  const busy = saveAccess.isPending
 
   return (
     <Dialog
@@ -178,7 +159,7 @@ export function AccessDialog({ user, grants, modelId, modelName, onApply, onClos
           </ul>
           {canShare ? (
             isAdmin ? (
-              groups.loading && !groups.data ? (
+              groups.isPending ? (
                 <Loading label="Loading groups…" />
               ) : groups.error ? (
                 <InlineError>Groups could not be loaded: {describeError(groups.error).detail}</InlineError>
@@ -198,11 +179,11 @@ export function AccessDialog({ user, grants, modelId, modelName, onApply, onClos
           <h3 id="access-users">Users</h3>
           {userEntries.length === 0 ? <p className="muted">No individual user has access.</p> : null}
           <ul className="grant-list">
-            {userEntries.map((entry) => (
+            {userEntries.map((entry, index) => (
               <GrantRow
                 key={`u:${entry.principal_id}`}
                 entry={entry}
-                label={userNames[entry.principal_id] ?? entry.principal_id}
+                label={nameOf(entry.principal_id, index)}
                 kind="user"
                 onPermission={(p) => setEntry(entry, p)}
                 onRemove={() => removeEntry(entry)}
@@ -297,14 +278,14 @@ function UserPicker({ exclude, onAdd }: { exclude: string[]; onAdd: (user: User)
   const [text, setText] = useState('')
   const query = useDebounced(text.trim(), 300)
   const id = useId()
-  const results = useResource(() => (query ? listUsers({ query, limit: 8 }) : Promise.resolve(null)), [query])
+  const results = useUserList({ query, limit: 8 }, query !== '')
   const found = (results.data?.users ?? []).filter((candidate) => !exclude.includes(candidate.id))
   return (
     <div className="user-picker">
       <label htmlFor={id}>Add a user</label>
       <input id={id} type="search" placeholder="Search by name or email" value={text} onChange={(event) => setText(event.target.value)} />
       {query ? (
-        results.loading ? (
+        results.isPending || results.isPlaceholderData ? (
           <Loading label="Searching…" />
         ) : results.error ? (
           <InlineError>{describeError(results.error).detail}</InlineError>

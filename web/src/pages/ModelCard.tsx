@@ -1,6 +1,7 @@
 import { modelImageUrl, type ModelWithAccess } from '../api/client'
 import { Menu, type MenuItem } from '../components/Menu'
 import { Switch } from '../components/Switch'
+import { abilitiesOf } from '../lib/abilities'
 import { Link } from '../lib/router'
 
 interface ModelCardProps {
@@ -29,7 +30,9 @@ function tagNames(meta: Record<string, unknown>): string[] {
 
 export function ModelCard(props: ModelCardProps) {
   const { model, isMine, canClone, canExport } = props
-  const writable = model.write_access
+  // What the caller may do is the server's answer (`can`), not a rule re-stated here.
+  const can = abilitiesOf(model)
+  const writable = can.write
   const hidden = model.meta['hidden'] === true
   const description = typeof model.meta['description'] === 'string' ? model.meta['description'] : ''
   const tags = tagNames(model.meta)
@@ -44,7 +47,7 @@ export function ModelCard(props: ModelCardProps) {
     ...(writable && canExport ? [{ label: 'Export', onSelect: props.onExport }] : []),
     { label: 'Copy id', onSelect: props.onCopyId },
     ...(writable ? [{ label: hidden ? 'Show in pickers' : 'Hide from pickers', onSelect: props.onHide }] : []),
-    ...(writable ? [{ label: 'Delete', onSelect: props.onDelete, danger: true }] : []),
+    ...(can.delete ? [{ label: 'Delete', onSelect: props.onDelete, danger: true }] : []),
   ]
 
   return (

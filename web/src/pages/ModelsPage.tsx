@@ -3,28 +3,15 @@
  * server; per-model actions; import (with the server's per-item report) and complete export.
  */
 import { useEffect, useRef, useState, type ChangeEvent, type ReactNode } from 'react'
-import {
-  deleteModel,
-  describeError,
-  exportModels,
-  getModel,
-  getModelTags,
-  importModels,
-  listModelConflicts,
-  listModels,
-  toggleModel,
-  updateModel,
-  type ImportReport,
-  type ModelOrderBy,
-  type ModelWithAccess,
-  type ViewOption,
-} from '../api/client'
+import { useQueryClient } from '@tanstack/react-query'
+import { describeError, exportModels, getModel, type ImportReport, type ModelOrderBy, type ModelWithAccess, type ViewOption } from '../api/client'
 import { ConfirmDialog, Dialog } from '../components/Dialog'
 import { Empty, ErrorState, Loading } from '../components/States'
 import { Pagination } from '../components/Pagination'
 import { ModelCard } from './ModelCard'
 import { downloadBlob, downloadJson, fileSafe, timestampForFile } from '../lib/format'
-import { useDebounced, useResource, useStoredChoice } from '../lib/hooks'
+import { useDebounced, useStoredChoice } from '../lib/hooks'
+import { queryKeys, useDeleteModel, useImportModels, useModelConflicts, useModelList, useModelTags, useToggleModel, useUpdateModel } from '../lib/queries'
 import { notify } from '../lib/notify'
 import { Link, navigate } from '../lib/router'
 import { can, useSession, useUser } from '../lib/session'
@@ -39,9 +26,9 @@ const SORTS: { value: ModelOrderBy; label: string }[] = [
   { value: 'name', label: 'Name' },
 ]
 
-/** A model as a file: what the server's export holds (no `user`, no `write_access`). */
+/** A model as a file: what the server's export holds (no `user`, no `write_access`, no `can`). */
 function exportable(model: ModelWithAccess): Record<string, unknown> {
-  const { user: _user, write_access: _write, ...rest } = model
+  const { user: _user, write_access: _write, can: _can, ...rest } = model
   return rest
 }
 
@@ -82,20 +69,19 @@ export function ModelsPage() {
   const page = paging.key === filterKey ? paging.page : 1
   const setPage = (next: number) => setPaging({ key: filterKey, page: next })
 
-  const list = useResource(
-    () => listModels({ query, tag, view_option: view, order_by: orderBy, direction, page, limit: PAGE_SIZE }),
-    [query, tag, view, orderBy, direction, page],
-  )
-  const tags = useResource(() => getModelTags(), [])
-  const isAdmin = user.role === 'admin'
-  // Admins see which models a provider's id makes ignored (issue #10, hole 1).
-  const conflicts = useResource(() => (isAdmin ? listModelConflicts() : Promise.resolve({ items: [] })), [isAdmin])
+  const list = useModelList({ query, tag, view_option: view, order_by: orderBy, direction, page, limit: PAGE_SIZE })
+  const tags = useModelTags()
+  // Admins see which models a provider's id makes ignored (issue #10, hole 1); the route is admin-only.
+  const conflicts = useModelConflicts(user.role === 'admin')
   const conflictIds = new Set((conflicts.data?.items ?? []).map((item) => item.id))
+  const queryClient = useQueryClient()
+  const toggle = useToggleModel()
+  const update = useUpdateModel()
+  const remove = useDeleteModel()
+  const importer = useImportModels()
 
   const [confirmDelete, setConfirmDelete] = useState<ModelWithAccess | null>(null)
-  const [deleting, setDeleting] = useState(false)
   const [report, setReport] = useState<{ file: string; report: ImportReport } | null>(null)
-  const [importing, setImporting] = useState(false)
   const [exporting, setExporting] = useState(false)
   const fileInput = useRef<HTMLInputElement>(null)
 
@@ -104,19 +90,12 @@ export function ModelsPage() {
   const canExport = can(user, 'workspace.models_export')
   const filtered = query !== '' || tag !== '' || view !== ''
 
-  const replaceItem = (id: string, patch: Partial<ModelWithAccess>) =>
-    list.setData((current) => current && { ...current, items: current.items.map((item) => (item.id === id ? { ...item, ...patch } : item)) })
-
-  const reloadAll = () => {
-    list.reload()
-    tags.reload()
-    conflicts.reload()
-  }
+  // The full model (list items leave inline pictures out), fresh from the server, through the cache.
+  const fullModel = (id: string) => queryClient.fetchQuery({ queryKey: queryKeys.models.detail(id), queryFn: () => getModel(id), staleTime: 0 })
 
   const onToggle = async (model: ModelWithAccess) => {
     try {
-      const updated = await toggleModel(model.id)
-      replaceItem(model.id, { is_active: updated.is_active, updated_at: updated.updated_at })
+      const updated = await toggle.mutateAsync(model.id)
       notify(`${model.name} is now ${updated.is_active ? 'active' : 'inactive'}.`, 'success')
     } catch (error) {
       notify(`Could not change ${model.name}: ${describeError(error).detail}`, 'error')
@@ -125,8 +104,8 @@ export function ModelsPage() {
 
   const onClone = async (model: ModelWithAccess) => {
     try {
-      const full = await getModel(model.id)
-      const { user: _user, write_access: _write, access_grants: _grants, access_control: _control, ...rest } = full
+      const full = await fullModel(model.id)
+      const { user: _user, write_access: _write, can: _can, access_grants: _grants, access_control: _control, ...rest } = full
       sessionStorage.setItem(CLONE_KEY, JSON.stringify({ ...rest, id: `${model.id}-clone`, name: `${model.name} (Clone)` }))
       navigate('/workspace/models/create?clone=1')
     } catch (error) {
@@ -136,7 +115,7 @@ export function ModelsPage() {
 
   const onExportOne = async (model: ModelWithAccess) => {
     try {
-      const full = await getModel(model.id)
+      const full = await fullModel(model.id)
       downloadJson([exportable(full)], `model-export-${fileSafe(model.id)}.json`)
     } catch (error) {
       notify(`Could not export ${model.name}: ${describeError(error).detail}`, 'error')
@@ -155,10 +134,9 @@ export function ModelsPage() {
   const onHide = async (model: ModelWithAccess) => {
     try {
       // The list leaves inline pictures out of meta: start from the full model so nothing is lost.
-      const full = await getModel(model.id)
+      const full = await fullModel(model.id)
       const hidden = full.meta['hidden'] !== true
-      const updated = await updateModel({ id: model.id, meta: { ...full.meta, hidden } })
-      replaceItem(model.id, { meta: { ...model.meta, hidden }, updated_at: updated.updated_at })
+      await update.mutateAsync({ id: model.id, meta: { ...full.meta, hidden } })
       notify(hidden ? `${model.name} is hidden from model pickers.` : `${model.name} is shown in model pickers.`, 'success')
     } catch (error) {
       notify(`Could not change ${model.name}: ${describeError(error).detail}`, 'error')
@@ -167,16 +145,12 @@ export function ModelsPage() {
 
   const onDelete = async () => {
     if (!confirmDelete) return
-    setDeleting(true)
     try {
-      await deleteModel(confirmDelete.id)
+      await remove.mutateAsync(confirmDelete.id)
       notify(`Deleted ${confirmDelete.name}.`, 'success')
       setConfirmDelete(null)
-      reloadAll()
     } catch (error) {
       notify(`Could not delete ${confirmDelete.name}: ${describeError(error).detail}`, 'error')
-    } finally {
-      setDeleting(false)
     }
   }
 
@@ -184,7 +158,6 @@ export function ModelsPage() {
     const file = event.target.files?.[0]
     event.target.value = ''
     if (!file) return
-    setImporting(true)
     try {
       let content: unknown
       try {
@@ -192,13 +165,10 @@ export function ModelsPage() {
       } catch (error) {
         throw new Error(`${file.name} is not a JSON file (${error instanceof Error ? error.message : 'parse error'}).`, { cause: error })
       }
-      const result = await importModels(content)
+      const result = await importer.mutateAsync(content)
       setReport({ file: file.name, report: result })
-      reloadAll()
     } catch (error) {
       notify(`Import failed: ${describeError(error).detail}`, 'error')
-    } finally {
-      setImporting(false)
     }
   }
 
@@ -238,8 +208,8 @@ export function ModelsPage() {
                 onChange={(event) => void onImportFile(event)}
                 data-testid="import-file"
               />
-              <button type="button" className="button" disabled={importing} onClick={() => fileInput.current?.click()}>
-                {importing ? 'Importing…' : 'Import'}
+              <button type="button" className="button" disabled={importer.isPending} onClick={() => fileInput.current?.click()}>
+                {importer.isPending ? 'Importing…' : 'Import'}
               </button>
             </>
           ) : null}
@@ -328,12 +298,12 @@ export function ModelsPage() {
       </div>
 
       {list.error && !data ? (
-        <ErrorState error={list.error} title="The models could not be loaded" onRetry={list.reload} />
+        <ErrorState error={list.error} title="The models could not be loaded" onRetry={() => void list.refetch()} />
       ) : !data ? (
         <Loading label="Loading models…" />
       ) : (
-        <div aria-busy={list.loading}>
-          {list.error ? <ErrorState error={list.error} title="The list could not be refreshed" onRetry={list.reload} /> : null}
+        <div aria-busy={list.isFetching}>
+          {list.error ? <ErrorState error={list.error} title="The list could not be refreshed" onRetry={() => void list.refetch()} /> : null}
           {data.items.length === 0 ? (
             filtered ? (
               <Empty title="No models match these filters">
@@ -377,7 +347,7 @@ export function ModelsPage() {
       )}
 
       {confirmDelete ? (
-        <ConfirmDialog title="Delete this model?" confirmLabel="Delete" busy={deleting} onConfirm={onDelete} onCancel={() => setConfirmDelete(null)}>
+        <ConfirmDialog title="Delete this model?" confirmLabel="Delete" busy={remove.isPending} onConfirm={onDelete} onCancel={() => setConfirmDelete(null)}>
           <p>
             <strong>{confirmDelete.name}</strong> (<code>{confirmDelete.id}</code>) and who may use it will be deleted. This cannot be undone.
           </p>

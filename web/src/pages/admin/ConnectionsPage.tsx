@@ -3,53 +3,39 @@
  * built on. Add, edit, enable, test, refresh and delete them, and see the base models each serves.
  * Connections set by environment variables are shown but changed where they are set.
  */
-import { useState, type FormEvent } from 'react'
-import {
-  createConnection,
-  deleteConnection,
-  describeError,
-  listConnectionModels,
-  listConnections,
-  refreshConnections,
-  testConnection,
-  updateConnection,
-  type Connection,
-  type ConnectionKind,
-  type ConnectionTest,
-} from '../../api/client'
+import { useState } from 'react'
+import { useForm, useWatch } from 'react-hook-form'
+import { describeError, type Connection, type ConnectionCreate, type ConnectionKind, type ConnectionUpdate } from '../../api/client'
 import { ConfirmDialog, FormDialog } from '../../components/Dialog'
 import { Empty, ErrorState, InlineError, Loading } from '../../components/States'
 import { Switch } from '../../components/Switch'
 import { timeAgo } from '../../lib/format'
-import { useResource } from '../../lib/hooks'
+import { bodyResolver, placeServerErrors } from '../../lib/forms'
 import { notify } from '../../lib/notify'
+import { useConnectionModels, useConnections, useDeleteConnection, useRefreshConnections, useSaveConnection, useTestConnection } from '../../lib/queries'
+import { ConnectionCreateSchema, ConnectionUpdateSchema } from '../../lib/schemas'
 
 export function ConnectionsPage() {
-  const connections = useResource(() => listConnections(), [])
-  const [refreshing, setRefreshing] = useState(false)
+  const connections = useConnections()
+  const refresh = useRefreshConnections()
+  const save = useSaveConnection()
+  const removeConnection = useDeleteConnection()
+  const refreshing = refresh.isPending
   const [editing, setEditing] = useState<Connection | 'new' | null>(null)
   const [confirm, setConfirm] = useState<Connection | null>(null)
-  const [deleting, setDeleting] = useState(false)
-
-  const replace = (connection: Connection) => connections.setData((current) => current?.map((c) => (c.id === connection.id ? connection : c)))
 
   const refreshAll = async () => {
-    setRefreshing(true)
     try {
-      const fresh = await refreshConnections()
-      connections.setData(() => fresh)
+      await refresh.mutateAsync()
       notify('Model lists refreshed.', 'success')
     } catch (error) {
       notify(`Refresh failed: ${describeError(error).detail}`, 'error')
-      connections.reload()
-    } finally {
-      setRefreshing(false)
     }
   }
 
   const toggle = async (connection: Connection, enabled: boolean) => {
     try {
-      replace(await updateConnection(connection.id, { enabled }))
+      await save.mutateAsync({ id: connection.id, patch: { enabled } })
       notify(`${connection.name} ${enabled ? 'enabled' : 'disabled'}.`, 'success')
     } catch (error) {
       notify(`Could not change ${connection.name}: ${describeError(error).detail}`, 'error')
@@ -58,16 +44,12 @@ export function ConnectionsPage() {
 
   const remove = async () => {
     if (!confirm) return
-    setDeleting(true)
     try {
-      await deleteConnection(confirm.id)
+      await removeConnection.mutateAsync(confirm.id)
       notify(`Deleted ${confirm.name}.`, 'success')
-      connections.setData((current) => current?.filter((c) => c.id !== confirm.id))
       setConfirm(null)
     } catch (error) {
       notify(`Could not delete ${confirm.name}: ${describeError(error).detail}`, 'error')
-    } finally {
-      setDeleting(false)
     }
   }
 
@@ -93,7 +75,7 @@ export function ConnectionsPage() {
       </p>
 
       {connections.error && !list ? (
-        <ErrorState error={connections.error} title="The connections could not be loaded" onRetry={connections.reload}>
+        <ErrorState error={connections.error} title="The connections could not be loaded" onRetry={() => void connections.refetch()}>
           {describeError(connections.error).code === 'NOT_FOUND' ? (
             <p>
               This server does not offer the connections API (/api/v1/connections) yet. Update modelgate, or configure providers with OPENAI_API_BASE_URLS and
@@ -116,7 +98,6 @@ export function ConnectionsPage() {
               onToggle={(enabled) => void toggle(connection, enabled)}
               onEdit={() => setEditing(connection)}
               onDelete={() => setConfirm(connection)}
-              onTested={connections.reload}
             />
           ))}
         </ul>
@@ -128,14 +109,18 @@ export function ConnectionsPage() {
           onClose={() => setEditing(null)}
           onSaved={(saved) => {
             setEditing(null)
-            if (editing === 'new') connections.setData((current) => [...(current ?? []), saved])
-            else replace(saved)
             notify(`Saved ${saved.name}.`, 'success')
           }}
         />
       ) : null}
       {confirm ? (
-        <ConfirmDialog title="Delete this connection?" confirmLabel="Delete connection" busy={deleting} onConfirm={remove} onCancel={() => setConfirm(null)}>
+        <ConfirmDialog
+          title="Delete this connection?"
+          confirmLabel="Delete connection"
+          busy={removeConnection.isPending}
+          onConfirm={remove}
+          onCancel={() => setConfirm(null)}
+        >
           <p>
             <strong>{confirm.name}</strong> ({confirm.base_url}) will be removed. Presets built on its models stay, but cannot run until another connection
             serves those models.
@@ -159,34 +144,24 @@ function ConnectionCard({
   onToggle,
   onEdit,
   onDelete,
-  onTested,
 }: {
   connection: Connection
   onToggle: (enabled: boolean) => void
   onEdit: () => void
   onDelete: () => void
-  onTested: () => void
 }) {
-  const [test, setTest] = useState<ConnectionTest | null>(null)
-  const [testError, setTestError] = useState<string | null>(null)
-  const [testing, setTesting] = useState(false)
+  // One test per card: its answer (or failure) is shown until the next one starts.
+  const tester = useTestConnection()
+  const test = tester.data ?? null
+  const testError = tester.error ? describeError(tester.error).detail : null
+  const testing = tester.isPending
   const [showModels, setShowModels] = useState(false)
   const fromEnv = connection.source === 'env'
   const { status } = connection
 
-  const runTest = async () => {
-    setTesting(true)
-    setTest(null)
-    setTestError(null)
-    try {
-      setTest(await testConnection(connection.id))
-    } catch (error) {
-      setTestError(describeError(error).detail)
-    } finally {
-      setTesting(false)
-      // The status line (models, last check) may have changed with the test.
-      onTested()
-    }
+  const runTest = () => {
+    tester.reset()
+    tester.mutate(connection.id)
   }
 
   return (
@@ -236,7 +211,7 @@ function ConnectionCard({
           </span>
         )}
         <span className="row">
-          <button type="button" className="button button-small" disabled={testing} onClick={() => void runTest()}>
+          <button type="button" className="button button-small" disabled={testing} onClick={runTest}>
             {testing ? 'Testing…' : 'Test'}
           </button>
           <button type="button" className="button button-small" aria-expanded={showModels} onClick={() => setShowModels(!showModels)}>
@@ -265,15 +240,14 @@ function ConnectionCard({
         ) : null}
         {testError ? <p className="field-error">Test failed: {testError}</p> : null}
       </div>
-      {showModels ? <ConnectionModels id={connection.id} onLoaded={onTested} /> : null}
+      {showModels ? <ConnectionModels id={connection.id} /> : null}
     </li>
   )
 }
 
-function ConnectionModels({ id, onLoaded }: { id: string; onLoaded: () => void }) {
-  // Listing the models fetches them: the connection's status line is then worth reloading.
-  const models = useResource(() => listConnectionModels(id).finally(onLoaded), [id])
-  if (models.error) return <ErrorState error={models.error} title="The models could not be loaded" onRetry={models.reload} />
+function ConnectionModels({ id }: { id: string }) {
+  const models = useConnectionModels(id)
+  if (models.error) return <ErrorState error={models.error} title="The models could not be loaded" onRetry={() => void models.refetch()} />
   if (!models.data) return <Loading label="Loading models…" />
   if (models.data.length === 0) return <p className="muted">This connection serves no model right now.</p>
   return (
@@ -301,53 +275,93 @@ function ConnectionModels({ id, onLoaded }: { id: string; onLoaded: () => void }
   )
 }
 
+/** The dialog's fields, named like the request body's keys (plus the "remove the stored key" box). */
+interface ConnectionValues {
+  kind: ConnectionKind
+  base_url: string
+  name: string
+  api_key: string
+  clear_key: boolean
+  prefix_id: string
+  enabled: boolean
+}
+
+const FIELDS = ['kind', 'base_url', 'name', 'api_key', 'prefix_id', 'enabled'] as const
+
+function createBody(values: ConnectionValues): ConnectionCreate {
+  const prefix = values.prefix_id.trim()
+  return {
+    name: values.name.trim() || undefined,
+    kind: values.kind,
+    base_url: values.base_url.trim(),
+    api_key: values.api_key || undefined,
+    prefix_id: prefix === '' ? null : prefix,
+    enabled: values.enabled,
+  }
+}
+
+function updateBody(values: ConnectionValues): ConnectionUpdate {
+  const prefix = values.prefix_id.trim()
+  return {
+    name: values.name.trim(),
+    base_url: values.base_url.trim(),
+    prefix_id: prefix === '' ? null : prefix,
+    enabled: values.enabled,
+    ...(values.clear_key ? { api_key: null } : values.api_key ? { api_key: values.api_key } : {}),
+  }
+}
+
 function ConnectionDialog({ connection, onClose, onSaved }: { connection: Connection | null; onClose: () => void; onSaved: (connection: Connection) => void }) {
   const isNew = connection === null
-  const [name, setName] = useState(connection?.name ?? '')
-  const [kind, setKind] = useState<ConnectionKind>(connection?.kind ?? 'openai')
-  const [baseUrl, setBaseUrl] = useState(connection?.base_url ?? '')
-  const [apiKey, setApiKey] = useState('')
-  const [clearKey, setClearKey] = useState(false)
-  const [prefix, setPrefix] = useState(connection?.prefix_id ?? '')
-  const [enabled, setEnabled] = useState(connection?.enabled ?? true)
-  const [busy, setBusy] = useState(false)
+  const save = useSaveConnection()
   const [error, setError] = useState<string | null>(null)
+  const [resolver] = useState(() => (isNew ? bodyResolver(ConnectionCreateSchema, createBody) : bodyResolver(ConnectionUpdateSchema, updateBody)))
+  const form = useForm<ConnectionValues>({
+    defaultValues: {
+      kind: connection?.kind ?? 'openai',
+      base_url: connection?.base_url ?? '',
+      name: connection?.name ?? '',
+      api_key: '',
+      clear_key: false,
+      prefix_id: connection?.prefix_id ?? '',
+      enabled: connection?.enabled ?? true,
+    },
+    resolver,
+  })
+  const { errors } = form.formState
+  const kind = useWatch({ control: form.control, name: 'kind' })
+  const clearKey = useWatch({ control: form.control, name: 'clear_key' })
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault()
-    setBusy(true)
+  const submit = async (values: ConnectionValues) => {
     setError(null)
     try {
-      const prefixId = prefix.trim() === '' ? null : prefix.trim()
-      const saved = isNew
-        ? await createConnection({ name: name.trim() || undefined, kind, base_url: baseUrl.trim(), api_key: apiKey || undefined, prefix_id: prefixId, enabled })
-        : await updateConnection(connection.id, {
-            name: name.trim(),
-            base_url: baseUrl.trim(),
-            prefix_id: prefixId,
-            enabled,
-            ...(clearKey ? { api_key: null } : apiKey ? { api_key: apiKey } : {}),
-          })
-      onSaved(saved)
+      onSaved(await save.mutateAsync(isNew ? { create: createBody(values) } : { id: connection.id, patch: updateBody(values) }))
     } catch (failure) {
-      const { detail, code } = describeError(failure)
-      setError(`${detail} (${code})`)
-      setBusy(false)
+      if (!placeServerErrors(failure, form.setError, FIELDS)) {
+        const { detail, code } = describeError(failure)
+        setError(`${detail} (${code})`)
+      }
     }
   }
+
+  const describedBy = (name: (typeof FIELDS)[number], hint?: string) => ({
+    'aria-invalid': errors[name] ? (true as const) : undefined,
+    'aria-describedby': [errors[name] ? `connection-${name}-error` : '', hint ?? ''].filter(Boolean).join(' ') || undefined,
+  })
+  const fieldError = (name: (typeof FIELDS)[number]) => <InlineError id={`connection-${name}-error`}>{errors[name]?.message}</InlineError>
 
   return (
     <FormDialog
       title={isNew ? 'Add connection' : `Edit ${connection.name}`}
       onClose={onClose}
-      onSubmit={(event) => void submit(event)}
+      onSubmit={(event) => void form.handleSubmit(submit)(event)}
       submitLabel={isNew ? 'Add connection' : 'Save'}
       busyLabel="Saving…"
-      busy={busy}
+      busy={save.isPending}
     >
       <div className="field">
         <label htmlFor="connection-kind">Kind</label>
-        <select id="connection-kind" value={kind} disabled={!isNew} onChange={(event) => setKind(event.target.value as ConnectionKind)} data-autofocus>
+        <select id="connection-kind" disabled={!isNew} {...form.register('kind')} data-autofocus>
           <option value="openai">OpenAI-compatible (OpenAI, vLLM, llama.cpp…)</option>
           <option value="ollama">Ollama</option>
         </select>
@@ -360,13 +374,15 @@ function ConnectionDialog({ connection, onClose, onSaved }: { connection: Connec
           required
           className="mono"
           placeholder={kind === 'ollama' ? 'http://127.0.0.1:11434' : 'https://api.openai.com/v1'}
-          value={baseUrl}
-          onChange={(event) => setBaseUrl(event.target.value)}
+          {...describedBy('base_url')}
+          {...form.register('base_url')}
         />
+        {fieldError('base_url')}
       </div>
       <div className="field">
         <label htmlFor="connection-name">Name</label>
-        <input id="connection-name" value={name} placeholder="Defaults to the host name" onChange={(event) => setName(event.target.value)} />
+        <input id="connection-name" placeholder="Defaults to the host name" {...describedBy('name')} {...form.register('name')} />
+        {fieldError('name')}
       </div>
       <div className="field">
         <label htmlFor="connection-key">API key</label>
@@ -374,18 +390,18 @@ function ConnectionDialog({ connection, onClose, onSaved }: { connection: Connec
           id="connection-key"
           type="password"
           autoComplete="off"
-          value={apiKey}
           disabled={clearKey}
           placeholder={connection?.key_hint ? `Stored: ${connection.key_hint} (leave empty to keep)` : 'Optional'}
-          onChange={(event) => setApiKey(event.target.value)}
-          aria-describedby="connection-key-hint"
+          {...describedBy('api_key', 'connection-key-hint')}
+          {...form.register('api_key')}
         />
         <p className="hint" id="connection-key-hint">
           Stored on the server and never shown again; only a hint of it is.
         </p>
+        {fieldError('api_key')}
         {!isNew && connection.key_hint ? (
           <label className="checkbox">
-            <input type="checkbox" checked={clearKey} onChange={(event) => setClearKey(event.target.checked)} />
+            <input type="checkbox" {...form.register('clear_key')} />
             Remove the stored key
           </label>
         ) : null}
@@ -395,17 +411,17 @@ function ConnectionDialog({ connection, onClose, onSaved }: { connection: Connec
         <input
           id="connection-prefix"
           className="mono"
-          value={prefix}
           placeholder="Optional, e.g. openai"
-          onChange={(event) => setPrefix(event.target.value)}
-          aria-describedby="connection-prefix-hint"
+          {...describedBy('prefix_id', 'connection-prefix-hint')}
+          {...form.register('prefix_id')}
         />
         <p className="hint" id="connection-prefix-hint">
           Prepended to this connection's model ids (prefix.model) to tell providers apart.
         </p>
+        {fieldError('prefix_id')}
       </div>
       <label className="checkbox">
-        <input type="checkbox" checked={enabled} onChange={(event) => setEnabled(event.target.checked)} />
+        <input type="checkbox" {...form.register('enabled')} />
         Enabled
       </label>
       <InlineError>{error}</InlineError>

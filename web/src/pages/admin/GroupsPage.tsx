@@ -2,25 +2,19 @@
  * Admin › Groups: create, rename, describe, set the feature permissions a group grants, manage its
  * members, delete. Permission keys this page does not show (Open WebUI has many) are kept as they are.
  */
-import { useEffect, useState, type FormEvent } from 'react'
-import {
-  addGroupMembers,
-  createGroup,
-  deleteGroup,
-  describeError,
-  getUser,
-  listGroups,
-  listUsers,
-  removeGroupMembers,
-  updateGroup,
-  type Group,
-  type User,
-} from '../../api/client'
+import { useState } from 'react'
+import { useController, useForm, type Control } from 'react-hook-form'
+import { zodResolver } from '@hookform/resolvers/zod'
+import type { z } from 'zod'
+import { describeError, type Group, type User } from '../../api/client'
 import { ConfirmDialog, FormDialog } from '../../components/Dialog'
 import { Empty, ErrorState, InlineError, Loading } from '../../components/States'
-import { useDebounced, useResource } from '../../lib/hooks'
+import { placeServerErrors } from '../../lib/forms'
+import { useDebounced } from '../../lib/hooks'
 import { notify } from '../../lib/notify'
+import { useCreateGroup, useDeleteGroup, useGroupMembers, useGroups, useUpdateGroup, useUserList, useUserNames } from '../../lib/queries'
 import { navigate, useLocation } from '../../lib/router'
+import { GroupCreateSchema, GroupUpdateSchema } from '../../lib/schemas'
 import type { Feature } from '../../lib/session'
 
 const PERMISSIONS: { path: Feature; label: string; hint: string }[] = [
@@ -50,12 +44,10 @@ function withPermission(tree: Record<string, unknown>, path: Feature, value: boo
 export function GroupsPage() {
   const { search } = useLocation()
   const selectedId = search.get('id')
-  const groups = useResource(() => listGroups(), [])
+  const groups = useGroups()
   const [creating, setCreating] = useState(false)
   const select = (id: string | null) => navigate(id ? `/admin/groups?id=${encodeURIComponent(id)}` : '/admin/groups', { replace: true })
   const selected = groups.data?.find((group) => group.id === selectedId) ?? null
-
-  const replaceGroup = (group: Group) => groups.setData((current) => current?.map((g) => (g.id === group.id ? group : g)))
 
   return (
     <section className="page">
@@ -72,7 +64,7 @@ export function GroupsPage() {
       </p>
 
       {groups.error && !groups.data ? (
-        <ErrorState error={groups.error} title="The groups could not be loaded" onRetry={groups.reload} />
+        <ErrorState error={groups.error} title="The groups could not be loaded" onRetry={() => void groups.refetch()} />
       ) : !groups.data ? (
         <Loading label="Loading groups…" />
       ) : groups.data.length === 0 ? (
@@ -102,15 +94,7 @@ export function GroupsPage() {
           </nav>
           <div className="split-detail">
             {selected ? (
-              <GroupDetail
-                key={selected.id}
-                group={selected}
-                onChange={replaceGroup}
-                onDeleted={() => {
-                  select(null)
-                  groups.reload()
-                }}
-              />
+              <GroupDetail key={selected.id} group={selected} onDeleted={() => select(null)} />
             ) : selectedId ? (
               <Empty title="This group does not exist any more" />
             ) : (
@@ -128,7 +112,6 @@ export function GroupsPage() {
           onCreated={(group) => {
             setCreating(false)
             notify(`Created group ${group.name}.`, 'success')
-            groups.setData((current) => [...(current ?? []), group])
             select(group.id)
           }}
         />
@@ -137,42 +120,39 @@ export function GroupsPage() {
   )
 }
 
-function GroupDetail({ group, onChange, onDeleted }: { group: Group; onChange: (group: Group) => void; onDeleted: () => void }) {
-  const [name, setName] = useState(group.name)
-  const [description, setDescription] = useState(group.description)
-  const [permissions, setPermissions] = useState<Record<string, unknown>>(group.permissions)
-  const [saving, setSaving] = useState(false)
+type GroupValues = z.input<typeof GroupUpdateSchema>
+type GroupPatch = z.output<typeof GroupUpdateSchema>
+
+function GroupDetail({ group, onDeleted }: { group: Group; onDeleted: () => void }) {
+  const update = useUpdateGroup()
+  const removeGroup = useDeleteGroup()
+  const form = useForm<GroupValues, unknown, GroupPatch>({
+    defaultValues: { name: group.name, description: group.description, permissions: group.permissions },
+    resolver: zodResolver(GroupUpdateSchema),
+  })
+  const { errors, isDirty } = form.formState
   const [error, setError] = useState<string | null>(null)
   const [confirm, setConfirm] = useState(false)
-  const [deleting, setDeleting] = useState(false)
-  const dirty = name !== group.name || description !== group.description || JSON.stringify(permissions) !== JSON.stringify(group.permissions)
 
-  const save = async (event: FormEvent) => {
-    event.preventDefault()
-    setSaving(true)
+  const save = async (patch: GroupPatch) => {
     setError(null)
     try {
-      const updated = await updateGroup(group.id, { name: name.trim(), description, permissions })
-      onChange(updated)
-      setPermissions(updated.permissions)
+      const updated = await update.mutateAsync({ id: group.id, patch })
+      form.reset({ name: updated.name, description: updated.description, permissions: updated.permissions })
       notify(`Saved group ${updated.name}.`, 'success')
     } catch (failure) {
-      setError(describeError(failure).detail)
-    } finally {
-      setSaving(false)
+      if (!placeServerErrors(failure, form.setError, ['name', 'description', 'permissions'])) setError(describeError(failure).detail)
     }
   }
 
   const remove = async () => {
-    setDeleting(true)
     try {
-      await deleteGroup(group.id)
+      await removeGroup.mutateAsync(group.id)
       notify(`Deleted group ${group.name}.`, 'success')
       setConfirm(false)
       onDeleted()
     } catch (failure) {
       notify(`Could not delete ${group.name}: ${describeError(failure).detail}`, 'error')
-      setDeleting(false)
     }
   }
 
@@ -184,41 +164,46 @@ function GroupDetail({ group, onChange, onDeleted }: { group: Group; onChange: (
           Delete group
         </button>
       </div>
-      <form className="form" onSubmit={(event) => void save(event)}>
+      <form className="form" onSubmit={(event) => void form.handleSubmit(save)(event)}>
         <div className="field">
           <label htmlFor="group-name">Name</label>
-          <input id="group-name" required value={name} onChange={(event) => setName(event.target.value)} />
+          <input
+            id="group-name"
+            required
+            aria-invalid={errors.name ? true : undefined}
+            aria-describedby={errors.name ? 'group-name-error' : undefined}
+            {...form.register('name')}
+          />
+          <InlineError id="group-name-error">{errors.name?.message}</InlineError>
         </div>
         <div className="field">
           <label htmlFor="group-description">Description</label>
-          <textarea id="group-description" rows={2} value={description} onChange={(event) => setDescription(event.target.value)} />
+          <textarea
+            id="group-description"
+            rows={2}
+            aria-invalid={errors.description ? true : undefined}
+            aria-describedby={errors.description ? 'group-description-error' : undefined}
+            {...form.register('description')}
+          />
+          <InlineError id="group-description-error">{errors.description?.message}</InlineError>
         </div>
-        <fieldset className="fieldset">
-          <legend>Permissions of the members</legend>
-          {PERMISSIONS.map((permission) => (
-            <label key={permission.path} className="checkbox">
-              <input
-                type="checkbox"
-                checked={permissionOf(permissions, permission.path)}
-                onChange={(event) => setPermissions(withPermission(permissions, permission.path, event.target.checked))}
-              />
-              <span>
-                {permission.label} <code className="hint-code">{permission.hint}</code>
-              </span>
-            </label>
-          ))}
-          <p className="hint">A member has a permission when any of their groups grants it (or the server's default does).</p>
-        </fieldset>
+        <PermissionsField control={form.control} />
         <InlineError>{error}</InlineError>
         <div className="form-actions">
-          <button type="submit" className="button button-primary" disabled={saving || !dirty}>
-            {saving ? 'Saving…' : 'Save group'}
+          <button type="submit" className="button button-primary" disabled={update.isPending || !isDirty}>
+            {update.isPending ? 'Saving…' : 'Save group'}
           </button>
         </div>
       </form>
-      <Members group={group} onChange={onChange} />
+      <Members group={group} />
       {confirm ? (
-        <ConfirmDialog title="Delete this group?" confirmLabel="Delete group" busy={deleting} onConfirm={remove} onCancel={() => setConfirm(false)}>
+        <ConfirmDialog
+          title="Delete this group?"
+          confirmLabel="Delete group"
+          busy={removeGroup.isPending}
+          onConfirm={remove}
+          onCancel={() => setConfirm(false)}
+        >
           <p>
             <strong>{group.name}</strong> will be deleted with its {group.member_count} membership{group.member_count === 1 ? '' : 's'} and every model grant
             that names it. The accounts themselves stay.
@@ -229,55 +214,58 @@ function GroupDetail({ group, onChange, onDeleted }: { group: Group; onChange: (
   )
 }
 
-function Members({ group, onChange }: { group: Group; onChange: (group: Group) => void }) {
-  const [names, setNames] = useState<Record<string, User | null>>({})
-  const [showAll, setShowAll] = useState(false)
-  const [busy, setBusy] = useState<string | null>(null)
-  const shown = showAll ? group.user_ids : group.user_ids.slice(0, MEMBERS_SHOWN)
-  const shownKey = shown.join('\n')
+/** The five permissions the page shows, edited inside the whole tree (keys it does not show are kept). */
+function PermissionsField({ control }: { control: Control<GroupValues, unknown, GroupPatch> }) {
+  const { field, fieldState } = useController({ control, name: 'permissions' })
+  const tree: Record<string, unknown> = field.value ?? {}
+  return (
+    <fieldset className="fieldset">
+      <legend>Permissions of the members</legend>
+      {PERMISSIONS.map((permission) => (
+        <label key={permission.path} className="checkbox">
+          <input
+            type="checkbox"
+            checked={permissionOf(tree, permission.path)}
+            onChange={(event) => field.onChange(withPermission(tree, permission.path, event.target.checked))}
+          />
+          <span>
+            {permission.label} <code className="hint-code">{permission.hint}</code>
+          </span>
+        </label>
+      ))}
+      <p className="hint">A member has a permission when any of their groups grants it (or the server's default does).</p>
+      <InlineError>{fieldState.error?.message}</InlineError>
+    </fieldset>
+  )
+}
 
-  useEffect(() => {
-    const missing = shownKey.split('\n').filter((id) => id && !(id in names))
-    if (missing.length === 0) return undefined
-    let current = true
-    void Promise.all(
-      missing.map((id) =>
-        getUser(id).then(
-          (user) => [id, user] as const,
-          () => [id, null] as const,
-        ),
-      ),
-    ).then((pairs) => {
-      if (current) setNames((known) => ({ ...known, ...Object.fromEntries(pairs) }))
-    })
-    return () => {
-      current = false
-    }
-  }, [shownKey, names])
+function Members({ group }: { group: Group }) {
+  const [showAll, setShowAll] = useState(false)
+  const members = useGroupMembers()
+  const busy = members.isPending ? (members.variables.add?.[0] ?? members.variables.remove?.[0] ?? null) : null
+  const shown = showAll ? group.user_ids : group.user_ids.slice(0, MEMBERS_SHOWN)
+  const accounts = useUserNames(shown, true)
+  // undefined while loading, null when the account cannot be read.
+  const accountOf = (index: number): User | null | undefined => {
+    const result = accounts[index]
+    return result?.data ?? (result?.isError ? null : undefined)
+  }
 
   const add = async (user: User) => {
-    setBusy(user.id)
     try {
-      onChange(await addGroupMembers(group.id, [user.id]))
-      setNames((known) => ({ ...known, [user.id]: user }))
+      await members.mutateAsync({ id: group.id, add: [user.id] })
       notify(`Added ${user.name} to ${group.name}.`, 'success')
     } catch (failure) {
       notify(`Could not add ${user.name}: ${describeError(failure).detail}`, 'error')
-    } finally {
-      setBusy(null)
     }
   }
 
-  const remove = async (id: string) => {
-    const label = names[id]?.name ?? id
-    setBusy(id)
+  const remove = async (id: string, label: string) => {
     try {
-      onChange(await removeGroupMembers(group.id, [id]))
+      await members.mutateAsync({ id: group.id, remove: [id] })
       notify(`Removed ${label} from ${group.name}.`, 'success')
     } catch (failure) {
       notify(`Could not remove ${label}: ${describeError(failure).detail}`, 'error')
-    } finally {
-      setBusy(null)
     }
   }
 
@@ -288,8 +276,8 @@ function Members({ group, onChange }: { group: Group; onChange: (group: Group) =
       </h3>
       {group.user_ids.length === 0 ? <p className="muted">No members yet.</p> : null}
       <ul className="member-list" aria-label={`Members of ${group.name}`}>
-        {shown.map((id) => {
-          const user = names[id]
+        {shown.map((id, index) => {
+          const user = accountOf(index)
           const label = user ? user.name : user === null ? `Unknown account ${id}` : 'Loading…'
           return (
             <li key={id}>
@@ -301,7 +289,7 @@ function Members({ group, onChange }: { group: Group; onChange: (group: Group) =
                 className="button button-small"
                 disabled={busy === id}
                 aria-label={`Remove ${user?.name ?? id} from the group`}
-                onClick={() => void remove(id)}
+                onClick={() => void remove(id, user?.name ?? id)}
               >
                 Remove
               </button>
@@ -322,13 +310,13 @@ function Members({ group, onChange }: { group: Group; onChange: (group: Group) =
 function MemberPicker({ exclude, busy, onAdd }: { exclude: string[]; busy: string | null; onAdd: (user: User) => void }) {
   const [text, setText] = useState('')
   const query = useDebounced(text.trim(), 300)
-  const results = useResource(() => listUsers({ query, limit: 8 }), [query])
+  const results = useUserList({ query, limit: 8 })
   const found = (results.data?.users ?? []).filter((user) => !exclude.includes(user.id))
   return (
     <div className="user-picker">
       <label htmlFor="member-search">Add members</label>
       <input id="member-search" type="search" placeholder="Search by name or email" value={text} onChange={(event) => setText(event.target.value)} />
-      {results.loading && !results.data ? (
+      {results.isPending ? (
         <Loading label="Searching…" />
       ) : results.error ? (
         <InlineError>{describeError(results.error).detail}</InlineError>
@@ -360,32 +348,54 @@ function MemberPicker({ exclude, busy, onAdd }: { exclude: string[]; busy: strin
 }
 
 function CreateGroupDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (group: Group) => void }) {
-  const [name, setName] = useState('')
-  const [description, setDescription] = useState('')
-  const [busy, setBusy] = useState(false)
+  const create = useCreateGroup()
   const [error, setError] = useState<string | null>(null)
+  const form = useForm<z.input<typeof GroupCreateSchema>, unknown, z.output<typeof GroupCreateSchema>>({
+    defaultValues: { name: '', description: '' },
+    resolver: zodResolver(GroupCreateSchema),
+  })
+  const { errors } = form.formState
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault()
-    setBusy(true)
+  const submit = async (input: z.output<typeof GroupCreateSchema>) => {
     setError(null)
     try {
-      onCreated(await createGroup({ name: name.trim(), description }))
+      onCreated(await create.mutateAsync(input))
     } catch (failure) {
-      setError(describeError(failure).detail)
-      setBusy(false)
+      if (!placeServerErrors(failure, form.setError, ['name', 'description'])) setError(describeError(failure).detail)
     }
   }
 
   return (
-    <FormDialog title="New group" onClose={onClose} onSubmit={(event) => void submit(event)} submitLabel="Create group" busyLabel="Creating…" busy={busy}>
+    <FormDialog
+      title="New group"
+      onClose={onClose}
+      onSubmit={(event) => void form.handleSubmit(submit)(event)}
+      submitLabel="Create group"
+      busyLabel="Creating…"
+      busy={create.isPending}
+    >
       <div className="field">
         <label htmlFor="new-group-name">Name</label>
-        <input id="new-group-name" required value={name} onChange={(event) => setName(event.target.value)} data-autofocus />
+        <input
+          id="new-group-name"
+          required
+          aria-invalid={errors.name ? true : undefined}
+          aria-describedby={errors.name ? 'new-group-name-error' : undefined}
+          {...form.register('name')}
+          data-autofocus
+        />
+        <InlineError id="new-group-name-error">{errors.name?.message}</InlineError>
       </div>
       <div className="field">
         <label htmlFor="new-group-description">Description</label>
-        <textarea id="new-group-description" rows={2} value={description} onChange={(event) => setDescription(event.target.value)} />
+        <textarea
+          id="new-group-description"
+          rows={2}
+          aria-invalid={errors.description ? true : undefined}
+          aria-describedby={errors.description ? 'new-group-description-error' : undefined}
+          {...form.register('description')}
+        />
+        <InlineError id="new-group-description-error">{errors.description?.message}</InlineError>
       </div>
       <p className="hint">Permissions and members are set after the group is created.</p>
       <InlineError>{error}</InlineError>

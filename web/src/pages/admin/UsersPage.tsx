@@ -1,12 +1,18 @@
 /** Admin › Users: search and page through accounts, change roles (approve pending ones), add, delete. */
-import { useState, type FormEvent } from 'react'
-import { addUser, deleteUser, describeError, listUsers, updateUser, type Role, type User } from '../../api/client'
+import { useState } from 'react'
+import { useForm } from 'react-hook-form'
+import { zodResolver } from '@hookform/resolvers/zod'
+import type { z } from 'zod'
+import { describeError, type Role, type User } from '../../api/client'
 import { ConfirmDialog, FormDialog } from '../../components/Dialog'
 import { Pagination } from '../../components/Pagination'
 import { Empty, ErrorState, InlineError, Loading } from '../../components/States'
 import { formatDate } from '../../lib/format'
-import { useDebounced, useResource } from '../../lib/hooks'
+import { placeServerErrors } from '../../lib/forms'
+import { useDebounced } from '../../lib/hooks'
 import { notify } from '../../lib/notify'
+import { useAddUser, useDeleteUser, useUpdateUser, useUserList } from '../../lib/queries'
+import { AddUserSchema } from '../../lib/schemas'
 import { useSession, useUser } from '../../lib/session'
 
 const PAGE_SIZE = 30
@@ -21,38 +27,31 @@ export function UsersPage() {
   const filterKey = `${query}\n${roleFilter}`
   const [paging, setPaging] = useState({ key: filterKey, page: 1 })
   const page = paging.key === filterKey ? paging.page : 1
-  const users = useResource(() => listUsers({ query, role: roleFilter || undefined, page, limit: PAGE_SIZE }), [query, roleFilter, page])
+  const users = useUserList({ query, role: roleFilter || undefined, page, limit: PAGE_SIZE })
+  const update = useUpdateUser()
+  const removeUser = useDeleteUser()
   const [adding, setAdding] = useState(false)
   const [confirm, setConfirm] = useState<User | null>(null)
-  const [deleting, setDeleting] = useState(false)
-  const [busyId, setBusyId] = useState<string | null>(null)
+  const busyId = update.isPending ? update.variables.id : null
 
   const changeRole = async (user: User, role: Role) => {
-    setBusyId(user.id)
     try {
-      const updated = await updateUser(user.id, { role })
-      users.setData((current) => current && { ...current, users: current.users.map((u) => (u.id === user.id ? updated : u)) })
+      await update.mutateAsync({ id: user.id, patch: { role } })
       notify(`${user.name} is now ${role}.`, 'success')
       if (user.id === me.id) await refresh()
     } catch (error) {
       notify(`Could not change the role of ${user.name}: ${describeError(error).detail}`, 'error')
-    } finally {
-      setBusyId(null)
     }
   }
 
   const remove = async () => {
     if (!confirm) return
-    setDeleting(true)
     try {
-      await deleteUser(confirm.id)
+      await removeUser.mutateAsync(confirm.id)
       notify(`Deleted ${confirm.name}. Their models now belong to you.`, 'success')
       setConfirm(null)
-      users.reload()
     } catch (error) {
       notify(`Could not delete ${confirm.name}: ${describeError(error).detail}`, 'error')
-    } finally {
-      setDeleting(false)
     }
   }
 
@@ -86,13 +85,13 @@ export function UsersPage() {
       </div>
 
       {users.error && !data ? (
-        <ErrorState error={users.error} title="The users could not be loaded" onRetry={users.reload} />
+        <ErrorState error={users.error} title="The users could not be loaded" onRetry={() => void users.refetch()} />
       ) : !data ? (
         <Loading label="Loading users…" />
       ) : data.users.length === 0 ? (
         <Empty title={query || roleFilter ? 'No account matches' : 'No accounts'} />
       ) : (
-        <div aria-busy={users.loading}>
+        <div aria-busy={users.isFetching}>
           <table className="table">
             <caption className="visually-hidden">Accounts</caption>
             <thead>
@@ -158,12 +157,17 @@ export function UsersPage() {
           onAdded={(user) => {
             setAdding(false)
             notify(`Added ${user.name} (${user.role}).`, 'success')
-            users.reload()
           }}
         />
       ) : null}
       {confirm ? (
-        <ConfirmDialog title="Delete this account?" confirmLabel="Delete account" busy={deleting} onConfirm={remove} onCancel={() => setConfirm(null)}>
+        <ConfirmDialog
+          title="Delete this account?"
+          confirmLabel="Delete account"
+          busy={removeUser.isPending}
+          onConfirm={remove}
+          onCancel={() => setConfirm(null)}
+        >
           <p>
             <strong>{confirm.name}</strong> ({confirm.email}) will be deleted and will no longer be able to sign in. The models they own will belong to you;
             their group memberships and grants are removed.
@@ -174,35 +178,45 @@ export function UsersPage() {
   )
 }
 
-function AddUserDialog({ onClose, onAdded }: { onClose: () => void; onAdded: (user: User) => void }) {
-  const [name, setName] = useState('')
-  const [email, setEmail] = useState('')
-  const [password, setPassword] = useState('')
-  const [role, setRole] = useState<Role>('user')
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<string | null>(null)
+type AddUserValues = z.input<typeof AddUserSchema>
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault()
-    setBusy(true)
+function AddUserDialog({ onClose, onAdded }: { onClose: () => void; onAdded: (user: User) => void }) {
+  const add = useAddUser()
+  const [error, setError] = useState<string | null>(null)
+  const form = useForm<AddUserValues, unknown, z.output<typeof AddUserSchema>>({
+    defaultValues: { name: '', email: '', password: '', role: 'user' },
+    resolver: zodResolver(AddUserSchema),
+  })
+  const { errors } = form.formState
+
+  const submit = async (input: z.output<typeof AddUserSchema>) => {
     setError(null)
     try {
-      onAdded(await addUser({ name: name.trim(), email: email.trim(), password, role }))
+      onAdded(await add.mutateAsync(input))
     } catch (failure) {
-      setError(describeError(failure).detail)
-      setBusy(false)
+      if (!placeServerErrors(failure, form.setError, ['name', 'email', 'password', 'role'])) setError(describeError(failure).detail)
     }
   }
 
+  const invalid = (name: keyof AddUserValues) => (errors[name] ? { 'aria-invalid': true as const, 'aria-describedby': `add-user-${name}-error` } : {})
   return (
-    <FormDialog title="Add user" onClose={onClose} onSubmit={(event) => void submit(event)} submitLabel="Add user" busyLabel="Adding…" busy={busy}>
+    <FormDialog
+      title="Add user"
+      onClose={onClose}
+      onSubmit={(event) => void form.handleSubmit(submit)(event)}
+      submitLabel="Add user"
+      busyLabel="Adding…"
+      busy={add.isPending}
+    >
       <div className="field">
         <label htmlFor="add-user-name">Name</label>
-        <input id="add-user-name" required value={name} onChange={(event) => setName(event.target.value)} data-autofocus />
+        <input id="add-user-name" required {...invalid('name')} {...form.register('name')} data-autofocus />
+        <InlineError id="add-user-name-error">{errors.name?.message}</InlineError>
       </div>
       <div className="field">
         <label htmlFor="add-user-email">Email</label>
-        <input id="add-user-email" type="email" required value={email} onChange={(event) => setEmail(event.target.value)} />
+        <input id="add-user-email" type="email" required {...invalid('email')} {...form.register('email')} />
+        <InlineError id="add-user-email-error">{errors.email?.message}</InlineError>
       </div>
       <div className="field">
         <label htmlFor="add-user-password">Password</label>
@@ -212,17 +226,18 @@ function AddUserDialog({ onClose, onAdded }: { onClose: () => void; onAdded: (us
           autoComplete="new-password"
           required
           minLength={8}
-          value={password}
-          onChange={(event) => setPassword(event.target.value)}
           aria-describedby="add-user-password-hint"
+          {...invalid('password')}
+          {...form.register('password')}
         />
         <p className="hint" id="add-user-password-hint">
           At least 8 characters. Tell the person; they sign in with it.
         </p>
+        <InlineError id="add-user-password-error">{errors.password?.message}</InlineError>
       </div>
       <div className="field">
         <label htmlFor="add-user-role">Role</label>
-        <select id="add-user-role" value={role} onChange={(event) => setRole(event.target.value as Role)}>
+        <select id="add-user-role" {...form.register('role')}>
           {ROLES.map((r) => (
             <option key={r} value={r}>
               {r}

@@ -1,0 +1,169 @@
+/**
+ * Reading the registry: list pages and single models (cached against the registry version), tags, the
+ * admin's override and conflict lists, and model pictures. Who may read what is the access service's
+ * answer; abilities (`can`) too.
+ */
+import { createHash } from 'node:crypto'
+import type { Actor } from '../access/actor.js'
+import { callerKey, principalKey, type ModelCaller } from '../access/model-grants.js'
+import { modelNotFound } from '../access/access.service.js'
+import { VersionedCache } from '../cache/versioned-cache.js'
+import { conflictingIds } from './conflicts.js'
+import { presentAccessModel, presentModel, withoutInlineImage } from './models.presenter.js'
+import type { ListFilters, ListPlan, ModelRow } from './models.repo.js'
+import type { ListQuery, ListResponse, ModelAccessResponse, ModelConflict, ModelResponse } from './models.schema.js'
+import { profileImageOf, type ProfileImage } from './profile-image.js'
+import { toJsonText, type JsonText } from '../schema/json-text.js'
+import type { Registry } from './registry.js'
+
+const PAGE_CACHE_SIZE = 2000
+const TOTALS_CACHE_SIZE = 5000
+const CACHE_MAX_AGE_MS = 60_000
+
+export class ModelQueries {
+  /**
+   * Serialized list pages and models, valid while the registry version and the ids providers serve are
+   * unchanged (see listJson).
+   */
+  private readonly pages = new VersionedCache<JsonText<ListResponse>>(PAGE_CACHE_SIZE, CACHE_MAX_AGE_MS)
+  private readonly single = new VersionedCache<JsonText<ModelAccessResponse>>(PAGE_CACHE_SIZE, CACHE_MAX_AGE_MS)
+  /** Totals of dense lists, valid while the registry version is unchanged (see total). */
+  private readonly totals = new VersionedCache<number>(TOTALS_CACHE_SIZE, CACHE_MAX_AGE_MS)
+
+  constructor(private readonly registry: Registry) {}
+
+  /**
+   * A list page as JSON text, from the page cache when the registry has not changed since it was built.
+   * Pages depend on the caller (their grants, groups, and the sharing permissions `can.share` reads) and
+   * on the query, so that is the key; every registry write (and every change of an account shown as
+   * owner, role included) bumps the version and so retires every cached page, on every instance sharing
+   * the database. A feature-permission change gives the caller another key. `can` also depends on which
+   * rows are conflicts (hole 1), that is on the ids providers serve, which change with the catalog and
+   * bump no registry version: a fingerprint of the served ids the page was built from is part of its
+   * version. `fresh` skips the cache.
+   */
+  async listJson(actor: Actor, query: ListQuery, options: { fresh: boolean }): Promise<JsonText<ListResponse>> {
+    const [caller, version, served] = await Promise.all([this.registry.access.modelCaller(actor), this.version(), this.registry.served.servedIds()])
+    const build = async () => toJsonText(await this.listFor(caller, query, version, served))
+    if (options.fresh) return build()
+    return this.pages.get(JSON.stringify(['list', callerKey(caller), query]), `${version}:${servedFingerprint(served)}`, build)
+  }
+
+  /** One model as the caller sees it (JSON text, cached like list pages, served ids included). */
+  async getJson(actor: Actor, id: string): Promise<JsonText<ModelAccessResponse>> {
+    const [caller, version, served] = await Promise.all([this.registry.access.modelCaller(actor), this.version(), this.registry.served.servedIds()])
+    return this.single.get(JSON.stringify(['get', callerKey(caller), id]), `${version}:${servedFingerprint(served)}`, async () =>
+      toJsonText(await this.getFor(caller, id, served)),
+    )
+  }
+
+  async tags(actor: Actor): Promise<string[]> {
+    return this.registry.models.tags(await this.registry.access.principalsOf(actor))
+  }
+
+  /**
+   * Admin: rows whose id a provider serves but whose owner is not an admin (hole 1). They never shadow
+   * the provider model; this lists them so an admin can delete them or hand them to an admin.
+   */
+  async conflicts(): Promise<ModelConflict[]> {
+    const { models, access } = this.registry
+    const served = await this.registry.served.servedIds()
+    const rows = await models.findByIds([...served.keys()])
+    const conflicting = await conflictingIds(models, access, rows, served)
+    const owners = await models.owners(rows.filter((row) => conflicting.has(row.id)).map((row) => row.user_id))
+    return rows
+      .filter((row) => conflicting.has(row.id))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map((row) => {
+        const owner = owners.get(row.user_id)
+        return {
+          id: row.id,
+          name: row.name,
+          user_id: row.user_id,
+          owner: owner ? { id: owner.id, name: owner.name, email: owner.email } : null,
+          connection_id: served.get(row.id) ?? null,
+        }
+      })
+  }
+
+  /** Admin: base-model override rows. */
+  async overrides(): Promise<ModelResponse[]> {
+    return this.registry.present(await this.registry.models.overrides())
+  }
+
+  /** `allowedHosts`: where a picture URL may redirect to (PROFILE_IMAGE_HOSTS); see profile-image.ts. */
+  async profileImage(actor: Actor, id: string, allowedHosts: readonly string[] = []): Promise<ProfileImage> {
+    const who = await this.registry.access.principalsOf(actor)
+    const { row } = await this.registry.readable(who, id)
+    const meta = JSON.parse(row.meta) as { profile_image_url?: unknown }
+    return profileImageOf(typeof meta.profile_image_url === 'string' ? meta.profile_image_url : '', allowedHosts)
+  }
+
+  private async version(): Promise<string> {
+    return String(await this.registry.models.version())
+  }
+
+  private async listFor(caller: ModelCaller, query: ListQuery, version: string, served: ReadonlyMap<string, string>): Promise<ListResponse> {
+    const { models } = this.registry
+    const viewOption = query.view_option === 'created' || query.view_option === 'shared' ? query.view_option : undefined
+    const filters = { who: caller, query: query.query, viewOption, tag: query.tag }
+    const plan = await models.planFor(caller, viewOption)
+    const page = { orderBy: query.order_by, direction: query.direction, offset: (query.page - 1) * query.limit, limit: query.limit }
+    const [rows, total] = await Promise.all([models.listPage(filters, plan, page), this.total(filters, plan, version)])
+    return { items: await this.withAccess(caller, rows, served, { stripInlineImages: true }), total }
+  }
+
+  private async getFor(caller: ModelCaller, id: string, served: ReadonlyMap<string, string>): Promise<ModelAccessResponse> {
+    const { row } = await this.registry.readable(caller, id)
+    const [item] = await this.withAccess(caller, [row], served, { stripInlineImages: false })
+    if (!item) throw modelNotFound(id)
+    return item
+  }
+
+  /**
+   * Rows → ModelAccessResponse: grants, owners and conflicts (`served`: the ids providers serve) for the
+   * whole page in at most three queries, abilities asked per row.
+   */
+  private async withAccess(
+    caller: ModelCaller,
+    rows: readonly ModelRow[],
+    served: ReadonlyMap<string, string>,
+    options: { stripInlineImages: boolean },
+  ): Promise<ModelAccessResponse[]> {
+    const { models, grants: grantsRepo, access } = this.registry
+    const [grants, owners, conflicting] = await Promise.all([
+      grantsRepo.grantsOf(rows.map((row) => row.id)),
+      models.owners(rows.map((row) => row.user_id)),
+      conflictingIds(models, access, rows, served),
+    ])
+    return rows.map((row) => {
+      const rowGrants = grants.get(row.id) ?? []
+      const model = presentModel(row, rowGrants)
+      const can = access.abilitiesOn(caller, row, rowGrants, conflicting.has(row.id))
+      return presentAccessModel(options.stripInlineImages ? withoutInlineImage(model) : model, owners.get(row.user_id) ?? null, can)
+    })
+  }
+
+  /**
+   * The total of a list. Sparse lists count their small set directly; dense and admin lists would scan,
+   * so their totals are cached against the registry version (any write invalidates them).
+   */
+  private total(filters: ListFilters, plan: ListPlan, version: string): Promise<number> {
+    const { models } = this.registry
+    if (plan === 'grantedIds') return models.count(filters, plan)
+    const key = JSON.stringify([principalKey(filters.who), filters.query, filters.viewOption, filters.tag, plan])
+    return this.totals.get(key, version, () => models.count(filters, plan))
+  }
+}
+
+/**
+ * A short fingerprint of the ids providers serve, part of the version of cached pages and models: a
+ * change of the catalog (an id served or no longer served) gives another version. The catalog lists ids
+ * in a stable order (connections, then each provider's list), so an unchanged catalog keeps its
+ * fingerprint; a reordering only costs a rebuild.
+ */
+function servedFingerprint(served: ReadonlyMap<string, string>): string {
+  if (served.size === 0) return '-'
+  const ids = [...served.keys()].join('\u0000')
+  return createHash('sha256').update(ids).digest('base64url').slice(0, 22)
+}

@@ -1,0 +1,210 @@
+/**
+ * Changing one model: create, update, toggle, access update, delete (and delete all), and what the
+ * registry does when an account or a group goes. Every decision is asked of the access service; the
+ * answers of create, update, toggle and access update carry the caller's abilities (`can`).
+ */
+import type { Transaction } from 'kysely'
+import { modelNotFound } from '../access/access.service.js'
+import type { Actor } from '../access/actor.js'
+import { ModelGrantsRepo } from '../access/model-grants.repo.js'
+import { requestedGrants, type ModelCaller } from '../access/model-grants.js'
+import { isUniqueViolation } from '../db/errors.js'
+import { epochSeconds } from '../db/executor.js'
+import type { DB } from '../db/types.js'
+import { AppError, fieldError } from '../errors/app-error.js'
+import { conflictingIds } from './conflicts.js'
+import { presentModel } from './models.presenter.js'
+import { ModelsRepo, type ModelRow } from './models.repo.js'
+import type { AccessUpdate, ModelForm, ModelUpdate, ModelWriteResponse } from './models.schema.js'
+import { idTakenError, tagNames, type Registry, type RegistryTx } from './registry.js'
+
+export class ModelWrites {
+  constructor(private readonly registry: Registry) {}
+
+  async create(actor: Actor, form: ModelForm): Promise<ModelWriteResponse> {
+    const { access } = this.registry
+    await access.requireFeature(actor, 'workspace.models')
+    this.registry.checkBaseModel(actor, form.id, undefined, form.base_model_id ?? null)
+    // A create that names no access form makes a private model (secure by default).
+    const grants = requestedGrants(form) ?? []
+    await access.checkGrantChange(actor, [], grants)
+    const caller = await access.modelCaller(actor)
+    // Asked before the transaction: on SQLite the catalog's own queries would wait for it forever.
+    const served = await this.registry.served.servedIds()
+    const now = epochSeconds()
+    const row: ModelRow = {
+      id: form.id,
+      user_id: actor.id,
+      base_model_id: form.base_model_id ?? null,
+      name: form.name,
+      params: JSON.stringify(form.params),
+      meta: JSON.stringify(form.meta),
+      is_active: form.is_active ? 1 : 0,
+      created_at: now,
+      updated_at: now,
+    }
+    try {
+      await this.registry.inTransaction(async (tx) => {
+        // The id first, then the base: the order of checks never depends on which case applies.
+        await this.registry.checkIdFree(actor, caller, form.id, tx, served)
+        if (row.base_model_id !== null) await this.registry.checkBaseReference(actor, caller, row.base_model_id, tx, served)
+        await tx.models.insert(row)
+        await tx.grants.replace(row.id, grants, now)
+        await tx.models.setTags(row.id, tagNames(form.meta))
+      })
+    } catch (error) {
+      // Two creates of one id at once: the primary key decides, the loser gets 409 (TAKEN only when it
+      // may read the winner's model: hole 13).
+      if (isUniqueViolation(error)) {
+        const winner = await this.registry.models.findById(form.id)
+        const grants = winner ? ((await this.registry.grants.grantsOf([form.id])).get(form.id) ?? []) : []
+        const status = access.idStatus(actor, caller, { mayCreate: true, served: false, existing: winner && { row: winner, grants, conflicting: false } })
+        throw idTakenError(status === 'free' ? 'unavailable' : status, form.id)
+      }
+      throw error
+    }
+    return this.answer(caller, this.registry.root, row.id, served)
+  }
+
+  async update(actor: Actor, queryId: string | undefined, body: ModelUpdate): Promise<ModelWriteResponse> {
+    if (queryId !== undefined && body.id !== undefined && queryId !== body.id) {
+      const detail = `The id in the query ("${queryId}") and in the body ("${body.id}") differ.`
+      throw fieldError('VALIDATION_ERROR', 'body.id', `differs from the id in the query ("${queryId}")`, detail)
+    }
+    const id = body.id ?? queryId
+    if (id === undefined) throw fieldError('VALIDATION_ERROR', 'body.id', 'required (or ?id= in the query)', 'body.id: required (or ?id= in the query)')
+    const caller = await this.registry.access.modelCaller(actor)
+    const served = await this.registry.served.servedIds()
+    return this.registry.inTransaction(async (tx) => {
+      const { row, grants } = await this.registry.writable(caller, id, tx)
+      await this.registry.refuseConflict(row, tx.models, served)
+      const baseModelId = body.base_model_id === undefined ? row.base_model_id : body.base_model_id
+      if (baseModelId !== row.base_model_id) {
+        this.registry.checkBaseModel(actor, id, row.base_model_id, baseModelId)
+        if (baseModelId !== null) await this.registry.checkBaseReference(actor, caller, baseModelId, tx, served)
+      }
+      const now = epochSeconds()
+      await tx.models.update(id, {
+        name: body.name ?? row.name,
+        base_model_id: baseModelId,
+        ...(body.meta !== undefined && { meta: JSON.stringify(body.meta) }),
+        ...(body.params !== undefined && { params: JSON.stringify(body.params) }),
+        ...(body.is_active !== undefined && { is_active: body.is_active ? 1 : 0 }),
+        updated_at: now,
+      })
+      if (body.meta !== undefined) await tx.models.setTags(id, tagNames(body.meta))
+      // An update that names no access form keeps the grants.
+      const requested = requestedGrants(body)
+      if (requested) {
+        await tx.access.checkGrantChange(actor, grants, requested)
+        await tx.grants.replace(id, requested, now)
+      }
+      return this.answer(caller, tx, id, served)
+    })
+  }
+
+  async toggle(actor: Actor, id: string): Promise<ModelWriteResponse> {
+    const caller = await this.registry.access.modelCaller(actor)
+    const served = await this.registry.served.servedIds()
+    return this.registry.inTransaction(async (tx) => {
+      const { row } = await this.registry.writable(caller, id, tx)
+      await this.registry.refuseConflict(row, tx.models, served)
+      await tx.models.update(id, { is_active: Number(row.is_active) === 1 ? 0 : 1, updated_at: epochSeconds() })
+      return this.answer(caller, tx, id, served)
+    })
+  }
+
+  /**
+   * Replaces a model's grants. An admin may name a provider model that has no row yet: a minimal
+   * override row is created for it (owner: the admin), as Open WebUI does.
+   */
+  async updateAccess(actor: Actor, body: AccessUpdate): Promise<ModelWriteResponse> {
+    const requested = requestedGrants(body)
+    if (!requested) throw new AppError('INVALID_ACCESS_CONTROL', 'Send access_grants or access_control.')
+    const caller = await this.registry.access.modelCaller(actor)
+    const served = await this.registry.served.servedIds()
+    return this.registry.inTransaction(async (tx) => {
+      const now = epochSeconds()
+      if (!(await tx.models.findByIdForUpdate(body.id, this.registry.database.dialect)) && tx.access.mayManageOverrides(actor)) {
+        await tx.models.insert({
+          id: body.id,
+          user_id: actor.id,
+          base_model_id: null,
+          name: body.name ?? body.id,
+          params: '{}',
+          meta: '{}',
+          is_active: 1,
+          created_at: now,
+          updated_at: now,
+        })
+      }
+      const { row, grants } = await this.registry.writable(caller, body.id, tx)
+      await this.registry.refuseConflict(row, tx.models, served)
+      await tx.access.checkGrantChange(actor, grants, requested)
+      await tx.grants.replace(body.id, requested, now)
+      await tx.models.update(body.id, { updated_at: now })
+      return this.answer(caller, tx, body.id, served)
+    })
+  }
+
+  async delete(actor: Actor, id: string): Promise<true> {
+    const who = await this.registry.access.principalsOf(actor)
+    await this.registry.inTransaction(async (tx) => {
+      await this.registry.writable(who, id, tx)
+      await tx.models.delete(id)
+    })
+    return true
+  }
+
+  /** Admin: removes every model and grant. */
+  async deleteAll(): Promise<true> {
+    await this.registry.inTransaction((tx) => tx.models.deleteAll())
+    return true
+  }
+
+  // ─── Hooks for other features (registered in services.ts) ──────────────────────────────────────
+
+  /** An account changed (name, email, role): pages showing it as owner must be rebuilt. */
+  async onUserUpdated(trx: Transaction<DB>): Promise<void> {
+    await new ModelsRepo(trx).bumpVersion()
+  }
+
+  /**
+   * An account is about to be deleted: its models pass to the deleting admin, grants naming it go. A
+   * row of the account on an id a provider serves is ignored while a user owns it; handed to an admin
+   * as it is, it would start overriding the provider's model for everyone (a squat revived by the
+   * deletion), so it is handed over switched off for the admin to review. The catalog is read here,
+   * before the deleting transaction opens.
+   */
+  async prepareUserDeletion(): Promise<(trx: Transaction<DB>, userId: string, adminId: string) => Promise<void>> {
+    const served = await this.registry.served.servedIds()
+    return async (trx, userId, adminId) => {
+      const models = new ModelsRepo(trx)
+      const now = epochSeconds()
+      await models.deactivateOwnedAmong(userId, [...served.keys()], now)
+      await models.handOver(userId, adminId, now)
+      await new ModelGrantsRepo(trx).deleteByPrincipal('user', userId)
+      await models.bumpVersion()
+    }
+  }
+
+  /** A group is being deleted: grants naming it go. */
+  async onGroupDeleted(trx: Transaction<DB>, groupId: string): Promise<void> {
+    await new ModelGrantsRepo(trx).deleteByPrincipal('group', groupId)
+    await new ModelsRepo(trx).bumpVersion()
+  }
+
+  /**
+   * One model as a write answers it, with the caller's abilities, read through `tx` (inside the
+   * transaction a delete right after cannot 404 it). `served`: the catalog the write checked against;
+   * the writes refuse conflicting rows, but whether the row is one is still asked, not assumed.
+   */
+  private async answer(caller: ModelCaller, tx: RegistryTx, id: string, served: ReadonlyMap<string, string>): Promise<ModelWriteResponse> {
+    const row = await tx.models.findById(id)
+    if (!row) throw modelNotFound(id)
+    // One after the other: inside a transaction both go through its one connection.
+    const grants = (await tx.grants.grantsOf([id])).get(id) ?? []
+    const conflicting = await conflictingIds(tx.models, tx.access, [row], served)
+    return { ...presentModel(row, grants), can: tx.access.abilitiesOn(caller, row, grants, conflicting.has(row.id)) }
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * The model registry's services, one job each, over one shared Registry (transactions, lookups, id and
+ * base checks): queries (cached reads), writes, transfer (import and export) and sync.
+ */
+import type { AccessService } from '../access/access.service.js'
+import type { Database } from '../db/database.js'
+import { ModelQueries } from './model-queries.js'
+import { ModelSync } from './model-sync.js'
+import { ModelTransfer } from './model-transfer.js'
+import { ModelWrites } from './model-writes.js'
+import { Registry, type ServedModels } from './registry.js'
+
+export type { ServedModels } from './registry.js'
+
+export interface Models {
+  queries: ModelQueries
+  writes: ModelWrites
+  transfer: ModelTransfer
+  sync: ModelSync
+}
+
+export function createModels(database: Database, access: AccessService, served: ServedModels, bypassModelAccessControl: boolean): Models {
+  const registry = new Registry(database, access, served, bypassModelAccessControl)
+  return {
+    queries: new ModelQueries(registry),
+    writes: new ModelWrites(registry),
+    transfer: new ModelTransfer(registry),
+    sync: new ModelSync(registry),
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * What writes, import and sync share (one copy): the transaction that bumps the registry version,
+ * readable and writable lookups, and the id and base checks of issue #10 (holes 1, 2 and 13). The
+ * decisions are the access service's; this only gathers the rows they need and turns answers into errors.
+ */
+import { modelNotFound, type AccessService, type IdStatus } from '../access/access.service.js'
+import type { Actor } from '../access/actor.js'
+import { ModelGrantsRepo, type GrantRow } from '../access/model-grants.repo.js'
+import type { Grant, Principals } from '../access/model-grants.js'
+import type { Database } from '../db/database.js'
+import { AppError, fieldError } from '../errors/app-error.js'
+import { conflictingIds } from './conflicts.js'
+import { presentModel } from './models.presenter.js'
+import { ModelsRepo, type ModelRow } from './models.repo.js'
+import type { ModelResponse } from './models.schema.js'
+
+/**
+ * What the providers serve now (the model catalog, wired in services.ts): model id → connection id.
+ * The registry needs it for hole 1 of issue #10 (a provider's id is not free for everybody).
+ */
+export interface ServedModels {
+  servedIds(): Promise<ReadonlyMap<string, string>>
+}
+
+/** The repositories and access service of one transaction (or of the root handle, for dry runs). */
+export interface RegistryTx {
+  models: ModelsRepo
+  grants: ModelGrantsRepo
+  access: AccessService
+}
+
+/** Where a base model id points, as the write-time rule of hole 2 sees it. */
+export type BaseKind = 'readable row' | 'unreadable row' | 'no row'
+
+export class Registry {
+  readonly models: ModelsRepo
+  readonly grants: ModelGrantsRepo
+
+  constructor(
+    readonly database: Database,
+    readonly access: AccessService,
+    readonly served: ServedModels,
+    readonly bypassModelAccessControl: boolean,
+  ) {
+    this.models = new ModelsRepo(database.db)
+    this.grants = new ModelGrantsRepo(database.db)
+  }
+
+  /** The root handle's repositories, for reads outside a transaction. */
+  get root(): RegistryTx {
+    return { models: this.models, grants: this.grants, access: this.access }
+  }
+
+  /**
+   * Runs registry writes in one transaction and bumps the registry version with them. Every query of
+   * the work, access checks included, must go through the repositories and access service it is given.
+   */
+  inTransaction<T>(work: (tx: RegistryTx) => Promise<T>): Promise<T> {
+    return this.database.db.transaction().execute(async (trx) => {
+      const models = new ModelsRepo(trx)
+      const result = await work({ models, grants: new ModelGrantsRepo(trx), access: this.access.on(trx) })
+      await models.bumpVersion()
+      return result
+    })
+  }
+
+  /** The row and grants of a model the caller may read (404 otherwise). */
+  async readable(who: Principals, id: string): Promise<{ row: ModelRow; grants: GrantRow[] }> {
+    const row = await this.models.findById(id)
+    if (!row) throw modelNotFound(id)
+    const grants = (await this.grants.grantsOf([id])).get(id) ?? []
+    this.access.requireModelRead(who, row, grants)
+    return { row, grants }
+  }
+
+  /** The row (locked) and grants of a model the caller may write (404 or 403 otherwise). */
+  async writable(who: Principals, id: string, tx: RegistryTx): Promise<{ row: ModelRow; grants: Grant[] }> {
+    // Locked first: writers of one model (and its grants) take turns; after a delete there is no row.
+    const row = await tx.models.findByIdForUpdate(id, this.database.dialect)
+    if (!row) throw modelNotFound(id)
+    const grants = ((await tx.grants.grantsOf([id])).get(id) ?? []).map(toGrant)
+    this.access.requireModelWrite(who, row, grants)
+    return { row, grants }
+  }
+
+  /**
+   * Base-model overrides (rows without base_model_id) rename, hide or restrict a provider's model for
+   * everyone, so only admins may create them or change a model between override and preset
+   * (`before`: the current base, undefined on create); and no model may be its own base.
+   */
+  checkBaseModel(actor: Actor, id: string, before: string | null | undefined, baseModelId: string | null): void {
+    if (baseModelId === id) throw fieldError('VALIDATION_ERROR', 'body.base_model_id', 'a model cannot be its own base model.')
+    if (!this.access.maySetBaseModel(actor, before, baseModelId)) {
+      throw new AppError(
+        'ACCESS_PROHIBITED',
+        'Only administrators may create base-model overrides (base_model_id null) or change a model between override and preset.',
+      )
+    }
+  }
+
+  /**
+   * Hole 1 and 13 on create (the caller may create models): an id the caller can read is taken
+   * (MODEL_ID_TAKEN); one held by a model they cannot read, or served by a provider while they may not
+   * override provider models, is unavailable (MODEL_ID_UNAVAILABLE, one text for both).
+   */
+  async checkIdFree(actor: Actor, who: Principals, id: string, tx: RegistryTx, served: ReadonlyMap<string, string>): Promise<void> {
+    const row = await tx.models.findById(id)
+    const grants = row ? ((await tx.grants.grantsOf([id])).get(id) ?? []) : []
+    const status = this.access.idStatus(actor, who, { mayCreate: true, served: served.has(id), existing: row && { row, grants, conflicting: false } })
+    if (status !== 'free') throw idTakenError(status, id)
+  }
+
+  /** A conflicting row (hole 1) can be read and deleted, not changed: 409 MODEL_ID_UNAVAILABLE. */
+  async refuseConflict(row: ModelRow, models: ModelsRepo, served: ReadonlyMap<string, string>): Promise<void> {
+    if ((await conflictingIds(models, this.access, [row], served)).has(row.id)) {
+      throw new AppError('MODEL_ID_UNAVAILABLE', 'This model id is not available any more: the model can be deleted, not changed.')
+    }
+  }
+
+  /** Where each base id points for the caller; a conflicting row counts as no row (hole 1). */
+  async baseKinds(who: Principals, ids: readonly string[], tx: RegistryTx, served: ReadonlyMap<string, string>): Promise<Map<string, BaseKind>> {
+    const result = new Map<string, BaseKind>(ids.map((id) => [id, 'no row']))
+    const found = await tx.models.findByIds([...new Set(ids)])
+    const conflicts = await conflictingIds(tx.models, this.access, found, served)
+    const rows = found.filter((row) => !conflicts.has(row.id))
+    const grants = await tx.grants.grantsOf(rows.map((row) => row.id))
+    for (const row of rows) {
+      result.set(row.id, this.access.modelPermissions(who, row, grants.get(row.id) ?? []).read ? 'readable row' : 'unreadable row')
+    }
+    return result
+  }
+
+  /** Hole 2 at write time: 400 BASE_MODEL_UNAVAILABLE (one text for every refused case). */
+  async checkBaseReference(actor: Actor, who: Principals, baseModelId: string, tx: RegistryTx, served: ReadonlyMap<string, string>): Promise<void> {
+    const kind = (await this.baseKinds(who, [baseModelId], tx, served)).get(baseModelId) ?? 'no row'
+    if (!tx.access.mayReferenceBaseModel(actor, kind, this.bypassModelAccessControl)) throw baseModelUnavailable()
+  }
+
+  /** Rows as the API gives them, grants included (one query per 500 rows). */
+  async present(rows: readonly ModelRow[], grantsRepo: ModelGrantsRepo = this.grants): Promise<ModelResponse[]> {
+    const grants = await grantsRepo.grantsOf(rows.map((row) => row.id))
+    return rows.map((row) => presentModel(row, grants.get(row.id) ?? []))
+  }
+}
+
+/** The answer to a create whose id is not free (see AccessService.idStatus). */
+export function idTakenError(status: Exclude<IdStatus, 'free'>, id: string): AppError {
+  return status === 'unavailable' || status === 'create-refused' ? modelIdUnavailable() : modelIdTaken(id)
+}
+
+const modelIdTaken = (id: string) => new AppError('MODEL_ID_TAKEN', `The model id "${id}" is already registered. Choose another id.`)
+
+/**
+ * Hole 1 and 13: one answer for an id a provider serves and an id held by a model the caller cannot
+ * read. The text does not even repeat the id, so the two answers are the same bytes.
+ */
+const modelIdUnavailable = () => new AppError('MODEL_ID_UNAVAILABLE', 'This model id is not available. Choose another id.')
+
+/** Hole 2: one answer (same bytes) for an unknown id, a raw provider model and a model the caller cannot read. */
+const baseModelUnavailable = () => new AppError('BASE_MODEL_UNAVAILABLE', 'base_model_id: this base model is not available to you.')
+
+export const toGrant = (row: GrantRow): Grant => ({
+  principal_type: row.principal_type,
+  principal_id: row.principal_id,
+  permission: row.permission,
+})
+
+export function tagNames(meta: { tags?: { name: string }[] | undefined }): string[] {
+  return (meta.tags ?? []).map((tag) => tag.name)
+}

@@ -1,0 +1,202 @@
+/**
+ * Create and edit a model preset (`/workspace/models/create`, `/workspace/models/edit?id=`). The page
+ * loads what it edits and composes one section per job; the form validates with the server's own schema
+ * (form.ts) and shows the server's refusals at the fields they name. Keys the form does not show (other
+ * meta and params keys) are kept as they were.
+ */
+import { useEffect, useId, useRef, useState } from 'react'
+import { FormProvider, useForm, type FieldErrors } from 'react-hook-form'
+import { describeError, type GrantInput, type ModelAbilities, type ModelWithAccess } from '../../api/client'
+import { ErrorState, Loading } from '../../components/States'
+import { abilitiesOf } from '../../lib/abilities'
+import { notify } from '../../lib/notify'
+import { useCreateModel, useModel, useUpdateModel } from '../../lib/queries'
+import { Link, navigate, useLocation } from '../../lib/router'
+import { can as hasFeature, useUser } from '../../lib/session'
+import { CLONE_KEY } from '../ModelsPage'
+import { AccessSection } from './AccessSection'
+import { ActionsSection, DangerZone, RequestPreview } from './ActionsSection'
+import { BaseModelSection } from './BaseModelSection'
+import { IdPrefix } from './fields'
+import { editorResolver, emptyInitial, initialFrom, placeServerError, toBody, UNPLACED, type EditorValues, type Initial } from './form'
+import { IdentitySection, PictureField } from './IdentitySection'
+import { CapabilitiesSection, DescriptionSection } from './MetaSection'
+import { PromptSection } from './PromptSection'
+
+export function ModelEditorPage({ mode }: { mode: 'create' | 'edit' }) {
+  const { search } = useLocation()
+  const id = search.get('id') ?? ''
+  const user = useUser()
+
+  if (mode === 'create') {
+    // Creating has no model to ask `can` about: the feature permission is the server's rule for it.
+    if (!hasFeature(user, 'workspace.models')) {
+      return (
+        <section className="page">
+          <h1 tabIndex={-1}>New model</h1>
+          <ErrorState
+            error={new Error('Creating models needs the “workspace.models” permission. Ask an administrator to grant it to one of your groups.')}
+            title="You may not create models"
+          />
+          <Link to="/workspace/models">Back to the models</Link>
+        </section>
+      )
+    }
+    return <CreateModel fromClone={search.get('clone') === '1'} />
+  }
+  return <EditModel key={id} id={id} />
+}
+
+function CreateModel({ fromClone }: { fromClone: boolean }) {
+  const [initial] = useState<Initial>(() => {
+    if (!fromClone) return emptyInitial()
+    try {
+      const stored = sessionStorage.getItem(CLONE_KEY)
+      const parsed: unknown = stored ? JSON.parse(stored) : null
+      if (
+        typeof parsed === 'object' &&
+        parsed !== null &&
+        typeof (parsed as { id?: unknown }).id === 'string' &&
+        typeof (parsed as { name?: unknown }).name === 'string'
+      ) {
+        return initialFrom(parsed as { id: string; name: string })
+      }
+    } catch {
+      // A broken clone falls back to an empty form.
+    }
+    return emptyInitial()
+  })
+  useEffect(() => sessionStorage.removeItem(CLONE_KEY), [])
+  return <Editor mode="create" initial={initial} />
+}
+
+function EditModel({ id }: { id: string }) {
+  const model = useModel(id)
+  // The server says whether the caller may write this model (`can.write`); the page does not decide.
+  const denied = model.data !== undefined && !abilitiesOf(model.data).write
+
+  useEffect(() => {
+    if (denied) {
+      notify('You do not have permission to edit this model', 'error')
+      navigate('/workspace/models', { replace: true })
+    }
+  }, [denied])
+
+  if (model.error) {
+    return (
+      <section className="page">
+        <h1 tabIndex={-1}>Edit model</h1>
+        <ErrorState error={model.error} title="This model could not be loaded" onRetry={() => void model.refetch()} />
+        <Link to="/workspace/models">Back to the models</Link>
+      </section>
+    )
+  }
+  if (!model.data || denied) {
+    return (
+      <section className="page">
+        <h1 tabIndex={-1}>Edit model</h1>
+        <Loading label="Loading the model…" />
+      </section>
+    )
+  }
+  return <Editor mode="edit" initial={initialFrom(model.data)} model={model.data} />
+}
+
+/** Lines for the banner above the form; `fields` lines go away once every highlighted field is fixed. */
+interface Banner {
+  fields: boolean
+  lines: string[]
+}
+
+function Editor({ mode, initial, model }: { mode: 'create' | 'edit'; initial: Initial; model?: ModelWithAccess }) {
+  const isCreate = mode === 'create'
+  const [grants, setGrants] = useState<GrantInput[]>(model?.access_grants ?? [])
+  const [resolver] = useState(() => editorResolver(mode, initial.loaded))
+  const form = useForm<EditorValues>({ defaultValues: initial.values, resolver, shouldFocusError: false })
+  const { errors } = form.formState
+  const [banner, setBanner] = useState<Banner>({ fields: false, lines: [] })
+  const formRef = useRef<HTMLFormElement>(null)
+  const prefix = useId()
+  const create = useCreateModel()
+  const update = useUpdateModel()
+  const can: ModelAbilities | undefined = model ? abilitiesOf(model) : undefined
+
+  // After a refused save, put the keyboard on the first field that was named.
+  const focusFirstError = () => window.requestAnimationFrame(() => formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus())
+
+  const onValid = async (values: EditorValues) => {
+    setBanner({ fields: false, lines: [] })
+    const body = toBody(values, initial.loaded)
+    try {
+      if (isCreate) {
+        await create.mutateAsync({ ...body, access_grants: grants })
+        notify(`Created ${body.name}.`, 'success')
+      } else {
+        await update.mutateAsync(body)
+        notify(`Saved ${body.name}.`, 'success')
+      }
+      navigate('/workspace/models')
+    } catch (error) {
+      const { fields, rest } = placeServerError(error)
+      const messages = new Map<(typeof fields)[number][0], string>()
+      for (const [field, message] of fields) messages.set(field, messages.has(field) ? `${messages.get(field)}; ${message}` : message)
+      for (const [field, message] of messages) form.setError(field, { type: 'server', message })
+      const { code, detail } = describeError(error)
+      setBanner(
+        messages.size > 0
+          ? { fields: rest.length === 0, lines: [`The server refused the model (${code}): see the highlighted fields.`, ...rest] }
+          : { fields: false, lines: [`The server refused the model (${code}): ${rest.join('; ') || detail}`] },
+      )
+      focusFirstError()
+    }
+  }
+
+  const onInvalid = (invalid: FieldErrors<EditorValues>) => {
+    const unplaced = invalid.root?.[UNPLACED]?.message
+    const placed = Object.keys(invalid).some((key) => key !== 'root')
+    setBanner({ fields: placed && !unplaced, lines: ['Some fields need your attention.', ...(unplaced ? [unplaced] : [])] })
+    focusFirstError()
+  }
+
+  const hasFieldErrors = Object.keys(errors).some((key) => key !== 'root')
+  const saving = create.isPending || update.isPending || form.formState.isSubmitting
+  return (
+    <IdPrefix.Provider value={prefix}>
+      <FormProvider {...form}>
+        <section className="page page-narrow">
+          <p className="breadcrumb">
+            <Link to="/workspace/models">‹ Models</Link>
+          </p>
+          <h1 tabIndex={-1}>{isCreate ? 'New model' : `Edit ${initial.values.name}`}</h1>
+
+          <form ref={formRef} className="form editor" noValidate onSubmit={(event) => void form.handleSubmit(onValid, onInvalid)(event)}>
+            {banner.lines.length > 0 && (!banner.fields || hasFieldErrors) ? (
+              <div className="form-errors" role="alert">
+                {banner.lines.map((line) => (
+                  <p key={line}>{line}</p>
+                ))}
+              </div>
+            ) : null}
+
+            <div className="editor-identity">
+              <PictureField model={model} />
+              <div className="editor-names">
+                <IdentitySection isCreate={isCreate} idTouched={initial.idTouched} />
+                <BaseModelSection />
+                <AccessSection grants={grants} onGrants={setGrants} modelId={model?.id} can={can} />
+              </div>
+            </div>
+
+            <DescriptionSection />
+            <PromptSection />
+            <CapabilitiesSection />
+            <RequestPreview loaded={initial.loaded} grants={isCreate ? grants : undefined} />
+            <ActionsSection isCreate={isCreate} saving={saving} />
+          </form>
+
+          {model && can?.delete ? <DangerZone model={model} /> : null}
+        </section>
+      </FormProvider>
+    </IdPrefix.Provider>
+  )
+}
