@@ -59,7 +59,7 @@ export function createServices(config: Readonly<Config>, database: Database, sec
   // The registry asks the catalog what providers serve (hole 1 of issue #10: a provider's id is not
   // free for everybody) through this small interface, not the provider feature itself.
   const served: ServedModels = {
-    servedIds: async () => new Map((await catalog.models()).map((m) => [m.id, m.connection_id])),
+    servedIds: () => catalog.servedIds(),
   }
   const models = createModels(database, access, served, config.bypassModelAccessControl)
   // Deleting an account or a group never leaves a model without owner or a grant naming nobody.

@@ -164,6 +164,16 @@ export class ModelQueries {
  */
 function servedFingerprint(served: ReadonlyMap<string, string>): string {
   if (served.size === 0) return '-'
-  const ids = [...served.keys()].join('\u0000')
-  return createHash('sha256').update(ids).digest('base64url').slice(0, 22)
+  // The catalog hands out the same map until a provider's list changes: hash each map once.
+  let fingerprint = fingerprints.get(served)
+  if (fingerprint === undefined) {
+    fingerprint = createHash('sha256')
+      .update([...served.keys()].join('\u0000'))
+      .digest('base64url')
+      .slice(0, 22)
+    fingerprints.set(served, fingerprint)
+  }
+  return fingerprint
 }
+
+const fingerprints = new WeakMap<ReadonlyMap<string, string>, string>()

@@ -278,6 +278,31 @@ describe('ModelCatalog', () => {
     expect(catalog.status(badConnection.id)).toMatchObject({ ok: false, stale: true, model_count: 1 })
   })
 
+  it('servedIds maps each id to the connection that wins it, and is the same map until a list changes', async () => {
+    const first = await provider({ models: ['shared', 'only-first'] })
+    const second = await provider({ models: ['shared', 'only-second'] })
+    const connections = [connectionTo(first), connectionTo(second)]
+    const { catalog } = catalogOf(connections, { ttlMs: 60_000, timeoutMs: 5_000 })
+
+    const served = await catalog.servedIds()
+    expect([...served.entries()].sort()).toEqual(
+      [
+        ['only-first', connections[0]?.id],
+        ['only-second', connections[1]?.id],
+        ['shared', connections[0]?.id],
+      ].sort(),
+    )
+    // Unchanged lists: the same map (list pages hash it once for their cache version).
+    expect(await catalog.servedIds()).toBe(served)
+
+    second.setModels(['shared', 'new-second'])
+    catalog.invalidate(connections[1]?.id ?? '')
+    const next = await catalog.servedIds()
+    expect(next).not.toBe(served)
+    expect([...next.keys()].sort()).toEqual(['new-second', 'only-first', 'shared'])
+    expect(next.get('shared')).toBe(connections[0]?.id)
+  })
+
   it("invalidate(id) drops a connection's list: the next listing fetches anew and waits for it", async () => {
     const p = await provider({ models: ['inv-1'] })
     const connection = connectionTo(p)

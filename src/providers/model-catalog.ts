@@ -147,6 +147,24 @@ export class ModelCatalog {
     return lists.flat().filter((m) => (seen.has(m.id) ? false : (seen.add(m.id), true)))
   }
 
+  /**
+   * Served model id → connection id, for the registry's provider-id rules (read on every list page).
+   * Built again only when a connection's list was replaced (each refresh stores a new array), so the
+   * hot path costs one identity check per connection, and callers may memoise on the map's identity.
+   */
+  async servedIds(): Promise<ReadonlyMap<string, string>> {
+    const connections = await this.enabledConnections()
+    const lists = await Promise.all(connections.map((c) => this.modelsOf(c)))
+    const last = this.lastServed
+    if (last && last.lists.length === lists.length && last.lists.every((list, i) => list === lists[i])) return last.ids
+    const ids = new Map<string, string>()
+    for (const list of lists) for (const model of list) if (!ids.has(model.id)) ids.set(model.id, model.connection_id)
+    this.lastServed = { lists, ids }
+    return ids
+  }
+
+  private lastServed: { lists: ProviderModel[][]; ids: ReadonlyMap<string, string> } | undefined
+
   async find(modelId: string): Promise<ProviderModel | undefined> {
     return (await this.models()).find((m) => m.id === modelId)
   }
