@@ -11,7 +11,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
-import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { Agent, fetch as undiciFetch } from 'undici'
@@ -19,6 +18,7 @@ import { TokenSigner } from '../src/auth/tokens.js'
 import { createDatabase, type Database } from '../src/db/database.js'
 import { migrateToLatest } from '../src/db/migrator.js'
 import { generateDataset, type Dataset } from './dataset.js'
+import { freePort } from '../test/support/timing.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
@@ -85,16 +85,6 @@ function load(url: string, options: { connections: number; seconds: number; head
     errors: report.errors + report.timeouts,
     requests: report.requests.total,
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
-    })
-  })
 }
 
 /** Peak resident memory of a process since the last reset, in MB (Linux /proc). */
