@@ -8,7 +8,7 @@
  * with its ratio to a ceiling measured in the same run: GET /bench/ceiling, an in-memory JSON body of
  * the same size as S1's page (and, for S9, the same request sent straight to the provider).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
@@ -19,6 +19,7 @@ import { createDatabase, type Database } from '../src/db/database.js'
 import { migrateToLatest } from '../src/db/migrator.js'
 import { generateDataset, type Dataset } from './dataset.js'
 import { freePort } from '../test/support/timing.js'
+import { BENCH_SECRET, load, waitReady } from './load.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
@@ -29,7 +30,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url))
  */
 const runnerAgent = new Agent({ keepAliveTimeout: 1000, keepAliveMaxTimeout: 1000 })
 const http = (url: string, init: Parameters<typeof undiciFetch>[1] = {}) => undiciFetch(url, { dispatcher: runnerAgent, ...init })
-const SECRET = 'bench-secret-key-0123456789abcdef'
+const SECRET = BENCH_SECRET
 const PG_URL = process.env['BENCH_POSTGRES_URL'] ?? process.env['TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test'
 
 interface Options {
@@ -53,40 +54,6 @@ function parseArgs(argv: string[]): Options {
   }
 }
 
-interface LoadResult {
-  rps: number
-  p50: number
-  p99: number
-  non2xx: number
-  errors: number
-  requests: number
-}
-
-/** Runs autocannon in its own process and reads its JSON report. */
-function load(url: string, options: { connections: number; seconds: number; headers?: Record<string, string>; method?: string; body?: string }): LoadResult {
-  const args = [`${ROOT}/node_modules/autocannon/autocannon.js`, '-j', '-c', String(options.connections), '-d', String(options.seconds)]
-  for (const [key, value] of Object.entries(options.headers ?? {})) args.push('-H', `${key}=${value}`)
-  if (options.method) args.push('-m', options.method)
-  if (options.body) args.push('-b', options.body, '-I', '-H', 'content-type=application/json')
-  args.push(url)
-  const out = execFileSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
-  const report = JSON.parse(out.trim().split('\n').pop() ?? '{}') as {
-    requests: { average: number; total: number }
-    latency: { p50: number; p99: number }
-    non2xx: number
-    errors: number
-    timeouts: number
-  }
-  return {
-    rps: report.requests.average,
-    p50: report.latency.p50,
-    p99: report.latency.p99,
-    non2xx: report.non2xx,
-    errors: report.errors + report.timeouts,
-    requests: report.requests.total,
-  }
-}
-
 /** Peak resident memory of a process since the last reset, in MB (Linux /proc). */
 function peakRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
@@ -105,19 +72,6 @@ function resetPeakRss(pid: number): void {
   } catch {
     // not permitted here: peaks are then since start
   }
-}
-
-async function waitReady(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`)
-    try {
-      if ((await http(`${url}/ready`)).ok) return
-    } catch {
-      // not yet listening
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error('server did not become ready')
 }
 
 async function prepareDatabase(dialect: 'sqlite' | 'postgres', size: number): Promise<{ url: string; database: Database }> {

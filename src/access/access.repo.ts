@@ -1,22 +1,32 @@
 /** The queries access decisions need: which groups a user is in, and what those groups grant. */
 import type { Executor } from '../db/executor.js'
+import { PreparedQuery } from '../db/prepared.js'
+
+/** Read on every request of an admin or a gateway caller: prepared once. */
+const groupIds = new PreparedQuery<[string], { group_id: string }>(1, (db, userId) =>
+  db.selectFrom('group_members').select('group_id').where('user_id', '=', userId),
+)
+
+/** Read on every model request of a user (their groups and what those grant): prepared once. */
+const groupsWithPermissions = new PreparedQuery<[string], { group_id: string; permissions: string }>(1, (db, userId) =>
+  db
+    .selectFrom('group_members')
+    .innerJoin('groups', 'groups.id', 'group_members.group_id')
+    .select(['group_members.group_id', 'groups.permissions'])
+    .where('group_members.user_id', '=', userId),
+)
 
 export class AccessRepo {
   constructor(private readonly db: Executor) {}
 
   async groupIdsOf(userId: string): Promise<string[]> {
-    const rows = await this.db.selectFrom('group_members').select('group_id').where('user_id', '=', userId).execute()
+    const rows = await groupIds.execute(this.db, userId)
     return rows.map((row) => row.group_id)
   }
 
   /** The user's groups with their parsed permission trees (one query for both). */
   async groupsOf(userId: string): Promise<{ id: string; permissions: unknown }[]> {
-    const rows = await this.db
-      .selectFrom('group_members')
-      .innerJoin('groups', 'groups.id', 'group_members.group_id')
-      .select(['group_members.group_id', 'groups.permissions'])
-      .where('group_members.user_id', '=', userId)
-      .execute()
+    const rows = await groupsWithPermissions.execute(this.db, userId)
     return rows.map((row) => ({ id: row.group_id, permissions: JSON.parse(row.permissions) as unknown }))
   }
 

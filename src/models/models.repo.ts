@@ -5,6 +5,11 @@ import type { Principals } from '../access/model-grants.js'
 import type { DialectName } from '../db/database.js'
 import { containsText, forUpdate, type Executor } from '../db/executor.js'
 import type { DB, ModelsTable } from '../db/types.js'
+import { PreparedQuery } from '../db/prepared.js'
+
+const registryVersion = new PreparedQuery<[], { version: number | string }>(0, (db) =>
+  db.selectFrom('registry_state').select('version').where('key', '=', 'models'),
+)
 
 export type ModelRow = Selectable<ModelsTable>
 
@@ -136,7 +141,8 @@ export class ModelsRepo {
 
   /** The registry version: every write bumps it, so a total cached at an older version is stale. */
   async version(): Promise<number> {
-    const row = await this.db.selectFrom('registry_state').select('version').where('key', '=', 'models').executeTakeFirst()
+    // Read on every list and model request: prepared once.
+    const row = await registryVersion.first(this.db)
     return Number(row?.version ?? 0)
   }
 

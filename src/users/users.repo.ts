@@ -2,6 +2,9 @@
 import type { Selectable } from 'kysely'
 import { containsText, type Executor } from '../db/executor.js'
 import type { UsersTable } from '../db/types.js'
+import { PreparedQuery } from '../db/prepared.js'
+
+const userById = new PreparedQuery<[string], UserRow>(1, (db, id) => db.selectFrom('users').selectAll().where('id', '=', id))
 
 export type UserRow = Selectable<UsersTable>
 
@@ -17,8 +20,9 @@ export interface UserListQuery {
 export class UsersRepo {
   constructor(private readonly db: Executor) {}
 
+  /** Read on every request (the account behind a token): prepared once. */
   findById(id: string): Promise<UserRow | undefined> {
-    return this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()
+    return userById.first(this.db, id)
   }
 
   findByEmail(email: string): Promise<UserRow | undefined> {
