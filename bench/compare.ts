@@ -7,11 +7,12 @@
  * (the ceiling itself moved by 25% between two such runs). This runner generates one SQLite dataset,
  * starts the `before` build and this checkout's build side by side on copies of it, with the same fake
  * provider, and loads them with the same autocannon scenarios taking turns. It prints the median of
- * each side's requests/s and their ratio. `--before` is a checkout of the older commit with
+ * each side's CPU time per request (the server's own, read from /proc: what the build costs, whatever else
+ * the machine does) and requests/s, and their ratios. `--before` is a checkout of the older commit with
  * `dist/main.js` built (`git worktree add /tmp/before <commit> && cd /tmp/before && ln -s
  * $PWD/node_modules && npx tsc -p tsconfig.build.json`); both builds must read the same schema.
  */
-import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { TokenSigner } from '../src/auth/tokens.js'
@@ -32,6 +33,12 @@ function commitOf(checkout: string): string {
   } catch {
     return 'unknown'
   }
+}
+
+/** User + system CPU time of a process so far, in microseconds (Linux /proc; clock ticks of 10 ms). */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+  return (Number(fields[11]) + Number(fields[12])) * 10_000
 }
 
 function option(name: string): string | undefined {
@@ -66,12 +73,13 @@ async function main(): Promise<void> {
   const [admin, dense, sparse, user1k] = await Promise.all([data.adminId, data.denseUserId, data.sparseUserId, data.user1kId].map(bearer))
   if (!admin || !dense || !sparse || !user1k) throw new Error('tokens')
 
-  const results = new Map<string, { before: number[]; after: number[] }>()
+  const results = new Map<string, Record<Side, { rps: number[]; cpuUs: number[] }>>()
   const servers: ChildProcess[] = []
   try {
     // Both builds run side by side and take turns scenario by scenario (the order swapped every
     // round), so a noisy minute on the machine falls on both rather than on one side's whole run.
     const bases: Record<Side, string> = { before: '', after: '' }
+    const pids: Record<Side, number> = { before: 0, after: 0 }
     for (const side of ['before', 'after'] as const) {
       const path = `${dir}/${side}.db`
       for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true })
@@ -95,6 +103,7 @@ async function main(): Promise<void> {
         stdio: ['ignore', 'inherit', 'inherit'],
       })
       servers.push(server)
+      pids[side] = server.pid ?? 0
       await waitReady(bases[side], server)
       await fetch(`${bases[side]}/api/models/base`, { headers: admin })
     }
@@ -110,10 +119,13 @@ async function main(): Promise<void> {
       const order: Side[] = round % 2 ? ['before', 'after'] : ['after', 'before']
       for (const [name, path, headers] of scenarios) {
         for (const side of order) {
+          const cpuBefore = cpuMicros(pids[side])
           const result = load(bases[side] + path, { connections: 32, seconds, headers })
+          const cpuUs = (cpuMicros(pids[side]) - cpuBefore) / result.requests
           if (result.non2xx || result.errors) throw new Error(`${side} ${name}: ${result.non2xx} non-2xx, ${result.errors} errors`)
-          const entry = results.get(name) ?? { before: [], after: [] }
-          entry[side].push(result.rps)
+          const entry = results.get(name) ?? { before: { rps: [], cpuUs: [] }, after: { rps: [], cpuUs: [] } }
+          entry[side].rps.push(result.rps)
+          entry[side].cpuUs.push(cpuUs)
           results.set(name, entry)
         }
       }
@@ -127,14 +139,17 @@ async function main(): Promise<void> {
   const lines = [
     `# A/B: ${commitOf(before)} (before) vs ${commitOf(ROOT)} (after), on ${new Date().toISOString()}, SQLite ${size.toLocaleString('en-US')} models, ${rounds} rounds × ${seconds} s, c=32`,
     '',
-    '| scenario | before req/s (median) | after req/s (median) | after / before | rounds (before / after) |',
-    '|---|---|---|---|---|',
+    'CPU µs per request: the server process’s user + system CPU time over a scenario divided by the requests it answered (autocannon runs in',
+    'its own process). It is what the build costs; requests/s also moves with whatever else the machine is doing.',
+    '',
+    '| scenario | before CPU µs/request (median) | after CPU µs/request (median) | after / before | before req/s (median) | after req/s (median) | after / before |',
+    '|---|---|---|---|---|---|---|',
   ]
   for (const [name, { before: b, after: a }] of results) {
-    const mb = median(b)
-    const ma = median(a)
+    const cpu = [median(b.cpuUs), median(a.cpuUs)] as const
+    const rps = [median(b.rps), median(a.rps)] as const
     lines.push(
-      `| ${name} | ${mb.toFixed(0)} | ${ma.toFixed(0)} | ${(ma / mb).toFixed(2)} | ${b.map((x) => x.toFixed(0)).join(' ')} / ${a.map((x) => x.toFixed(0)).join(' ')} |`,
+      `| ${name} | ${cpu[0].toFixed(0)} | ${cpu[1].toFixed(0)} | ${(cpu[1] / cpu[0]).toFixed(2)} | ${rps[0].toFixed(0)} | ${rps[1].toFixed(0)} | ${(rps[1] / rps[0]).toFixed(2)} |`,
     )
   }
   const report = `${lines.join('\n')}\n`

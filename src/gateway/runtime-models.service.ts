@@ -97,9 +97,9 @@ export class RuntimeModelsService {
    */
   async listJson(actor: Actor, shape: 'runtime'): Promise<JsonText<{ data: RuntimeModel[] }>>
   async listJson(actor: Actor, shape: 'openai'): Promise<JsonText<{ object: 'list'; data: OpenAiModel[] }>>
-  async listJson(actor: Actor, shape: 'runtime' | 'openai'): Promise<string> {
+  async listJson(actor: Actor, shape: 'runtime' | 'openai'): Promise<Buffer> {
     const snapshot = await this.snapshot(actor)
-    const small = (json: string) => json.length <= MAX_CACHED_LIST_BYTES
+    const small = (json: Buffer) => json.length <= MAX_CACHED_LIST_BYTES
     if (shape === 'runtime') {
       return this.runtimeTexts.get(snapshot.view.key, snapshot.version, async () => toJsonText({ data: await this.listAt(snapshot) }), small)
     }
