@@ -18,6 +18,8 @@ import { LocalBus, RedisBus, type InvalidationBus } from './providers/invalidati
 import { KeyBox } from './providers/key-box.js'
 import { ModelCatalog } from './providers/model-catalog.js'
 import { UsersService } from './users/users.service.js'
+import { ModelHistory } from './history/model-history.js'
+import { AuditQueries } from './audit/audit-queries.js'
 
 export interface Services {
   config: Readonly<Config>
@@ -29,6 +31,10 @@ export interface Services {
   /** The model registry: queries, writes, transfer (import/export) and sync. */
   models: Models
   connections: ConnectionsService
+  /** Model history: versions, diffs, restore, trash, pruning (issue #12). */
+  history: ModelHistory
+  /** Reading the audit log (writers call src/audit/audit-log.ts recordAudit in their transactions). */
+  audit: AuditQueries
   runtime: RuntimeModelsService
   chat: ChatService
   bus: InvalidationBus
@@ -61,7 +67,10 @@ export function createServices(config: Readonly<Config>, database: Database, sec
   const served: ServedModels = {
     servedIds: () => catalog.servedIds(),
   }
-  const models = createModels(database, access, served, config.bypassModelAccessControl)
+  const models = createModels(database, access, served, {
+    bypassModelAccessControl: config.bypassModelAccessControl,
+    historyMaxVersions: config.historyMaxVersions,
+  })
   // Deleting an account or a group never leaves a model without owner or a grant naming nobody.
   users.onUserDeleted(async () => {
     const work = await models.writes.prepareUserDeletion()
@@ -89,6 +98,8 @@ export function createServices(config: Readonly<Config>, database: Database, sec
     groups,
     models,
     connections,
+    history: new ModelHistory(models),
+    audit: new AuditQueries(database),
     runtime,
     chat,
     bus,

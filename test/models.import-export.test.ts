@@ -116,7 +116,20 @@ describe.each(DIALECTS)('models import, export and sync on %s', (dialect) => {
       const item = (await a.exportAll(h.admin)).find((m) => m.id === id)
       expect(item).toBeDefined()
       expect(Object.keys(item ?? {}).sort()).toEqual(
-        ['access_control', 'access_grants', 'base_model_id', 'created_at', 'id', 'is_active', 'meta', 'name', 'params', 'updated_at', 'user_id'].sort(),
+        [
+          'access_control',
+          'access_grants',
+          'base_model_id',
+          'created_at',
+          'id',
+          'is_active',
+          'meta',
+          'name',
+          'params',
+          'updated_at',
+          'user_id',
+          'version',
+        ].sort(),
       )
       expect(item?.meta).toEqual({ profile_image_url: PNG_URI, tags: [{ name: 'x' }] })
       expect(item?.access_control).toEqual({ read: { group_ids: [team], user_ids: [] }, write: { group_ids: [], user_ids: [] } })

@@ -26,6 +26,18 @@ export class ModelGrantsRepo {
   constructor(private readonly db: Executor) {}
 
   /** Grants of each model in `modelIds` (one query per 500 ids), in a stable order. */
+  /** The models with a grant naming this principal. */
+  async modelIdsNaming(principalType: 'user' | 'group', principalId: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('model_grants')
+      .select('model_id')
+      .distinct()
+      .where('principal_type', '=', principalType)
+      .where('principal_id', '=', principalId)
+      .execute()
+    return rows.map((row) => row.model_id)
+  }
+
   async grantsOf(modelIds: readonly string[]): Promise<Map<string, GrantRow[]>> {
     const result = new Map<string, GrantRow[]>(modelIds.map((id) => [id, []]))
     for (let i = 0; i < modelIds.length; i += 500) {

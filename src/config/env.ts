@@ -132,6 +132,8 @@ const envSchema = z.object({
   USER_PERMISSIONS_WORKSPACE_MODELS_ALLOW_SHARING: booleanVar(false),
   USER_PERMISSIONS_WORKSPACE_MODELS_ALLOW_PUBLIC_SHARING: booleanVar(false),
   MODELS_CACHE_TTL: integerVar(1, 0, 86_400),
+  /** Versions kept per model (issue #12); 0 or unset keeps every version. */
+  MODEL_HISTORY_MAX_VERSIONS: integerVar(0, 0, 1_000_000),
   REDIS_URL: z
     .string()
     .trim()
@@ -210,6 +212,8 @@ export interface Config {
   bypassModelAccessControl: boolean
   permissionDefaults: PermissionDefaults
   modelsCacheTtlSeconds: number
+  /** MODEL_HISTORY_MAX_VERSIONS: null keeps every version of every model. */
+  historyMaxVersions: number | null
   redisUrl: string | null
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   bodyLimitBytes: number
@@ -312,6 +316,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       },
     },
     modelsCacheTtlSeconds: e.MODELS_CACHE_TTL,
+    historyMaxVersions: e.MODEL_HISTORY_MAX_VERSIONS > 0 ? e.MODEL_HISTORY_MAX_VERSIONS : null,
     redisUrl: e.REDIS_URL ? e.REDIS_URL : null,
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,

@@ -10,6 +10,7 @@ import * as m0002 from './migrations/0002_models.js'
 import * as m0003 from './migrations/0003_connections.js'
 import * as m0004 from './migrations/0004_session_revocation.js'
 import * as m0005 from './migrations/0005_settings_state.js'
+import * as m0006 from './migrations/0006_history_audit.js'
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -17,6 +18,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0003_connections': m0003,
   '0004_session_revocation': m0004,
   '0005_settings_state': m0005,
+  '0006_history_audit': m0006,
 }
 
 /**

@@ -65,6 +65,37 @@ export interface ModelsTable {
   is_active: number
   created_at: number
   updated_at: number
+  /** The model's current version in model_versions (its ETag); 0 on a row older than history. */
+  version: Generated<number>
+}
+
+/** One version of a model: a full snapshot, who made it, when and how (issue #12). */
+export interface ModelVersionsTable {
+  model_id: string
+  version: number
+  created_at: number
+  /** The account that made the change; null for the system (e.g. a model handed over on account deletion). */
+  user_id: string | null
+  action: 'baseline' | 'create' | 'update' | 'toggle' | 'access_update' | 'delete' | 'restore'
+  source: 'route' | 'import' | 'sync' | 'system'
+  /** JSON text of a ModelSnapshot */
+  snapshot: string
+}
+
+/** The audit log: append-only (issue #12). */
+export interface AuditLogTable {
+  id: string
+  at: number
+  actor_id: string | null
+  action: string
+  target_type: string | null
+  target_id: string | null
+  ip: string | null
+  request_id: string | null
+  /** JSON text */
+  before: string | null
+  /** JSON text */
+  after: string | null
 }
 
 export interface ModelGrantsTable {
@@ -111,6 +142,8 @@ export interface ConnectionsTable {
 export interface DB {
   connections: ConnectionsTable
   models: ModelsTable
+  model_versions: ModelVersionsTable
+  audit_log: AuditLogTable
   model_grants: ModelGrantsTable
   model_tags: ModelTagsTable
   registry_state: RegistryStateTable

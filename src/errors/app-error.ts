@@ -19,6 +19,7 @@ export const ERROR_STATUS = {
   MODEL_ID_TAKEN: 409,
   MODEL_ID_UNAVAILABLE: 409,
   CONFLICT: 409,
+  PRECONDITION_FAILED: 412,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
@@ -47,6 +48,7 @@ export const DEFAULT_DETAIL: Record<ErrorCode, string> = {
   MODEL_ID_TAKEN: 'This model id is already registered. Please choose another model id.',
   MODEL_ID_UNAVAILABLE: 'This model id is not available. Please choose another model id.',
   CONFLICT: 'The request conflicts with the current state.',
+  PRECONDITION_FAILED: 'The model changed since you read it (If-Match does not name its current version).',
   PAYLOAD_TOO_LARGE: 'The request body is too large.',
   UNSUPPORTED_MEDIA_TYPE: 'Unsupported Content-Type: send application/json.',
   RATE_LIMITED: 'Too many attempts. Try again later.',
@@ -85,6 +87,8 @@ export class AppError extends Error {
     readonly adminDetail?: string,
     /** The failed fields of a validation error, one entry each (answered as `errors`). */
     readonly errors?: readonly ValidationIssue[],
+    /** PRECONDITION_FAILED: the model's current version (answered as `current_version`, and as its ETag). */
+    readonly currentVersion?: number,
   ) {
     super(detail ?? DEFAULT_DETAIL[code])
     this.name = 'AppError'
@@ -111,6 +115,12 @@ export const notFound = (detail?: string) => new AppError('NOT_FOUND', detail)
 export const forbidden = (detail?: string) => new AppError('ACCESS_PROHIBITED', detail)
 export const badRequest = (detail: string) => new AppError('VALIDATION_ERROR', detail)
 export const conflict = (detail: string) => new AppError('CONFLICT', detail)
+
+/** 412: an If-Match that does not name the model's current version (issue #12, optimistic concurrency). */
+export function preconditionFailed(currentVersion: number): AppError {
+  const detail = `The model changed since you read it: its current version is ${currentVersion}. Reload it, or send If-Match: "${currentVersion}" to overwrite knowingly.`
+  return new AppError('PRECONDITION_FAILED', detail, { etag: `"${currentVersion}"` }, undefined, undefined, currentVersion)
+}
 
 /**
  * A validation error about one field: the answer's detail stays the sentence people read (by default

@@ -21,6 +21,7 @@ export const ErrorResponseSchema = z
     code: ErrorCodeSchema,
     request_id: z.string().optional().describe('On 5xx and provider faults: the id of the log line where an admin finds the cause.'),
     errors: z.array(ValidationIssueSchema).optional().describe('Validation errors that name fields: one entry per failed field.'),
+    current_version: z.number().int().optional().describe('On 412 PRECONDITION_FAILED: the current version of the model (also its ETag).'),
   })
   .describe('An error from the catalogue (docs/errors.md).')
 export type ErrorResponse = z.infer<typeof ErrorResponseSchema>

@@ -18,12 +18,15 @@ import { redactError } from '../errors/redact.js'
 import { registerGroupsRoutes } from '../groups/groups.routes.js'
 import { registerGatewayRoutes } from '../gateway/gateway.routes.js'
 import { registerModelsRoutes } from '../models/models.routes.js'
+import { registerHistoryRoutes } from '../history/history.routes.js'
+import { registerAuditRoutes } from '../audit/audit.routes.js'
 import { registerConnectionsRoutes } from '../providers/connections.routes.js'
 import type { Services } from '../services.js'
 import { registerUsersRoutes } from '../users/users.routes.js'
 import { handleError } from './error-handler.js'
 import { registerOpenApiComponents, tidyComponents } from './openapi-components.js'
 import { checkResponses, declareErrorResponses } from './response-schemas.js'
+import { enterRequestContext } from '../audit/request-context.js'
 import { validationFormatter, validatorCompiler } from './validation.js'
 import type { App, Guards } from './route-kit.js'
 import { registerSystemRoutes } from './system.routes.js'
@@ -79,6 +82,12 @@ export async function buildApp(
   registerOpenApiComponents()
   if (options.checkResponses ?? Boolean(process.env['VITEST'])) checkResponses(app)
 
+  // The audit log records the client address and request id of the request that made each change.
+  app.addHook('onRequest', (request, _reply, done) => {
+    enterRequestContext({ ip: request.ip, requestId: request.id })
+    done()
+  })
+
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   app.setErrorHandler(handleError)
@@ -129,6 +138,8 @@ export async function buildApp(
   registerGroupsRoutes(app, { groups: services.groups, guards })
   registerModelsRoutes(app, { models: services.models, guards, importBodyLimitBytes: config.importBodyLimitBytes, profileImageHosts: config.profileImageHosts })
   registerConnectionsRoutes(app, { connections: services.connections, guards })
+  registerHistoryRoutes(app, { history: services.history, guards })
+  registerAuditRoutes(app, { audit: services.audit, guards })
   registerGatewayRoutes(app, { runtime: services.runtime, chat: services.chat, guards })
   app.addHook('onClose', () => services.close())
   return app

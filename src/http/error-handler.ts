@@ -47,6 +47,7 @@ export function errorToResponse(error: unknown, request: FastifyRequest): { stat
       code: error.code,
       ...((error.status >= 500 || error.adminDetail) && { request_id: request.id }),
       ...(error.errors && { errors: [...error.errors] }),
+      ...(error.currentVersion !== undefined && { current_version: error.currentVersion }),
     }
     return { status: error.status, body, ...(error.headers && { headers: error.headers }) }
   }

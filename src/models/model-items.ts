@@ -4,6 +4,7 @@
  * grant-set equality, shared by both.
  */
 import type { Grant } from '../access/model-grants.js'
+import type { ModelRow } from './models.repo.js'
 
 /** An item as an object; Admin › Models exports wrap the row in `info`. */
 export function unwrapItem(raw: unknown): Record<string, unknown> | undefined {
@@ -47,4 +48,22 @@ export function sameGrants(a: readonly Grant[], b: readonly Grant[]): boolean {
   const left = new Set(a.map(key))
   const right = new Set(b.map(key))
   return left.size === right.size && [...left].every((k) => right.has(k))
+}
+
+/** Would writing `next` (fields and grants) change the stored row? (No version is recorded for no change.) */
+export function sameModel(
+  row: ModelRow,
+  grants: readonly Grant[],
+  next: { base_model_id: string | null; name: string; params: string; meta: string; is_active: number; user_id: string },
+  nextGrants: readonly Grant[],
+): boolean {
+  return (
+    row.base_model_id === next.base_model_id &&
+    row.name === next.name &&
+    row.params === next.params &&
+    row.meta === next.meta &&
+    Number(row.is_active) === next.is_active &&
+    row.user_id === next.user_id &&
+    sameGrants(grants, nextGrants)
+  )
 }

@@ -26,7 +26,7 @@ export class ModelQueries {
    * unchanged (see listJson).
    */
   private readonly pages = new VersionedCache<JsonText<ListResponse>>(PAGE_CACHE_SIZE, CACHE_MAX_AGE_MS)
-  private readonly single = new VersionedCache<JsonText<ModelAccessResponse>>(PAGE_CACHE_SIZE, CACHE_MAX_AGE_MS)
+  private readonly single = new VersionedCache<{ json: JsonText<ModelAccessResponse>; version: number }>(PAGE_CACHE_SIZE, CACHE_MAX_AGE_MS)
   /** Totals of dense lists, valid while the registry version is unchanged (see total). */
   private readonly totals = new VersionedCache<number>(TOTALS_CACHE_SIZE, CACHE_MAX_AGE_MS)
 
@@ -49,12 +49,16 @@ export class ModelQueries {
     return this.pages.get(JSON.stringify(['list', callerKey(caller), query]), `${version}:${servedFingerprint(served)}`, build)
   }
 
-  /** One model as the caller sees it (JSON text, cached like list pages, served ids included). */
-  async getJson(actor: Actor, id: string): Promise<JsonText<ModelAccessResponse>> {
+  /**
+   * One model as the caller sees it (JSON text, cached like list pages, served ids included), with its
+   * version (the ETag of GET /model).
+   */
+  async getJson(actor: Actor, id: string): Promise<{ json: JsonText<ModelAccessResponse>; version: number }> {
     const [caller, version, served] = await Promise.all([this.registry.access.modelCaller(actor), this.version(), this.registry.served.servedIds()])
-    return this.single.get(JSON.stringify(['get', callerKey(caller), id]), `${version}:${servedFingerprint(served)}`, async () =>
-      toJsonText(await this.getFor(caller, id, served)),
-    )
+    return this.single.get(JSON.stringify(['get', callerKey(caller), id]), `${version}:${servedFingerprint(served)}`, async () => {
+      const model = await this.getFor(caller, id, served)
+      return { json: toJsonText(model), version: model.version }
+    })
   }
 
   async tags(actor: Actor): Promise<string[]> {

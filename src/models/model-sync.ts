@@ -5,10 +5,11 @@
  */
 import type { Actor } from '../access/actor.js'
 import { requestedGrants, type Grant } from '../access/model-grants.js'
+import { recordAudit } from '../audit/audit-log.js'
 import { epochSeconds } from '../db/executor.js'
 import { AppError } from '../errors/app-error.js'
-import { describeIssues, rowFields, sameGrants, unwrapItem } from './model-items.js'
-import type { ModelRow } from './models.repo.js'
+import { describeIssues, rowFields, sameModel, unwrapItem } from './model-items.js'
+import type { NewModelRow } from './models.repo.js'
 import { ModelFormSchema, type ModelForm, type SyncPlan } from './models.schema.js'
 import { tagNames, toGrant, type Registry, type RegistryTx } from './registry.js'
 
@@ -65,8 +66,8 @@ export class ModelSync {
     const unknownOwners = new Set(owners.map((g) => g.principal_id))
 
     const now = epochSeconds()
-    const inserts: ModelRow[] = []
-    const updates: { id: string; fields: Omit<ModelRow, 'id' | 'created_at'> }[] = []
+    const inserts: NewModelRow[] = []
+    const updates: { id: string; fields: Omit<NewModelRow, 'id' | 'created_at'> }[] = []
     const grantChanges: { modelId: string; grants: Grant[] }[] = []
     const tagChanges: { modelId: string; names: string[] }[] = []
     for (const { form, ownerId, grants } of forms) {
@@ -88,28 +89,24 @@ export class ModelSync {
       tagChanges.push({ modelId: form.id, names: tagNames(form.meta) })
     }
     if (dryRun) return plan
+    const change = { source: 'sync' as const, actorId: actor.id }
+    await tx.versions.baseline(plan.update)
+    const deleted = await tx.versions.recordDeletion(plan.delete, change)
     await models.insertMany(inserts)
     for (const { id, fields } of updates) await models.update(id, fields)
     await grantsRepo.replaceMany(grantChanges, now)
     await models.setTagsMany(tagChanges)
     await models.deleteMany(plan.delete)
+    const created = await tx.versions.recordIds(plan.create, { ...change, action: 'create' })
+    const updated = await tx.versions.recordIds(plan.update, { ...change, action: 'update' })
+    await recordAudit(tx.executor, [
+      {
+        action: 'model.sync',
+        actorId: actor.id,
+        targetType: 'model',
+        after: { created: Object.fromEntries(created), updated: Object.fromEntries(updated), deleted: Object.fromEntries(deleted) },
+      },
+    ])
     return plan
   }
-}
-
-function sameModel(
-  row: ModelRow,
-  grants: readonly Grant[],
-  next: { base_model_id: string | null; name: string; params: string; meta: string; is_active: number; user_id: string },
-  nextGrants: readonly Grant[],
-): boolean {
-  return (
-    row.base_model_id === next.base_model_id &&
-    row.name === next.name &&
-    row.params === next.params &&
-    row.meta === next.meta &&
-    Number(row.is_active) === next.is_active &&
-    row.user_id === next.user_id &&
-    sameGrants(grants, nextGrants)
-  )
 }

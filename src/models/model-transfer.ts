@@ -6,12 +6,13 @@
 import type { Actor } from '../access/actor.js'
 import type { GrantRow } from '../access/model-grants.repo.js'
 import { requestedGrants, type Grant, type Principals } from '../access/model-grants.js'
+import { recordAudit } from '../audit/audit-log.js'
 import { epochSeconds } from '../db/executor.js'
 import { AppError, fieldError } from '../errors/app-error.js'
 import { conflictingIds } from './conflicts.js'
-import { describeIssues, rowFields, sameGrants, unwrapItem } from './model-items.js'
+import { describeIssues, rowFields, sameGrants, sameModel, unwrapItem } from './model-items.js'
 import { presentModel } from './models.presenter.js'
-import type { ModelRow } from './models.repo.js'
+import type { ModelRow, NewModelRow } from './models.repo.js'
 import { ModelFormSchema, ModelIdSchema, type ImportReport, type ModelForm, type ModelResponse } from './models.schema.js'
 import { tagNames, toGrant, type Registry } from './registry.js'
 
@@ -154,7 +155,9 @@ export class ModelTransfer {
 
       // 6. Writes: new rows and grant and tag changes in multi-row statements; updates one by one.
       const now = epochSeconds()
-      const inserts: ModelRow[] = []
+      const inserts: NewModelRow[] = []
+      // Updated items whose content or grants differ: only those get a version (re-importing an export does not).
+      const changed: string[] = []
       const grantChanges: { modelId: string; grants: Grant[] }[] = []
       const tagChanges: { modelId: string; names: string[] }[] = []
       for (const p of planned) {
@@ -169,6 +172,7 @@ export class ModelTransfer {
         if (existing) {
           await models.update(id, fields)
           report.updated.push(id)
+          if (!sameModel(existing, before.map(toGrant), { ...fields, user_id: existing.user_id }, grants)) changed.push(id)
         } else {
           inserts.push({ id, user_id: actor.id, created_at: now, ...fields })
           report.created.push(id)
@@ -181,9 +185,21 @@ export class ModelTransfer {
         const reasons = report.skipped.map((s) => `${s.id}: ${s.reason}`).join('; ')
         throw new AppError('VALIDATION_ERROR', `Import refused (strict): ${report.skipped.length} item(s) would be skipped: ${reasons}`)
       }
+      await tx.versions.baseline(changed)
       await models.insertMany(inserts)
       await grantsRepo.replaceMany(grantChanges, now)
       await models.setTagsMany(tagChanges)
+      // Each created and updated model is a version (source import); the audit log gets one entry.
+      const created = await tx.versions.recordIds(report.created, { action: 'create', source: 'import', actorId: actor.id })
+      const updated = await tx.versions.recordIds(changed, { action: 'update', source: 'import', actorId: actor.id })
+      await recordAudit(tx.executor, [
+        {
+          action: 'model.import',
+          actorId: actor.id,
+          targetType: 'model',
+          after: { created: Object.fromEntries(created), updated: Object.fromEntries(updated), skipped: report.skipped.length },
+        },
+      ])
     })
     return report
   }

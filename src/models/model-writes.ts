@@ -7,15 +7,18 @@ import type { Transaction } from 'kysely'
 import { modelNotFound } from '../access/access.service.js'
 import type { Actor } from '../access/actor.js'
 import { ModelGrantsRepo } from '../access/model-grants.repo.js'
-import { requestedGrants, type ModelCaller } from '../access/model-grants.js'
+import { requestedGrants, type Grant, type ModelCaller } from '../access/model-grants.js'
+import { recordAudit, type AuditEvent } from '../audit/audit-log.js'
 import { isUniqueViolation } from '../db/errors.js'
 import { epochSeconds } from '../db/executor.js'
 import type { DB } from '../db/types.js'
 import { AppError, fieldError } from '../errors/app-error.js'
 import { conflictingIds } from './conflicts.js'
 import { presentModel } from './models.presenter.js'
-import { ModelsRepo, type ModelRow } from './models.repo.js'
+import { ModelsRepo, type NewModelRow } from './models.repo.js'
 import type { AccessUpdate, ModelForm, ModelUpdate, ModelWriteResponse } from './models.schema.js'
+import type { ExpectedVersion } from './if-match.js'
+import { ModelVersions } from './model-versions.js'
 import { idTakenError, tagNames, type Registry, type RegistryTx } from './registry.js'
 
 export class ModelWrites {
@@ -32,7 +35,7 @@ export class ModelWrites {
     // Asked before the transaction: on SQLite the catalog's own queries would wait for it forever.
     const served = await this.registry.served.servedIds()
     const now = epochSeconds()
-    const row: ModelRow = {
+    const row: NewModelRow = {
       id: form.id,
       user_id: actor.id,
       base_model_id: form.base_model_id ?? null,
@@ -47,10 +50,11 @@ export class ModelWrites {
       await this.registry.inTransaction(async (tx) => {
         // The id first, then the base: the order of checks never depends on which case applies.
         await this.registry.checkIdFree(actor, caller, form.id, tx, served)
-        if (row.base_model_id !== null) await this.registry.checkBaseReference(actor, caller, row.base_model_id, tx, served)
+        if (form.base_model_id) await this.registry.checkBaseReference(actor, caller, form.base_model_id, tx, served)
         await tx.models.insert(row)
         await tx.grants.replace(row.id, grants, now)
         await tx.models.setTags(row.id, tagNames(form.meta))
+        await this.recorded(tx, actor, row.id, 'create')
       })
     } catch (error) {
       // Two creates of one id at once: the primary key decides, the loser gets 409 (TAKEN only when it
@@ -66,7 +70,7 @@ export class ModelWrites {
     return this.answer(caller, this.registry.root, row.id, served)
   }
 
-  async update(actor: Actor, queryId: string | undefined, body: ModelUpdate): Promise<ModelWriteResponse> {
+  async update(actor: Actor, queryId: string | undefined, body: ModelUpdate, expected?: ExpectedVersion): Promise<ModelWriteResponse> {
     if (queryId !== undefined && body.id !== undefined && queryId !== body.id) {
       const detail = `The id in the query ("${queryId}") and in the body ("${body.id}") differ.`
       throw fieldError('VALIDATION_ERROR', 'body.id', `differs from the id in the query ("${queryId}")`, detail)
@@ -76,8 +80,9 @@ export class ModelWrites {
     const caller = await this.registry.access.modelCaller(actor)
     const served = await this.registry.served.servedIds()
     return this.registry.inTransaction(async (tx) => {
-      const { row, grants } = await this.registry.writable(caller, id, tx)
+      const { row, grants } = await this.registry.writable(caller, id, tx, expected)
       await this.registry.refuseConflict(row, tx.models, served)
+      await tx.versions.baseline([id])
       const baseModelId = body.base_model_id === undefined ? row.base_model_id : body.base_model_id
       if (baseModelId !== row.base_model_id) {
         this.registry.checkBaseModel(actor, id, row.base_model_id, baseModelId)
@@ -99,17 +104,20 @@ export class ModelWrites {
         await tx.access.checkGrantChange(actor, grants, requested)
         await tx.grants.replace(id, requested, now)
       }
+      await this.recorded(tx, actor, id, 'update')
       return this.answer(caller, tx, id, served)
     })
   }
 
-  async toggle(actor: Actor, id: string): Promise<ModelWriteResponse> {
+  async toggle(actor: Actor, id: string, expected?: ExpectedVersion): Promise<ModelWriteResponse> {
     const caller = await this.registry.access.modelCaller(actor)
     const served = await this.registry.served.servedIds()
     return this.registry.inTransaction(async (tx) => {
-      const { row } = await this.registry.writable(caller, id, tx)
+      const { row } = await this.registry.writable(caller, id, tx, expected)
       await this.registry.refuseConflict(row, tx.models, served)
+      await tx.versions.baseline([id])
       await tx.models.update(id, { is_active: Number(row.is_active) === 1 ? 0 : 1, updated_at: epochSeconds() })
+      await this.recorded(tx, actor, id, 'toggle')
       return this.answer(caller, tx, id, served)
     })
   }
@@ -118,14 +126,15 @@ export class ModelWrites {
    * Replaces a model's grants. An admin may name a provider model that has no row yet: a minimal
    * override row is created for it (owner: the admin), as Open WebUI does.
    */
-  async updateAccess(actor: Actor, body: AccessUpdate): Promise<ModelWriteResponse> {
+  async updateAccess(actor: Actor, body: AccessUpdate, expected?: ExpectedVersion): Promise<ModelWriteResponse> {
     const requested = requestedGrants(body)
     if (!requested) throw new AppError('INVALID_ACCESS_CONTROL', 'Send access_grants or access_control.')
     const caller = await this.registry.access.modelCaller(actor)
     const served = await this.registry.served.servedIds()
     return this.registry.inTransaction(async (tx) => {
       const now = epochSeconds()
-      if (!(await tx.models.findByIdForUpdate(body.id, this.registry.database.dialect)) && tx.access.mayManageOverrides(actor)) {
+      const existed = Boolean(await tx.models.findByIdForUpdate(body.id, this.registry.database.dialect))
+      if (!existed && tx.access.mayManageOverrides(actor)) {
         await tx.models.insert({
           id: body.id,
           user_id: actor.id,
@@ -138,27 +147,39 @@ export class ModelWrites {
           updated_at: now,
         })
       }
-      const { row, grants } = await this.registry.writable(caller, body.id, tx)
+      // A new override row has no version yet: an If-Match can only name the version of an existing model.
+      const { row, grants } = await this.registry.writable(caller, body.id, tx, existed ? expected : undefined)
       await this.registry.refuseConflict(row, tx.models, served)
       await tx.access.checkGrantChange(actor, grants, requested)
+      if (existed) await tx.versions.baseline([body.id])
       await tx.grants.replace(body.id, requested, now)
       await tx.models.update(body.id, { updated_at: now })
+      await this.recorded(tx, actor, body.id, existed ? 'access_update' : 'create', { grantsBefore: grants })
       return this.answer(caller, tx, body.id, served)
     })
   }
 
-  async delete(actor: Actor, id: string): Promise<true> {
+  async delete(actor: Actor, id: string, expected?: ExpectedVersion): Promise<true> {
     const who = await this.registry.access.principalsOf(actor)
     await this.registry.inTransaction(async (tx) => {
-      await this.registry.writable(who, id, tx)
+      await this.registry.writable(who, id, tx, expected)
+      const versions = await tx.versions.recordDeletion([id], { source: 'route', actorId: actor.id })
       await tx.models.delete(id)
+      await recordAudit(tx.executor, [{ action: 'model.delete', actorId: actor.id, targetType: 'model', targetId: id, after: { version: versions.get(id) } }])
     })
     return true
   }
 
-  /** Admin: removes every model and grant. */
-  async deleteAll(): Promise<true> {
-    await this.registry.inTransaction((tx) => tx.models.deleteAll())
+  /** Admin: removes every model and grant (each deletion is a version: the trash can bring them back). */
+  async deleteAll(actor: Actor): Promise<true> {
+    await this.registry.inTransaction(async (tx) => {
+      const ids = await tx.models.allIds()
+      const versions = await tx.versions.recordDeletion(ids, { source: 'route', actorId: actor.id })
+      await tx.models.deleteAll()
+      await recordAudit(tx.executor, [
+        { action: 'model.delete_all', actorId: actor.id, targetType: 'model', after: { deleted: ids.length, versions: Object.fromEntries(versions) } },
+      ])
+    })
     return true
   }
 
@@ -180,18 +201,45 @@ export class ModelWrites {
     const served = await this.registry.served.servedIds()
     return async (trx, userId, adminId) => {
       const models = new ModelsRepo(trx)
+      const grants = new ModelGrantsRepo(trx)
+      const versions = new ModelVersions(trx, models, grants, this.registry.historyMaxVersions)
       const now = epochSeconds()
+      // Every model whose owner or grants change is a new version (source `system`, by the deleting admin).
+      const touched = [...new Set([...(await models.idsOwnedBy(userId)), ...(await grants.modelIdsNaming('user', userId))])]
+      await versions.baseline(touched)
       await models.deactivateOwnedAmong(userId, [...served.keys()], now)
       await models.handOver(userId, adminId, now)
-      await new ModelGrantsRepo(trx).deleteByPrincipal('user', userId)
+      await grants.deleteByPrincipal('user', userId)
+      await versions.recordIds(touched, { action: 'update', source: 'system', actorId: adminId })
       await models.bumpVersion()
     }
   }
 
   /** A group is being deleted: grants naming it go. */
-  async onGroupDeleted(trx: Transaction<DB>, groupId: string): Promise<void> {
-    await new ModelGrantsRepo(trx).deleteByPrincipal('group', groupId)
-    await new ModelsRepo(trx).bumpVersion()
+  async onGroupDeleted(trx: Transaction<DB>, groupId: string, actorId: string | null = null): Promise<void> {
+    const models = new ModelsRepo(trx)
+    const grants = new ModelGrantsRepo(trx)
+    const versions = new ModelVersions(trx, models, grants, this.registry.historyMaxVersions)
+    const touched = await grants.modelIdsNaming('group', groupId)
+    await versions.baseline(touched)
+    await grants.deleteByPrincipal('group', groupId)
+    await versions.recordIds(touched, { action: 'access_update', source: 'system', actorId })
+    await models.bumpVersion()
+  }
+
+  /** Records the model's new version and the audit entry of the change (same transaction). */
+  private async recorded(
+    tx: RegistryTx,
+    actor: Actor,
+    id: string,
+    action: 'create' | 'update' | 'toggle' | 'access_update',
+    extra: { grantsBefore?: readonly Grant[] } = {},
+  ): Promise<number> {
+    const version = (await tx.versions.recordIds([id], { action, source: 'route', actorId: actor.id })).get(id) ?? 0
+    const audit: AuditEvent = { action: `model.${action}`, actorId: actor.id, targetType: 'model', targetId: id, after: { version } }
+    if (extra.grantsBefore) audit.before = { access_grants: extra.grantsBefore }
+    await recordAudit(tx.executor, [audit])
+    return version
   }
 
   /**

@@ -17,14 +17,22 @@ export interface Models {
   writes: ModelWrites
   transfer: ModelTransfer
   sync: ModelSync
+  /** The shared internals, for the features built on the registry (history: restore, trash). */
+  registry: Registry
 }
 
-export function createModels(database: Database, access: AccessService, served: ServedModels, bypassModelAccessControl: boolean): Models {
-  const registry = new Registry(database, access, served, bypassModelAccessControl)
+export function createModels(
+  database: Database,
+  access: AccessService,
+  served: ServedModels,
+  options: { bypassModelAccessControl: boolean; historyMaxVersions: number | null },
+): Models {
+  const registry = new Registry(database, access, served, options.bypassModelAccessControl, options.historyMaxVersions)
   return {
     queries: new ModelQueries(registry),
     writes: new ModelWrites(registry),
     transfer: new ModelTransfer(registry),
     sync: new ModelSync(registry),
+    registry,
   }
 }

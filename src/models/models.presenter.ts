@@ -29,6 +29,7 @@ export function presentModel(row: ModelRow, grants: readonly GrantRow[]): ModelR
     is_active: Number(row.is_active) === 1,
     created_at: Number(row.created_at),
     updated_at: Number(row.updated_at),
+    version: Number(row.version),
   }
 }
 

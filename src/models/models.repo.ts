@@ -1,5 +1,5 @@
 /** SQL for the model registry. Access filters come from src/access; this file only composes them. */
-import type { ExpressionBuilder, Selectable, SelectQueryBuilder } from 'kysely'
+import type { ExpressionBuilder, Insertable, Selectable, SelectQueryBuilder } from 'kysely'
 import { ModelGrantsRepo, modelAccessFilters } from '../access/model-grants.repo.js'
 import type { Principals } from '../access/model-grants.js'
 import type { DialectName } from '../db/database.js'
@@ -12,6 +12,8 @@ const registryVersion = new PreparedQuery<[], { version: number | string }>(0, (
 )
 
 export type ModelRow = Selectable<ModelsTable>
+/** A row to insert: `version` is set by the history (src/models/model-versions.ts) in the same transaction. */
+export type NewModelRow = Insertable<ModelsTable>
 
 /**
  * How a list page finds its rows (design.md §3): `all` walks the sort index unfiltered (admin bypass,
@@ -82,12 +84,12 @@ export class ModelsRepo {
     return rows
   }
 
-  async insert(row: ModelRow): Promise<void> {
+  async insert(row: NewModelRow): Promise<void> {
     await this.db.insertInto('models').values(row).execute()
   }
 
   /** Inserts many rows with multi-row statements (import). */
-  async insertMany(rows: readonly ModelRow[]): Promise<void> {
+  async insertMany(rows: readonly NewModelRow[]): Promise<void> {
     for (const chunk of chunks(rows)) await this.db.insertInto('models').values(chunk).execute()
   }
 
@@ -119,6 +121,12 @@ export class ModelsRepo {
 
   async deleteMany(ids: readonly string[]): Promise<void> {
     for (const chunk of chunks(ids)) await this.db.deleteFrom('models').where('id', 'in', chunk).execute()
+  }
+
+  /** The ids of the models one account owns. */
+  async idsOwnedBy(userId: string): Promise<string[]> {
+    const rows = await this.db.selectFrom('models').select('id').where('user_id', '=', userId).execute()
+    return rows.map((row) => row.id)
   }
 
   /** Switches off the models of one account whose ids are among `ids`. */

@@ -1,11 +1,13 @@
 /** `/api/v1/models`: Open WebUI's model management paths (design.md §2.1). */
 import { Readable } from 'node:stream'
 import { z } from 'zod'
+import { parseIfMatch } from './if-match.js'
 import { accountOf, BEARER, sendJsonText, sendStream, validationFormatter, type App, type Guards } from '../http/route-kit.js'
 import { binaryBody, noBody, trueResponse } from '../schema/common.js'
 import {
   AccessUpdateSchema,
   ConflictsResponseSchema,
+  IfMatchHeadersSchema,
   ImportReportSchema,
   ListQuerySchema,
   ListResponseSchema,
@@ -98,7 +100,7 @@ export function registerModelsRoutes(
       body: ModelFormSchema,
       response: { 200: ModelWriteResponseSchema },
     },
-    handler: (request) => writes.create(accountOf(request), request.body),
+    handler: async (request, reply) => withEtag(reply, await writes.create(accountOf(request), request.body)),
   })
 
   app.get(`${base}/model`, {
@@ -110,7 +112,10 @@ export function registerModelsRoutes(
       querystring: ModelIdQuerySchema,
       response: { 200: ModelAccessResponseSchema },
     },
-    handler: async (request, reply) => sendJsonText(reply, await queries.getJson(accountOf(request), request.query.id)),
+    handler: async (request, reply) => {
+      const { json, version } = await queries.getJson(accountOf(request), request.query.id)
+      return sendJsonText(reply.header('etag', `"${version}"`), json)
+    },
   })
 
   app.post(`${base}/model/update`, {
@@ -120,17 +125,24 @@ export function registerModelsRoutes(
       ...common,
       summary: 'Update a model you may write. Fields left out keep their value; no access form keeps the grants.',
       querystring: OptionalModelIdQuerySchema,
+      headers: IfMatchHeadersSchema,
       body: ModelUpdateSchema,
       response: { 200: ModelWriteResponseSchema },
     },
-    handler: (request) => writes.update(accountOf(request), request.query.id, request.body),
+    handler: async (request, reply) => withEtag(reply, await writes.update(accountOf(request), request.query.id, request.body, ifMatch(request))),
   })
 
   app.post(`${base}/model/toggle`, {
     onRequest: guards.verified,
     schemaErrorFormatter,
-    schema: { ...common, summary: 'Flip is_active.', querystring: ModelIdQuerySchema, response: { 200: ModelWriteResponseSchema } },
-    handler: (request) => writes.toggle(accountOf(request), request.query.id),
+    schema: {
+      ...common,
+      summary: 'Flip is_active.',
+      querystring: ModelIdQuerySchema,
+      headers: IfMatchHeadersSchema,
+      response: { 200: ModelWriteResponseSchema },
+    },
+    handler: async (request, reply) => withEtag(reply, await writes.toggle(accountOf(request), request.query.id, ifMatch(request))),
   })
 
   app.post(`${base}/model/access/update`, {
@@ -139,30 +151,43 @@ export function registerModelsRoutes(
     schema: {
       ...common,
       summary: 'Replace the grants of a model you may write (admins: creates an override row for a provider model).',
+      headers: IfMatchHeadersSchema,
       body: AccessUpdateSchema,
       response: { 200: ModelWriteResponseSchema },
     },
-    handler: (request) => writes.updateAccess(accountOf(request), request.body),
+    handler: async (request, reply) => withEtag(reply, await writes.updateAccess(accountOf(request), request.body, ifMatch(request))),
   })
 
   app.post(`${base}/model/delete`, {
     onRequest: guards.verified,
     schemaErrorFormatter,
-    schema: { ...common, summary: 'Delete a model you may write; its grants go with it.', body: ModelIdBodySchema, response: { 200: trueResponse } },
-    handler: (request) => writes.delete(accountOf(request), request.body.id),
+    schema: {
+      ...common,
+      summary: 'Delete a model you may write; its grants go with it (its history stays: the trash can restore it).',
+      headers: IfMatchHeadersSchema,
+      body: ModelIdBodySchema,
+      response: { 200: trueResponse },
+    },
+    handler: (request) => writes.delete(accountOf(request), request.body.id, ifMatch(request)),
   })
 
   app.delete(`${base}/model/delete`, {
     onRequest: guards.verified,
     schemaErrorFormatter,
-    schema: { ...common, summary: 'Legacy form of POST /model/delete.', querystring: ModelIdQuerySchema, response: { 200: trueResponse } },
-    handler: (request) => writes.delete(accountOf(request), request.query.id),
+    schema: {
+      ...common,
+      summary: 'Legacy form of POST /model/delete.',
+      querystring: ModelIdQuerySchema,
+      headers: IfMatchHeadersSchema,
+      response: { 200: trueResponse },
+    },
+    handler: (request) => writes.delete(accountOf(request), request.query.id, ifMatch(request)),
   })
 
   app.delete(`${base}/delete/all`, {
     onRequest: guards.admin,
     schema: { ...common, summary: 'Admin: delete every model and grant.', response: { 200: trueResponse } },
-    handler: () => writes.deleteAll(),
+    handler: (request) => writes.deleteAll(accountOf(request)),
   })
 
   for (const method of ['GET', 'POST'] as const) {
@@ -230,4 +255,13 @@ export function registerModelsRoutes(
       return reply.type(image.contentType).send(image.body)
     },
   })
+}
+
+/** The If-Match of a write (400 naming headers.if-match when malformed). */
+const ifMatch = (request: { headers: Record<string, string | string[] | undefined> }) => parseIfMatch(request.headers['if-match'])
+
+/** A write's answer carries the model's new version as its ETag, ready for the next If-Match. */
+function withEtag<T extends { version: number }>(reply: { header(name: string, value: string): unknown }, model: T): T {
+  reply.header('etag', `"${model.version}"`)
+  return model
 }

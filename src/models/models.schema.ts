@@ -252,8 +252,20 @@ export const ModelResponseSchema = z.object({
   is_active: z.boolean(),
   created_at: epochSecondsSchema,
   updated_at: epochSecondsSchema,
+  version: z
+    .number()
+    .int()
+    .describe('The current version (docs/history.md): also the ETag of GET /model, and what If-Match names on writes. 0 before the first recorded change.'),
 })
 export type ModelResponse = z.infer<typeof ModelResponseSchema>
+
+/** `If-Match` on model writes (src/models/if-match.ts parses it; malformed → 400 naming headers.if-match). */
+export const IfMatchHeadersSchema = z.looseObject({
+  'if-match': z
+    .string()
+    .optional()
+    .describe('The version you last read, as its ETag ("3"): the write answers 412 PRECONDITION_FAILED if the model changed since.'),
+})
 
 /**
  * The caller's abilities on one model, decided by the access service (`AccessService.abilitiesOn`):

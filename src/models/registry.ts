@@ -8,9 +8,12 @@ import type { Actor } from '../access/actor.js'
 import { ModelGrantsRepo, type GrantRow } from '../access/model-grants.repo.js'
 import type { Grant, Principals } from '../access/model-grants.js'
 import type { Database } from '../db/database.js'
-import { AppError, fieldError } from '../errors/app-error.js'
+import type { Executor } from '../db/executor.js'
+import { AppError, fieldError, preconditionFailed } from '../errors/app-error.js'
+import { versionMatches, type ExpectedVersion } from './if-match.js'
 import { conflictingIds } from './conflicts.js'
 import { presentModel } from './models.presenter.js'
+import { ModelVersions } from './model-versions.js'
 import { ModelsRepo, type ModelRow } from './models.repo.js'
 import type { ModelResponse } from './models.schema.js'
 
@@ -27,6 +30,10 @@ export interface RegistryTx {
   models: ModelsRepo
   grants: ModelGrantsRepo
   access: AccessService
+  /** Versions written in this transaction (see model-versions.ts). */
+  versions: ModelVersions
+  /** The transaction itself (the root handle for dry runs), for writers outside the registry (the audit log). */
+  executor: Executor
 }
 
 /** Where a base model id points, as the write-time rule of hole 2 sees it. */
@@ -41,6 +48,7 @@ export class Registry {
     readonly access: AccessService,
     readonly served: ServedModels,
     readonly bypassModelAccessControl: boolean,
+    readonly historyMaxVersions: number | null = null,
   ) {
     this.models = new ModelsRepo(database.db)
     this.grants = new ModelGrantsRepo(database.db)
@@ -48,7 +56,13 @@ export class Registry {
 
   /** The root handle's repositories, for reads outside a transaction. */
   get root(): RegistryTx {
-    return { models: this.models, grants: this.grants, access: this.access }
+    return {
+      models: this.models,
+      grants: this.grants,
+      access: this.access,
+      versions: new ModelVersions(this.database.db, this.models, this.grants, this.historyMaxVersions),
+      executor: this.database.db,
+    }
   }
 
   /**
@@ -58,7 +72,9 @@ export class Registry {
   inTransaction<T>(work: (tx: RegistryTx) => Promise<T>): Promise<T> {
     return this.database.db.transaction().execute(async (trx) => {
       const models = new ModelsRepo(trx)
-      const result = await work({ models, grants: new ModelGrantsRepo(trx), access: this.access.on(trx) })
+      const grants = new ModelGrantsRepo(trx)
+      const versions = new ModelVersions(trx, models, grants, this.historyMaxVersions)
+      const result = await work({ models, grants, access: this.access.on(trx), versions, executor: trx })
       await models.bumpVersion()
       return result
     })
@@ -73,13 +89,18 @@ export class Registry {
     return { row, grants }
   }
 
-  /** The row (locked) and grants of a model the caller may write (404 or 403 otherwise). */
-  async writable(who: Principals, id: string, tx: RegistryTx): Promise<{ row: ModelRow; grants: Grant[] }> {
+  /**
+   * The row (locked) and grants of a model the caller may write (404 or 403 otherwise), at the version
+   * the caller expects (If-Match; 412 with the current version otherwise). The precondition is checked
+   * after access, so a caller who may not write the model learns nothing from its version.
+   */
+  async writable(who: Principals, id: string, tx: RegistryTx, expected?: ExpectedVersion): Promise<{ row: ModelRow; grants: Grant[] }> {
     // Locked first: writers of one model (and its grants) take turns; after a delete there is no row.
     const row = await tx.models.findByIdForUpdate(id, this.database.dialect)
     if (!row) throw modelNotFound(id)
     const grants = ((await tx.grants.grantsOf([id])).get(id) ?? []).map(toGrant)
     this.access.requireModelWrite(who, row, grants)
+    if (!versionMatches(expected, Number(row.version))) throw preconditionFailed(Number(row.version))
     return { row, grants }
   }
 

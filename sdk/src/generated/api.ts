@@ -2312,7 +2312,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The version you last read, as its ETag ("3"): the write answers 412 PRECONDITION_FAILED if the model changed since. */
+                    "if-match"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -2366,11 +2369,14 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Delete a model you may write; its grants go with it. */
+        /** Delete a model you may write; its grants go with it (its history stays: the trash can restore it). */
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The version you last read, as its ETag ("3"): the write answers 412 PRECONDITION_FAILED if the model changed since. */
+                    "if-match"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -2419,7 +2425,10 @@ export interface paths {
                     /** @description Model id, 1..256 characters; may contain / and :; no control, zero-width or bidi characters. */
                     id: string;
                 };
-                header?: never;
+                header?: {
+                    /** @description The version you last read, as its ETag ("3"): the write answers 412 PRECONDITION_FAILED if the model changed since. */
+                    "if-match"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -2546,7 +2555,10 @@ export interface paths {
                     /** @description Model id, 1..256 characters; may contain / and :; no control, zero-width or bidi characters. */
                     id: string;
                 };
-                header?: never;
+                header?: {
+                    /** @description The version you last read, as its ETag ("3"): the write answers 412 PRECONDITION_FAILED if the model changed since. */
+                    "if-match"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -2603,7 +2615,10 @@ export interface paths {
                     /** @description Model id, 1..256 characters; may contain / and :; no control, zero-width or bidi characters. */
                     id?: string;
                 };
-                header?: never;
+                header?: {
+                    /** @description The version you last read, as its ETag ("3"): the write answers 412 PRECONDITION_FAILED if the model changed since. */
+                    "if-match"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -3417,7 +3432,7 @@ export interface components {
          * @description The catalogue code (docs/errors.md); never changes meaning.
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_ERROR" | "MODEL_ID_TOO_LONG" | "INVALID_MODEL_ID" | "INVALID_ACCESS_CONTROL" | "INVALID_PARAMS" | "BASE_MODEL_UNAVAILABLE" | "UNAUTHORIZED" | "ACCESS_PROHIBITED" | "NOT_FOUND" | "MODEL_NOT_FOUND" | "MODEL_ID_TAKEN" | "MODEL_ID_UNAVAILABLE" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "DATABASE_ERROR" | "DEFAULT_ERROR" | "PROVIDER_ERROR" | "SERVICE_UNAVAILABLE" | "PROVIDER_TIMEOUT";
+        ErrorCode: "VALIDATION_ERROR" | "MODEL_ID_TOO_LONG" | "INVALID_MODEL_ID" | "INVALID_ACCESS_CONTROL" | "INVALID_PARAMS" | "BASE_MODEL_UNAVAILABLE" | "UNAUTHORIZED" | "ACCESS_PROHIBITED" | "NOT_FOUND" | "MODEL_NOT_FOUND" | "MODEL_ID_TAKEN" | "MODEL_ID_UNAVAILABLE" | "CONFLICT" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "DATABASE_ERROR" | "DEFAULT_ERROR" | "PROVIDER_ERROR" | "SERVICE_UNAVAILABLE" | "PROVIDER_TIMEOUT";
         /** @description An error from the catalogue (docs/errors.md). */
         ErrorResponse: {
             /** @description The message for a person (Open WebUI clients show it). */
@@ -3427,6 +3442,8 @@ export interface components {
             request_id?: string;
             /** @description Validation errors that name fields: one entry per failed field. */
             errors?: components["schemas"]["ValidationIssue"][];
+            /** @description On 412 PRECONDITION_FAILED: the current version of the model (also its ETag). */
+            current_version?: number;
         };
         Grant: {
             id: string;
@@ -3497,6 +3514,8 @@ export interface components {
             created_at: number;
             /** @description Epoch seconds. */
             updated_at: number;
+            /** @description The current version (docs/history.md): also the ETag of GET /model, and what If-Match names on writes. 0 before the first recorded change. */
+            version: number;
             user: {
                 id: string;
                 name: string;
@@ -3613,6 +3632,8 @@ export interface components {
             created_at: number;
             /** @description Epoch seconds. */
             updated_at: number;
+            /** @description The current version (docs/history.md): also the ETag of GET /model, and what If-Match names on writes. 0 before the first recorded change. */
+            version: number;
         };
         ModelUpdate: {
             /** @description Model id, 1..256 characters; may contain / and :; no control, zero-width or bidi characters. */
@@ -3696,6 +3717,8 @@ export interface components {
             created_at: number;
             /** @description Epoch seconds. */
             updated_at: number;
+            /** @description The current version (docs/history.md): also the ETag of GET /model, and what If-Match names on writes. 0 before the first recorded change. */
+            version: number;
             can: components["schemas"]["Abilities"];
         };
         /** @description An error from the catalogue, with the OpenAI `error` object too (docs/errors.md). */
@@ -3707,6 +3730,8 @@ export interface components {
             request_id?: string;
             /** @description Validation errors that name fields: one entry per failed field. */
             errors?: components["schemas"]["ValidationIssue"][];
+            /** @description On 412 PRECONDITION_FAILED: the current version of the model (also its ETag). */
+            current_version?: number;
             error: {
                 message: string;
                 /** @enum {string} */

@@ -1,0 +1,67 @@
+/**
+ * The audit log: an append-only record of security-relevant events (issue #12). Writers call `record`
+ * with the executor of the transaction that makes the change, so an entry exists exactly when the
+ * change does; events without a transaction (a failed sign-in) pass the database.
+ *
+ * Entries never hold secrets: `before` and `after` go through `redact` (keys named like passwords,
+ * tokens and keys are dropped, credentials in URLs masked).
+ */
+import { randomBytes } from 'node:crypto'
+import type { Executor } from '../db/executor.js'
+import { currentRequestContext } from './request-context.js'
+import { redact } from './redact.js'
+
+/** Target kinds of audit entries. */
+export type AuditTargetType = 'model' | 'user' | 'group' | 'connection' | 'api_key' | 'config' | 'permissions' | 'session'
+
+export interface AuditEvent {
+  /** `<area>.<event>`, e.g. `model.update`, `auth.signin_failed`. */
+  action: string
+  actorId: string | null
+  targetType?: AuditTargetType | undefined
+  targetId?: string | undefined
+  before?: unknown
+  after?: unknown
+}
+
+/**
+ * Ids sort by time: 13 digits of milliseconds, a per-process counter, and random bytes (instances
+ * sharing a database never collide). The id is also the cursor of the log's pages.
+ */
+let lastMs = 0
+let counter = 0
+export function auditId(now = Date.now()): string {
+  if (now === lastMs) counter += 1
+  else {
+    lastMs = now
+    counter = 0
+  }
+  return `${String(now).padStart(13, '0')}-${String(counter).padStart(4, '0')}-${randomBytes(4).toString('hex')}`
+}
+
+const json = (value: unknown): string | null => (value === undefined || value === null ? null : JSON.stringify(redact(value)))
+
+/** Appends entries (one multi-row statement per 500) through `db`: a transaction's executor or the database. */
+export async function recordAudit(db: Executor, events: readonly AuditEvent[]): Promise<void> {
+  if (events.length === 0) return
+  const { ip, requestId } = currentRequestContext()
+  const at = Date.now()
+  const rows = events.map((event) => ({
+    id: auditId(at),
+    at,
+    actor_id: event.actorId,
+    action: event.action,
+    target_type: event.targetType ?? null,
+    target_id: event.targetId ?? null,
+    ip,
+    request_id: requestId,
+    before: json(event.before),
+    after: json(event.after),
+  }))
+  for (let i = 0; i < rows.length; i += 500) {
+    await db
+      .insertInto('audit_log')
+      .values(rows.slice(i, i + 500))
+      .execute()
+  }
+}
