@@ -20,6 +20,8 @@ import { ModelCatalog } from './providers/model-catalog.js'
 import { UsersService } from './users/users.service.js'
 import { ModelHistory } from './history/model-history.js'
 import { AuditQueries } from './audit/audit-queries.js'
+import { AccessExplainer } from './explain/access-explain.js'
+import { ExplainRepo } from './explain/explain.repo.js'
 
 export interface Services {
   config: Readonly<Config>
@@ -35,6 +37,8 @@ export interface Services {
   history: ModelHistory
   /** Reading the audit log (writers call src/audit/audit-log.ts recordAudit in their transactions). */
   audit: AuditQueries
+  /** Why a user can or cannot use a model (issue #13). */
+  explainer: AccessExplainer
   runtime: RuntimeModelsService
   chat: ChatService
   bus: InvalidationBus
@@ -77,7 +81,7 @@ export function createServices(config: Readonly<Config>, database: Database, sec
     return (trx, deleted, byAdminId) => work(trx, deleted.id, byAdminId)
   })
   users.onUserUpdated((trx) => models.writes.onUserUpdated(trx))
-  groups.onGroupDeleted((trx, groupId) => models.writes.onGroupDeleted(trx, groupId))
+  groups.onGroupDeleted((trx, groupId, actorId) => models.writes.onGroupDeleted(trx, groupId, actorId))
   const bus: InvalidationBus = config.redisUrl ? new RedisBus(config.redisUrl, options.onBackgroundError ?? (() => undefined)) : new LocalBus()
   // The catalog loads connections through the service, and the service invalidates the catalog.
   const connections: ConnectionsService = new ConnectionsService(database, config, new KeyBox(secretKey), () => catalog)
@@ -100,6 +104,7 @@ export function createServices(config: Readonly<Config>, database: Database, sec
     connections,
     history: new ModelHistory(models),
     audit: new AuditQueries(database),
+    explainer: new AccessExplainer(models.registry, access, new ExplainRepo(database.db)),
     runtime,
     chat,
     bus,

@@ -12,10 +12,13 @@ import { hasFeaturePermission, resolveFeaturePermissions, type FeaturePermission
 import {
   addedGrants,
   EVERYONE,
+  explainModelAccess,
   modelAbilities,
   modelPermissions,
   permissionForNewGrant,
   principalKey,
+  type AccessExplanation,
+  type AccessReason,
   type Grant,
   type ModelAbilities,
   type ModelCaller,
@@ -30,6 +33,9 @@ import {
  * caller may not override: one answer for all), `read-only`, `writable`, `free`.
  */
 export type IdStatus = 'create-refused' | 'unavailable' | 'read-only' | 'writable' | 'free'
+
+/** A reason behind the share ability: the write reasons, and the sharing permissions the account has or lacks. */
+export type ShareReason = AccessReason | { kind: 'feature_permission'; permission: 'sharing.models' | 'sharing.public_models'; granted: boolean }
 
 /** An imported item's grants: kept ones and warnings, or the reason the item is refused. */
 export type ImportedGrants = { grants: Grant[]; warnings: string[] } | { refused: string }
@@ -81,6 +87,44 @@ export class AccessService {
 
   modelPermissions(who: Principals, model: { user_id: string }, grants: readonly Grant[]): ModelPermissions {
     return modelPermissions(who, model, grants)
+  }
+
+  // ─── Explanations (issue #13: "why can this user see this model?") ─────────────────────────────
+
+  /** Another account's principals (an explanation's subject), its groups given: as `principalsOf` decides them. */
+  principalsWith(account: Actor, groupIds: readonly string[]): Principals {
+    return {
+      userId: account.id,
+      role: account.role,
+      groupIds: account.role === 'pending' ? [] : groupIds,
+      bypass: account.role === 'admin' && this.bypassAdminAccessControl,
+    }
+  }
+
+  /** Why `who` may or may not read and write a model: the reasons of the one rule (model-grants.ts). */
+  explainModelAccess(who: Principals, model: { user_id: string }, grants: readonly Grant[]): AccessExplanation {
+    return explainModelAccess(who, model, grants)
+  }
+
+  /**
+   * Why `account` may or may not change who else uses a model (the `share` ability): write access plus
+   * sharing.models or sharing.public_models, as `modelCaller` and `modelAbilities` decide it.
+   */
+  async explainSharing(account: Actor, write: AccessExplanation['write']): Promise<{ allowed: boolean; reasons: ShareReason[] }> {
+    const features = await Promise.all(
+      (['sharing.models', 'sharing.public_models'] as const).map(async (permission) => ({ permission, granted: await this.hasFeature(account, permission) })),
+    )
+    const reasons: ShareReason[] = [...write.reasons, ...features.map((f) => ({ kind: 'feature_permission' as const, ...f }))]
+    return { allowed: write.allowed && features.some((f) => f.granted), reasons }
+  }
+
+  /**
+   * Who may ask why others can use a model: admins (governance is theirs even where
+   * BYPASS_ADMIN_ACCESS_CONTROL is off) and whoever may change the model; others 404/403 as a write.
+   */
+  requireAccessExplain(actor: Actor, who: Principals, model: { id: string; user_id: string }, grants: readonly Grant[]): void {
+    if (actor.role === 'admin') return
+    this.requireModelWrite(who, model, grants)
   }
 
   /**
@@ -318,6 +362,62 @@ export class AccessService {
     this.requireVerified(actor)
     if (actor.role !== 'admin') throw new AppError('ACCESS_PROHIBITED', 'This action needs an administrator.')
   }
+
+  // ─── Model history (issue #12, docs/history.md) ────────────────────────────────────────────────
+
+  /**
+   * Who sees a model's history, and how much. A live model's history follows read access (404
+   * MODEL_NOT_FOUND otherwise, as the model routes answer); a deleted model's (no live row) is its last
+   * owner's and the admins' (the trash's rule), 404 for everybody else: the answer of an id that never
+   * existed. Writers and admins see everything; readers see no grants and no author but the owner and
+   * themselves. Only admins see the versions of earlier models on the id (before its latest `create`):
+   * a new owner of a re-used id does not read the old model's life.
+   */
+  historyAccess(actor: Actor, who: Principals, id: string, model: HistoryTarget): HistoryAccess {
+    const allLives = actor.role === 'admin'
+    if (model.live) {
+      const permissions = modelPermissions(who, model.live, model.grants)
+      if (!permissions.read) throw modelNotFound(id)
+      return { level: permissions.write || actor.role === 'admin' ? 'full' : 'redacted', allLives }
+    }
+    if (model.deletedOwnerId === null || !this.mayRestoreDeleted(actor, model.deletedOwnerId)) throw modelNotFound(id)
+    return { level: 'full', allLives }
+  }
+
+  /** A deleted model is listed in the trash of, and can be brought back by, its last owner and admins. */
+  mayRestoreDeleted(actor: Actor, lastOwnerId: string): boolean {
+    return actor.role === 'admin' || actor.id === lastOwnerId
+  }
+
+  /** Readers see who made a version only when it was the owner or themselves (other authors stay private). */
+  historyAuthorVisible(actor: Actor, access: HistoryAccess, authorId: string | null, ownerId: string | null): boolean {
+    return authorId !== null && (access.level === 'full' || authorId === actor.id || authorId === ownerId)
+  }
+
+  /** The trash an account sees: admins every deleted model, others the ones they owned. */
+  trashScope(actor: Actor): 'all' | 'own' {
+    return actor.role === 'admin' ? 'all' : 'own'
+  }
+
+  /** Pruning history destroys what restores and audits need: an admin's call. */
+  requireHistoryPrune(actor: Actor): void {
+    this.requireAdmin(actor)
+  }
 }
 
 export const modelNotFound = (id: string) => new AppError('MODEL_NOT_FOUND', `Model "${id}" was not found.`)
+
+// ─── Model history (issue #12, docs/history.md) ──────────────────────────────────────────────────
+
+/**
+ * What a caller sees of one model's history: `full` (writers and admins: grants and every author),
+ * `redacted` (readers: no grants, no author but the owner and themselves); `allLives`: also the versions
+ * of earlier models on the id (before its latest `create`), admins only.
+ */
+export interface HistoryAccess {
+  level: 'full' | 'redacted'
+  allLives: boolean
+}
+
+/** The model whose history is asked for: live (row and grants), or deleted (the owner its deletion recorded). */
+export type HistoryTarget = { live: { user_id: string }; grants: readonly Grant[] } | { live: null; deletedOwnerId: string | null }

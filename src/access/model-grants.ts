@@ -153,13 +153,78 @@ export function grantAppliesTo(grant: Grant, who: Principals): boolean {
 }
 
 /**
+ * Why a caller may (or may not) read or write a model: the facts `modelPermissions` decides on. An
+ * allowing reason names what grants the access; a refusing one the missing piece.
+ */
+export type AccessReason =
+  | { kind: 'owner' }
+  | { kind: 'admin_bypass' }
+  | { kind: 'user_grant'; permission: GrantPermission }
+  | { kind: 'group_grant'; group_id: string; permission: GrantPermission }
+  | { kind: 'public'; permission: GrantPermission }
+  | { kind: 'pending_account' }
+  | { kind: 'no_grant'; needs: GrantPermission }
+
+export interface AccessExplanation {
+  read: { allowed: boolean; reasons: AccessReason[] }
+  write: { allowed: boolean; reasons: AccessReason[] }
+}
+
+/**
  * The rule of design.md §2.2 for one model: pending accounts nothing; owner and bypassing admin
  * everything; otherwise a matching grant (write implies read).
  */
 export function modelPermissions(who: Principals, model: { user_id: string }, grants: readonly Grant[]): ModelPermissions {
-  if (who.role === 'pending') return { read: false, write: false }
-  if (who.bypass || model.user_id === who.userId) return { read: true, write: true }
-  const mine = grants.filter((g) => grantAppliesTo(g, who))
-  const write = mine.some((g) => g.permission === 'write')
-  return { read: write || mine.length > 0, write }
+  return decideModelAccess(who, model, grants, null)
+}
+
+/** The same decision with every reason behind it (issue #13's explain): one rule, two outputs. */
+export function explainModelAccess(who: Principals, model: { user_id: string }, grants: readonly Grant[]): AccessExplanation {
+  const reasons = { read: [] as AccessReason[], write: [] as AccessReason[] }
+  const { read, write } = decideModelAccess(who, model, grants, reasons)
+  if (!read && reasons.read.length === 0) reasons.read.push({ kind: 'no_grant', needs: 'read' })
+  if (!write && reasons.write.length === 0) reasons.write.push({ kind: 'no_grant', needs: 'write' })
+  return { read: { allowed: read, reasons: reasons.read }, write: { allowed: write, reasons: reasons.write } }
+}
+
+/**
+ * The rule itself. Without `out` it stops at the first deciding fact (the hot path: list filters and the
+ * gateway); with `out` it gathers every fact that grants access, so the explanation names them all.
+ */
+function decideModelAccess(
+  who: Principals,
+  model: { user_id: string },
+  grants: readonly Grant[],
+  out: { read: AccessReason[]; write: AccessReason[] } | null,
+): ModelPermissions {
+  if (who.role === 'pending') {
+    out?.read.push({ kind: 'pending_account' })
+    out?.write.push({ kind: 'pending_account' })
+    return { read: false, write: false }
+  }
+  const everything: AccessReason[] = []
+  if (who.bypass) everything.push({ kind: 'admin_bypass' })
+  if (model.user_id === who.userId) everything.push({ kind: 'owner' })
+  if (everything.length > 0 && !out) return { read: true, write: true }
+  let read = everything.length > 0
+  let write = read
+  for (const grant of grants) {
+    if (!grantAppliesTo(grant, who)) continue
+    read = true
+    if (grant.permission === 'write') write = true
+    if (out) {
+      const reason = grantReason(grant)
+      out.read.push(reason)
+      if (grant.permission === 'write') out.write.push(reason)
+    }
+  }
+  out?.read.unshift(...everything)
+  out?.write.unshift(...everything)
+  return { read, write }
+}
+
+function grantReason(grant: Grant): AccessReason {
+  if (grant.principal_type === 'group') return { kind: 'group_grant', group_id: grant.principal_id, permission: grant.permission }
+  if (grant.principal_id === EVERYONE) return { kind: 'public', permission: grant.permission }
+  return { kind: 'user_grant', permission: grant.permission }
 }

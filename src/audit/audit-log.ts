@@ -26,17 +26,21 @@ export interface AuditEvent {
 
 /**
  * Ids sort by time: 13 digits of milliseconds, a per-process counter, and random bytes (instances
- * sharing a database never collide). The id is also the cursor of the log's pages.
+ * sharing a database never collide). The id is also the cursor of the log's pages. Within a process ids
+ * only grow: past 9999 ids in one millisecond (a delete_all of many models), or when the clock steps
+ * back, the millisecond part runs ahead of the clock, so it is never less than the entry's `at`.
  */
 let lastMs = 0
 let counter = 0
 export function auditId(now = Date.now()): string {
-  if (now === lastMs) counter += 1
-  else {
+  if (now > lastMs) {
     lastMs = now
     counter = 0
+  } else if (++counter > 9999) {
+    lastMs += 1
+    counter = 0
   }
-  return `${String(now).padStart(13, '0')}-${String(counter).padStart(4, '0')}-${randomBytes(4).toString('hex')}`
+  return `${String(lastMs).padStart(13, '0')}-${String(counter).padStart(4, '0')}-${randomBytes(4).toString('hex')}`
 }
 
 const json = (value: unknown): string | null => (value === undefined || value === null ? null : JSON.stringify(redact(value)))

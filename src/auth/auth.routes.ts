@@ -73,7 +73,7 @@ export function registerAuthRoutes(app: App, deps: { auth: AuthService; guards: 
       body: AddUserSchema,
       response: { 200: UserResponseSchema },
     },
-    handler: async (request) => presentUser(await auth.addUser(request.body)),
+    handler: async (request) => presentUser(await auth.addUser(request.body, accountOf(request).id)),
   })
 
   app.post('/api/v1/auths/api_key', {
@@ -105,8 +105,12 @@ export function registerAuthRoutes(app: App, deps: { auth: AuthService; guards: 
   })
 
   // Open WebUI clients call signout; tokens are stateless, so the client discarding it is the sign-out.
+  // Public on purpose (always 200); a request carrying a valid credential is audited.
   app.get('/api/v1/auths/signout', {
     schema: { tags, summary: 'Sign out (the client discards its token).', response: { 200: z.object({ status: z.literal(true) }) } },
-    handler: () => ({ status: true as const }),
+    handler: async (request) => {
+      await auth.signout(request.headers.authorization)
+      return { status: true as const }
+    },
   })
 }

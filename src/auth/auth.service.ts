@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { isIP } from 'node:net'
 import type { Transaction } from 'kysely'
 import type { AccessService } from '../access/access.service.js'
+import { recordAudit } from '../audit/audit-log.js'
 import type { Config } from '../config/env.js'
 import type { Database } from '../db/database.js'
 import { isUniqueViolation } from '../db/errors.js'
@@ -24,9 +25,21 @@ import type { TokenSigner } from './tokens.js'
 /** last_used_at is refreshed at most this often, so API-key traffic does not write on every request. */
 const API_KEY_TOUCH_INTERVAL_S = 60
 
+/**
+ * Refused sign-ins are audited once per account and client per refusal window, not once per request:
+ * a client hammering a locked account must not be able to grow the audit log without bound. The map is
+ * per process and emptied when it grows past this many entries.
+ */
+const RATE_LIMIT_AUDIT_MAX_KEYS = 10_000
+
+/** What the audit log holds about an account: never its password hash or tokens. */
+const auditedAccount = (user: Pick<UserRow, 'email' | 'name' | 'role'>) => ({ email: user.email, name: user.name, role: user.role })
+
 export class AuthService implements AccountCredentials {
   private readonly users: UsersRepo
   private readonly apiKeys: ApiKeysRepo
+  /** Account and client of each refused sign-in already audited → when that refusal window ends (ms). */
+  private readonly auditedRefusals = new Map<string, number>()
 
   /**
    * `limiter` counts password attempts per account and per client address (in memory, or shared
@@ -55,17 +68,23 @@ export class AuthService implements AccountCredentials {
       if (!isFirst && !this.config.enableSignup) {
         throw new AppError('ACCESS_PROHIBITED', 'Sign-up is disabled. Ask an administrator to add your account.')
       }
-      return this.insertUser(users, { ...input, role: isFirst ? 'admin' : this.config.defaultUserRole }, passwordHash)
+      const created = await this.insertUser(users, { ...input, role: isFirst ? 'admin' : this.config.defaultUserRole }, passwordHash)
+      await recordAudit(trx, [{ action: 'auth.signup', actorId: created.id, targetType: 'user', targetId: created.id, after: auditedAccount(created) }])
+      return created
     })
     return this.session(user)
   }
 
   /** An admin creates an account directly (no sign-up needed, default role user). */
-  async addUser(input: AddUserInput): Promise<UserRow> {
+  async addUser(input: AddUserInput, byAdminId: string): Promise<UserRow> {
     this.checkPassword(input.password)
     const passwordHash = await hashPassword(input.password)
-    // The account and its credentials are two rows: one transaction.
-    return this.database.db.transaction().execute((trx) => this.insertUser(new UsersRepo(trx), input, passwordHash))
+    // The account and its credentials are two rows (and its audit entry a third): one transaction.
+    return this.database.db.transaction().execute(async (trx) => {
+      const user = await this.insertUser(new UsersRepo(trx), input, passwordHash)
+      await recordAudit(trx, [{ action: 'user.create', actorId: byAdminId, targetType: 'user', targetId: user.id, after: auditedAccount(user) }])
+      return user
+    })
   }
 
   /**
@@ -80,10 +99,37 @@ export class AuthService implements AccountCredentials {
     const storedHash = user ? await this.users.passwordHashOf(user.id) : undefined
     // Verify against a dummy hash when the account is unknown, so timing does not reveal which emails exist.
     const isValid = await verifyPassword(input.password, storedHash ?? (await DUMMY_PASSWORD_HASH))
-    // A failure needs nothing more: the reserved attempt stays counted until its window ends.
-    if (!user || !storedHash || !isValid) throw new AppError('UNAUTHORIZED', 'The email or password is incorrect.')
+    // A failure needs nothing more: the reserved attempt stays counted until its window ends. It is
+    // audited with the email that was tried (it passed the email schema, so it is no mistyped password).
+    if (!user || !storedHash || !isValid) {
+      await recordAudit(this.database.db, [
+        {
+          action: 'auth.signin_failed',
+          actorId: null,
+          ...(user && { targetType: 'user' as const, targetId: user.id }),
+          after: { email: input.email, reason: 'invalid_credentials' },
+        },
+      ])
+      throw new AppError('UNAUTHORIZED', 'The email or password is incorrect.')
+    }
     await attempt.succeed()
+    await recordAudit(this.database.db, [{ action: 'auth.signin', actorId: user.id, targetType: 'user', targetId: user.id }])
     return this.session(user)
+  }
+
+  /**
+   * Sign-out: tokens are stateless, so the client discarding its token is the sign-out. A request that
+   * carries a valid credential is audited (`auth.signout`); one without is not (anybody could call it).
+   */
+  async signout(authorization: string | undefined): Promise<void> {
+    if (authorization === undefined) return
+    let user: UserRow
+    try {
+      user = await this.authenticate(authorization)
+    } catch {
+      return
+    }
+    await recordAudit(this.database.db, [{ action: 'auth.signout', actorId: user.id, targetType: 'user', targetId: user.id }])
   }
 
   /**
@@ -96,6 +142,16 @@ export class AuthService implements AccountCredentials {
     const attempt = await this.reserveAttempt(user.email, clientAddress)
     const storedHash = await this.users.passwordHashOf(user.id)
     if (!storedHash || !(await verifyPassword(input.password, storedHash))) {
+      // A stolen session guessing the password is a failed sign-in too, by a known actor.
+      await recordAudit(this.database.db, [
+        {
+          action: 'auth.signin_failed',
+          actorId: user.id,
+          targetType: 'user',
+          targetId: user.id,
+          after: { email: user.email, reason: 'wrong_current_password' },
+        },
+      ])
       throw fieldError('VALIDATION_ERROR', 'body.password', 'the current password is incorrect.')
     }
     await attempt.succeed()
@@ -107,6 +163,9 @@ export class AuthService implements AccountCredentials {
       if (!(await users.lockAtVersion(user.id, Number(user.token_version)))) return undefined
       await users.setPasswordHash(user.id, passwordHash)
       await users.revokeSessions(user.id)
+      await recordAudit(trx, [
+        { action: 'user.update', actorId: user.id, targetType: 'user', targetId: user.id, after: { password_changed: true, sessions_revoked: true } },
+      ])
       return users.update(user.id, { updated_at: epochSeconds() })
     })
     if (!updated) throw new AppError('UNAUTHORIZED', 'The token is not valid, has expired or was revoked. Sign in again.')
@@ -166,7 +225,20 @@ export class AuthService implements AccountCredentials {
     // with: the key must not outlive it (the version check and the write are one transaction).
     const created = await this.database.db.transaction().execute(async (trx) => {
       if (!(await new UsersRepo(trx).lockAtVersion(user.id, Number(user.token_version)))) return false
-      await new ApiKeysRepo(trx).replace(row)
+      const keys = new ApiKeysRepo(trx)
+      const replaced = await keys.findByUser(user.id)
+      await keys.replace(row)
+      // The hint only (sk-abc…wxyz), never the key or its hash; a replaced key is named in `before`.
+      await recordAudit(trx, [
+        {
+          action: 'api_key.create',
+          actorId: user.id,
+          targetType: 'api_key',
+          targetId: row.id,
+          before: replaced ? { id: replaced.id, key_hint: replaced.key_hint } : null,
+          after: { user_id: user.id, key_hint: row.key_hint },
+        },
+      ])
       return true
     })
     if (!created) throw new AppError('UNAUTHORIZED', 'The token is not valid, has expired or was revoked. Sign in again.')
@@ -184,7 +256,16 @@ export class AuthService implements AccountCredentials {
   }
 
   async deleteApiKey(user: UserRow): Promise<true> {
-    if (!(await this.apiKeys.deleteByUser(user.id))) throw new AppError('NOT_FOUND', 'You have no API key.')
+    const deleted = await this.database.db.transaction().execute(async (trx) => {
+      const keys = new ApiKeysRepo(trx)
+      const row = await keys.findByUser(user.id)
+      if (!row || !(await keys.deleteByUser(user.id))) return false
+      await recordAudit(trx, [
+        { action: 'api_key.delete', actorId: user.id, targetType: 'api_key', targetId: row.id, before: { user_id: user.id, key_hint: row.key_hint } },
+      ])
+      return true
+    })
+    if (!deleted) throw new AppError('NOT_FOUND', 'You have no API key.')
     return true
   }
 
@@ -219,11 +300,22 @@ export class AuthService implements AccountCredentials {
     ])
     if (!reservation.granted) {
       const retryAfter = reservation.retryAfterSeconds
+      await this.auditRefusal(email, clientAddress, retryAfter)
       throw new AppError('RATE_LIMITED', `Too many failed sign-in attempts. Try again in ${retryAfter} s.`, {
         'retry-after': String(retryAfter),
       })
     }
     return reservation
+  }
+
+  /** Audits a refused (rate-limited) attempt, once per account and client per refusal window. */
+  private async auditRefusal(email: string, clientAddress: string, retryAfterSeconds: number): Promise<void> {
+    const key = `${email}\n${clientKey(clientAddress)}`
+    const now = Date.now()
+    if ((this.auditedRefusals.get(key) ?? 0) > now) return
+    if (this.auditedRefusals.size >= RATE_LIMIT_AUDIT_MAX_KEYS) this.auditedRefusals.clear()
+    this.auditedRefusals.set(key, now + retryAfterSeconds * 1000)
+    await recordAudit(this.database.db, [{ action: 'auth.signin_rate_limited', actorId: null, after: { email, retry_after_s: retryAfterSeconds } }])
   }
 
   private async insertUser(users: UsersRepo, input: Omit<AddUserInput, 'password'>, passwordHash: string): Promise<UserRow> {

@@ -78,6 +78,8 @@ export interface ModelVersionsTable {
   user_id: string | null
   action: 'baseline' | 'create' | 'update' | 'toggle' | 'access_update' | 'delete' | 'restore'
   source: 'route' | 'import' | 'sync' | 'system'
+  /** The model's owner at this version (the snapshot's user_id); null on rows written without it. */
+  owner_id: string | null
   /** JSON text of a ModelSnapshot */
   snapshot: string
 }

@@ -31,24 +31,24 @@ export function registerGroupsRoutes(app: App, deps: { groups: GroupsService; gu
   app.post('/api/v1/groups/id/:id/update', {
     onRequest: guards.admin,
     schema: { ...common, summary: 'Change name, description, permissions or the member list.', body: GroupUpdateSchema, ...withGroup },
-    handler: (request) => groups.update(request.params.id, request.body),
+    handler: (request) => groups.update(request.params.id, request.body, accountOf(request).id),
   })
 
   app.post('/api/v1/groups/id/:id/users/add', {
     onRequest: guards.admin,
     schema: { ...common, summary: 'Add members (400 names any unknown user).', body: GroupMembersSchema, ...withGroup },
-    handler: (request) => groups.addMembers(request.params.id, request.body.user_ids),
+    handler: (request) => groups.addMembers(request.params.id, request.body.user_ids, accountOf(request).id),
   })
 
   app.post('/api/v1/groups/id/:id/users/remove', {
     onRequest: guards.admin,
     schema: { ...common, summary: 'Remove members.', body: GroupMembersSchema, ...withGroup },
-    handler: (request) => groups.removeMembers(request.params.id, request.body.user_ids),
+    handler: (request) => groups.removeMembers(request.params.id, request.body.user_ids, accountOf(request).id),
   })
 
   app.delete('/api/v1/groups/id/:id/delete', {
     onRequest: guards.admin,
     schema: { ...common, summary: 'Delete a group; its memberships and grants go with it.', params: GroupIdParamsSchema, response: { 200: trueResponse } },
-    handler: (request) => groups.delete(request.params.id),
+    handler: (request) => groups.delete(request.params.id, accountOf(request).id),
   })
 }

@@ -1,6 +1,7 @@
 /** Groups (admin): who is in them and which feature permissions they grant. */
 import { randomUUID } from 'node:crypto'
 import type { Transaction } from 'kysely'
+import { recordAudit } from '../audit/audit-log.js'
 import type { Database } from '../db/database.js'
 import { epochSeconds } from '../db/executor.js'
 import type { DB } from '../db/types.js'
@@ -10,7 +11,8 @@ import { GroupsRepo, type GroupRow } from './groups.repo.js'
 import type { GroupCreateInput, GroupResponse, GroupUpdateInput } from './groups.schema.js'
 
 /** Work other features do in the same transaction when a group is deleted (its grants go with it). */
-export type GroupDeletionHook = (trx: Transaction<DB>, groupId: string) => Promise<void>
+/** Runs inside the deleting transaction; `actorId`: the admin deleting the group (recorded in model history). */
+export type GroupDeletionHook = (trx: Transaction<DB>, groupId: string, actorId: string) => Promise<void>
 
 export class GroupsService {
   private readonly groups: GroupsRepo
@@ -48,13 +50,15 @@ export class GroupsService {
     return this.inTransaction(async (groups, trx) => {
       await groups.insert(row)
       if (input.user_ids) await groups.addMembers(row.id, await requireUsers(trx, input.user_ids), now)
-      return this.present(groups, row)
+      const created = await this.present(groups, row)
+      await recordAudit(trx, [{ action: 'group.create', actorId: byAdminId, targetType: 'group', targetId: row.id, after: audited(created) }])
+      return created
     })
   }
 
-  async update(id: string, input: GroupUpdateInput): Promise<GroupResponse> {
+  async update(id: string, input: GroupUpdateInput, byAdminId: string): Promise<GroupResponse> {
     return this.inTransaction(async (groups, trx) => {
-      await this.findOrThrow(groups, id)
+      const before = audited(await this.present(groups, await this.findOrThrow(groups, id)))
       const now = epochSeconds()
       await groups.update(id, {
         ...(input.name !== undefined && { name: input.name }),
@@ -67,35 +71,43 @@ export class GroupsService {
         await groups.removeAllMembers(id)
         await groups.addMembers(id, userIds, now)
       }
-      return this.present(groups, await this.findOrThrow(groups, id))
+      const updated = await this.present(groups, await this.findOrThrow(groups, id))
+      await recordAudit(trx, groupUpdateEvents(byAdminId, id, before, audited(updated)))
+      return updated
     })
   }
 
-  async addMembers(id: string, userIds: string[]): Promise<GroupResponse> {
+  async addMembers(id: string, userIds: string[], byAdminId: string): Promise<GroupResponse> {
     return this.inTransaction(async (groups, trx) => {
-      await this.findOrThrow(groups, id)
+      const before = await this.present(groups, await this.findOrThrow(groups, id))
       const now = epochSeconds()
-      await groups.addMembers(id, await requireUsers(trx, userIds), now)
+      const wanted = await requireUsers(trx, userIds)
+      await groups.addMembers(id, wanted, now)
       await groups.update(id, { updated_at: now })
+      const added = wanted.filter((userId) => !before.user_ids.includes(userId))
+      await recordAudit(trx, [{ action: 'group.members_add', actorId: byAdminId, targetType: 'group', targetId: id, after: { user_ids: added } }])
       return this.present(groups, await this.findOrThrow(groups, id))
     })
   }
 
-  async removeMembers(id: string, userIds: string[]): Promise<GroupResponse> {
-    return this.inTransaction(async (groups) => {
-      await this.findOrThrow(groups, id)
+  async removeMembers(id: string, userIds: string[], byAdminId: string): Promise<GroupResponse> {
+    return this.inTransaction(async (groups, trx) => {
+      const before = await this.present(groups, await this.findOrThrow(groups, id))
       await groups.removeMembers(id, userIds)
       await groups.update(id, { updated_at: epochSeconds() })
+      const removed = [...new Set(userIds)].filter((userId) => before.user_ids.includes(userId))
+      await recordAudit(trx, [{ action: 'group.members_remove', actorId: byAdminId, targetType: 'group', targetId: id, before: { user_ids: removed } }])
       return this.present(groups, await this.findOrThrow(groups, id))
     })
   }
 
   /** Deletes the group, its memberships (cascade) and, through the hooks, every grant naming it. */
-  async delete(id: string): Promise<true> {
+  async delete(id: string, byAdminId: string): Promise<true> {
     await this.inTransaction(async (groups, trx) => {
-      await this.findOrThrow(groups, id)
-      for (const hook of this.deletionHooks) await hook(trx, id)
+      const before = audited(await this.present(groups, await this.findOrThrow(groups, id)))
+      for (const hook of this.deletionHooks) await hook(trx, id, byAdminId)
       await groups.delete(id)
+      await recordAudit(trx, [{ action: 'group.delete', actorId: byAdminId, targetType: 'group', targetId: id, before }])
     })
     return true
   }
@@ -139,4 +151,36 @@ function present(row: GroupRow, userIds: string[]): GroupResponse {
     created_at: Number(row.created_at),
     updated_at: Number(row.updated_at),
   }
+}
+
+/** A group as the audit log holds it (members sorted, so before and after compare). */
+function audited(group: GroupResponse) {
+  return { name: group.name, description: group.description, permissions: group.permissions, user_ids: [...group.user_ids].sort() }
+}
+
+/**
+ * `group.update` with the changed fields before and after; a change of the group's feature permissions
+ * is also written as `permissions.update`, so one filter finds every change of what groups allow.
+ */
+function groupUpdateEvents(actorId: string, groupId: string, before: ReturnType<typeof audited>, after: ReturnType<typeof audited>) {
+  const changedBefore: Record<string, unknown> = {}
+  const changedAfter: Record<string, unknown> = {}
+  for (const field of ['name', 'description', 'permissions', 'user_ids'] as const) {
+    if (JSON.stringify(before[field]) !== JSON.stringify(after[field])) {
+      changedBefore[field] = before[field]
+      changedAfter[field] = after[field]
+    }
+  }
+  const events = [{ action: 'group.update', actorId, targetType: 'group' as const, targetId: groupId, before: changedBefore, after: changedAfter }]
+  if ('permissions' in changedAfter) {
+    events.push({
+      action: 'permissions.update',
+      actorId,
+      targetType: 'group',
+      targetId: groupId,
+      before: { permissions: before.permissions },
+      after: { permissions: after.permissions },
+    })
+  }
+  return events
 }

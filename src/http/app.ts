@@ -20,6 +20,7 @@ import { registerGatewayRoutes } from '../gateway/gateway.routes.js'
 import { registerModelsRoutes } from '../models/models.routes.js'
 import { registerHistoryRoutes } from '../history/history.routes.js'
 import { registerAuditRoutes } from '../audit/audit.routes.js'
+import { registerExplainRoutes } from '../explain/explain.routes.js'
 import { registerConnectionsRoutes } from '../providers/connections.routes.js'
 import type { Services } from '../services.js'
 import { registerUsersRoutes } from '../users/users.routes.js'
@@ -140,6 +141,7 @@ export async function buildApp(
   registerConnectionsRoutes(app, { connections: services.connections, guards })
   registerHistoryRoutes(app, { history: services.history, guards })
   registerAuditRoutes(app, { audit: services.audit, guards })
+  registerExplainRoutes(app, { explainer: services.explainer, guards })
   registerGatewayRoutes(app, { runtime: services.runtime, chat: services.chat, guards })
   app.addHook('onClose', () => services.close())
   return app

@@ -57,7 +57,10 @@ export class ModelSync {
     // The rows the payload names, locked (PostgreSQL) before their grants are read and replaced, as
     // every grant write does; then their grants and the owners the payload names, each in one read.
     const kept = [...payloadIds].filter((id) => existingIds.has(id))
-    const rows = dryRun ? await models.findByIds(kept) : await models.findByIdsForUpdate(kept, this.registry.database.dialect)
+    // The rows to delete are locked too (one statement, id order): a deletion's version is written
+    // before its DELETE, which would otherwise deadlock with an update holding the row.
+    const found = dryRun ? await models.findByIds(kept) : await models.findByIdsForUpdate([...kept, ...plan.delete], this.registry.database.dialect)
+    const rows = found.filter((row) => payloadIds.has(row.id))
     const rowsById = new Map(rows.map((row) => [row.id, row]))
     const currentGrants = await grantsRepo.grantsOf(rows.map((row) => row.id))
     const owners = await access.unknownPrincipals(

@@ -156,6 +156,8 @@ export class ModelTransfer {
       // 6. Writes: new rows and grant and tag changes in multi-row statements; updates one by one.
       const now = epochSeconds()
       const inserts: NewModelRow[] = []
+      // Rows are updated after the baseline below: a row older than history must be recorded as it was.
+      const updates: { id: string; fields: ReturnType<typeof rowFields> & { updated_at: number } }[] = []
       // Updated items whose content or grants differ: only those get a version (re-importing an export does not).
       const changed: string[] = []
       const grantChanges: { modelId: string; grants: Grant[] }[] = []
@@ -170,7 +172,7 @@ export class ModelTransfer {
         for (const message of warnings) report.warnings.push({ id, message })
         const fields = { ...rowFields(form), updated_at: now }
         if (existing) {
-          await models.update(id, fields)
+          updates.push({ id, fields })
           report.updated.push(id)
           if (!sameModel(existing, before.map(toGrant), { ...fields, user_id: existing.user_id }, grants)) changed.push(id)
         } else {
@@ -186,6 +188,7 @@ export class ModelTransfer {
         throw new AppError('VALIDATION_ERROR', `Import refused (strict): ${report.skipped.length} item(s) would be skipped: ${reasons}`)
       }
       await tx.versions.baseline(changed)
+      for (const { id, fields } of updates) await models.update(id, fields)
       await models.insertMany(inserts)
       await grantsRepo.replaceMany(grantChanges, now)
       await models.setTagsMany(tagChanges)

@@ -133,6 +133,7 @@ export class ModelVersions {
       user_id: change.actorId,
       action: change.action,
       source: change.source,
+      owner_id: row.user_id,
       snapshot: JSON.stringify(snapshotOf(row, grants)),
     }))
     for (const chunk of chunks(rows)) await this.db.insertInto('model_versions').values(chunk).execute()

@@ -134,7 +134,9 @@ export class ModelWrites {
     return this.registry.inTransaction(async (tx) => {
       const now = epochSeconds()
       const existed = Boolean(await tx.models.findByIdForUpdate(body.id, this.registry.database.dialect))
-      if (!existed && tx.access.mayManageOverrides(actor)) {
+      // With If-Match the caller expects an existing model (RFC 9110: no current representation, no
+      // match): a model deleted since it was read is not brought back as a fresh override (404 below).
+      if (!existed && expected === undefined && tx.access.mayManageOverrides(actor)) {
         await tx.models.insert({
           id: body.id,
           user_id: actor.id,
@@ -147,8 +149,7 @@ export class ModelWrites {
           updated_at: now,
         })
       }
-      // A new override row has no version yet: an If-Match can only name the version of an existing model.
-      const { row, grants } = await this.registry.writable(caller, body.id, tx, existed ? expected : undefined)
+      const { row, grants } = await this.registry.writable(caller, body.id, tx, expected)
       await this.registry.refuseConflict(row, tx.models, served)
       await tx.access.checkGrantChange(actor, grants, requested)
       if (existed) await tx.versions.baseline([body.id])
@@ -173,9 +174,12 @@ export class ModelWrites {
   /** Admin: removes every model and grant (each deletion is a version: the trash can bring them back). */
   async deleteAll(actor: Actor): Promise<true> {
     await this.registry.inTransaction(async (tx) => {
-      const ids = await tx.models.allIds()
+      // Locked first, as a single write locks its row: otherwise an update of one of them that holds its
+      // row and waits for our version insert deadlocks with our DELETE (PostgreSQL). Only the rows
+      // locked (and so versioned) are deleted: one created meanwhile is not gone without a version.
+      const ids = (await tx.models.findByIdsForUpdate(await tx.models.allIds(), this.registry.database.dialect)).map((row) => row.id)
       const versions = await tx.versions.recordDeletion(ids, { source: 'route', actorId: actor.id })
-      await tx.models.deleteAll()
+      await tx.models.deleteMany(ids)
       await recordAudit(tx.executor, [
         { action: 'model.delete_all', actorId: actor.id, targetType: 'model', after: { deleted: ids.length, versions: Object.fromEntries(versions) } },
       ])
@@ -206,6 +210,8 @@ export class ModelWrites {
       const now = epochSeconds()
       // Every model whose owner or grants change is a new version (source `system`, by the deleting admin).
       const touched = [...new Set([...(await models.idsOwnedBy(userId)), ...(await grants.modelIdsNaming('user', userId))])]
+      // Locked before their versions are written, as every model write does (no deadlock with an update).
+      await models.findByIdsForUpdate(touched, this.registry.database.dialect)
       await versions.baseline(touched)
       await models.deactivateOwnedAmong(userId, [...served.keys()], now)
       await models.handOver(userId, adminId, now)
@@ -216,11 +222,12 @@ export class ModelWrites {
   }
 
   /** A group is being deleted: grants naming it go. */
-  async onGroupDeleted(trx: Transaction<DB>, groupId: string, actorId: string | null = null): Promise<void> {
+  async onGroupDeleted(trx: Transaction<DB>, groupId: string, actorId: string): Promise<void> {
     const models = new ModelsRepo(trx)
     const grants = new ModelGrantsRepo(trx)
     const versions = new ModelVersions(trx, models, grants, this.registry.historyMaxVersions)
     const touched = await grants.modelIdsNaming('group', groupId)
+    await models.findByIdsForUpdate(touched, this.registry.database.dialect)
     await versions.baseline(touched)
     await grants.deleteByPrincipal('group', groupId)
     await versions.recordIds(touched, { action: 'access_update', source: 'system', actorId })

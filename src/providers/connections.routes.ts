@@ -1,6 +1,6 @@
 /** `/api/v1/connections` (admin): provider connections, their status and their models. */
 import { z } from 'zod'
-import { BEARER, type App, type Guards } from '../http/route-kit.js'
+import { accountOf, BEARER, type App, type Guards } from '../http/route-kit.js'
 import { trueResponse } from '../schema/common.js'
 import {
   ConnectionCreateSchema,
@@ -26,7 +26,7 @@ export function registerConnectionsRoutes(app: App, deps: { connections: Connect
   app.post(`${base}/create`, {
     onRequest: guards.admin,
     schema: { ...common, summary: 'Add an OpenAI-compatible or Ollama connection.', body: ConnectionCreateSchema, response: { 200: ConnectionResponseSchema } },
-    handler: (request) => connections.create(request.body),
+    handler: (request) => connections.create(request.body, accountOf(request).id),
   })
 
   app.post(`${base}/id/:id/update`, {
@@ -38,13 +38,13 @@ export function registerConnectionsRoutes(app: App, deps: { connections: Connect
       body: ConnectionUpdateSchema,
       response: { 200: ConnectionResponseSchema },
     },
-    handler: (request) => connections.update(request.params.id, request.body),
+    handler: (request) => connections.update(request.params.id, request.body, accountOf(request).id),
   })
 
   app.delete(`${base}/id/:id/delete`, {
     onRequest: guards.admin,
     schema: { ...common, summary: 'Remove a stored connection.', params: ConnectionIdParamsSchema, response: { 200: trueResponse } },
-    handler: (request) => connections.delete(request.params.id),
+    handler: (request) => connections.delete(request.params.id, accountOf(request).id),
   })
 
   app.post(`${base}/id/:id/test`, {

@@ -1,8 +1,11 @@
 /** Provider connections (admin): the stored ones and those given by the environment. */
 import { randomUUID } from 'node:crypto'
+import type { Transaction } from 'kysely'
+import { recordAudit } from '../audit/audit-log.js'
 import type { Config } from '../config/env.js'
 import type { Database } from '../db/database.js'
 import { epochSeconds } from '../db/executor.js'
+import type { DB } from '../db/types.js'
 import { AppError } from '../errors/app-error.js'
 import { redactUrl } from '../errors/redact.js'
 import type { Connection } from './connection.js'
@@ -48,7 +51,7 @@ export class ConnectionsService {
     return (await this.all()).map((c) => this.present(c))
   }
 
-  async create(input: ConnectionCreate): Promise<ConnectionResponse> {
+  async create(input: ConnectionCreate, byAdminId: string): Promise<ConnectionResponse> {
     const now = epochSeconds()
     const row: ConnectionRow = {
       id: randomUUID(),
@@ -62,12 +65,15 @@ export class ConnectionsService {
       created_at: now,
       updated_at: now,
     }
-    await this.changing((repo) => repo.insert(row))
+    await this.changing(async (repo, trx) => {
+      await repo.insert(row)
+      await recordAudit(trx, [{ action: 'connection.create', actorId: byAdminId, targetType: 'connection', targetId: row.id, after: audited(row) }])
+    })
     this.catalogRef().invalidate(row.id)
     return this.present(this.fromRow(row))
   }
 
-  async update(id: string, input: ConnectionUpdate): Promise<ConnectionResponse> {
+  async update(id: string, input: ConnectionUpdate, byAdminId: string): Promise<ConnectionResponse> {
     const row = await this.storedOrThrow(id)
     const keyChange =
       input.api_key === undefined
@@ -77,23 +83,28 @@ export class ConnectionsService {
           : { api_key_enc: this.keys.seal(input.api_key), key_hint: keyHint(input.api_key) }
     // Answers show the URL redacted; sent back unchanged (an edit form), it means "keep the stored one".
     const baseUrl = input.base_url === undefined || input.base_url === redactUrl(row.base_url) ? undefined : input.base_url
-    await this.changing((repo) =>
-      repo.update(id, {
+    await this.changing(async (repo, trx) => {
+      await repo.update(id, {
         ...(input.name !== undefined && { name: input.name }),
         ...(baseUrl !== undefined && { base_url: baseUrl }),
         ...(input.prefix_id !== undefined && { prefix_id: input.prefix_id }),
         ...(input.enabled !== undefined && { enabled: input.enabled ? 1 : 0 }),
         ...keyChange,
         updated_at: epochSeconds(),
-      }),
-    )
+      })
+      const after = await repo.findById(id)
+      if (after) await recordAudit(trx, [{ action: 'connection.update', actorId: byAdminId, targetType: 'connection', targetId: id, ...changeOf(row, after) }])
+    })
     this.catalogRef().invalidate(id)
     return this.present(this.fromRow((await this.repo.findById(id)) ?? row))
   }
 
-  async delete(id: string): Promise<true> {
-    await this.storedOrThrow(id)
-    await this.changing((repo) => repo.delete(id))
+  async delete(id: string, byAdminId: string): Promise<true> {
+    const row = await this.storedOrThrow(id)
+    await this.changing(async (repo, trx) => {
+      await repo.delete(id)
+      await recordAudit(trx, [{ action: 'connection.delete', actorId: byAdminId, targetType: 'connection', targetId: id, before: audited(row) }])
+    })
     this.catalogRef().invalidate(id)
     return true
   }
@@ -131,10 +142,10 @@ export class ConnectionsService {
   }
 
   /** A change of the stored connections and the bump of their version, in one transaction. */
-  private async changing<T>(write: (repo: ConnectionsRepo) => Promise<T>): Promise<T> {
+  private async changing<T>(write: (repo: ConnectionsRepo, trx: Transaction<DB>) => Promise<T>): Promise<T> {
     return this.database.db.transaction().execute(async (trx) => {
       const repo = new ConnectionsRepo(trx)
-      const result = await write(repo)
+      const result = await write(repo, trx)
       await repo.bumpVersion()
       return result
     })
@@ -176,6 +187,42 @@ export class ConnectionsService {
     const { apiKey: _secret, ...visible } = connection
     return { ...visible, base_url: redactUrl(connection.base_url), status: this.catalogRef().status(connection.id) }
   }
+}
+
+/**
+ * A connection as the audit log holds it: the URL redacted as every answer shows it (a URL may carry a
+ * key in its query string), whether there is a key, never the key, its encrypted form or its hint.
+ */
+function audited(row: ConnectionRow) {
+  return {
+    name: row.name,
+    kind: row.kind,
+    base_url: redactUrl(row.base_url),
+    prefix_id: row.prefix_id,
+    enabled: Number(row.enabled) === 1,
+    has_api_key: row.api_key_enc !== null,
+  }
+}
+
+/** The changed fields before and after; a new key is only `api_key_changed` (its value is never logged). */
+function changeOf(old: ConnectionRow, updated: ConnectionRow): { before: Record<string, unknown>; after: Record<string, unknown> } {
+  const before: Record<string, unknown> = {}
+  const after: Record<string, unknown> = {}
+  const a = audited(old)
+  const b = audited(updated)
+  for (const field of Object.keys(a) as (keyof typeof a)[]) {
+    if (a[field] !== b[field]) {
+      before[field] = a[field]
+      after[field] = b[field]
+    }
+  }
+  // A URL change that only differs in its (redacted) query string still shows as a change.
+  if (old.base_url !== updated.base_url && !('base_url' in after)) {
+    before['base_url'] = a.base_url
+    after['base_url'] = b.base_url
+  }
+  if (old.api_key_enc !== updated.api_key_enc && updated.api_key_enc !== null) after['api_key_changed'] = true
+  return { before, after }
 }
 
 function hostOf(url: string): string {

@@ -1,5 +1,6 @@
 /** Account administration: list, update and delete users (admin only; the routes check the role). */
 import type { Transaction } from 'kysely'
+import { recordAudit } from '../audit/audit-log.js'
 import type { Database } from '../db/database.js'
 import { isUniqueViolation } from '../db/errors.js'
 import { epochSeconds, lockInTransaction } from '../db/executor.js'
@@ -77,7 +78,7 @@ export class UsersService {
    * or a demotion to pending revokes the account's sessions and deletes its API key (docs/auth.md);
    * other role changes apply on the next request, since every request reads the role from the account.
    */
-  async update(id: string, patch: UserUpdateInput): Promise<UserRow> {
+  async update(id: string, patch: UserUpdateInput, byAdminId: string): Promise<UserRow> {
     if (patch.password !== undefined) this.credentials.checkPassword(patch.password)
     const passwordHash = patch.password === undefined ? undefined : await this.credentials.hashPassword(patch.password)
     try {
@@ -99,6 +100,8 @@ export class UsersService {
           await this.credentials.revokeApiKey(trx, id)
         }
         const updated = await users.update(id, { ...fields, updated_at: epochSeconds() })
+        const change = auditedChange(user, patch)
+        if (change) await recordAudit(trx, [{ action: 'user.update', actorId: byAdminId, targetType: 'user', targetId: id, ...change }])
         for (const hook of this.updateHooks) await hook(trx, updated ?? user)
         return updated ?? user
       })
@@ -124,7 +127,31 @@ export class UsersService {
       if (!user) throw new AppError('NOT_FOUND', `No user with id "${id}".`)
       for (const work of works) await work(trx, user, byAdmin.id)
       await users.delete(id)
+      await recordAudit(trx, [
+        { action: 'user.delete', actorId: byAdmin.id, targetType: 'user', targetId: id, before: { email: user.email, name: user.name, role: user.role } },
+      ])
     })
     return true
   }
+}
+
+/**
+ * What an update changed, for the audit log: the changed fields before and after (a role change shows
+ * both roles). A new password is only a flag, never the password or its hash; a picture (a data URI of
+ * up to 200 kB) is only a flag too. Undefined when nothing changed.
+ */
+function auditedChange(user: UserRow, patch: UserUpdateInput): { before: Record<string, unknown>; after: Record<string, unknown> } | undefined {
+  const before: Record<string, unknown> = {}
+  const after: Record<string, unknown> = {}
+  for (const field of ['role', 'name', 'email'] as const) {
+    const value = patch[field]
+    if (value !== undefined && value !== user[field]) {
+      before[field] = user[field]
+      after[field] = value
+    }
+  }
+  if (patch.profile_image_url !== undefined && patch.profile_image_url !== user.profile_image_url) after['profile_image_changed'] = true
+  if (patch.password !== undefined) after['password_changed'] = true
+  if (patch.password !== undefined || (patch.role === 'pending' && user.role !== 'pending')) after['sessions_revoked'] = true
+  return Object.keys(after).length === 0 ? undefined : { before, after }
 }

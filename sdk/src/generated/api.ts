@@ -208,6 +208,140 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Admin: the audit log, newest first; filter by actor, action (exact or `area.*`), target and time; follow `next_cursor`. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only entries of this account. */
+                    actor_id?: string;
+                    /** @description An action name (exact), or a prefix with `.*`: `model.*` is every model.… action. */
+                    action?: string;
+                    /** @description Only entries about this target (model, user, group, connection, api key id). */
+                    target_id?: string;
+                    /** @description Entries at or after this time, epoch milliseconds. */
+                    since?: number;
+                    /** @description Entries before this time (exclusive), epoch milliseconds. */
+                    until?: number;
+                    /** @description The `next_cursor` of the previous page; absent: the newest entries. */
+                    cursor?: string;
+                    /** @description Page size, 1..200. */
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AuditPage"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Admin: every entry matching the filters, oldest first, as NDJSON (one entry per line), streamed. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only entries of this account. */
+                    actor_id?: string;
+                    /** @description An action name (exact), or a prefix with `.*`: `model.*` is every model.… action. */
+                    action?: string;
+                    /** @description Only entries about this target (model, user, group, connection, api key id). */
+                    target_id?: string;
+                    /** @description Entries at or after this time, epoch milliseconds. */
+                    since?: number;
+                    /** @description Entries before this time (exclusive), epoch milliseconds. */
+                    until?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description One AuditEntry per line (application/x-ndjson), oldest first. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/x-ndjson": components["schemas"]["AuditEntry"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auths/": {
         parameters: {
             query?: never;
@@ -2114,6 +2248,72 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/models/history/prune": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Admin: delete all but the newest `keep` versions of each model (or of model_id). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description How many of the newest versions of each model stay. */
+                        keep: number;
+                        /** @description Only this model (absent: every model). */
+                        model_id?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description How many versions were removed. */
+                            deleted: number;
+                        };
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/models/import": {
         parameters: {
             query?: never;
@@ -2269,6 +2469,126 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["ModelAccessResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/model/access/effective": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Everyone who can read a model, with write and the reasons (admins and the model's writers). */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Model id, 1..256 characters; may contain / and :; no control, zero-width or bidi characters. */
+                    id: string;
+                    /** @description 1-based page number. */
+                    page?: number;
+                    /** @description Page size, 1..200 (default 50). */
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EffectiveAccess"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/model/access/explain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Why a user may or may not read, write and share a model (admins and the model's writers). */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Model id, 1..256 characters; may contain / and :; no control, zero-width or bidi characters. */
+                    id: string;
+                    /** @description The user whose access is explained. */
+                    user_id: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AccessExplanation"];
                     };
                 };
                 /** @description An error from the catalogue (docs/errors.md): `code` says which. */
@@ -2463,6 +2783,253 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/model/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The versions of a model you may read, newest first (404 MODEL_NOT_FOUND otherwise). */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Model id, 1..256 characters; may contain / and :; no control, zero-width or bidi characters. */
+                    id: string;
+                    /** @description 1-based page number. */
+                    page?: number;
+                    /** @description Page size, 1..100 (default 50). */
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ModelHistoryPage"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/model/history/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What changed from one version to another (grant changes only for writers and admins). */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Model id, 1..256 characters; may contain / and :; no control, zero-width or bidi characters. */
+                    id: string;
+                    /** @description The older side. */
+                    from: number;
+                    /** @description The newer side. */
+                    to: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ModelDiff"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/model/history/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make a version's content the model again, as a new version (the update's checks); brings a deleted model back (its last owner, admins). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description The version you last read, as its ETag ("3"): the write answers 412 PRECONDITION_FAILED if the model changed since. */
+                    "if-match"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Model id, 1..256 characters; may contain / and :; no control, zero-width or bidi characters. */
+                        id: string;
+                        /** @description The version whose content becomes the model again; for a deleted model it defaults to the last (its deletion, holding its last state). */
+                        version?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ModelWriteResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/model/history/version": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One version with its snapshot (grants only for writers and admins). */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Model id, 1..256 characters; may contain / and :; no control, zero-width or bidi characters. */
+                    id: string;
+                    /** @description The version to read. */
+                    version: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ModelVersion"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -2753,6 +3320,65 @@ export interface paths {
                     };
                     content: {
                         "application/json": string[];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/trash": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Deleted models that can be restored: yours (admins: all), latest deletion first. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description 1-based page number. */
+                    page?: number;
+                    /** @description Page size, 1..100 (default 50). */
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ModelTrash"];
                     };
                 };
                 /** @description An error from the catalogue (docs/errors.md): `code` says which. */
@@ -3348,6 +3974,67 @@ export interface components {
             /** @description Delete the model: the same as write, except on a row whose id a provider now serves (hole 1 of issue #10), which can still be deleted but not changed. */
             delete: boolean;
         };
+        AccessExplanation: {
+            model_id: string;
+            user: {
+                id: string;
+                name: string;
+                /** @enum {string} */
+                role: "pending" | "user" | "admin";
+            };
+            read: {
+                allowed: boolean;
+                reasons: components["schemas"]["AccessReason"][];
+            };
+            write: {
+                allowed: boolean;
+                reasons: components["schemas"]["AccessReason"][];
+            };
+            /** @description Changing who else may use the model: write access plus a sharing permission (sharing.models; sharing.public_models to make it public). */
+            share: {
+                allowed: boolean;
+                reasons: components["schemas"]["AccessReason"][];
+            };
+        };
+        /** @description One fact behind a decision: what grants the access (owner, admin_bypass, user_grant, group_grant, public) or the missing piece (pending_account, no_grant, feature_permission with granted false). */
+        AccessReason: {
+            /** @enum {string} */
+            kind: "owner";
+        } | {
+            /** @enum {string} */
+            kind: "admin_bypass";
+        } | {
+            /** @enum {string} */
+            kind: "user_grant";
+            /** @enum {string} */
+            permission: "read" | "write";
+        } | {
+            /** @enum {string} */
+            kind: "group_grant";
+            /** @enum {string} */
+            permission: "read" | "write";
+            group_id: string;
+            group_name: string | null;
+        } | {
+            /** @enum {string} */
+            kind: "public";
+            /** @enum {string} */
+            permission: "read" | "write";
+        } | {
+            /** @enum {string} */
+            kind: "pending_account";
+        } | {
+            /** @enum {string} */
+            kind: "no_grant";
+            /** @enum {string} */
+            needs: "read" | "write";
+        } | {
+            /** @enum {string} */
+            kind: "feature_permission";
+            /** @enum {string} */
+            permission: "sharing.models" | "sharing.public_models";
+            granted: boolean;
+        };
         AccessUpdate: {
             /** @description Model id, 1..256 characters; may contain / and :; no control, zero-width or bidi characters. */
             id: string;
@@ -3393,6 +4080,38 @@ export interface components {
             /** @description The key itself, shown this once: only its hash is stored. */
             api_key: string;
         };
+        AuditEntry: {
+            /** @description Sorts by time; the cursor of the pages. */
+            id: string;
+            /** @description When, epoch milliseconds. */
+            at: number;
+            /** @description Who did it; null for anonymous events (a failed sign-in) and work without a request. */
+            actor_id: string | null;
+            /** @description The actor as the account is now; null when anonymous or the account is deleted. */
+            actor: {
+                id: string;
+                name: string;
+            } | null;
+            /** @description `<area>.<event>`, e.g. `model.update`, `auth.signin_failed` (docs/audit.md lists them). */
+            action: string;
+            /** @description model, user, group, connection, api_key, permissions, config or session. */
+            target_type: string | null;
+            target_id: string | null;
+            /** @description The client address of the request (TRUST_PROXY applies). */
+            ip: string | null;
+            /** @description The request id: the reqId of its log lines. */
+            request_id: string | null;
+            /** @description What the change replaced (JSON, never a secret), or null. */
+            before: unknown;
+            /** @description What the change made (JSON, never a secret), or null. */
+            after: unknown;
+        };
+        AuditPage: {
+            /** @description Newest first. */
+            items: components["schemas"]["AuditEntry"][];
+            /** @description Pass as `cursor` for the next (older) page; null on the last page. */
+            next_cursor: string | null;
+        };
         Connection: {
             id: string;
             name: string;
@@ -3428,11 +4147,25 @@ export interface components {
             error: string | null;
             latency_ms: number;
         };
+        EffectiveAccess: {
+            items: {
+                user_id: string;
+                name: string;
+                email: string;
+                /** @enum {string} */
+                role: "user" | "admin";
+                read: boolean;
+                write: boolean;
+                /** @description Why the user may read (write reasons are among them, with permission "write"). */
+                reasons: components["schemas"]["AccessReason"][];
+            }[];
+            total: number;
+        };
         /**
          * @description The catalogue code (docs/errors.md); never changes meaning.
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_ERROR" | "MODEL_ID_TOO_LONG" | "INVALID_MODEL_ID" | "INVALID_ACCESS_CONTROL" | "INVALID_PARAMS" | "BASE_MODEL_UNAVAILABLE" | "UNAUTHORIZED" | "ACCESS_PROHIBITED" | "NOT_FOUND" | "MODEL_NOT_FOUND" | "MODEL_ID_TAKEN" | "MODEL_ID_UNAVAILABLE" | "CONFLICT" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "DATABASE_ERROR" | "DEFAULT_ERROR" | "PROVIDER_ERROR" | "SERVICE_UNAVAILABLE" | "PROVIDER_TIMEOUT";
+        ErrorCode: "VALIDATION_ERROR" | "MODEL_ID_TOO_LONG" | "INVALID_MODEL_ID" | "INVALID_ACCESS_CONTROL" | "INVALID_PARAMS" | "BASE_MODEL_UNAVAILABLE" | "UNAUTHORIZED" | "ACCESS_PROHIBITED" | "NOT_FOUND" | "MODEL_NOT_FOUND" | "VERSION_NOT_FOUND" | "MODEL_ID_TAKEN" | "MODEL_ID_UNAVAILABLE" | "CONFLICT" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "DATABASE_ERROR" | "DEFAULT_ERROR" | "PROVIDER_ERROR" | "SERVICE_UNAVAILABLE" | "PROVIDER_TIMEOUT";
         /** @description An error from the catalogue (docs/errors.md). */
         ErrorResponse: {
             /** @description The message for a person (Open WebUI clients show it). */
@@ -3542,6 +4275,21 @@ export interface components {
             /** @description The connection that serves the id. */
             connection_id: string | null;
         };
+        ModelDiff: {
+            id: string;
+            from: number;
+            to: number;
+            changes: {
+                /** @description name, base_model_id, is_active, params.<key…>, meta.<key…>, access_grants.<principal_type>:<principal_id>:<permission> */
+                path: string;
+                /** @enum {string} */
+                op: "added" | "removed" | "changed";
+                /** @description The value at `from` (null when added). */
+                old: unknown;
+                /** @description The value at `to` (null when removed). */
+                new: unknown;
+            }[];
+        };
         ModelForm: {
             /** @description Model id, 1..256 characters; may contain / and :; no control, zero-width or bidi characters. */
             id: string;
@@ -3600,6 +4348,11 @@ export interface components {
             /** @default true */
             is_active?: boolean;
         };
+        ModelHistoryPage: {
+            /** @description Newest first. */
+            items: components["schemas"]["ModelVersionItem"][];
+            total: number;
+        };
         ModelList: {
             items: components["schemas"]["ModelAccessResponse"][];
             total: number;
@@ -3634,6 +4387,44 @@ export interface components {
             updated_at: number;
             /** @description The current version (docs/history.md): also the ETag of GET /model, and what If-Match names on writes. 0 before the first recorded change. */
             version: number;
+        };
+        ModelSnapshot: {
+            id: string;
+            /** @description The owner at this version. */
+            user_id: string;
+            base_model_id: string | null;
+            name: string;
+            params: {
+                [key: string]: unknown;
+            };
+            meta: {
+                [key: string]: unknown;
+            };
+            is_active: boolean;
+            /** @description The grants at this version; null for callers who may read the model but not write it. */
+            access_grants: {
+                /** @enum {string} */
+                principal_type: "user" | "group";
+                principal_id: string;
+                /** @enum {string} */
+                permission: "read" | "write";
+            }[] | null;
+        };
+        ModelTrash: {
+            /** @description Latest deletion first. */
+            items: {
+                id: string;
+                name: string;
+                /** @description The owner when it was deleted. */
+                user_id: string;
+                /** @description Epoch seconds. */
+                deleted_at: number;
+                /** @description Who deleted it; null for the system. */
+                deleted_by: string | null;
+                /** @description The deletion version (what a restore without `version` brings back; If-Match names it). */
+                version: number;
+            }[];
+            total: number;
         };
         ModelUpdate: {
             /** @description Model id, 1..256 characters; may contain / and :; no control, zero-width or bidi characters. */
@@ -3688,6 +4479,45 @@ export interface components {
                 [key: string]: unknown;
             })[] | null;
             is_active?: boolean;
+        };
+        ModelVersion: {
+            version: number;
+            /** @description Epoch seconds. */
+            created_at: number;
+            /** @description Who made the change; null for the system, or hidden from readers who may not write the model (other than the owner and yourself). */
+            user_id: string | null;
+            /** @description That account as it is now; null when hidden or deleted. */
+            user: {
+                id: string;
+                name: string;
+            } | null;
+            /** @enum {string} */
+            action: "baseline" | "create" | "update" | "toggle" | "access_update" | "delete" | "restore";
+            /**
+             * @description route: a model route; import, sync: those endpoints; system: account or group deletion, or a baseline.
+             * @enum {string}
+             */
+            source: "route" | "import" | "sync" | "system";
+            snapshot: components["schemas"]["ModelSnapshot"];
+        };
+        ModelVersionItem: {
+            version: number;
+            /** @description Epoch seconds. */
+            created_at: number;
+            /** @description Who made the change; null for the system, or hidden from readers who may not write the model (other than the owner and yourself). */
+            user_id: string | null;
+            /** @description That account as it is now; null when hidden or deleted. */
+            user: {
+                id: string;
+                name: string;
+            } | null;
+            /** @enum {string} */
+            action: "baseline" | "create" | "update" | "toggle" | "access_update" | "delete" | "restore";
+            /**
+             * @description route: a model route; import, sync: those endpoints; system: account or group deletion, or a baseline.
+             * @enum {string}
+             */
+            source: "route" | "import" | "sync" | "system";
         };
         ModelWriteResponse: {
             id: string;

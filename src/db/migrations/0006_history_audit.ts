@@ -24,12 +24,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('user_id', 'text')
     .addColumn('action', 'text', (c) => c.notNull())
     .addColumn('source', 'text', (c) => c.notNull())
+    /** The model's owner at this version (the snapshot's user_id, kept as a column for the trash's "your own" filter). */
+    .addColumn('owner_id', 'text')
     /** JSON text: {id, user_id, base_model_id, name, params, meta, is_active, access_grants} */
     .addColumn('snapshot', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('model_versions_pk', ['model_id', 'version'])
     .execute()
-  // The trash: the last version of each id, found by action.
-  await db.schema.createIndex('model_versions_action_idx').on('model_versions').columns(['action', 'model_id']).execute()
+  // The trash: deletion versions, by owner for a user's own trash.
+  await db.schema.createIndex('model_versions_action_idx').on('model_versions').columns(['action', 'owner_id', 'created_at']).execute()
 
   await db.schema
     .createTable('audit_log')
