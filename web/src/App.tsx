@@ -13,6 +13,8 @@ import { ModelEditorPage } from './pages/model-editor/ModelEditorPage'
 import { UsersPage } from './pages/admin/UsersPage'
 import { GroupsPage } from './pages/admin/GroupsPage'
 import { ConnectionsPage } from './pages/admin/ConnectionsPage'
+import { AuditPage } from './pages/admin/AuditPage'
+import { TrashPage } from './pages/TrashPage'
 
 export function App() {
   // One cache for the app's life (the session empties it at sign-in and sign-out).
@@ -74,6 +76,8 @@ function Routes({ pathname }: { pathname: string }) {
       return <ModelEditorPage mode="create" />
     case '/workspace/models/edit':
       return <ModelEditorPage mode="edit" />
+    case '/workspace/trash':
+      return <TrashPage />
     default:
       break
   }
@@ -87,6 +91,8 @@ function Routes({ pathname }: { pathname: string }) {
         return <GroupsPage />
       case '/admin/connections':
         return <ConnectionsPage />
+      case '/admin/audit':
+        return <AuditPage />
       default:
         break
     }
@@ -111,12 +117,14 @@ function Layout({ children }: { children: ReactNode }) {
   }, [pathname])
 
   const links = [
-    { to: '/workspace/models', label: 'Models', active: pathname.startsWith('/workspace') },
+    { to: '/workspace/models', label: 'Models', active: pathname.startsWith('/workspace/models') || pathname === '/workspace' },
+    { to: '/workspace/trash', label: 'Trash', active: pathname === '/workspace/trash' },
     ...(user.role === 'admin'
       ? [
           { to: '/admin/users', label: 'Users', active: pathname === '/admin/users' || pathname === '/admin' },
           { to: '/admin/groups', label: 'Groups', active: pathname === '/admin/groups' },
           { to: '/admin/connections', label: 'Connections', active: pathname === '/admin/connections' },
+          { to: '/admin/audit', label: 'Audit', active: pathname === '/admin/audit' },
         ]
       : []),
   ]

@@ -5,7 +5,16 @@
  * the server's `{detail, code, errors}` (or a made-up one for network failures and answers that are not
  * JSON). Components never call fetch themselves.
  */
-import { ApiError, createModelgate, type GrantInput, type ModelListQuery, type Role, type UserListQuery } from '@modelgate/sdk'
+import {
+  ApiError,
+  UnauthorizedError,
+  createModelgate,
+  errorFromAnswer,
+  type GrantInput,
+  type ModelListQuery,
+  type Role,
+  type UserListQuery,
+} from '@modelgate/sdk'
 import type * as Api from '@modelgate/sdk'
 
 // ─── Shapes (the generated types of openapi.json, as the browser sees them) ────────────────────────
@@ -120,6 +129,28 @@ function withQuery(path: string, query: Query | undefined): string {
   return text ? `${path}?${text}` : path
 }
 
+/** The data of a 2xx answer of a raw (openapi-fetch) call, or the typed exception the sdk throws for any other. */
+async function answer<T>(pending: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+  const { data, error, response } = await pending
+  if (response.ok) return data as T
+  const failure = errorFromAnswer(response.status, response.statusText, error, response.headers)
+  if (failure instanceof UnauthorizedError && tokenStore.get()) unauthorizedHandler?.()
+  throw failure
+}
+
+/** `If-Match` naming the model version the caller last read (its ETag is the version in quotes). */
+const ifMatchHeader = (version: number) => ({ 'if-match': `"${version}"` })
+
+/**
+ * The model's current version when `error` is a 412 PRECONDITION_FAILED (someone changed it since it was
+ * read); undefined for any other failure.
+ */
+export function currentVersionOf(error: unknown): number | undefined {
+  if (!(error instanceof ApiError) || error.status !== 412) return undefined
+  const body = error.body as { current_version?: unknown } | undefined
+  return typeof body?.current_version === 'number' ? body.current_version : undefined
+}
+
 // ─── Auth (/api/v1/auths) ──────────────────────────────────────────────────────────────────────────
 
 export const signup = (input: { name: string; email: string; password: string }) => sdk.auth.signUp(input)
@@ -173,14 +204,22 @@ export const getModel = (id: string): Promise<ModelWithAccess> => sdk.models.get
 export const createModel = (form: ModelForm): Promise<Model> => sdk.models.create(form)
 
 /** Fields left out keep their value; without an access form the grants are kept. */
-export const updateModel = (form: Partial<ModelForm> & { id: string }): Promise<Model> => sdk.models.update(form)
+export const updateModel = (form: Partial<ModelForm> & { id: string }, ifMatch?: number): Promise<Model> =>
+  ifMatch === undefined ? sdk.models.update(form) : answer(sdk.raw.POST('/api/v1/models/model/update', { body: form, headers: ifMatchHeader(ifMatch) }))
 
-export const toggleModel = (id: string): Promise<Model> => sdk.models.toggle(id)
+export const toggleModel = (id: string, ifMatch?: number): Promise<Model> =>
+  ifMatch === undefined
+    ? sdk.models.toggle(id)
+    : answer(sdk.raw.POST('/api/v1/models/model/toggle', { params: { query: { id } }, headers: ifMatchHeader(ifMatch) }))
 
 /** Replaces the model's grants. */
-export const updateModelAccess = (id: string, grants: GrantInput[]): Promise<Model> => sdk.models.updateAccess(id, grants)
+export const updateModelAccess = (id: string, grants: GrantInput[], ifMatch?: number): Promise<Model> =>
+  ifMatch === undefined
+    ? sdk.models.updateAccess(id, grants)
+    : answer(sdk.raw.POST('/api/v1/models/model/access/update', { body: { id, access_grants: grants }, headers: ifMatchHeader(ifMatch) }))
 
-export const deleteModel = (id: string) => sdk.models.delete(id)
+export const deleteModel = (id: string, ifMatch?: number) =>
+  ifMatch === undefined ? sdk.models.delete(id) : answer(sdk.raw.POST('/api/v1/models/model/delete', { body: { id }, headers: ifMatchHeader(ifMatch) }))
 
 /** Admin: models in conflict with a provider model id (docs/access-control.md, "Provider model ids"). */
 export const listModelConflicts = () => sdk.models.conflicts()
@@ -220,3 +259,60 @@ export const testConnection = (id: string) => sdk.connections.test(id)
 export const refreshConnections = () => sdk.connections.refresh()
 
 export const listConnectionModels = (id: string) => sdk.connections.models(id)
+
+// ─── History, trash and audit (issue #12) ──────────────────────────────────────────────────────────
+
+/** One recorded version of a model (`created_at` in epoch seconds, like the models). */
+export type HistoryPage = Api.ResponseOf<'/api/v1/models/model/history', 'get'>
+export type HistoryItem = HistoryPage['items'][number]
+/** A version with its snapshot (`access_grants` null for readers who may not write the model). */
+export type HistoryVersion = Api.ResponseOf<'/api/v1/models/model/history/version', 'get'>
+export type ModelSnapshot = HistoryVersion['snapshot']
+export type VersionDiff = Api.ResponseOf<'/api/v1/models/model/history/diff', 'get'>
+/** Dotted path (`name`, `params.temperature`, `access_grants.group:<id>:read`), op, old and new value. */
+export type VersionChange = VersionDiff['changes'][number]
+export type TrashPage = Api.ResponseOf<'/api/v1/models/trash', 'get'>
+export type TrashItem = TrashPage['items'][number]
+export type AuditPage = Api.ResponseOf<'/api/v1/audit', 'get'>
+export type AuditEntry = AuditPage['items'][number]
+/** Filters of the audit log: `action` exact or a prefix with `.*` (`model.*`); `since`/`until` epoch ms. */
+export type AuditFilters = Api.QueryOf<'/api/v1/audit/export', 'get'>
+
+/** A model's versions, newest first (`limit` at most 100). */
+export const listModelHistory = (id: string, page = 1, limit = 50): Promise<HistoryPage> =>
+  answer(sdk.raw.GET('/api/v1/models/model/history', { params: { query: { id, page, limit } } }))
+
+/** One version with its snapshot. */
+export const getModelVersion = (id: string, version: number): Promise<HistoryVersion> =>
+  answer(sdk.raw.GET('/api/v1/models/model/history/version', { params: { query: { id, version } } }))
+
+/** What changed from version `from` to version `to`. */
+export const diffModelVersions = (id: string, from: number, to: number): Promise<VersionDiff> =>
+  answer(sdk.raw.GET('/api/v1/models/model/history/diff', { params: { query: { id, from, to } } }))
+
+/**
+ * Restores a version as a new one (a deleted model: its last version by default). `ifMatch` names the live
+ * version the caller saw (412 if it changed since).
+ */
+export const restoreModelVersion = (id: string, version?: number, ifMatch?: number): Promise<Model> =>
+  answer(
+    sdk.raw.POST('/api/v1/models/model/history/restore', {
+      body: version === undefined ? { id } : { id, version },
+      ...(ifMatch !== undefined && { headers: ifMatchHeader(ifMatch) }),
+    }),
+  )
+
+/** Deleted models the caller may restore (admins: all; others: the ones they owned). */
+export const listTrash = (page = 1, limit = 50): Promise<TrashPage> => answer(sdk.raw.GET('/api/v1/models/trash', { params: { query: { page, limit } } }))
+
+/** Admin: the audit log, newest first, one page per cursor. */
+export const listAudit = (filters: AuditFilters, cursor?: string, limit = 50): Promise<AuditPage> =>
+  answer(sdk.raw.GET('/api/v1/audit', { params: { query: { ...filters, cursor, limit } } }))
+
+/** Admin: every entry the filters select, oldest first, as NDJSON (one entry per line), for a download. */
+export const exportAudit = async (filters: AuditFilters): Promise<Blob> => {
+  const data: unknown = await answer(
+    sdk.raw.GET('/api/v1/audit/export', { params: { query: filters }, parseAs: 'blob', headers: { accept: 'application/x-ndjson' } }),
+  )
+  return data as Blob
+}

@@ -3,7 +3,7 @@
  * invalidate what they change. Pages never keep server data in their own state; a write refreshes every
  * list that shows it (lists of other pages are marked stale and reload when they are next shown).
  */
-import { QueryClient, keepPreviousData, useMutation, useQueries, useQuery, useQueryClient, type QueryKey } from '@tanstack/react-query'
+import { QueryClient, keepPreviousData, useInfiniteQuery, useMutation, useQueries, useQuery, useQueryClient, type QueryKey } from '@tanstack/react-query'
 import {
   ApiError,
   addGroupMembers,
@@ -15,20 +15,26 @@ import {
   deleteGroup,
   deleteModel,
   deleteUser,
+  diffModelVersions,
   getModel,
+  getModelVersion,
   getModelTags,
   getSessionUser,
   getUser,
   importModels,
+  listAudit,
   listConnectionModels,
   listConnections,
   listGroups,
   listModelConflicts,
+  listModelHistory,
   listModels,
   listRuntimeModels,
+  listTrash,
   listUsers,
   refreshConnections,
   removeGroupMembers,
+  restoreModelVersion,
   testConnection,
   toggleModel,
   updateConnection,
@@ -36,6 +42,7 @@ import {
   updateModel,
   updateModelAccess,
   updateUser,
+  type AuditFilters,
   type Connection,
   type ConnectionCreate,
   type ConnectionUpdate,
@@ -61,7 +68,14 @@ export const queryKeys = {
     conflicts: ['models', 'conflicts'] as const,
     /** GET /api/models: presets are in it too, so it lives under `models`. */
     runtime: ['models', 'runtime'] as const,
+    /** Under `models`: every model write adds a version, so it refreshes the history too. */
+    history: (id: string, page: number) => ['models', 'history', id, page] as const,
+    version: (id: string, version: number) => ['models', 'version', id, version] as const,
+    diff: (id: string, from: number, to: number) => ['models', 'diff', id, from, to] as const,
+    trash: (page: number) => ['models', 'trash', page] as const,
   },
+  /** Admin: audit pages per filter set (never invalidated by writes: "Load more" and Refresh read on). */
+  audit: (filters: AuditFilters) => ['audit', filters] as const,
   users: {
     all: ['users'] as const,
     list: (query: UserListQuery) => ['users', 'list', query] as const,
@@ -114,6 +128,40 @@ export const useModelTags = () => useQuery({ queryKey: queryKeys.models.tags, qu
 export const useModelConflicts = (enabled: boolean) => useQuery({ queryKey: queryKeys.models.conflicts, queryFn: listModelConflicts, enabled })
 
 export const useRuntimeModels = () => useQuery({ queryKey: queryKeys.models.runtime, queryFn: listRuntimeModels })
+
+export const useModelHistory = (id: string, page: number, limit: number) =>
+  useQuery({ queryKey: queryKeys.models.history(id, page), queryFn: () => listModelHistory(id, page, limit), placeholderData: keepPreviousData, staleTime: 0 })
+
+/** A recorded version never changes: once read it stays (pruning only removes versions). */
+export const useModelVersion = (id: string, version: number | undefined) =>
+  useQuery({
+    queryKey: queryKeys.models.version(id, version ?? 0),
+    queryFn: () => getModelVersion(id, version ?? 0),
+    enabled: version !== undefined,
+    staleTime: Infinity,
+  })
+
+export const useVersionDiff = (id: string, from: number | undefined, to: number | undefined) =>
+  useQuery({
+    queryKey: queryKeys.models.diff(id, from ?? 0, to ?? 0),
+    queryFn: () => diffModelVersions(id, from ?? 0, to ?? 0),
+    // Version 0 is a model older than history: there is nothing recorded to compare with.
+    enabled: from !== undefined && to !== undefined && from !== to && from >= 1,
+    staleTime: Infinity,
+  })
+
+export const useTrash = (page: number, limit: number) =>
+  useQuery({ queryKey: queryKeys.models.trash(page), queryFn: () => listTrash(page, limit), placeholderData: keepPreviousData })
+
+/** The audit log page after page ("Load more" follows `next_cursor`). */
+export const useAudit = (filters: AuditFilters, limit = 50) =>
+  useInfiniteQuery({
+    queryKey: queryKeys.audit(filters),
+    queryFn: ({ pageParam }) => listAudit(filters, pageParam, limit),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+    staleTime: 0,
+  })
 
 export const useUserList = (query: UserListQuery, enabled = true) =>
   useQuery({ queryKey: queryKeys.users.list(query), queryFn: () => listUsers(query), placeholderData: keepPreviousData, enabled })
@@ -169,7 +217,8 @@ export function useUpdateModel() {
   const invalidate = useInvalidate()
   const patch = usePatchModelInLists()
   return useMutation({
-    mutationFn: (form: Partial<ModelForm> & { id: string }) => updateModel(form),
+    /** `ifMatch`: the version the form was loaded at (412 PRECONDITION_FAILED if the model changed since). */
+    mutationFn: ({ ifMatch, ...form }: Partial<ModelForm> & { id: string; ifMatch?: number }) => updateModel(form, ifMatch),
     onSuccess: (model) => {
       patch(model.id, { meta: model.meta, is_active: model.is_active, updated_at: model.updated_at })
       invalidate(queryKeys.models.all)
@@ -181,7 +230,7 @@ export function useToggleModel() {
   const invalidate = useInvalidate()
   const patch = usePatchModelInLists()
   return useMutation({
-    mutationFn: (id: string) => toggleModel(id),
+    mutationFn: ({ id, ifMatch }: { id: string; ifMatch?: number }) => toggleModel(id, ifMatch),
     onSuccess: (model) => {
       patch(model.id, { is_active: model.is_active, updated_at: model.updated_at })
       invalidate(queryKeys.models.all)
@@ -192,7 +241,7 @@ export function useToggleModel() {
 export function useUpdateModelAccess() {
   const invalidate = useInvalidate()
   return useMutation({
-    mutationFn: ({ id, grants }: { id: string; grants: GrantInput[] }) => updateModelAccess(id, grants),
+    mutationFn: ({ id, grants, ifMatch }: { id: string; grants: GrantInput[]; ifMatch?: number }) => updateModelAccess(id, grants, ifMatch),
     onSuccess: () => invalidate(queryKeys.models.all),
   })
 }
@@ -200,13 +249,22 @@ export function useUpdateModelAccess() {
 export function useDeleteModel() {
   const client = useQueryClient()
   return useMutation({
-    mutationFn: (id: string) => deleteModel(id),
-    onSuccess: (_answer, id) => {
+    mutationFn: ({ id, ifMatch }: { id: string; ifMatch?: number }) => deleteModel(id, ifMatch),
+    onSuccess: (_answer, { id }) => {
       // The deleted model is gone, not stale: reading it again (the editor is still open) would be a 404.
       const detail = queryKeys.models.detail(id)
       client.removeQueries({ queryKey: detail, exact: true })
       void client.invalidateQueries({ queryKey: queryKeys.models.all, predicate: (query) => query.queryKey.join('\n') !== detail.join('\n') })
     },
+  })
+}
+
+/** Restores a version (or a deleted model) as a new version: the model and every list change. */
+export function useRestoreVersion() {
+  const invalidate = useInvalidate()
+  return useMutation({
+    mutationFn: ({ id, version, ifMatch }: { id: string; version?: number; ifMatch?: number }) => restoreModelVersion(id, version, ifMatch),
+    onSuccess: () => invalidate(queryKeys.models.all),
   })
 }
 

@@ -5,7 +5,7 @@
  * dialog saves at once and says what the server answered; while creating, it fills the form.
  */
 import { useId, useState } from 'react'
-import { describeError, type GrantInput, type Group, type ModelAbilities, type PrincipalType, type User } from '../api/client'
+import { currentVersionOf, describeError, type GrantInput, type Group, type ModelAbilities, type PrincipalType, type User } from '../api/client'
 import { Dialog } from '../components/Dialog'
 import { InlineError, Loading } from '../components/States'
 import { describeAccess, draftFromGrants, grantsFromDraft, isPublic, type AccessDraft, type AccessEntry, type PublicLevel } from '../lib/access'
@@ -22,9 +22,15 @@ interface AccessDialogProps {
   modelName: string
   onApply: (grants: GrantInput[]) => void
   onClose: () => void
+  /** The model version the editor loaded: sent as If-Match when saving (412 if it changed since). */
+  version?: number | undefined
+  /** The version the save answered (the next If-Match). */
+  onVersion?: ((version: number) => void) | undefined
+  /** A save refused with 412: the editor shows what changed and may call `again` with the current version. */
+  onConflict?: ((current: number, again: (ifMatch: number) => Promise<void>) => void) | undefined
 }
 
-export function AccessDialog({ grants, modelId, can, modelName, onApply, onClose }: AccessDialogProps) {
+export function AccessDialog({ grants, modelId, can, modelName, onApply, onClose, version, onVersion, onConflict }: AccessDialogProps) {
   const user = useUser()
   // Only admins may list groups and users (admin routes): this picks the picker, it grants nothing.
   const isAdmin = user.role === 'admin'
@@ -81,13 +87,26 @@ export function AccessDialog({ grants, modelId, can, modelName, onApply, onClose
     }
     setError(null)
     setSaved(null)
-    try {
-      const model = await saveAccess.mutateAsync({ id: modelId, grants: next })
+    const send = async (ifMatch: number | undefined) => {
+      const model = await saveAccess.mutateAsync({ id: modelId, grants: next, ifMatch })
       onApply(model.access_grants)
+      onVersion?.(model.version)
       setDraft(draftFromGrants(model.access_grants))
       const summary = describeAccess(model.access_grants)
       setSaved(`Access saved. ${modelName} is now: ${summary}.`)
+    }
+    try {
+      await send(version)
     } catch (failure) {
+      const current = currentVersionOf(failure)
+      if (current !== undefined && onConflict) {
+        setError(`Not saved: the model changed since you opened it (now version ${current}).`)
+        onConflict(current, async (ifMatch) => {
+          setError(null)
+          await send(ifMatch)
+        })
+        return
+      }
       const { detail, code } = describeError(failure)
       setError(`${detail} (${code})`)
     }

@@ -95,7 +95,7 @@ export function ModelsPage() {
 
   const onToggle = async (model: ModelWithAccess) => {
     try {
-      const updated = await toggle.mutateAsync(model.id)
+      const updated = await toggle.mutateAsync({ id: model.id })
       notify(`${model.name} is now ${updated.is_active ? 'active' : 'inactive'}.`, 'success')
     } catch (error) {
       notify(`Could not change ${model.name}: ${describeError(error).detail}`, 'error')
@@ -146,7 +146,7 @@ export function ModelsPage() {
   const onDelete = async () => {
     if (!confirmDelete) return
     try {
-      await remove.mutateAsync(confirmDelete.id)
+      await remove.mutateAsync({ id: confirmDelete.id })
       notify(`Deleted ${confirmDelete.name}.`, 'success')
       setConfirmDelete(null)
     } catch (error) {

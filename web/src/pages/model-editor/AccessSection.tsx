@@ -17,9 +17,14 @@ interface AccessSectionProps {
   modelId?: string
   /** What the server says the caller may do with it; undefined while creating. */
   can?: ModelAbilities
+  /** The version the editor loaded (sent as If-Match) and what to do with the version a save answers. */
+  version?: number
+  onVersion?: (version: number) => void
+  /** A save refused with 412: the editor's dialog offers Reload or Overwrite (`again` with the new If-Match). */
+  onConflict?: (current: number, again: (ifMatch: number) => Promise<void>) => void
 }
 
-export function AccessSection({ grants, onGrants, modelId, can }: AccessSectionProps) {
+export function AccessSection({ grants, onGrants, modelId, can, version, onVersion, onConflict }: AccessSectionProps) {
   const { control } = useEditor()
   const name = useWatch({ control, name: 'name' })
   const [open, setOpen] = useState(false)
@@ -39,7 +44,17 @@ export function AccessSection({ grants, onGrants, modelId, can }: AccessSectionP
       {/* Outside the editor's <form> in the DOM: Enter in the dialog's inputs must not submit the model. */}
       {open
         ? createPortal(
-            <AccessDialog grants={grants} modelId={modelId} can={can} modelName={name} onApply={onGrants} onClose={() => setOpen(false)} />,
+            <AccessDialog
+              grants={grants}
+              modelId={modelId}
+              can={can}
+              modelName={name}
+              onApply={onGrants}
+              onClose={() => setOpen(false)}
+              version={version}
+              onVersion={onVersion}
+              onConflict={onConflict}
+            />,
             document.body,
           )
         : null}

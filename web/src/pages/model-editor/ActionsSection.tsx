@@ -1,7 +1,7 @@
 /** The end of the form: the request as JSON, Cancel and Save, and (editing, when allowed) Delete. */
 import { useState } from 'react'
 import { useWatch } from 'react-hook-form'
-import { describeError, type GrantInput } from '../../api/client'
+import { currentVersionOf, describeError, type GrantInput } from '../../api/client'
 import { ConfirmDialog } from '../../components/Dialog'
 import { notify } from '../../lib/notify'
 import { useDeleteModel } from '../../lib/queries'
@@ -38,17 +38,31 @@ export function ActionsSection({ isCreate, saving }: { isCreate: boolean; saving
 }
 
 /** Deleting an existing model, offered when the server says the caller may (`can.delete`). */
-export function DangerZone({ model }: { model: { id: string; name: string } }) {
+export function DangerZone({
+  model,
+  version,
+  onConflict,
+}: {
+  model: { id: string; name: string }
+  /** The version the editor loaded, sent as If-Match (a model changed since is not deleted unseen). */
+  version?: number | undefined
+  onConflict?: (current: number, again: (ifMatch: number) => Promise<void>) => void
+}) {
   const remove = useDeleteModel()
   const [confirm, setConfirm] = useState(false)
+  const send = async (ifMatch: number | undefined) => {
+    await remove.mutateAsync({ id: model.id, ifMatch })
+    notify(`Deleted ${model.name}.`, 'success')
+    navigate('/workspace/models')
+  }
   const onDelete = async () => {
     try {
-      await remove.mutateAsync(model.id)
-      notify(`Deleted ${model.name}.`, 'success')
-      navigate('/workspace/models')
+      await send(version)
     } catch (error) {
-      notify(`Could not delete ${model.name}: ${describeError(error).detail}`, 'error')
       setConfirm(false)
+      const current = currentVersionOf(error)
+      if (current !== undefined && onConflict) onConflict(current, send)
+      else notify(`Could not delete ${model.name}: ${describeError(error).detail}`, 'error')
     }
   }
   return (

@@ -4,9 +4,9 @@
  * (form.ts) and shows the server's refusals at the fields they name. Keys the form does not show (other
  * meta and params keys) are kept as they were.
  */
-import { useEffect, useId, useRef, useState } from 'react'
+import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react'
 import { FormProvider, useForm, type FieldErrors } from 'react-hook-form'
-import { describeError, type GrantInput, type ModelAbilities, type ModelWithAccess } from '../../api/client'
+import { currentVersionOf, describeError, type GrantInput, type ModelAbilities, type ModelWithAccess } from '../../api/client'
 import { ErrorState, Loading } from '../../components/States'
 import { abilitiesOf } from '../../lib/abilities'
 import { notify } from '../../lib/notify'
@@ -22,6 +22,8 @@ import { editorResolver, emptyInitial, initialFrom, placeServerError, toBody, UN
 import { IdentitySection, PictureField } from './IdentitySection'
 import { CapabilitiesSection, DescriptionSection } from './MetaSection'
 import { PromptSection } from './PromptSection'
+import { ConflictDialog } from '../history/ConflictDialog'
+import { HistoryPanel } from '../history/HistoryPanel'
 
 export function ModelEditorPage({ mode }: { mode: 'create' | 'edit' }) {
   const { search } = useLocation()
@@ -44,7 +46,7 @@ export function ModelEditorPage({ mode }: { mode: 'create' | 'edit' }) {
     }
     return <CreateModel fromClone={search.get('clone') === '1'} />
   }
-  return <EditModel key={id} id={id} />
+  return <EditModel key={id} id={id} initialTab={search.get('tab') === 'history' ? 'history' : 'edit'} />
 }
 
 function CreateModel({ fromClone }: { fromClone: boolean }) {
@@ -70,8 +72,17 @@ function CreateModel({ fromClone }: { fromClone: boolean }) {
   return <Editor mode="create" initial={initial} />
 }
 
-function EditModel({ id }: { id: string }) {
+type EditorTab = 'edit' | 'history'
+
+function EditModel({ id, initialTab }: { id: string; initialTab: EditorTab }) {
   const model = useModel(id)
+  const [tab, setTab] = useState<EditorTab>(initialTab)
+  // A new generation re-creates the editor from the model as stored now (after Reload or a restore).
+  const [generation, setGeneration] = useState(0)
+  const reload = async () => {
+    await model.refetch()
+    setGeneration((next) => next + 1)
+  }
   // The server says whether the caller may write this model (`can.write`); the page does not decide.
   const denied = model.data !== undefined && !abilitiesOf(model.data).write
 
@@ -99,7 +110,27 @@ function EditModel({ id }: { id: string }) {
       </section>
     )
   }
-  return <Editor mode="edit" initial={initialFrom(model.data)} model={model.data} />
+  return (
+    <Editor
+      key={generation}
+      mode="edit"
+      initial={initialFrom(model.data)}
+      model={model.data}
+      tab={tab}
+      onTab={setTab}
+      onReload={async () => {
+        await reload()
+        setTab('edit')
+      }}
+    />
+  )
+}
+
+/** A write refused with 412: the version it met, and how to send it again over that version. */
+interface Conflict {
+  current: number
+  action: string
+  overwrite: (version: number) => Promise<void>
 }
 
 /** Lines for the banner above the form; `fields` lines go away once every highlighted field is fixed. */
@@ -108,8 +139,25 @@ interface Banner {
   lines: string[]
 }
 
-function Editor({ mode, initial, model }: { mode: 'create' | 'edit'; initial: Initial; model?: ModelWithAccess }) {
+interface EditorProps {
+  mode: 'create' | 'edit'
+  initial: Initial
+  model?: ModelWithAccess
+  tab?: EditorTab
+  onTab?: (tab: EditorTab) => void
+  /** Drops the edits and shows the model as stored now. */
+  onReload?: () => Promise<void>
+}
+
+function Editor({ mode, initial: given, model: givenModel, tab = 'edit', onTab, onReload }: EditorProps) {
   const isCreate = mode === 'create'
+  // What was loaded stays what the form edits (and what If-Match names) until Reload: a background
+  // refresh of the model must neither move the baseline nor hide someone else's change.
+  const [initial] = useState(given)
+  const [model] = useState(givenModel)
+  const [version, setVersion] = useState(givenModel?.version)
+  const [conflict, setConflict] = useState<Conflict | null>(null)
+  const [overwriting, setOverwriting] = useState(false)
   const [grants, setGrants] = useState<GrantInput[]>(model?.access_grants ?? [])
   const [resolver] = useState(() => editorResolver(mode, initial.loaded))
   const form = useForm<EditorValues>({ defaultValues: initial.values, resolver, shouldFocusError: false })
@@ -127,28 +175,62 @@ function Editor({ mode, initial, model }: { mode: 'create' | 'edit'; initial: In
   const onValid = async (values: EditorValues) => {
     setBanner({ fields: false, lines: [] })
     const body = toBody(values, initial.loaded)
-    try {
+    const save = async (ifMatch: number | undefined) => {
       if (isCreate) {
         await create.mutateAsync({ ...body, access_grants: grants })
         notify(`Created ${body.name}.`, 'success')
       } else {
-        await update.mutateAsync(body)
+        await update.mutateAsync({ ...body, ifMatch })
         notify(`Saved ${body.name}.`, 'success')
       }
       navigate('/workspace/models')
-    } catch (error) {
-      const { fields, rest } = placeServerError(error)
-      const messages = new Map<(typeof fields)[number][0], string>()
-      for (const [field, message] of fields) messages.set(field, messages.has(field) ? `${messages.get(field)}; ${message}` : message)
-      for (const [field, message] of messages) form.setError(field, { type: 'server', message })
-      const { code, detail } = describeError(error)
-      setBanner(
-        messages.size > 0
-          ? { fields: rest.length === 0, lines: [`The server refused the model (${code}): see the highlighted fields.`, ...rest] }
-          : { fields: false, lines: [`The server refused the model (${code}): ${rest.join('; ') || detail}`] },
-      )
-      focusFirstError()
     }
+    try {
+      await save(version)
+    } catch (error) {
+      const current = currentVersionOf(error)
+      if (current !== undefined) setConflict({ current, action: 'save', overwrite: save })
+      else showSaveError(error)
+    }
+  }
+
+  /** Runs the refused write again over the version the 412 named; a new 412 updates the dialog. */
+  const overwrite = async () => {
+    if (!conflict) return
+    setOverwriting(true)
+    try {
+      await conflict.overwrite(conflict.current)
+      setVersion(conflict.current)
+      setConflict(null)
+    } catch (error) {
+      const current = currentVersionOf(error)
+      if (current !== undefined) {
+        setConflict({ ...conflict, current })
+      } else {
+        setConflict(null)
+        if (conflict.action === 'save') showSaveError(error)
+        else notify(`Could not ${conflict.action}: ${describeError(error).detail}`, 'error')
+      }
+    } finally {
+      setOverwriting(false)
+    }
+  }
+
+  /** A write met a newer version: offer Reload or Overwrite (the dialog shows what changed). */
+  const onConflict = (current: number, action: string, again: (ifMatch: number) => Promise<void>) => setConflict({ current, action, overwrite: again })
+
+  const showSaveError = (error: unknown) => {
+    const { fields, rest } = placeServerError(error)
+    const messages = new Map<(typeof fields)[number][0], string>()
+    for (const [field, message] of fields) messages.set(field, messages.has(field) ? `${messages.get(field)}; ${message}` : message)
+    for (const [field, message] of messages) form.setError(field, { type: 'server', message })
+    const { code, detail } = describeError(error)
+    setBanner(
+      messages.size > 0
+        ? { fields: rest.length === 0, lines: [`The server refused the model (${code}): see the highlighted fields.`, ...rest] }
+        : { fields: false, lines: [`The server refused the model (${code}): ${rest.join('; ') || detail}`] },
+    )
+    focusFirstError()
   }
 
   const onInvalid = (invalid: FieldErrors<EditorValues>) => {
@@ -168,35 +250,118 @@ function Editor({ mode, initial, model }: { mode: 'create' | 'edit'; initial: In
             <Link to="/workspace/models">‹ Models</Link>
           </p>
           <h1 tabIndex={-1}>{isCreate ? 'New model' : `Edit ${initial.values.name}`}</h1>
+          {model && onTab ? (
+            <>
+              <p className="hint editor-version">
+                Editing version {version} · <code>{model.id}</code>
+              </p>
+              <EditorTabs tab={tab} onTab={onTab} prefix={prefix} />
+            </>
+          ) : null}
 
-          <form ref={formRef} className="form editor" noValidate onSubmit={(event) => void form.handleSubmit(onValid, onInvalid)(event)}>
-            {banner.lines.length > 0 && (!banner.fields || hasFieldErrors) ? (
-              <div className="form-errors" role="alert">
-                {banner.lines.map((line) => (
-                  <p key={line}>{line}</p>
-                ))}
-              </div>
-            ) : null}
+          <div
+            role={onTab ? 'tabpanel' : undefined}
+            id={`${prefix}-panel-edit`}
+            aria-labelledby={onTab ? `${prefix}-tab-edit` : undefined}
+            hidden={tab !== 'edit'}
+          >
+            <form ref={formRef} className="form editor" noValidate onSubmit={(event) => void form.handleSubmit(onValid, onInvalid)(event)}>
+              {banner.lines.length > 0 && (!banner.fields || hasFieldErrors) ? (
+                <div className="form-errors" role="alert">
+                  {banner.lines.map((line) => (
+                    <p key={line}>{line}</p>
+                  ))}
+                </div>
+              ) : null}
 
-            <div className="editor-identity">
-              <PictureField model={model} />
-              <div className="editor-names">
-                <IdentitySection isCreate={isCreate} idTouched={initial.idTouched} />
-                <BaseModelSection />
-                <AccessSection grants={grants} onGrants={setGrants} modelId={model?.id} can={can} />
+              <div className="editor-identity">
+                <PictureField model={model} />
+                <div className="editor-names">
+                  <IdentitySection isCreate={isCreate} idTouched={initial.idTouched} />
+                  <BaseModelSection />
+                  <AccessSection
+                    grants={grants}
+                    onGrants={setGrants}
+                    modelId={model?.id}
+                    can={can}
+                    version={version}
+                    onVersion={setVersion}
+                    onConflict={(current, again) => onConflict(current, 'access change', again)}
+                  />
+                </div>
               </div>
+
+              <DescriptionSection />
+              <PromptSection />
+              <CapabilitiesSection />
+              <RequestPreview loaded={initial.loaded} grants={isCreate ? grants : undefined} />
+              <ActionsSection isCreate={isCreate} saving={saving} />
+            </form>
+
+            {model && can?.delete ? <DangerZone model={model} version={version} onConflict={(current, again) => onConflict(current, 'delete', again)} /> : null}
+          </div>
+
+          {model && onTab ? (
+            <div role="tabpanel" id={`${prefix}-panel-history`} aria-labelledby={`${prefix}-tab-history`} hidden={tab !== 'history'}>
+              {tab === 'history' ? <HistoryPanel modelId={model.id} modelName={initial.values.name} onRestored={() => void onReload?.()} /> : null}
             </div>
+          ) : null}
 
-            <DescriptionSection />
-            <PromptSection />
-            <CapabilitiesSection />
-            <RequestPreview loaded={initial.loaded} grants={isCreate ? grants : undefined} />
-            <ActionsSection isCreate={isCreate} saving={saving} />
-          </form>
-
-          {model && can?.delete ? <DangerZone model={model} /> : null}
+          {conflict && model && version !== undefined ? (
+            <ConflictDialog
+              modelId={model.id}
+              loadedVersion={version}
+              currentVersion={conflict.current}
+              action={conflict.action}
+              busy={overwriting}
+              onClose={() => setConflict(null)}
+              onReload={() => {
+                setConflict(null)
+                void onReload?.()
+              }}
+              onOverwrite={() => void overwrite()}
+            />
+          ) : null}
         </section>
       </FormProvider>
     </IdPrefix.Provider>
+  )
+}
+
+const TABS: { key: EditorTab; label: string }[] = [
+  { key: 'edit', label: 'Edit' },
+  { key: 'history', label: 'History' },
+]
+
+/** Edit and History as tabs (arrow keys move between them, as the ARIA tabs pattern has it). */
+function EditorTabs({ tab, onTab, prefix }: { tab: EditorTab; onTab: (tab: EditorTab) => void; prefix: string }) {
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    if (event.key !== 'ArrowRight' && event.key !== 'ArrowLeft' && event.key !== 'Home' && event.key !== 'End') return
+    event.preventDefault()
+    const index = TABS.findIndex((item) => item.key === tab)
+    const next = event.key === 'Home' ? 0 : event.key === 'End' ? TABS.length - 1 : (index + (event.key === 'ArrowRight' ? 1 : TABS.length - 1)) % TABS.length
+    const target = TABS[next]
+    if (!target) return
+    onTab(target.key)
+    document.getElementById(`${prefix}-tab-${target.key}`)?.focus()
+  }
+  return (
+    <div className="tabs" role="tablist" aria-label="Model editor" onKeyDown={onKeyDown}>
+      {TABS.map((item) => (
+        <button
+          key={item.key}
+          type="button"
+          role="tab"
+          id={`${prefix}-tab-${item.key}`}
+          aria-selected={tab === item.key}
+          aria-controls={`${prefix}-panel-${item.key}`}
+          tabIndex={tab === item.key ? 0 : -1}
+          className="tab"
+          onClick={() => onTab(item.key)}
+        >
+          {item.label}
+        </button>
+      ))}
+    </div>
   )
 }

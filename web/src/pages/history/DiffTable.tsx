@@ -1,0 +1,55 @@
+/**
+ * What changed between two versions of a model, side by side: one row per changed path with the old
+ * value and the new one (added, removed and changed rows styled apart). Values are shown as JSON so
+ * that `"1"`, `1` and `[1]` never look alike; a grant path (`access_grants.group:<id>:read`) has no value.
+ */
+import type { VersionChange } from '../../api/client'
+
+const OP_LABEL: Record<VersionChange['op'], string> = { added: 'added', removed: 'removed', changed: 'changed' }
+
+export function showValue(value: unknown): string {
+  if (value === undefined) return ''
+  if (typeof value === 'string') return JSON.stringify(value)
+  return JSON.stringify(value, null, 1).replace(/\n\s*/g, ' ')
+}
+
+/** `access_grants.group:g1:read` → `Access: group g1 may read`; other paths as they are. */
+export function describePath(path: string): string {
+  const grant = /^access_grants\.(user|group):(.*):(read|write)$/.exec(path)
+  if (!grant) return path
+  const [, type, id, permission] = grant
+  return id === '*' ? `Access: everyone may ${permission}` : `Access: ${type} ${id} may ${permission}`
+}
+
+export function DiffTable({ changes, fromLabel, toLabel, caption }: { changes: VersionChange[]; fromLabel: string; toLabel: string; caption: string }) {
+  if (changes.length === 0) return <p className="muted">No differences: both versions hold the same content and access.</p>
+  return (
+    <div className="table-scroll">
+      <table className="table table-compact diff-table">
+        <caption className="visually-hidden">{caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Field</th>
+            <th scope="col">{fromLabel}</th>
+            <th scope="col">{toLabel}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {changes.map((change) => (
+            <tr key={change.path} className={`diff-${change.op}`} data-path={change.path}>
+              <th scope="row" data-label="Field" className="diff-path">
+                <code>{describePath(change.path)}</code> <span className={`badge diff-badge diff-badge-${change.op}`}>{OP_LABEL[change.op]}</span>
+              </th>
+              <td data-label={fromLabel} className="diff-old">
+                {change.op === 'added' ? <span className="muted">—</span> : <code>{showValue(change.old) || '(none)'}</code>}
+              </td>
+              <td data-label={toLabel} className="diff-new">
+                {change.op === 'removed' ? <span className="muted">—</span> : <code>{showValue(change.new) || '(none)'}</code>}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  )
+}
