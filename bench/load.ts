@@ -3,6 +3,7 @@ import { execFileSync, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
 const AUTOCANNON = fileURLToPath(new URL('../node_modules/autocannon/autocannon.js', import.meta.url))
+const LOAD_PATHS = fileURLToPath(new URL('./load-paths.ts', import.meta.url))
 
 /** The WEBUI_SECRET_KEY the benchmark's servers run with (the runners sign their callers' tokens with it). */
 export const BENCH_SECRET = 'bench-secret-key-0123456789abcdef'
@@ -16,17 +17,26 @@ export interface LoadResult {
   requests: number
 }
 
-/** Runs autocannon in its own process and reads its JSON report. */
+/**
+ * Runs autocannon in its own process and reads its JSON report. With `paths`, GETs those paths of
+ * `url`'s server in turn (bench/load-paths.ts) instead of repeating `url`.
+ */
 export function load(
   url: string,
-  options: { connections: number; seconds: number; headers?: Record<string, string>; method?: string; body?: string },
+  options: { connections: number; seconds: number; headers?: Record<string, string>; method?: string; body?: string; paths?: string[] },
 ): LoadResult {
-  const args = [`${AUTOCANNON}`, '-j', '-c', String(options.connections), '-d', String(options.seconds)]
-  for (const [key, value] of Object.entries(options.headers ?? {})) args.push('-H', `${key}=${value}`)
-  if (options.method) args.push('-m', options.method)
-  if (options.body) args.push('-b', options.body, '-I', '-H', 'content-type=application/json')
-  args.push(url)
-  const out = execFileSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+  let out: string
+  if (options.paths) {
+    const config = { url, paths: options.paths, connections: options.connections, seconds: options.seconds, headers: options.headers }
+    out = execFileSync(process.execPath, ['--import', 'tsx', LOAD_PATHS], { input: JSON.stringify(config), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+  } else {
+    const args = [`${AUTOCANNON}`, '-j', '-c', String(options.connections), '-d', String(options.seconds)]
+    for (const [key, value] of Object.entries(options.headers ?? {})) args.push('-H', `${key}=${value}`)
+    if (options.method) args.push('-m', options.method)
+    if (options.body) args.push('-b', options.body, '-I', '-H', 'content-type=application/json')
+    args.push(url)
+    out = execFileSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+  }
   const report = JSON.parse(out.trim().split('\n').pop() ?? '{}') as {
     requests: { average: number; total: number }
     latency: { p50: number; p99: number }

@@ -155,7 +155,11 @@ async function runSuite(
     const rssAtStart = currentRssMb(pid)
 
     const s1Body = await (await http(`${base}/api/v1/models/list`, { headers: admin })).text()
-    const measure = (scenario: string, url: string, opts: { headers?: Record<string, string>; method?: string; body?: string; note?: string } = {}): Row => {
+    const measure = (
+      scenario: string,
+      url: string,
+      opts: { headers?: Record<string, string>; method?: string; body?: string; note?: string; paths?: string[] } = {},
+    ): Row => {
       resetPeakRss(pid)
       const c32 = load(url, { connections: 32, seconds: options.seconds, ...opts })
       const c1 = load(url, { connections: 1, seconds: Math.max(1, Math.round(options.seconds / 2)), ...opts })
@@ -197,7 +201,40 @@ async function runSuite(
     const updateBody = JSON.stringify({ id: 'm0000003', name: 'Renamed [<id>]', params: { temperature: 0.3 } })
     measure('S6b update', `${base}/api/v1/models/model/update`, { headers: admin, method: 'POST', body: updateBody, note: 'writes/s' })
     measure('S8 GET /v1/models, user reading 1k', `${base}/v1/models`, { headers: user1k })
-    for (const row of rows) if (row !== ceiling && ceiling.rps) row.ratio = (row.rps ?? 0) / ceiling.rps
+
+    // S10/S11 (issue #12): history and audit pages. A route not built yet (the app's 404 NOT_FOUND for
+    // an unknown path) gives an "n/a" row instead of a failure.
+    const missing = (scenario: string) =>
+      rows.push({ scenario, rps: null, p50: null, p99: null, p50c1: null, rssMb: peakRssMb(pid), ratio: null, note: ROUTE_MISSING })
+    const ids = readableIds(size, 1000)
+    const history = (path: string, query: (id: string, k: number) => string) =>
+      ids.map((id, k) => `/api/v1/models/model/history${path}?id=${id}${query(id, k)}`)
+    const s10: [string, string[], Record<string, string>][] = [
+      ['S10a history page, reader, random ids', history('', () => ''), dense],
+      ['S10b history version, reader, random ids', history('/version', (_, k) => `&version=${1 + (k % 5)}`), dense],
+      ['S10c history diff 1→5, admin, random ids', history('/diff', () => '&from=1&to=5'), admin],
+      ['S10d trash page 1, admin', ['/api/v1/models/trash'], admin],
+    ]
+    for (const [scenario, paths, headers] of s10) {
+      if (await routeMissing(base + (paths[0] ?? ''), headers)) missing(scenario)
+      else measure(scenario, base, { headers, paths })
+    }
+    const audit = `${base}/api/v1/audit`
+    if (await routeMissing(audit, admin)) {
+      missing('S11a audit page 1, admin')
+      missing('S11b audit filtered (action=model.*) page 2 by cursor')
+      missing('S11d audit filtered by a rare prefix (action=auth.*, ~1% of entries)')
+    } else {
+      measure('S11a audit page 1, admin', audit, { headers: admin })
+      const first = (await freshGet(`${audit}?action=model.*`, admin)).body as { next_cursor?: string | null } | null
+      if (first?.next_cursor) {
+        measure('S11b audit filtered (action=model.*) page 2 by cursor', `${audit}?action=model.*&cursor=${encodeURIComponent(first.next_cursor)}`, {
+          headers: admin,
+        })
+      } else failures.push(`${dialect} ${size} S11b: the first filtered audit page has no next_cursor`)
+      measure('S11d audit filtered by a rare prefix (action=auth.*, ~1% of entries)', `${audit}?action=auth.*`, { headers: admin })
+    }
+    for (const row of rows) if (row !== ceiling && ceiling.rps && row.rps !== null) row.ratio = row.rps / ceiling.rps
 
     // S7: import of 10k models in one request, and the complete export.
     const importFile = JSON.stringify({
@@ -249,6 +286,43 @@ async function runSuite(
       note: `${exportSeconds.toFixed(2)} s, ${(bytes / 1e6).toFixed(1)} MB, peak RSS growth ${(peakRssMb(pid) - rssBeforeExport).toFixed(1)} MB`,
     })
 
+    // S11c: the whole audit log as NDJSON, streamed (seconds, size, peak RSS growth).
+    if (await routeMissing(`${base}/api/v1/audit/export`, admin)) {
+      rows.push({
+        scenario: 'S11c audit export (streamed)',
+        rps: null,
+        p50: null,
+        p99: null,
+        p50c1: null,
+        rssMb: peakRssMb(pid),
+        ratio: null,
+        note: ROUTE_MISSING,
+      })
+    } else {
+      resetPeakRss(pid)
+      const rssBeforeAudit = currentRssMb(pid)
+      t = performance.now()
+      const auditExport = await http(`${base}/api/v1/audit/export`, { headers: admin })
+      let auditBytes = 0
+      let lines = 0
+      for await (const chunk of auditExport.body ?? []) {
+        auditBytes += (chunk as Uint8Array).byteLength
+        for (const byte of chunk as Uint8Array) if (byte === 10) lines++
+      }
+      const auditSeconds = (performance.now() - t) / 1000
+      if (!auditExport.ok) failures.push(`${dialect} ${size} S11c audit export: HTTP ${auditExport.status}`)
+      rows.push({
+        scenario: 'S11c audit export (streamed)',
+        rps: null,
+        p50: auditSeconds * 1000,
+        p99: null,
+        p50c1: null,
+        rssMb: peakRssMb(pid),
+        ratio: null,
+        note: `${auditSeconds.toFixed(2)} s, ${lines.toLocaleString('en-US')} entries, ${(auditBytes / 1e6).toFixed(1)} MB, peak RSS growth ${(peakRssMb(pid) - rssBeforeAudit).toFixed(1)} MB`,
+      })
+    }
+
     // S9: a chat completion through the gateway and the same request straight to the provider.
     const chatBody = JSON.stringify({ model: 'm0000002', messages: [{ role: 'user', content: 'hello [<id>]' }] })
     const directBody = JSON.stringify({ model: 'llama3.1:8b', messages: [{ role: 'user', content: 'hello [<id>]' }] })
@@ -291,6 +365,45 @@ async function runSuite(
     }
   }
   return { rows, failures, setup }
+}
+
+const ROUTE_MISSING = 'n/a (route missing)'
+
+/**
+ * A GET on a connection of its own (closed after): after minutes of autocannon, a kept-alive socket of
+ * the runner's agent was found closed under the request ("other side closed").
+ */
+async function freshGet(url: string, headers: Record<string, string>): Promise<{ status: number; body: unknown }> {
+  const agent = new Agent()
+  try {
+    const response = await undiciFetch(url, { headers, dispatcher: agent })
+    const text = await response.text()
+    let body: unknown = null
+    try {
+      body = JSON.parse(text) as unknown
+    } catch {
+      // not JSON
+    }
+    return { status: response.status, body }
+  } finally {
+    await agent.close()
+  }
+}
+
+/** True when the app answers its 404 NOT_FOUND for an unknown path (the route is not built yet). */
+async function routeMissing(url: string, headers: Record<string, string>): Promise<boolean> {
+  const { status, body } = await freshGet(url, headers)
+  return status === 404 && (body as { code?: string } | null)?.code === 'NOT_FOUND'
+}
+
+/** `count` ids of models the dense user may read (not every 10th), spread over the table in a fixed order. */
+function readableIds(size: number, count: number): string[] {
+  const ids: string[] = []
+  for (let k = 0; k < count * 20 && ids.length < count; k++) {
+    const i = (k * 7919 + 13) % size
+    if (i % 10 !== 0) ids.push(`m${String(i).padStart(7, '0')}`)
+  }
+  return ids
 }
 
 async function timeToFirstChunk(url: string, headers: Record<string, string>, body: string): Promise<number> {

@@ -492,7 +492,7 @@ describe.each(DIALECTS)('audit log on %s', (dialect) => {
         targetId: `bulk-${i}`,
         after: { i },
       }))
-      await recordAudit(h.services.database.db, events)
+      await recordAudit(h.services.database.db, events, undefined)
       const res = await h.send(h.admin, { method: 'GET', url: EXPORT, query: { action: 'test.bulk' } })
       const lines = res.body
         .trimEnd()

@@ -27,6 +27,11 @@ import type {
   SyncBody,
   UserListQuery,
   UserUpdate,
+  AuditEntry,
+  AuditQuery,
+  HistoryItem,
+  HistoryQuery,
+  PruneBody,
   paths,
 } from './types.js'
 
@@ -54,6 +59,15 @@ export interface CallOptions {
   /** Aborts the call; the platform's AbortError is thrown as it is (not wrapped). */
   signal?: AbortSignal
 }
+
+/** Options of a model write: `ifMatch` is the version the change was made from (412 PreconditionFailedError when the model moved on). */
+export interface WriteOptions extends CallOptions {
+  ifMatch?: number
+}
+
+/** The If-Match header of a version (a quoted entity tag, as the server's ETag). */
+const ifMatchHeaders = (options: WriteOptions): { headers?: Record<string, string> } =>
+  options.ifMatch === undefined ? {} : { headers: { 'if-match': `"${options.ifMatch}"` } }
 
 type ModelItem = ModelList['items'][number]
 
@@ -164,11 +178,53 @@ export function createModelgate(options: ModelgateOptions) {
     get: (id: string, init: CallOptions = {}) => call(raw.GET('/api/v1/models/model', { params: { query: { id } }, ...init })),
     create: (form: ModelForm) => call(raw.POST('/api/v1/models/create', { body: form })),
     /** Fields left out keep their value; without an access form the grants are kept. */
-    update: (form: ModelUpdate & { id: string }) => call(raw.POST('/api/v1/models/model/update', { body: form })),
-    toggle: (id: string) => call(raw.POST('/api/v1/models/model/toggle', { params: { query: { id } } })),
+    update: (form: ModelUpdate & { id: string }, options: WriteOptions = {}) =>
+      call(raw.POST('/api/v1/models/model/update', { body: form, ...ifMatchHeaders(options), signal: options.signal })),
+    toggle: (id: string, options: WriteOptions = {}) =>
+      call(raw.POST('/api/v1/models/model/toggle', { params: { query: { id } }, ...ifMatchHeaders(options), signal: options.signal })),
     /** Replaces the model's grants. */
-    updateAccess: (id: string, grants: GrantInput[]) => call(raw.POST('/api/v1/models/model/access/update', { body: { id, access_grants: grants } })),
-    delete: (id: string) => call(raw.POST('/api/v1/models/model/delete', { body: { id } })),
+    updateAccess: (id: string, grants: GrantInput[], options: WriteOptions = {}) =>
+      call(raw.POST('/api/v1/models/model/access/update', { body: { id, access_grants: grants }, ...ifMatchHeaders(options), signal: options.signal })),
+    delete: (id: string, options: WriteOptions = {}) =>
+      call(raw.POST('/api/v1/models/model/delete', { body: { id }, ...ifMatchHeaders(options), signal: options.signal })),
+
+    /** A page of the model's versions, newest first (as far as the caller may read the model). */
+    history: (query: HistoryQuery, init: CallOptions = {}) => call(raw.GET('/api/v1/models/model/history', { params: { query }, ...init })),
+    /** Every version the caller may see, page after page (newest first). */
+    async *historyAll(id: string, pageSize = 100, init: CallOptions = {}): AsyncGenerator<HistoryItem, void, undefined> {
+      let seen = 0
+      for (let page = 1; ; page++) {
+        const { items, total } = await models.history({ id, page, limit: pageSize }, init)
+        yield* items
+        seen += items.length
+        if (items.length < pageSize || seen >= total) return
+      }
+    },
+    /** One version with its snapshot (grants null for callers who may only read the model). */
+    version: (id: string, version: number, init: CallOptions = {}) =>
+      call(raw.GET('/api/v1/models/model/history/version', { params: { query: { id, version } }, ...init })),
+    /** What changed from version `from` to version `to`. */
+    diff: (id: string, from: number, to: number, init: CallOptions = {}) =>
+      call(raw.GET('/api/v1/models/model/history/diff', { params: { query: { id, from, to } }, ...init })),
+    /** Makes a version's content the model again (a new version); without `version`, brings a deleted model back. */
+    restore: (id: string, version?: number, options: WriteOptions = {}) =>
+      call(
+        raw.POST('/api/v1/models/model/history/restore', {
+          body: { id, ...(version !== undefined && { version }) },
+          ...ifMatchHeaders(options),
+          signal: options.signal,
+        }),
+      ),
+    /** Deleted models the caller may restore (admins: all). */
+    trash: (query: { page?: number; limit?: number } = {}, init: CallOptions = {}) => call(raw.GET('/api/v1/models/trash', { params: { query }, ...init })),
+    /** Admin: keeps the newest `keep` versions of each model (or of `model_id`). */
+    pruneHistory: (body: PruneBody) => call(raw.POST('/api/v1/models/history/prune', { body })),
+    /** Why `userId` may or may not read, write and share the model (admins and the model's writers). */
+    explainAccess: (id: string, userId: string, init: CallOptions = {}) =>
+      call(raw.GET('/api/v1/models/model/access/explain', { params: { query: { id, user_id: userId } }, ...init })),
+    /** Everyone who can read the model, with write and the reasons (admins and the model's writers). */
+    effectiveAccess: (id: string, query: { page?: number; limit?: number } = {}, init: CallOptions = {}) =>
+      call(raw.GET('/api/v1/models/model/access/effective', { params: { query: { id, ...query } }, ...init })),
     tags: () => call(raw.GET('/api/v1/models/tags')),
     /** Admin: the base-model override rows (models without base_model_id). */
     base: () => call(raw.GET('/api/v1/models/base')),
@@ -218,6 +274,36 @@ export function createModelgate(options: ModelgateOptions) {
         if (init.signal?.aborted) throw init.signal.reason
         throw new NetworkError('The stream broke off before its end.', error)
       }
+    },
+  }
+
+  const audit = {
+    /** Admin: one page of the audit log, newest first; pass `next_cursor` as `cursor` for the next. */
+    list: (query: AuditQuery = {}, init: CallOptions = {}) => call(raw.GET('/api/v1/audit', { params: { query }, ...init })),
+    /** Admin: every entry that matches, newest first, following the cursor. */
+    async *listAll(query: Omit<AuditQuery, 'cursor'> = {}, init: CallOptions = {}): AsyncGenerator<AuditEntry, void, undefined> {
+      let cursor: string | undefined
+      for (;;) {
+        const page = await audit.list({ ...query, ...(cursor !== undefined && { cursor }) }, init)
+        yield* page.items
+        if (!page.next_cursor) return
+        cursor = page.next_cursor
+      }
+    },
+    /** Admin: the export (NDJSON, oldest first) as entries, read line by line as the server streams it. */
+    async *export(query: Omit<AuditQuery, 'cursor' | 'limit'> = {}, init: CallOptions = {}): AsyncGenerator<AuditEntry, void, undefined> {
+      const data: unknown = await call(raw.GET('/api/v1/audit/export', { params: { query }, parseAs: 'stream', ...init }))
+      const stream = data as ReadableStream<Uint8Array> | null
+      if (!stream) return
+      const decoder = new TextDecoder()
+      let buffered = ''
+      for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
+        buffered += decoder.decode(chunk, { stream: true })
+        const lines = buffered.split('\n')
+        buffered = lines.pop() ?? ''
+        for (const line of lines) if (line.trim() !== '') yield JSON.parse(line) as AuditEntry
+      }
+      if (buffered.trim() !== '') yield JSON.parse(buffered) as AuditEntry
     },
   }
 
@@ -278,6 +364,8 @@ export function createModelgate(options: ModelgateOptions) {
     },
 
     models,
+
+    audit,
 
     connections: {
       list: () => call(raw.GET('/api/v1/connections/')),

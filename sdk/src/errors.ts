@@ -64,6 +64,20 @@ export class ConflictError extends ApiError {
   override name = 'ConflictError'
 }
 
+/**
+ * 412 PRECONDITION_FAILED: the model changed since the version sent in If-Match (optimistic concurrency,
+ * docs/history.md). `currentVersion` is the version it has now: read it again, or resend knowingly with it.
+ */
+export class PreconditionFailedError extends ApiError {
+  override name = 'PreconditionFailedError'
+  readonly currentVersion?: number
+
+  constructor(status: number, code: string, detail: string, options: ApiErrorOptions & { currentVersion?: number } = {}) {
+    super(status, code, detail, options)
+    if (options.currentVersion !== undefined) this.currentVersion = options.currentVersion
+  }
+}
+
 /** 429: too many attempts; `retryAfter` is the Retry-After header in seconds, when sent. */
 export class RateLimitedError extends ApiError {
   override name = 'RateLimitedError'
@@ -157,6 +171,10 @@ export function errorFromAnswer(status: number, statusText: string, body: unknow
     const header = headers?.get('retry-after')
     const seconds = header ? Number(header) : NaN
     return new RateLimitedError(status, code, detail, { ...options, ...(Number.isFinite(seconds) && { retryAfter: seconds }) })
+  }
+  if (status === 412) {
+    const current = isRecord(body) ? body['current_version'] : undefined
+    return new PreconditionFailedError(status, code, detail, { ...options, ...(typeof current === 'number' && { currentVersion: current }) })
   }
   const ErrorClass = classFor(status, code)
   return new ErrorClass(status, code, detail, options)

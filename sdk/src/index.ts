@@ -11,6 +11,7 @@ export {
   ForbiddenError,
   NetworkError,
   NotFoundError,
+  PreconditionFailedError,
   ProviderError,
   RateLimitedError,
   ServerError,

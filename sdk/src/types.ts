@@ -78,6 +78,23 @@ export type ModelConflict = ResponseOf<'/api/v1/models/conflicts', 'get'>['items
 /** One entry of the runtime list (`GET /api/models`): provider models and presets. */
 export type RuntimeModel = ResponseOf<'/api/models', 'get'>['data'][number]
 
+// ─── History, audit, access explanations ────────────────────────────────────────────────────────────
+
+export type HistoryPage = ResponseOf<'/api/v1/models/model/history', 'get'>
+export type HistoryQuery = QueryOf<'/api/v1/models/model/history', 'get'>
+export type HistoryItem = HistoryPage['items'][number]
+export type VersionDetail = ResponseOf<'/api/v1/models/model/history/version', 'get'>
+export type ModelSnapshot = VersionDetail['snapshot']
+export type ModelDiff = ResponseOf<'/api/v1/models/model/history/diff', 'get'>
+export type TrashPage = ResponseOf<'/api/v1/models/trash', 'get'>
+export type PruneBody = BodyOf<'/api/v1/models/history/prune', 'post'>
+export type AuditPage = ResponseOf<'/api/v1/audit', 'get'>
+export type AuditQuery = QueryOf<'/api/v1/audit', 'get'>
+export type AuditEntry = AuditPage['items'][number]
+export type AccessExplanation = ResponseOf<'/api/v1/models/model/access/explain', 'get'>
+export type AccessReason = AccessExplanation['read']['reasons'][number]
+export type EffectiveAccess = ResponseOf<'/api/v1/models/model/access/effective', 'get'>
+
 // ─── Connections ───────────────────────────────────────────────────────────────────────────────────
 
 export type Connection = ResponseOf<'/api/v1/connections/create', 'post'>

@@ -271,16 +271,35 @@ export class AccessService {
    */
   async checkGrantChange(actor: Actor, before: readonly Grant[], after: readonly Grant[]): Promise<void> {
     const added = addedGrants(before, after)
-    const needs = new Set(added.map(permissionForNewGrant))
-    if (needs.has('sharing.public_models') && !(await this.hasFeature(actor, 'sharing.public_models'))) {
-      throw new AppError('ACCESS_PROHIBITED', 'Making a model public needs the "sharing.public_models" permission. Ask an administrator.')
-    }
-    if (needs.has('sharing.models') && !(await this.hasFeature(actor, 'sharing.models'))) {
-      throw new AppError('ACCESS_PROHIBITED', 'Sharing a model with users or groups needs the "sharing.models" permission.')
-    }
+    const refusal = await this.sharingRefusal(actor)(before, after)
+    if (refusal) throw refusal
     const unknown = await this.unknownPrincipals(added)
     if (unknown.length > 0) {
       throw new AppError('INVALID_ACCESS_CONTROL', `access_grants: ${unknown.map((g) => `no ${g.principal_type} with id "${g.principal_id}"`).join('; ')}`)
+    }
+  }
+
+  /**
+   * The sharing part of checkGrantChange, for many models by one caller (bulk access changes): answers
+   * the refusal of a change from `before` to `after`, or null. The caller's sharing permissions are
+   * read once, when a change first needs them.
+   */
+  sharingRefusal(actor: Actor): (before: readonly Grant[], after: readonly Grant[]) => Promise<AppError | null> {
+    const has = new Map<FeaturePermission, Promise<boolean>>()
+    const hasOnce = (path: FeaturePermission) => {
+      let answer = has.get(path)
+      if (!answer) has.set(path, (answer = this.hasFeature(actor, path)))
+      return answer
+    }
+    return async (before, after) => {
+      const needs = new Set(addedGrants(before, after).map(permissionForNewGrant))
+      if (needs.has('sharing.public_models') && !(await hasOnce('sharing.public_models'))) {
+        return new AppError('ACCESS_PROHIBITED', 'Making a model public needs the "sharing.public_models" permission. Ask an administrator.')
+      }
+      if (needs.has('sharing.models') && !(await hasOnce('sharing.models'))) {
+        return new AppError('ACCESS_PROHIBITED', 'Sharing a model with users or groups needs the "sharing.models" permission.')
+      }
+      return null
     }
   }
 

@@ -8,8 +8,14 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { Executor } from '../db/executor.js'
-import { currentRequestContext } from './request-context.js'
+import type { RequestOrigin } from '../access/actor.js'
 import { redact } from './redact.js'
+
+/** Who an entry names as actor, and the request it acted through (an access Actor is one). */
+export interface AuditActor {
+  id: string
+  origin?: RequestOrigin | undefined
+}
 
 /** Target kinds of audit entries. */
 export type AuditTargetType = 'model' | 'user' | 'group' | 'connection' | 'api_key' | 'config' | 'permissions' | 'session'
@@ -45,10 +51,14 @@ export function auditId(now = Date.now()): string {
 
 const json = (value: unknown): string | null => (value === undefined || value === null ? null : JSON.stringify(redact(value)))
 
-/** Appends entries (one multi-row statement per 500) through `db`: a transaction's executor or the database. */
-export async function recordAudit(db: Executor, events: readonly AuditEvent[]): Promise<void> {
+/**
+ * Appends entries (one multi-row statement per 500) through `db`: a transaction's executor or the
+ * database. `origin`: the request that made them (the actor's `origin`); undefined outside a request.
+ */
+export async function recordAudit(db: Executor, events: readonly AuditEvent[], origin: RequestOrigin | undefined): Promise<void> {
   if (events.length === 0) return
-  const { ip, requestId } = currentRequestContext()
+  const ip = origin?.ip ?? null
+  const requestId = origin?.requestId ?? null
   const at = Date.now()
   const rows = events.map((event) => ({
     id: auditId(at),

@@ -1,6 +1,6 @@
 /** `/api/v1/auths`: Open WebUI's paths for sign-up, sign-in, the session user and API keys. */
 import { z } from 'zod'
-import { accountOf, BEARER, type App, type Guards } from '../http/route-kit.js'
+import { accountOf, BEARER, originOf, type App, type Guards } from '../http/route-kit.js'
 import { trueResponse } from '../schema/common.js'
 import { UserResponseSchema } from '../users/users.schema.js'
 import { presentUser } from '../users/users.presenter.js'
@@ -27,7 +27,7 @@ export function registerAuthRoutes(app: App, deps: { auth: AuthService; guards: 
       body: SignupSchema,
       response: { 200: SessionResponseSchema },
     },
-    handler: (request) => auth.signup(request.body),
+    handler: (request) => auth.signup(request.body, originOf(request)),
   })
 
   app.post('/api/v1/auths/signin', {
@@ -37,7 +37,7 @@ export function registerAuthRoutes(app: App, deps: { auth: AuthService; guards: 
       body: SigninSchema,
       response: { 200: SessionResponseSchema },
     },
-    handler: (request) => auth.signin(request.body, request.ip),
+    handler: (request) => auth.signin(request.body, originOf(request)),
   })
 
   app.get('/api/v1/auths/', {
@@ -61,7 +61,7 @@ export function registerAuthRoutes(app: App, deps: { auth: AuthService; guards: 
       body: PasswordChangeSchema,
       response: { 200: SessionResponseSchema },
     },
-    handler: (request) => auth.changePassword(accountOf(request), request.body, request.ip),
+    handler: (request) => auth.changePassword(accountOf(request), request.body, originOf(request)),
   })
 
   app.post('/api/v1/auths/add', {
@@ -73,7 +73,7 @@ export function registerAuthRoutes(app: App, deps: { auth: AuthService; guards: 
       body: AddUserSchema,
       response: { 200: UserResponseSchema },
     },
-    handler: async (request) => presentUser(await auth.addUser(request.body, accountOf(request).id)),
+    handler: async (request) => presentUser(await auth.addUser(request.body, accountOf(request))),
   })
 
   app.post('/api/v1/auths/api_key', {
@@ -109,7 +109,7 @@ export function registerAuthRoutes(app: App, deps: { auth: AuthService; guards: 
   app.get('/api/v1/auths/signout', {
     schema: { tags, summary: 'Sign out (the client discards its token).', response: { 200: z.object({ status: z.literal(true) }) } },
     handler: async (request) => {
-      await auth.signout(request.headers.authorization)
+      await auth.signout(request.headers.authorization, originOf(request))
       return { status: true as const }
     },
   })

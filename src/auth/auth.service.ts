@@ -2,6 +2,7 @@
  * Accounts and credentials: sign-up, sign-in, admin-created users, API keys, and turning a bearer
  * credential into the account it belongs to.
  */
+import type { Actor, RequestOrigin } from '../access/actor.js'
 import { randomUUID } from 'node:crypto'
 import { isIP } from 'node:net'
 import type { Transaction } from 'kysely'
@@ -57,7 +58,7 @@ export class AuthService implements AccountCredentials {
   }
 
   /** Public sign-up. The first account becomes admin; later ones get DEFAULT_USER_ROLE. */
-  async signup(input: SignupInput): Promise<SessionResponse> {
+  async signup(input: SignupInput, origin: RequestOrigin): Promise<SessionResponse> {
     this.checkPassword(input.password)
     const passwordHash = await hashPassword(input.password)
     const user = await this.database.db.transaction().execute(async (trx) => {
@@ -69,20 +70,20 @@ export class AuthService implements AccountCredentials {
         throw new AppError('ACCESS_PROHIBITED', 'Sign-up is disabled. Ask an administrator to add your account.')
       }
       const created = await this.insertUser(users, { ...input, role: isFirst ? 'admin' : this.config.defaultUserRole }, passwordHash)
-      await recordAudit(trx, [{ action: 'auth.signup', actorId: created.id, targetType: 'user', targetId: created.id, after: auditedAccount(created) }])
+      await recordAudit(trx, [{ action: 'auth.signup', actorId: created.id, targetType: 'user', targetId: created.id, after: auditedAccount(created) }], origin)
       return created
     })
     return this.session(user)
   }
 
   /** An admin creates an account directly (no sign-up needed, default role user). */
-  async addUser(input: AddUserInput, byAdminId: string): Promise<UserRow> {
+  async addUser(input: AddUserInput, by: Actor): Promise<UserRow> {
     this.checkPassword(input.password)
     const passwordHash = await hashPassword(input.password)
     // The account and its credentials are two rows (and its audit entry a third): one transaction.
     return this.database.db.transaction().execute(async (trx) => {
       const user = await this.insertUser(new UsersRepo(trx), input, passwordHash)
-      await recordAudit(trx, [{ action: 'user.create', actorId: byAdminId, targetType: 'user', targetId: user.id, after: auditedAccount(user) }])
+      await recordAudit(trx, [{ action: 'user.create', actorId: by.id, targetType: 'user', targetId: user.id, after: auditedAccount(user) }], by.origin)
       return user
     })
   }
@@ -91,8 +92,8 @@ export class AuthService implements AccountCredentials {
    * Checks credentials. An attempt is reserved per account and per client address before any password
    * work, atomically: past the limit (in-flight attempts included) the answer is 429 with Retry-After.
    */
-  async signin(input: SigninInput, clientAddress: string): Promise<SessionResponse> {
-    const attempt = await this.reserveAttempt(input.email, clientAddress)
+  async signin(input: SigninInput, origin: RequestOrigin): Promise<SessionResponse> {
+    const attempt = await this.reserveAttempt(input.email, origin)
     // The row (and its token_version) is read before the hash: a token signed below never carries a
     // version newer than the password it was checked against, so a concurrent reset still revokes it.
     const user = await this.users.findByEmail(input.email)
@@ -102,18 +103,22 @@ export class AuthService implements AccountCredentials {
     // A failure needs nothing more: the reserved attempt stays counted until its window ends. It is
     // audited with the email that was tried (it passed the email schema, so it is no mistyped password).
     if (!user || !storedHash || !isValid) {
-      await recordAudit(this.database.db, [
-        {
-          action: 'auth.signin_failed',
-          actorId: null,
-          ...(user && { targetType: 'user' as const, targetId: user.id }),
-          after: { email: input.email, reason: 'invalid_credentials' },
-        },
-      ])
+      await recordAudit(
+        this.database.db,
+        [
+          {
+            action: 'auth.signin_failed',
+            actorId: null,
+            ...(user && { targetType: 'user' as const, targetId: user.id }),
+            after: { email: input.email, reason: 'invalid_credentials' },
+          },
+        ],
+        origin,
+      )
       throw new AppError('UNAUTHORIZED', 'The email or password is incorrect.')
     }
     await attempt.succeed()
-    await recordAudit(this.database.db, [{ action: 'auth.signin', actorId: user.id, targetType: 'user', targetId: user.id }])
+    await recordAudit(this.database.db, [{ action: 'auth.signin', actorId: user.id, targetType: 'user', targetId: user.id }], origin)
     return this.session(user)
   }
 
@@ -121,7 +126,7 @@ export class AuthService implements AccountCredentials {
    * Sign-out: tokens are stateless, so the client discarding its token is the sign-out. A request that
    * carries a valid credential is audited (`auth.signout`); one without is not (anybody could call it).
    */
-  async signout(authorization: string | undefined): Promise<void> {
+  async signout(authorization: string | undefined, origin: RequestOrigin): Promise<void> {
     if (authorization === undefined) return
     let user: UserRow
     try {
@@ -129,7 +134,7 @@ export class AuthService implements AccountCredentials {
     } catch {
       return
     }
-    await recordAudit(this.database.db, [{ action: 'auth.signout', actorId: user.id, targetType: 'user', targetId: user.id }])
+    await recordAudit(this.database.db, [{ action: 'auth.signout', actorId: user.id, targetType: 'user', targetId: user.id }], origin)
   }
 
   /**
@@ -137,21 +142,25 @@ export class AuthService implements AccountCredentials {
    * current password is checked under the sign-in limits. Every existing session of the account is
    * revoked, the caller's included; the answer carries a fresh token for the caller. API keys stay.
    */
-  async changePassword(user: UserRow, input: PasswordChangeInput, clientAddress: string): Promise<SessionResponse> {
+  async changePassword(user: UserRow & Pick<Actor, 'origin'>, input: PasswordChangeInput, origin: RequestOrigin): Promise<SessionResponse> {
     this.checkPassword(input.new_password, 'new_password')
-    const attempt = await this.reserveAttempt(user.email, clientAddress)
+    const attempt = await this.reserveAttempt(user.email, origin)
     const storedHash = await this.users.passwordHashOf(user.id)
     if (!storedHash || !(await verifyPassword(input.password, storedHash))) {
       // A stolen session guessing the password is a failed sign-in too, by a known actor.
-      await recordAudit(this.database.db, [
-        {
-          action: 'auth.signin_failed',
-          actorId: user.id,
-          targetType: 'user',
-          targetId: user.id,
-          after: { email: user.email, reason: 'wrong_current_password' },
-        },
-      ])
+      await recordAudit(
+        this.database.db,
+        [
+          {
+            action: 'auth.signin_failed',
+            actorId: user.id,
+            targetType: 'user',
+            targetId: user.id,
+            after: { email: user.email, reason: 'wrong_current_password' },
+          },
+        ],
+        origin,
+      )
       throw fieldError('VALIDATION_ERROR', 'body.password', 'the current password is incorrect.')
     }
     await attempt.succeed()
@@ -163,9 +172,11 @@ export class AuthService implements AccountCredentials {
       if (!(await users.lockAtVersion(user.id, Number(user.token_version)))) return undefined
       await users.setPasswordHash(user.id, passwordHash)
       await users.revokeSessions(user.id)
-      await recordAudit(trx, [
-        { action: 'user.update', actorId: user.id, targetType: 'user', targetId: user.id, after: { password_changed: true, sessions_revoked: true } },
-      ])
+      await recordAudit(
+        trx,
+        [{ action: 'user.update', actorId: user.id, targetType: 'user', targetId: user.id, after: { password_changed: true, sessions_revoked: true } }],
+        origin,
+      )
       return users.update(user.id, { updated_at: epochSeconds() })
     })
     if (!updated) throw new AppError('UNAUTHORIZED', 'The token is not valid, has expired or was revoked. Sign in again.')
@@ -211,7 +222,7 @@ export class AuthService implements AccountCredentials {
   }
 
   /** Creates (or replaces) the caller's API key; the key is returned this once. */
-  async createApiKey(user: UserRow): Promise<ApiKeyCreated> {
+  async createApiKey(user: UserRow & Pick<Actor, 'origin'>): Promise<ApiKeyCreated> {
     const key = generateApiKey()
     const row = {
       id: randomUUID(),
@@ -229,16 +240,20 @@ export class AuthService implements AccountCredentials {
       const replaced = await keys.findByUser(user.id)
       await keys.replace(row)
       // The hint only (sk-abc…wxyz), never the key or its hash; a replaced key is named in `before`.
-      await recordAudit(trx, [
-        {
-          action: 'api_key.create',
-          actorId: user.id,
-          targetType: 'api_key',
-          targetId: row.id,
-          before: replaced ? { id: replaced.id, key_hint: replaced.key_hint } : null,
-          after: { user_id: user.id, key_hint: row.key_hint },
-        },
-      ])
+      await recordAudit(
+        trx,
+        [
+          {
+            action: 'api_key.create',
+            actorId: user.id,
+            targetType: 'api_key',
+            targetId: row.id,
+            before: replaced ? { id: replaced.id, key_hint: replaced.key_hint } : null,
+            after: { user_id: user.id, key_hint: row.key_hint },
+          },
+        ],
+        user.origin,
+      )
       return true
     })
     if (!created) throw new AppError('UNAUTHORIZED', 'The token is not valid, has expired or was revoked. Sign in again.')
@@ -255,14 +270,16 @@ export class AuthService implements AccountCredentials {
     }
   }
 
-  async deleteApiKey(user: UserRow): Promise<true> {
+  async deleteApiKey(user: UserRow & Pick<Actor, 'origin'>): Promise<true> {
     const deleted = await this.database.db.transaction().execute(async (trx) => {
       const keys = new ApiKeysRepo(trx)
       const row = await keys.findByUser(user.id)
       if (!row || !(await keys.deleteByUser(user.id))) return false
-      await recordAudit(trx, [
-        { action: 'api_key.delete', actorId: user.id, targetType: 'api_key', targetId: row.id, before: { user_id: user.id, key_hint: row.key_hint } },
-      ])
+      await recordAudit(
+        trx,
+        [{ action: 'api_key.delete', actorId: user.id, targetType: 'api_key', targetId: row.id, before: { user_id: user.id, key_hint: row.key_hint } }],
+        user.origin,
+      )
       return true
     })
     if (!deleted) throw new AppError('NOT_FOUND', 'You have no API key.')
@@ -292,7 +309,8 @@ export class AuthService implements AccountCredentials {
    * typos, while a password sprayer still is), or answers 429. Success clears the account's count and
    * gives the address its attempt back; a failure stays counted.
    */
-  private async reserveAttempt(email: string, clientAddress: string): Promise<Extract<Reservation, { granted: true }>> {
+  private async reserveAttempt(email: string, origin: RequestOrigin): Promise<Extract<Reservation, { granted: true }>> {
+    const clientAddress = origin.ip ?? ''
     const { maxAttempts } = this.config.signinRateLimit
     const reservation = await this.limiter.reserve([
       { key: `account:${email}`, limit: maxAttempts, onSuccess: 'reset' },
@@ -300,7 +318,7 @@ export class AuthService implements AccountCredentials {
     ])
     if (!reservation.granted) {
       const retryAfter = reservation.retryAfterSeconds
-      await this.auditRefusal(email, clientAddress, retryAfter)
+      await this.auditRefusal(email, origin, retryAfter)
       throw new AppError('RATE_LIMITED', `Too many failed sign-in attempts. Try again in ${retryAfter} s.`, {
         'retry-after': String(retryAfter),
       })
@@ -309,13 +327,13 @@ export class AuthService implements AccountCredentials {
   }
 
   /** Audits a refused (rate-limited) attempt, once per account and client per refusal window. */
-  private async auditRefusal(email: string, clientAddress: string, retryAfterSeconds: number): Promise<void> {
-    const key = `${email}\n${clientKey(clientAddress)}`
+  private async auditRefusal(email: string, origin: RequestOrigin, retryAfterSeconds: number): Promise<void> {
+    const key = `${email}\n${clientKey(origin.ip ?? '')}`
     const now = Date.now()
     if ((this.auditedRefusals.get(key) ?? 0) > now) return
     if (this.auditedRefusals.size >= RATE_LIMIT_AUDIT_MAX_KEYS) this.auditedRefusals.clear()
     this.auditedRefusals.set(key, now + retryAfterSeconds * 1000)
-    await recordAudit(this.database.db, [{ action: 'auth.signin_rate_limited', actorId: null, after: { email, retry_after_s: retryAfterSeconds } }])
+    await recordAudit(this.database.db, [{ action: 'auth.signin_rate_limited', actorId: null, after: { email, retry_after_s: retryAfterSeconds } }], origin)
   }
 
   private async insertUser(users: UsersRepo, input: Omit<AddUserInput, 'password'>, passwordHash: string): Promise<UserRow> {

@@ -77,7 +77,7 @@ export interface ModelVersionsTable {
   /** The account that made the change; null for the system (e.g. a model handed over on account deletion). */
   user_id: string | null
   action: 'baseline' | 'create' | 'update' | 'toggle' | 'access_update' | 'delete' | 'restore'
-  source: 'route' | 'import' | 'sync' | 'system'
+  source: 'route' | 'import' | 'sync' | 'system' | 'bulk'
   /** The model's owner at this version (the snapshot's user_id); null on rows written without it. */
   owner_id: string | null
   /** JSON text of a ModelSnapshot */

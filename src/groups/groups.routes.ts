@@ -19,7 +19,7 @@ export function registerGroupsRoutes(app: App, deps: { groups: GroupsService; gu
   app.post('/api/v1/groups/create', {
     onRequest: guards.admin,
     schema: { ...common, summary: 'Create a group.', body: GroupCreateSchema, response: { 200: GroupResponseSchema } },
-    handler: (request) => groups.create(request.body, accountOf(request).id),
+    handler: (request) => groups.create(request.body, accountOf(request)),
   })
 
   app.get('/api/v1/groups/id/:id', {
@@ -31,24 +31,24 @@ export function registerGroupsRoutes(app: App, deps: { groups: GroupsService; gu
   app.post('/api/v1/groups/id/:id/update', {
     onRequest: guards.admin,
     schema: { ...common, summary: 'Change name, description, permissions or the member list.', body: GroupUpdateSchema, ...withGroup },
-    handler: (request) => groups.update(request.params.id, request.body, accountOf(request).id),
+    handler: (request) => groups.update(request.params.id, request.body, accountOf(request)),
   })
 
   app.post('/api/v1/groups/id/:id/users/add', {
     onRequest: guards.admin,
     schema: { ...common, summary: 'Add members (400 names any unknown user).', body: GroupMembersSchema, ...withGroup },
-    handler: (request) => groups.addMembers(request.params.id, request.body.user_ids, accountOf(request).id),
+    handler: (request) => groups.addMembers(request.params.id, request.body.user_ids, accountOf(request)),
   })
 
   app.post('/api/v1/groups/id/:id/users/remove', {
     onRequest: guards.admin,
     schema: { ...common, summary: 'Remove members.', body: GroupMembersSchema, ...withGroup },
-    handler: (request) => groups.removeMembers(request.params.id, request.body.user_ids, accountOf(request).id),
+    handler: (request) => groups.removeMembers(request.params.id, request.body.user_ids, accountOf(request)),
   })
 
   app.delete('/api/v1/groups/id/:id/delete', {
     onRequest: guards.admin,
     schema: { ...common, summary: 'Delete a group; its memberships and grants go with it.', params: GroupIdParamsSchema, response: { 200: trueResponse } },
-    handler: (request) => groups.delete(request.params.id, accountOf(request).id),
+    handler: (request) => groups.delete(request.params.id, accountOf(request)),
   })
 }

@@ -1,4 +1,5 @@
 /** Groups (admin): who is in them and which feature permissions they grant. */
+import type { Actor } from '../access/actor.js'
 import { randomUUID } from 'node:crypto'
 import type { Transaction } from 'kysely'
 import { recordAudit } from '../audit/audit-log.js'
@@ -36,11 +37,11 @@ export class GroupsService {
     return this.present(this.groups, await this.findOrThrow(this.groups, id))
   }
 
-  async create(input: GroupCreateInput, byAdminId: string): Promise<GroupResponse> {
+  async create(input: GroupCreateInput, by: Actor): Promise<GroupResponse> {
     const now = epochSeconds()
     const row: GroupRow = {
       id: randomUUID(),
-      user_id: byAdminId,
+      user_id: by.id,
       name: input.name,
       description: input.description,
       permissions: JSON.stringify(input.permissions),
@@ -51,12 +52,12 @@ export class GroupsService {
       await groups.insert(row)
       if (input.user_ids) await groups.addMembers(row.id, await requireUsers(trx, input.user_ids), now)
       const created = await this.present(groups, row)
-      await recordAudit(trx, [{ action: 'group.create', actorId: byAdminId, targetType: 'group', targetId: row.id, after: audited(created) }])
+      await recordAudit(trx, [{ action: 'group.create', actorId: by.id, targetType: 'group', targetId: row.id, after: audited(created) }], by.origin)
       return created
     })
   }
 
-  async update(id: string, input: GroupUpdateInput, byAdminId: string): Promise<GroupResponse> {
+  async update(id: string, input: GroupUpdateInput, by: Actor): Promise<GroupResponse> {
     return this.inTransaction(async (groups, trx) => {
       const before = audited(await this.present(groups, await this.findOrThrow(groups, id)))
       const now = epochSeconds()
@@ -72,12 +73,12 @@ export class GroupsService {
         await groups.addMembers(id, userIds, now)
       }
       const updated = await this.present(groups, await this.findOrThrow(groups, id))
-      await recordAudit(trx, groupUpdateEvents(byAdminId, id, before, audited(updated)))
+      await recordAudit(trx, groupUpdateEvents(by.id, id, before, audited(updated)), by.origin)
       return updated
     })
   }
 
-  async addMembers(id: string, userIds: string[], byAdminId: string): Promise<GroupResponse> {
+  async addMembers(id: string, userIds: string[], by: Actor): Promise<GroupResponse> {
     return this.inTransaction(async (groups, trx) => {
       const before = await this.present(groups, await this.findOrThrow(groups, id))
       const now = epochSeconds()
@@ -85,29 +86,29 @@ export class GroupsService {
       await groups.addMembers(id, wanted, now)
       await groups.update(id, { updated_at: now })
       const added = wanted.filter((userId) => !before.user_ids.includes(userId))
-      await recordAudit(trx, [{ action: 'group.members_add', actorId: byAdminId, targetType: 'group', targetId: id, after: { user_ids: added } }])
+      await recordAudit(trx, [{ action: 'group.members_add', actorId: by.id, targetType: 'group', targetId: id, after: { user_ids: added } }], by.origin)
       return this.present(groups, await this.findOrThrow(groups, id))
     })
   }
 
-  async removeMembers(id: string, userIds: string[], byAdminId: string): Promise<GroupResponse> {
+  async removeMembers(id: string, userIds: string[], by: Actor): Promise<GroupResponse> {
     return this.inTransaction(async (groups, trx) => {
       const before = await this.present(groups, await this.findOrThrow(groups, id))
       await groups.removeMembers(id, userIds)
       await groups.update(id, { updated_at: epochSeconds() })
       const removed = [...new Set(userIds)].filter((userId) => before.user_ids.includes(userId))
-      await recordAudit(trx, [{ action: 'group.members_remove', actorId: byAdminId, targetType: 'group', targetId: id, before: { user_ids: removed } }])
+      await recordAudit(trx, [{ action: 'group.members_remove', actorId: by.id, targetType: 'group', targetId: id, before: { user_ids: removed } }], by.origin)
       return this.present(groups, await this.findOrThrow(groups, id))
     })
   }
 
   /** Deletes the group, its memberships (cascade) and, through the hooks, every grant naming it. */
-  async delete(id: string, byAdminId: string): Promise<true> {
+  async delete(id: string, by: Actor): Promise<true> {
     await this.inTransaction(async (groups, trx) => {
       const before = audited(await this.present(groups, await this.findOrThrow(groups, id)))
-      for (const hook of this.deletionHooks) await hook(trx, id, byAdminId)
+      for (const hook of this.deletionHooks) await hook(trx, id, by.id)
       await groups.delete(id)
-      await recordAudit(trx, [{ action: 'group.delete', actorId: byAdminId, targetType: 'group', targetId: id, before }])
+      await recordAudit(trx, [{ action: 'group.delete', actorId: by.id, targetType: 'group', targetId: id, before }], by.origin)
     })
     return true
   }

@@ -48,7 +48,7 @@ export const PruneBodySchema = z.object({
 export type PruneBody = z.infer<typeof PruneBodySchema>
 
 const VersionAction = z.enum(['baseline', 'create', 'update', 'toggle', 'access_update', 'delete', 'restore'])
-const VersionSource = z.enum(['route', 'import', 'sync', 'system'])
+const VersionSource = z.enum(['route', 'import', 'sync', 'system', 'bulk'])
 
 const SnapshotGrantSchema = z.object({
   principal_type: z.enum(['user', 'group']),
@@ -80,7 +80,9 @@ export const HistoryItemSchema = z
       .describe('Who made the change; null for the system, or hidden from readers who may not write the model (other than the owner and yourself).'),
     user: z.object({ id: z.string(), name: z.string() }).nullable().describe('That account as it is now; null when hidden or deleted.'),
     action: VersionAction,
-    source: VersionSource.describe('route: a model route; import, sync: those endpoints; system: account or group deletion, or a baseline.'),
+    source: VersionSource.describe(
+      'route: a model route; import, sync: those endpoints; bulk: a bulk access change; system: account or group deletion, or a baseline.',
+    ),
   })
   .meta({ id: 'ModelVersionItem' })
 export type HistoryItem = z.infer<typeof HistoryItemSchema>

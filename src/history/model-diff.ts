@@ -4,6 +4,7 @@
  * change), then the grants as `access_grants.<principal_type>:<principal_id>:<permission>` (added or
  * removed: a grant has no other state). Pure: no I/O.
  */
+import { grantChanges } from '../models/grant-diff.js'
 import type { ModelSnapshot } from '../models/model-versions.js'
 import type { DiffChange } from './history.schema.js'
 
@@ -41,10 +42,6 @@ function diffValues(path: string, from: Json, to: Json, out: DiffChange[]): void
   if (!sameJson(from, to)) out.push({ path, op: 'changed', old: from ?? null, new: to ?? null })
 }
 
-const grantKey = (g: { principal_type: string; principal_id: string; permission: string }) => `${g.principal_type}:${g.principal_id}:${g.permission}`
-
-const byKey = ([a]: [string, unknown], [b]: [string, unknown]) => (a < b ? -1 : a > b ? 1 : 0)
-
 /** The changes from `from` to `to`; `withGrants` false leaves the grants out (readers may not see them). */
 export function diffSnapshots(from: ModelSnapshot, to: ModelSnapshot, withGrants: boolean): DiffChange[] {
   const changes: DiffChange[] = []
@@ -53,15 +50,7 @@ export function diffSnapshots(from: ModelSnapshot, to: ModelSnapshot, withGrants
   }
   diffValues('params', from.params, to.params, changes)
   diffValues('meta', from.meta, to.meta, changes)
-  if (withGrants) {
-    const before = new Map(from.access_grants.map((g) => [grantKey(g), g]))
-    const after = new Map(to.access_grants.map((g) => [grantKey(g), g]))
-    for (const [key, grant] of [...before].filter(([k]) => !after.has(k)).sort(byKey)) {
-      changes.push({ path: `access_grants.${key}`, op: 'removed', old: grant, new: null })
-    }
-    for (const [key, grant] of [...after].filter(([k]) => !before.has(k)).sort(byKey)) {
-      changes.push({ path: `access_grants.${key}`, op: 'added', old: null, new: grant })
-    }
-  }
+  // One copy of the grant diff, shared with the bulk access report (src/models/grant-diff.ts).
+  if (withGrants) changes.push(...grantChanges(from.access_grants, to.access_grants))
   return changes
 }

@@ -112,15 +112,19 @@ export class ModelHistory {
     this.registry.access.requireHistoryPrune(actor)
     return this.registry.inTransaction(async (tx) => {
       const deleted = await new HistoryRepo(tx.executor).prune(body.keep, body.model_id)
-      await recordAudit(tx.executor, [
-        {
-          action: 'model.history_prune',
-          actorId: actor.id,
-          targetType: 'model',
-          targetId: body.model_id,
-          after: { keep: body.keep, model_id: body.model_id ?? null, deleted },
-        },
-      ])
+      await recordAudit(
+        tx.executor,
+        [
+          {
+            action: 'model.history_prune',
+            actorId: actor.id,
+            targetType: 'model',
+            targetId: body.model_id,
+            after: { keep: body.keep, model_id: body.model_id ?? null, deleted },
+          },
+        ],
+        actor.origin,
+      )
       return { deleted }
     })
   }

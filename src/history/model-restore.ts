@@ -159,16 +159,20 @@ export class ModelRestore {
 
   private async recorded(tx: RegistryTx, actor: Actor, id: string, restoredFrom: number, previous: number | null): Promise<void> {
     const version = (await tx.versions.recordIds([id], { action: 'restore', source: 'route', actorId: actor.id })).get(id) ?? 0
-    await recordAudit(tx.executor, [
-      {
-        action: 'model.restore',
-        actorId: actor.id,
-        targetType: 'model',
-        targetId: id,
-        ...(previous !== null && { before: { version: previous } }),
-        after: { version, restored_from: restoredFrom },
-      },
-    ])
+    await recordAudit(
+      tx.executor,
+      [
+        {
+          action: 'model.restore',
+          actorId: actor.id,
+          targetType: 'model',
+          targetId: id,
+          ...(previous !== null && { before: { version: previous } }),
+          after: { version, restored_from: restoredFrom },
+        },
+      ],
+      actor.origin,
+    )
   }
 
   /** The model as update answers it: with the caller's abilities, read through the transaction. */

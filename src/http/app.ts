@@ -27,7 +27,6 @@ import { registerUsersRoutes } from '../users/users.routes.js'
 import { handleError } from './error-handler.js'
 import { registerOpenApiComponents, tidyComponents } from './openapi-components.js'
 import { checkResponses, declareErrorResponses } from './response-schemas.js'
-import { enterRequestContext } from '../audit/request-context.js'
 import { validationFormatter, validatorCompiler } from './validation.js'
 import type { App, Guards } from './route-kit.js'
 import { registerSystemRoutes } from './system.routes.js'
@@ -82,12 +81,6 @@ export async function buildApp(
   app.addHook('onRoute', declareErrorResponses)
   registerOpenApiComponents()
   if (options.checkResponses ?? Boolean(process.env['VITEST'])) checkResponses(app)
-
-  // The audit log records the client address and request id of the request that made each change.
-  app.addHook('onRequest', (request, _reply, done) => {
-    enterRequestContext({ ip: request.ip, requestId: request.id })
-    done()
-  })
 
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)

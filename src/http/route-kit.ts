@@ -9,6 +9,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { AppError } from '../errors/app-error.js'
 import type { JsonText } from '../schema/json-text.js'
 import type { UserRow } from '../users/users.repo.js'
+import type { RequestOrigin } from '../access/actor.js'
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>
 
@@ -38,10 +39,15 @@ export interface Guards {
   verifiedAllowCookie: onRequestAsyncHookHandler
 }
 
-/** The authenticated account of a request that passed a guard. */
-export function accountOf(request: FastifyRequest): UserRow {
+/** The authenticated account of a request that passed a guard, with the request's origin (for the audit log). */
+export function accountOf(request: FastifyRequest): UserRow & { origin: RequestOrigin } {
   if (!request.account) throw new AppError('UNAUTHORIZED')
-  return request.account
+  return { ...request.account, origin: originOf(request) }
+}
+
+/** Where a request came from, as audit entries record it (also for callers without an account: sign-in). */
+export function originOf(request: FastifyRequest): RequestOrigin {
+  return { ip: request.ip, requestId: request.id }
 }
 
 /**

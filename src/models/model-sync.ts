@@ -102,14 +102,18 @@ export class ModelSync {
     await models.deleteMany(plan.delete)
     const created = await tx.versions.recordIds(plan.create, { ...change, action: 'create' })
     const updated = await tx.versions.recordIds(plan.update, { ...change, action: 'update' })
-    await recordAudit(tx.executor, [
-      {
-        action: 'model.sync',
-        actorId: actor.id,
-        targetType: 'model',
-        after: { created: Object.fromEntries(created), updated: Object.fromEntries(updated), deleted: Object.fromEntries(deleted) },
-      },
-    ])
+    await recordAudit(
+      tx.executor,
+      [
+        {
+          action: 'model.sync',
+          actorId: actor.id,
+          targetType: 'model',
+          after: { created: Object.fromEntries(created), updated: Object.fromEntries(updated), deleted: Object.fromEntries(deleted) },
+        },
+      ],
+      actor.origin,
+    )
     return plan
   }
 }

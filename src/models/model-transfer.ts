@@ -195,14 +195,18 @@ export class ModelTransfer {
       // Each created and updated model is a version (source import); the audit log gets one entry.
       const created = await tx.versions.recordIds(report.created, { action: 'create', source: 'import', actorId: actor.id })
       const updated = await tx.versions.recordIds(changed, { action: 'update', source: 'import', actorId: actor.id })
-      await recordAudit(tx.executor, [
-        {
-          action: 'model.import',
-          actorId: actor.id,
-          targetType: 'model',
-          after: { created: Object.fromEntries(created), updated: Object.fromEntries(updated), skipped: report.skipped.length },
-        },
-      ])
+      await recordAudit(
+        tx.executor,
+        [
+          {
+            action: 'model.import',
+            actorId: actor.id,
+            targetType: 'model',
+            after: { created: Object.fromEntries(created), updated: Object.fromEntries(updated), skipped: report.skipped.length },
+          },
+        ],
+        actor.origin,
+      )
     })
     return report
   }

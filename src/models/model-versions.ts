@@ -12,7 +12,7 @@
  *   or `recordDeletion(ids, change)` before deleting rows.
  * Reading, diffing and restoring versions is src/history's job; this module only writes them.
  */
-import type { ModelGrantsRepo } from '../access/model-grants.repo.js'
+import type { GrantRow, ModelGrantsRepo } from '../access/model-grants.repo.js'
 import type { Grant } from '../access/model-grants.js'
 import type { Executor } from '../db/executor.js'
 import type { ModelVersionsTable } from '../db/types.js'
@@ -85,10 +85,34 @@ export class ModelVersions {
     )
   }
 
+  /**
+   * `baseline` for one row the writer has already read (and locked), with its grants: no query at all
+   * unless the row is older than history.
+   */
+  async baselineKnown(row: ModelRow, grants: readonly Grant[]): Promise<void> {
+    if (Number(row.version) !== 0) return
+    const last = (await this.lastVersions([row.id])).get(row.id) ?? 0
+    await this.write([{ row, grants, version: last + 1 }], { action: 'baseline', source: 'system', actorId: null })
+  }
+
   /** Records the current state of each id (rows that exist) as its next version; answers id → version. */
   async recordIds(ids: readonly string[], change: VersionChange): Promise<Map<string, number>> {
+    const entries = await this.record(ids, change)
+    return new Map(entries.map((entry) => [entry.row.id, entry.version]))
+  }
+
+  /**
+   * `recordIds` for one model, answering what it read: the row (at its new version) and its grants, so
+   * that a writer answering the model does not read them again. Undefined when there is no such row.
+   */
+  async recordOne(id: string, change: VersionChange): Promise<{ version: number; row: ModelRow; grants: GrantRow[] } | undefined> {
+    const [entry] = await this.record([id], change)
+    return entry && { version: entry.version, row: { ...entry.row, version: entry.version }, grants: entry.grants }
+  }
+
+  private async record(ids: readonly string[], change: VersionChange): Promise<{ row: ModelRow; grants: GrantRow[]; version: number }[]> {
     const unique = [...new Set(ids)]
-    if (unique.length === 0) return new Map()
+    if (unique.length === 0) return []
     const rows = await this.models.findByIds(unique)
     const grants = await this.grants.grantsOf(rows.map((row) => row.id))
     // A new row (version 0) continues the numbering of its id's history, if it has one.
@@ -100,7 +124,7 @@ export class ModelVersions {
       version: (Number(row.version) === 0 ? (last.get(row.id) ?? 0) : Number(row.version)) + 1,
     }))
     await this.write(entries, change)
-    return new Map(entries.map((entry) => [entry.row.id, entry.version]))
+    return entries
   }
 
   /** Before rows are deleted: their last state becomes a `delete` version (what the trash restores). */

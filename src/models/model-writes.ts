@@ -6,7 +6,7 @@
 import type { Transaction } from 'kysely'
 import { modelNotFound } from '../access/access.service.js'
 import type { Actor } from '../access/actor.js'
-import { ModelGrantsRepo } from '../access/model-grants.repo.js'
+import { ModelGrantsRepo, type GrantRow } from '../access/model-grants.repo.js'
 import { requestedGrants, type Grant, type ModelCaller } from '../access/model-grants.js'
 import { recordAudit, type AuditEvent } from '../audit/audit-log.js'
 import { isUniqueViolation } from '../db/errors.js'
@@ -15,11 +15,14 @@ import type { DB } from '../db/types.js'
 import { AppError, fieldError } from '../errors/app-error.js'
 import { conflictingIds } from './conflicts.js'
 import { presentModel } from './models.presenter.js'
-import { ModelsRepo, type NewModelRow } from './models.repo.js'
+import { ModelsRepo, type ModelRow, type NewModelRow } from './models.repo.js'
 import type { AccessUpdate, ModelForm, ModelUpdate, ModelWriteResponse } from './models.schema.js'
 import type { ExpectedVersion } from './if-match.js'
 import { ModelVersions } from './model-versions.js'
 import { idTakenError, tagNames, type Registry, type RegistryTx } from './registry.js'
+
+/** A model's row (at its new version) and grants as the version just recorded read them. */
+type Known = { row: ModelRow; grants: GrantRow[] }
 
 export class ModelWrites {
   constructor(private readonly registry: Registry) {}
@@ -82,7 +85,7 @@ export class ModelWrites {
     return this.registry.inTransaction(async (tx) => {
       const { row, grants } = await this.registry.writable(caller, id, tx, expected)
       await this.registry.refuseConflict(row, tx.models, served)
-      await tx.versions.baseline([id])
+      await tx.versions.baselineKnown(row, grants)
       const baseModelId = body.base_model_id === undefined ? row.base_model_id : body.base_model_id
       if (baseModelId !== row.base_model_id) {
         this.registry.checkBaseModel(actor, id, row.base_model_id, baseModelId)
@@ -104,8 +107,8 @@ export class ModelWrites {
         await tx.access.checkGrantChange(actor, grants, requested)
         await tx.grants.replace(id, requested, now)
       }
-      await this.recorded(tx, actor, id, 'update')
-      return this.answer(caller, tx, id, served)
+      const known = await this.recorded(tx, actor, id, 'update')
+      return this.answer(caller, tx, id, served, known)
     })
   }
 
@@ -113,12 +116,12 @@ export class ModelWrites {
     const caller = await this.registry.access.modelCaller(actor)
     const served = await this.registry.served.servedIds()
     return this.registry.inTransaction(async (tx) => {
-      const { row } = await this.registry.writable(caller, id, tx, expected)
+      const { row, grants } = await this.registry.writable(caller, id, tx, expected)
       await this.registry.refuseConflict(row, tx.models, served)
-      await tx.versions.baseline([id])
+      await tx.versions.baselineKnown(row, grants)
       await tx.models.update(id, { is_active: Number(row.is_active) === 1 ? 0 : 1, updated_at: epochSeconds() })
-      await this.recorded(tx, actor, id, 'toggle')
-      return this.answer(caller, tx, id, served)
+      const known = await this.recorded(tx, actor, id, 'toggle')
+      return this.answer(caller, tx, id, served, known)
     })
   }
 
@@ -152,11 +155,11 @@ export class ModelWrites {
       const { row, grants } = await this.registry.writable(caller, body.id, tx, expected)
       await this.registry.refuseConflict(row, tx.models, served)
       await tx.access.checkGrantChange(actor, grants, requested)
-      if (existed) await tx.versions.baseline([body.id])
+      if (existed) await tx.versions.baselineKnown(row, grants)
       await tx.grants.replace(body.id, requested, now)
       await tx.models.update(body.id, { updated_at: now })
-      await this.recorded(tx, actor, body.id, existed ? 'access_update' : 'create', { grantsBefore: grants })
-      return this.answer(caller, tx, body.id, served)
+      const known = await this.recorded(tx, actor, body.id, existed ? 'access_update' : 'create', { grantsBefore: grants })
+      return this.answer(caller, tx, body.id, served, known)
     })
   }
 
@@ -166,7 +169,11 @@ export class ModelWrites {
       await this.registry.writable(who, id, tx, expected)
       const versions = await tx.versions.recordDeletion([id], { source: 'route', actorId: actor.id })
       await tx.models.delete(id)
-      await recordAudit(tx.executor, [{ action: 'model.delete', actorId: actor.id, targetType: 'model', targetId: id, after: { version: versions.get(id) } }])
+      await recordAudit(
+        tx.executor,
+        [{ action: 'model.delete', actorId: actor.id, targetType: 'model', targetId: id, after: { version: versions.get(id) } }],
+        actor.origin,
+      )
     })
     return true
   }
@@ -180,9 +187,11 @@ export class ModelWrites {
       const ids = (await tx.models.findByIdsForUpdate(await tx.models.allIds(), this.registry.database.dialect)).map((row) => row.id)
       const versions = await tx.versions.recordDeletion(ids, { source: 'route', actorId: actor.id })
       await tx.models.deleteMany(ids)
-      await recordAudit(tx.executor, [
-        { action: 'model.delete_all', actorId: actor.id, targetType: 'model', after: { deleted: ids.length, versions: Object.fromEntries(versions) } },
-      ])
+      await recordAudit(
+        tx.executor,
+        [{ action: 'model.delete_all', actorId: actor.id, targetType: 'model', after: { deleted: ids.length, versions: Object.fromEntries(versions) } }],
+        actor.origin,
+      )
     })
     return true
   }
@@ -241,12 +250,13 @@ export class ModelWrites {
     id: string,
     action: 'create' | 'update' | 'toggle' | 'access_update',
     extra: { grantsBefore?: readonly Grant[] } = {},
-  ): Promise<number> {
-    const version = (await tx.versions.recordIds([id], { action, source: 'route', actorId: actor.id })).get(id) ?? 0
+  ): Promise<Known | undefined> {
+    const known = await tx.versions.recordOne(id, { action, source: 'route', actorId: actor.id })
+    const version = known?.version ?? 0
     const audit: AuditEvent = { action: `model.${action}`, actorId: actor.id, targetType: 'model', targetId: id, after: { version } }
     if (extra.grantsBefore) audit.before = { access_grants: extra.grantsBefore }
-    await recordAudit(tx.executor, [audit])
-    return version
+    await recordAudit(tx.executor, [audit], actor.origin)
+    return known
   }
 
   /**
@@ -254,11 +264,11 @@ export class ModelWrites {
    * transaction a delete right after cannot 404 it). `served`: the catalog the write checked against;
    * the writes refuse conflicting rows, but whether the row is one is still asked, not assumed.
    */
-  private async answer(caller: ModelCaller, tx: RegistryTx, id: string, served: ReadonlyMap<string, string>): Promise<ModelWriteResponse> {
-    const row = await tx.models.findById(id)
+  private async answer(caller: ModelCaller, tx: RegistryTx, id: string, served: ReadonlyMap<string, string>, known?: Known): Promise<ModelWriteResponse> {
+    const row = known?.row ?? (await tx.models.findById(id))
     if (!row) throw modelNotFound(id)
     // One after the other: inside a transaction both go through its one connection.
-    const grants = (await tx.grants.grantsOf([id])).get(id) ?? []
+    const grants = known?.grants ?? (await tx.grants.grantsOf([id])).get(id) ?? []
     const conflicting = await conflictingIds(tx.models, tx.access, [row], served)
     return { ...presentModel(row, grants), can: tx.access.abilitiesOn(caller, row, grants, conflicting.has(row.id)) }
   }

@@ -4,6 +4,7 @@
  */
 import type { AccessService } from '../access/access.service.js'
 import type { Database } from '../db/database.js'
+import { ModelBulkAccess } from './model-bulk-access.js'
 import { ModelQueries } from './model-queries.js'
 import { ModelSync } from './model-sync.js'
 import { ModelTransfer } from './model-transfer.js'
@@ -17,6 +18,8 @@ export interface Models {
   writes: ModelWrites
   transfer: ModelTransfer
   sync: ModelSync
+  /** Bulk access changes and the models of a group (issue #13). */
+  bulkAccess: ModelBulkAccess
   /** The shared internals, for the features built on the registry (history: restore, trash). */
   registry: Registry
 }
@@ -33,6 +36,7 @@ export function createModels(
     writes: new ModelWrites(registry),
     transfer: new ModelTransfer(registry),
     sync: new ModelSync(registry),
+    bulkAccess: new ModelBulkAccess(registry),
     registry,
   }
 }

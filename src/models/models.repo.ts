@@ -34,6 +34,11 @@ export interface ListFilters {
   query?: string | undefined
   viewOption?: 'created' | 'shared' | undefined
   tag?: string | undefined
+  /** Bulk access filters (issue #13): only presets on this base, only models of this owner. */
+  baseModelId?: string | undefined
+  ownerId?: string | undefined
+  /** 'write': only the models the caller may write (bulk changes select nothing else). */
+  permission?: 'write' | undefined
 }
 
 export interface PageOptions {
@@ -208,6 +213,50 @@ export class ModelsRepo {
     return rows.map((row) => row.name).sort((a, b) => a.localeCompare(b))
   }
 
+  /**
+   * The ids (sorted) of the presets matching a bulk filter, at most `cap` of them (a caller asks for one
+   * more than it accepts, to tell "too many" without counting them all).
+   */
+  async matchingIds(filters: ListFilters, plan: ListPlan, cap: number): Promise<string[]> {
+    const rows = await this.filtered(filters, plan).select('models.id').orderBy('models.id').limit(cap).execute()
+    return rows.map((row) => row.id)
+  }
+
+  /** Sets updated_at of many models (a bulk access change). */
+  async touchMany(ids: readonly string[], at: number): Promise<void> {
+    for (const chunk of chunks(ids)) await this.db.updateTable('models').set({ updated_at: at }).where('id', 'in', chunk).execute()
+  }
+
+  /** A page of the models with a grant naming one group (by name, then id), with the strongest permission given. */
+  groupModelsPage(groupId: string, offset: number, limit: number): Promise<{ id: string; name: string; permission: string }[]> {
+    return (
+      this.db
+        .selectFrom('model_grants')
+        .innerJoin('models', 'models.id', 'model_grants.model_id')
+        .where('model_grants.principal_type', '=', 'group')
+        .where('model_grants.principal_id', '=', groupId)
+        // 'write' sorts after 'read': the maximum is the strongest grant.
+        .select(['models.id as id', 'models.name as name', (eb) => eb.fn.max<string>('model_grants.permission').as('permission')])
+        .groupBy(['models.id', 'models.name'])
+        .orderBy('models.name')
+        .orderBy('models.id')
+        .offset(offset)
+        .limit(limit)
+        .execute()
+    )
+  }
+
+  /** How many models have a grant naming one group. */
+  async countGroupModels(groupId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('model_grants')
+      .where('principal_type', '=', 'group')
+      .where('principal_id', '=', groupId)
+      .select((eb) => eb.fn.count<number>('model_id').distinct().as('n'))
+      .executeTakeFirst()
+    return Number(row?.n ?? 0)
+  }
+
   /** Base-model override rows (`base_model_id` null), by id. */
   overrides(): Promise<ModelRow[]> {
     return this.db.selectFrom('models').selectAll().where('base_model_id', 'is', null).orderBy('id').execute()
@@ -256,6 +305,9 @@ export class ModelsRepo {
         : this.db.selectFrom('models')
     query = query.where('models.base_model_id', 'is not', null)
     if (plan === 'exists') query = query.where(modelAccessFilters.exists(who))
+    if (filters.permission === 'write' && !modelAccessFilters.unrestricted(who)) query = query.where(modelAccessFilters.exists(who, 'write'))
+    if (filters.baseModelId !== undefined) query = query.where('models.base_model_id', '=', filters.baseModelId)
+    if (filters.ownerId !== undefined) query = query.where('models.user_id', '=', filters.ownerId)
     if (filters.viewOption === 'created') query = query.where('models.user_id', '=', who.userId)
     if (filters.viewOption === 'shared') query = query.where('models.user_id', '!=', who.userId)
     if (filters.tag) {

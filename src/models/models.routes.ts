@@ -6,7 +6,12 @@ import { accountOf, BEARER, sendJsonText, sendStream, validationFormatter, type 
 import { binaryBody, noBody, trueResponse } from '../schema/common.js'
 import {
   AccessUpdateSchema,
+  BulkAccessBodySchema,
+  BulkAccessReportSchema,
   ConflictsResponseSchema,
+  GroupModelsParamsSchema,
+  GroupModelsQuerySchema,
+  GroupModelsResponseSchema,
   IfMatchHeadersSchema,
   ImportReportSchema,
   ListQuerySchema,
@@ -156,6 +161,34 @@ export function registerModelsRoutes(
       response: { 200: ModelWriteResponseSchema },
     },
     handler: async (request, reply) => withEtag(reply, await writes.updateAccess(accountOf(request), request.body, ifMatch(request))),
+  })
+
+  app.post(`${base}/access/bulk`, {
+    onRequest: guards.verified,
+    schemaErrorFormatter,
+    schema: {
+      ...common,
+      summary:
+        'Add and remove grants on many models (model_ids, at most 10000, or a filter) under the rules of a single access update; answers what changed, what did not and what was refused (dry_run: the same report, nothing written).',
+      body: BulkAccessBodySchema,
+      response: { 200: BulkAccessReportSchema },
+    },
+    handler: (request) => models.bulkAccess.change(accountOf(request), request.body),
+  })
+
+  // Under /groups, but served here: the query is the registry's, and groups may not import models.
+  app.get('/api/v1/groups/id/:id/models', {
+    onRequest: guards.admin,
+    schemaErrorFormatter,
+    schema: {
+      ...common,
+      tags: ['groups'],
+      summary: 'Admin: every model with a grant for this group, with the permission it gives (404 for an unknown group).',
+      params: GroupModelsParamsSchema,
+      querystring: GroupModelsQuerySchema,
+      response: { 200: GroupModelsResponseSchema },
+    },
+    handler: (request) => models.bulkAccess.groupModels(request.params.id, request.query.page, request.query.limit),
   })
 
   app.post(`${base}/model/delete`, {

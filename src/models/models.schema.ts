@@ -353,7 +353,105 @@ export function modelValidationCode(path: readonly PropertyKey[], carried: Error
   if (carried) return carried
   const field = path[0]
   if (field === 'params') return 'INVALID_PARAMS'
-  if (field === 'access_control' || field === 'access_grants') return 'INVALID_ACCESS_CONTROL'
+  // add and remove: the grants of a bulk access change.
+  if (field === 'access_control' || field === 'access_grants' || field === 'add' || field === 'remove') return 'INVALID_ACCESS_CONTROL'
   if (field === 'id') return 'INVALID_MODEL_ID'
   return 'VALIDATION_ERROR'
 }
+
+// ─── Bulk access (issue #13 part 2, docs/access-control.md "Bulk access changes") ──────────────────
+
+/** At most this many `model_ids` in one bulk change. */
+export const BULK_MAX_IDS = 10_000
+/** A bulk filter matching more models than this is refused (400): narrow it. */
+export const BULK_MAX_MATCHES = 100_000
+
+export const BulkFilterSchema = z
+  .strictObject({
+    query: ListQuerySchema.shape.query,
+    tag: ListQuerySchema.shape.tag,
+    base_model_id: ModelIdSchema.optional().describe('Only presets on this base model.'),
+    user_id: idText(256).optional().describe('Only models owned by this account.'),
+  })
+  .describe('Selects, as GET /list does (presets only), the models you may write; every field narrows.')
+  .meta({ id: 'BulkAccessFilter' })
+
+export const BulkAccessBodySchema = z
+  .object({
+    model_ids: z
+      .array(ModelIdSchema)
+      .min(1, 'must name at least one model')
+      .max(BULK_MAX_IDS, `at most ${BULK_MAX_IDS} ids in one bulk change`)
+      .optional()
+      .describe(`The models to change (at most ${BULK_MAX_IDS}). Exactly one of model_ids and filter.`),
+    filter: BulkFilterSchema.optional(),
+    add: AccessGrantsSchema.default([]).describe('Grants to add (access_grants form).'),
+    remove: AccessGrantsSchema.default([]).describe('Grants to remove (access_grants form).'),
+    dry_run: z.boolean().default(false).describe('Answer the report without changing anything.'),
+  })
+  .superRefine((body, ctx) => {
+    if ((body.model_ids === undefined) === (body.filter === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['model_ids'], message: 'send exactly one of model_ids and filter' })
+    }
+    if (body.add.length === 0 && body.remove.length === 0) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'add or remove must name at least one grant' })
+    }
+    const removed = new Set(body.remove.map((g) => `${g.principal_type}:${g.principal_id}:${g.permission}`))
+    body.add.forEach((g, index) => {
+      const key = `${g.principal_type}:${g.principal_id}:${g.permission}`
+      if (removed.has(key)) ctx.addIssue({ code: 'custom', path: ['add', index], message: `${key} is both added and removed` })
+    })
+  })
+  .meta({ id: 'BulkAccessRequest' })
+export type BulkAccessBody = z.infer<typeof BulkAccessBodySchema>
+
+const SnapshotGrantSchema = z.object({
+  principal_type: z.enum(['user', 'group']),
+  principal_id: z.string(),
+  permission: z.enum(['read', 'write']),
+})
+
+export const BulkAccessReportSchema = z
+  .object({
+    dry_run: z.boolean(),
+    changed: z.array(
+      z.object({
+        id: z.string(),
+        changes: z.array(
+          z.object({
+            path: z.string().describe('access_grants.<principal_type>:<principal_id>:<permission>, as the history diff names it.'),
+            op: z.enum(['added', 'removed']),
+            old: SnapshotGrantSchema.nullable(),
+            new: SnapshotGrantSchema.nullable(),
+          }),
+        ),
+        version: z.number().int().nullable().describe('The version the change recorded; null in a dry run.'),
+      }),
+    ),
+    unchanged: z.array(z.string()).describe('Models that already had the requested grants (nothing written).'),
+    refused: z
+      .array(z.object({ id: z.string(), reason: z.string(), code: z.enum(['MODEL_NOT_FOUND', 'ACCESS_PROHIBITED', 'MODEL_ID_UNAVAILABLE']) }))
+      .describe('Models left untouched, with the answer a single access update would have given.'),
+  })
+  .meta({ id: 'BulkAccessReport' })
+export type BulkAccessReport = z.infer<typeof BulkAccessReportSchema>
+
+export const GroupModelsQuerySchema = z.object({
+  page: pageQuery,
+  limit: z.coerce.number().int().min(1).max(100).default(30).describe('Page size, 1..100 (default 30).'),
+})
+export const GroupModelsParamsSchema = z.object({ id: idText(256).describe('The group id.') })
+
+export const GroupModelsResponseSchema = z
+  .object({
+    items: z.array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        permission: z.enum(['read', 'write']).describe('The strongest permission a grant to the group gives (write implies read).'),
+      }),
+    ),
+    total: z.number().int(),
+  })
+  .meta({ id: 'GroupModels' })
+export type GroupModelsResponse = z.infer<typeof GroupModelsResponseSchema>

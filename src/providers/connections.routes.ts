@@ -26,7 +26,7 @@ export function registerConnectionsRoutes(app: App, deps: { connections: Connect
   app.post(`${base}/create`, {
     onRequest: guards.admin,
     schema: { ...common, summary: 'Add an OpenAI-compatible or Ollama connection.', body: ConnectionCreateSchema, response: { 200: ConnectionResponseSchema } },
-    handler: (request) => connections.create(request.body, accountOf(request).id),
+    handler: (request) => connections.create(request.body, accountOf(request)),
   })
 
   app.post(`${base}/id/:id/update`, {
@@ -38,13 +38,13 @@ export function registerConnectionsRoutes(app: App, deps: { connections: Connect
       body: ConnectionUpdateSchema,
       response: { 200: ConnectionResponseSchema },
     },
-    handler: (request) => connections.update(request.params.id, request.body, accountOf(request).id),
+    handler: (request) => connections.update(request.params.id, request.body, accountOf(request)),
   })
 
   app.delete(`${base}/id/:id/delete`, {
     onRequest: guards.admin,
     schema: { ...common, summary: 'Remove a stored connection.', params: ConnectionIdParamsSchema, response: { 200: trueResponse } },
-    handler: (request) => connections.delete(request.params.id, accountOf(request).id),
+    handler: (request) => connections.delete(request.params.id, accountOf(request)),
   })
 
   app.post(`${base}/id/:id/test`, {

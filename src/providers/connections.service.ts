@@ -1,7 +1,7 @@
 /** Provider connections (admin): the stored ones and those given by the environment. */
 import { randomUUID } from 'node:crypto'
 import type { Transaction } from 'kysely'
-import { recordAudit } from '../audit/audit-log.js'
+import { recordAudit, type AuditActor } from '../audit/audit-log.js'
 import type { Config } from '../config/env.js'
 import type { Database } from '../db/database.js'
 import { epochSeconds } from '../db/executor.js'
@@ -51,7 +51,7 @@ export class ConnectionsService {
     return (await this.all()).map((c) => this.present(c))
   }
 
-  async create(input: ConnectionCreate, byAdminId: string): Promise<ConnectionResponse> {
+  async create(input: ConnectionCreate, by: AuditActor): Promise<ConnectionResponse> {
     const now = epochSeconds()
     const row: ConnectionRow = {
       id: randomUUID(),
@@ -67,13 +67,13 @@ export class ConnectionsService {
     }
     await this.changing(async (repo, trx) => {
       await repo.insert(row)
-      await recordAudit(trx, [{ action: 'connection.create', actorId: byAdminId, targetType: 'connection', targetId: row.id, after: audited(row) }])
+      await recordAudit(trx, [{ action: 'connection.create', actorId: by.id, targetType: 'connection', targetId: row.id, after: audited(row) }], by.origin)
     })
     this.catalogRef().invalidate(row.id)
     return this.present(this.fromRow(row))
   }
 
-  async update(id: string, input: ConnectionUpdate, byAdminId: string): Promise<ConnectionResponse> {
+  async update(id: string, input: ConnectionUpdate, by: AuditActor): Promise<ConnectionResponse> {
     const row = await this.storedOrThrow(id)
     const keyChange =
       input.api_key === undefined
@@ -93,17 +93,19 @@ export class ConnectionsService {
         updated_at: epochSeconds(),
       })
       const after = await repo.findById(id)
-      if (after) await recordAudit(trx, [{ action: 'connection.update', actorId: byAdminId, targetType: 'connection', targetId: id, ...changeOf(row, after) }])
+      if (after) {
+        await recordAudit(trx, [{ action: 'connection.update', actorId: by.id, targetType: 'connection', targetId: id, ...changeOf(row, after) }], by.origin)
+      }
     })
     this.catalogRef().invalidate(id)
     return this.present(this.fromRow((await this.repo.findById(id)) ?? row))
   }
 
-  async delete(id: string, byAdminId: string): Promise<true> {
+  async delete(id: string, by: AuditActor): Promise<true> {
     const row = await this.storedOrThrow(id)
     await this.changing(async (repo, trx) => {
       await repo.delete(id)
-      await recordAudit(trx, [{ action: 'connection.delete', actorId: byAdminId, targetType: 'connection', targetId: id, before: audited(row) }])
+      await recordAudit(trx, [{ action: 'connection.delete', actorId: by.id, targetType: 'connection', targetId: id, before: audited(row) }], by.origin)
     })
     this.catalogRef().invalidate(id)
     return true

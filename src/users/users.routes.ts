@@ -33,7 +33,7 @@ export function registerUsersRoutes(app: App, deps: { users: UsersService; guard
       body: UserUpdateSchema,
       response: { 200: UserResponseSchema },
     },
-    handler: async (request) => presentUser(await users.update(request.params.id, request.body, accountOf(request).id)),
+    handler: async (request) => presentUser(await users.update(request.params.id, request.body, accountOf(request))),
   })
 
   app.delete('/api/v1/users/:id', {

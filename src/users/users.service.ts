@@ -1,6 +1,6 @@
 /** Account administration: list, update and delete users (admin only; the routes check the role). */
 import type { Transaction } from 'kysely'
-import { recordAudit } from '../audit/audit-log.js'
+import { recordAudit, type AuditActor } from '../audit/audit-log.js'
 import type { Database } from '../db/database.js'
 import { isUniqueViolation } from '../db/errors.js'
 import { epochSeconds, lockInTransaction } from '../db/executor.js'
@@ -78,7 +78,7 @@ export class UsersService {
    * or a demotion to pending revokes the account's sessions and deletes its API key (docs/auth.md);
    * other role changes apply on the next request, since every request reads the role from the account.
    */
-  async update(id: string, patch: UserUpdateInput, byAdminId: string): Promise<UserRow> {
+  async update(id: string, patch: UserUpdateInput, by: AuditActor): Promise<UserRow> {
     if (patch.password !== undefined) this.credentials.checkPassword(patch.password)
     const passwordHash = patch.password === undefined ? undefined : await this.credentials.hashPassword(patch.password)
     try {
@@ -101,7 +101,7 @@ export class UsersService {
         }
         const updated = await users.update(id, { ...fields, updated_at: epochSeconds() })
         const change = auditedChange(user, patch)
-        if (change) await recordAudit(trx, [{ action: 'user.update', actorId: byAdminId, targetType: 'user', targetId: id, ...change }])
+        if (change) await recordAudit(trx, [{ action: 'user.update', actorId: by.id, targetType: 'user', targetId: id, ...change }], by.origin)
         for (const hook of this.updateHooks) await hook(trx, updated ?? user)
         return updated ?? user
       })
@@ -115,7 +115,7 @@ export class UsersService {
    * Deletes an account in one transaction: its credentials, key and memberships go (cascade), and the
    * registered hooks move what it owned to the deleting admin. Admins cannot delete themselves.
    */
-  async delete(id: string, byAdmin: UserRow): Promise<true> {
+  async delete(id: string, byAdmin: UserRow & Pick<AuditActor, 'origin'>): Promise<true> {
     if (id === byAdmin.id) {
       throw new AppError('ACCESS_PROHIBITED', 'You cannot delete your own account; ask another administrator.')
     }
@@ -127,9 +127,11 @@ export class UsersService {
       if (!user) throw new AppError('NOT_FOUND', `No user with id "${id}".`)
       for (const work of works) await work(trx, user, byAdmin.id)
       await users.delete(id)
-      await recordAudit(trx, [
-        { action: 'user.delete', actorId: byAdmin.id, targetType: 'user', targetId: id, before: { email: user.email, name: user.name, role: user.role } },
-      ])
+      await recordAudit(
+        trx,
+        [{ action: 'user.delete', actorId: byAdmin.id, targetType: 'user', targetId: id, before: { email: user.email, name: user.name, role: user.role } }],
+        byAdmin.origin,
+      )
     })
     return true
   }

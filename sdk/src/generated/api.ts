@@ -1603,6 +1603,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/groups/id/{id}/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Admin: every model with a grant for this group, with the permission it gives (404 for an unknown group). */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description 1-based page number. */
+                    page?: number;
+                    /** @description Page size, 1..100 (default 30). */
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    /** @description The group id. */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GroupModels"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/groups/id/{id}/update": {
         parameters: {
             query?: never;
@@ -1928,6 +1990,64 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/access/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add and remove grants on many models (model_ids, at most 10000, or a filter) under the rules of a single access update; answers what changed, what did not and what was refused (dry_run: the same report, nothing written). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["BulkAccessRequest"];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BulkAccessReport"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -4112,6 +4232,90 @@ export interface components {
             /** @description Pass as `cursor` for the next (older) page; null on the last page. */
             next_cursor: string | null;
         };
+        /** @description Selects, as GET /list does (presets only), the models you may write; every field narrows. */
+        BulkAccessFilter: {
+            /** @description Matches name, id, base model, owner name and email; % and _ are literal. */
+            query?: string;
+            /** @description Exact tag name (case-insensitive), from meta.tags[].name only. */
+            tag?: string;
+            /** @description Only presets on this base model. */
+            base_model_id?: string;
+            /** @description Only models owned by this account. */
+            user_id?: string;
+        };
+        BulkAccessReport: {
+            dry_run: boolean;
+            changed: {
+                id: string;
+                changes: {
+                    /** @description access_grants.<principal_type>:<principal_id>:<permission>, as the history diff names it. */
+                    path: string;
+                    /** @enum {string} */
+                    op: "added" | "removed";
+                    old: {
+                        /** @enum {string} */
+                        principal_type: "user" | "group";
+                        principal_id: string;
+                        /** @enum {string} */
+                        permission: "read" | "write";
+                    } | null;
+                    new: {
+                        /** @enum {string} */
+                        principal_type: "user" | "group";
+                        principal_id: string;
+                        /** @enum {string} */
+                        permission: "read" | "write";
+                    } | null;
+                }[];
+                /** @description The version the change recorded; null in a dry run. */
+                version: number | null;
+            }[];
+            /** @description Models that already had the requested grants (nothing written). */
+            unchanged: string[];
+            /** @description Models left untouched, with the answer a single access update would have given. */
+            refused: {
+                id: string;
+                reason: string;
+                /** @enum {string} */
+                code: "MODEL_NOT_FOUND" | "ACCESS_PROHIBITED" | "MODEL_ID_UNAVAILABLE";
+            }[];
+        };
+        BulkAccessRequest: {
+            /** @description The models to change (at most 10000). Exactly one of model_ids and filter. */
+            model_ids?: string[];
+            filter?: components["schemas"]["BulkAccessFilter"];
+            /**
+             * @description Grants to add (access_grants form).
+             * @default []
+             */
+            add?: ({
+                /** @enum {string} */
+                principal_type: "user" | "group";
+                principal_id: string;
+                /** @enum {string} */
+                permission: "read" | "write";
+            } & {
+                [key: string]: unknown;
+            })[];
+            /**
+             * @description Grants to remove (access_grants form).
+             * @default []
+             */
+            remove?: ({
+                /** @enum {string} */
+                principal_type: "user" | "group";
+                principal_id: string;
+                /** @enum {string} */
+                permission: "read" | "write";
+            } & {
+                [key: string]: unknown;
+            })[];
+            /**
+             * @description Answer the report without changing anything.
+             * @default false
+             */
+            dry_run?: boolean;
+        };
         Connection: {
             id: string;
             name: string;
@@ -4206,6 +4410,18 @@ export interface components {
             created_at: number;
             /** @description Epoch seconds. */
             updated_at: number;
+        };
+        GroupModels: {
+            items: {
+                id: string;
+                name: string;
+                /**
+                 * @description The strongest permission a grant to the group gives (write implies read).
+                 * @enum {string}
+                 */
+                permission: "read" | "write";
+            }[];
+            total: number;
         };
         ImportReport: {
             created: string[];
@@ -4494,10 +4710,10 @@ export interface components {
             /** @enum {string} */
             action: "baseline" | "create" | "update" | "toggle" | "access_update" | "delete" | "restore";
             /**
-             * @description route: a model route; import, sync: those endpoints; system: account or group deletion, or a baseline.
+             * @description route: a model route; import, sync: those endpoints; bulk: a bulk access change; system: account or group deletion, or a baseline.
              * @enum {string}
              */
-            source: "route" | "import" | "sync" | "system";
+            source: "route" | "import" | "sync" | "system" | "bulk";
             snapshot: components["schemas"]["ModelSnapshot"];
         };
         ModelVersionItem: {
@@ -4514,10 +4730,10 @@ export interface components {
             /** @enum {string} */
             action: "baseline" | "create" | "update" | "toggle" | "access_update" | "delete" | "restore";
             /**
-             * @description route: a model route; import, sync: those endpoints; system: account or group deletion, or a baseline.
+             * @description route: a model route; import, sync: those endpoints; bulk: a bulk access change; system: account or group deletion, or a baseline.
              * @enum {string}
              */
-            source: "route" | "import" | "sync" | "system";
+            source: "route" | "import" | "sync" | "system" | "bulk";
         };
         ModelWriteResponse: {
             id: string;

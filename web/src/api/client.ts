@@ -316,3 +316,28 @@ export const exportAudit = async (filters: AuditFilters): Promise<Blob> => {
   )
   return data as Blob
 }
+
+// ─── Governance (issue #13): who can see a model, bulk access ──────────────────────────────────────
+
+/** Why one user may or may not read, write and share a model (`reasons` as `{kind, …}` facts). */
+export type AccessExplanation = Api.ResponseOf<'/api/v1/models/model/access/explain', 'get'>
+export type AccessReason = AccessExplanation['read']['reasons'][number]
+/** Everyone who can read a model, with write and why, one page. */
+export type EffectiveAccess = Api.ResponseOf<'/api/v1/models/model/access/effective', 'get'>
+export type EffectiveEntry = EffectiveAccess['items'][number]
+
+/** Admins and the model's writers: why `userId` may or may not use the model. */
+export const explainModelAccess = (id: string, userId: string): Promise<AccessExplanation> => sdk.models.explainAccess(id, userId)
+
+/** Admins and the model's writers: everyone who can read the model, paged (`limit` at most 200). */
+export const getEffectiveAccess = (id: string, page = 1, limit = 50): Promise<EffectiveAccess> => sdk.models.effectiveAccess(id, { page, limit })
+
+/** `POST /api/v1/models/access/bulk` (issue #13 part 2): `model_ids` or `filter`, grants to add and remove, `dry_run`. */
+export type BulkAccessBody = Api.BodyOf<'/api/v1/models/access/bulk', 'post'>
+/** What changed (or, in a dry run, would change), what already had the grants, and what was refused and why. */
+export type BulkAccessReport = Api.ResponseOf<'/api/v1/models/access/bulk', 'post'>
+/** One grant added or removed on one model: the history diff's path (`access_grants.group:<id>:read`). */
+export type BulkChange = BulkAccessReport['changed'][number]['changes'][number]
+
+/** Adds and removes grants on many models at once; `dry_run` answers the plan without changing anything. */
+export const bulkModelAccess = (body: BulkAccessBody): Promise<BulkAccessReport> => answer(sdk.raw.POST('/api/v1/models/access/bulk', { body }))

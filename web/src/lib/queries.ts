@@ -8,6 +8,7 @@ import {
   ApiError,
   addGroupMembers,
   addUser,
+  bulkModelAccess,
   createConnection,
   createGroup,
   createModel,
@@ -16,6 +17,8 @@ import {
   deleteModel,
   deleteUser,
   diffModelVersions,
+  explainModelAccess,
+  getEffectiveAccess,
   getModel,
   getModelVersion,
   getModelTags,
@@ -43,6 +46,7 @@ import {
   updateModelAccess,
   updateUser,
   type AuditFilters,
+  type BulkAccessBody,
   type Connection,
   type ConnectionCreate,
   type ConnectionUpdate,
@@ -73,6 +77,9 @@ export const queryKeys = {
     version: (id: string, version: number) => ['models', 'version', id, version] as const,
     diff: (id: string, from: number, to: number) => ['models', 'diff', id, from, to] as const,
     trash: (page: number) => ['models', 'trash', page] as const,
+    /** Under `models`: an access change, or any model write, may change who can see it. */
+    effective: (id: string, page: number) => ['models', 'effective', id, page] as const,
+    explain: (id: string, userId: string) => ['models', 'explain', id, userId] as const,
   },
   /** Admin: audit pages per filter set (never invalidated by writes: "Load more" and Refresh read on). */
   audit: (filters: AuditFilters) => ['audit', filters] as const,
@@ -149,6 +156,19 @@ export const useVersionDiff = (id: string, from: number | undefined, to: number 
     enabled: from !== undefined && to !== undefined && from !== to && from >= 1,
     staleTime: Infinity,
   })
+
+/** Everyone who can read the model, and why (admins and the model's writers). */
+export const useEffectiveAccess = (id: string, page: number, limit: number) =>
+  useQuery({
+    queryKey: queryKeys.models.effective(id, page),
+    queryFn: () => getEffectiveAccess(id, page, limit),
+    placeholderData: keepPreviousData,
+    staleTime: 0,
+  })
+
+/** Why one user may or may not use the model; nothing is asked until a user is picked. */
+export const useAccessExplanation = (id: string, userId: string) =>
+  useQuery({ queryKey: queryKeys.models.explain(id, userId), queryFn: () => explainModelAccess(id, userId), enabled: userId !== '', staleTime: 0 })
 
 export const useTrash = (page: number, limit: number) =>
   useQuery({ queryKey: queryKeys.models.trash(page), queryFn: () => listTrash(page, limit), placeholderData: keepPreviousData })
@@ -265,6 +285,20 @@ export function useRestoreVersion() {
   return useMutation({
     mutationFn: ({ id, version, ifMatch }: { id: string; version?: number; ifMatch?: number }) => restoreModelVersion(id, version, ifMatch),
     onSuccess: () => invalidate(queryKeys.models.all),
+  })
+}
+
+/**
+ * Adds and removes grants on many models. A dry run changes nothing (no invalidation); the real run
+ * changes models, their versions and who can see them: everything under `models`.
+ */
+export function useBulkAccess() {
+  const invalidate = useInvalidate()
+  return useMutation({
+    mutationFn: (body: BulkAccessBody) => bulkModelAccess(body),
+    onSuccess: (_report, body) => {
+      if (!body.dry_run) invalidate(queryKeys.models.all)
+    },
   })
 }
 

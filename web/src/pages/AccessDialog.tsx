@@ -293,7 +293,18 @@ function GroupPicker({ groups, onAdd }: { groups: Group[]; onAdd: (id: string) =
   )
 }
 
-function UserPicker({ exclude, onAdd }: { exclude: string[]; onAdd: (user: User) => void }) {
+/** Admins: search users by name or email and pick one (`verb` names the button: Add, Check, …). */
+export function UserPicker({
+  exclude,
+  onAdd,
+  label = 'Add a user',
+  verb = 'Add',
+}: {
+  exclude: string[]
+  onAdd: (user: User) => void
+  label?: string
+  verb?: string
+}) {
   const [text, setText] = useState('')
   const query = useDebounced(text.trim(), 300)
   const id = useId()
@@ -301,7 +312,7 @@ function UserPicker({ exclude, onAdd }: { exclude: string[]; onAdd: (user: User)
   const found = (results.data?.users ?? []).filter((candidate) => !exclude.includes(candidate.id))
   return (
     <div className="user-picker">
-      <label htmlFor={id}>Add a user</label>
+      <label htmlFor={id}>{label}</label>
       <input id={id} type="search" placeholder="Search by name or email" value={text} onChange={(event) => setText(event.target.value)} />
       {query ? (
         results.isPending || results.isPlaceholderData ? (
@@ -317,8 +328,8 @@ function UserPicker({ exclude, onAdd }: { exclude: string[]; onAdd: (user: User)
                 <span>
                   {candidate.name} <span className="muted">{candidate.email}</span>
                 </span>
-                <button type="button" className="button button-small" aria-label={`Add user ${candidate.name}`} onClick={() => onAdd(candidate)}>
-                  Add
+                <button type="button" className="button button-small" aria-label={`${verb} user ${candidate.name}`} onClick={() => onAdd(candidate)}>
+                  {verb}
                 </button>
               </li>
             ))}

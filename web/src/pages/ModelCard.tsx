@@ -18,6 +18,9 @@ interface ModelCardProps {
   onCopyId: () => void
   onHide: () => void
   onDelete: () => void
+  /** Multi-select for "Change access…": shown when given. */
+  selected?: boolean
+  onSelect?: (selected: boolean) => void
 }
 
 function tagNames(meta: Record<string, unknown>): string[] {
@@ -51,8 +54,14 @@ export function ModelCard(props: ModelCardProps) {
   ]
 
   return (
-    <li className={`model-card${model.is_active ? '' : ' is-inactive'}`} data-model-id={model.id}>
+    <li className={`model-card${model.is_active ? '' : ' is-inactive'}${props.selected ? ' is-selected' : ''}`} data-model-id={model.id}>
       <div className="model-card-top">
+        {props.onSelect ? (
+          <label className="model-select" title={`Select ${model.name}`}>
+            <input type="checkbox" checked={props.selected ?? false} onChange={(event) => props.onSelect?.(event.target.checked)} />
+            <span className="visually-hidden">Select {model.name}</span>
+          </label>
+        ) : null}
         <img className="model-image" src={modelImageUrl(model.id, model.updated_at)} alt="" width={48} height={48} loading="lazy" />
         <div className="model-card-title">
           <h2 className="model-name">{writable ? <Link to={editHref}>{model.name}</Link> : model.name}</h2>

@@ -9,12 +9,14 @@ import { ConfirmDialog, Dialog } from '../components/Dialog'
 import { Empty, ErrorState, Loading } from '../components/States'
 import { Pagination } from '../components/Pagination'
 import { ModelCard } from './ModelCard'
+import { BulkAccessDialog } from './governance/BulkAccessDialog'
 import { downloadBlob, downloadJson, fileSafe, timestampForFile } from '../lib/format'
 import { useDebounced, useStoredChoice } from '../lib/hooks'
 import { queryKeys, useDeleteModel, useImportModels, useModelConflicts, useModelList, useModelTags, useToggleModel, useUpdateModel } from '../lib/queries'
 import { notify } from '../lib/notify'
 import { Link, navigate } from '../lib/router'
 import { can, useSession, useUser } from '../lib/session'
+import { abilitiesOf } from '../lib/abilities'
 
 export const PAGE_SIZE = 30
 export const CLONE_KEY = 'modelgate.clone'
@@ -83,6 +85,10 @@ export function ModelsPage() {
   const [confirmDelete, setConfirmDelete] = useState<ModelWithAccess | null>(null)
   const [report, setReport] = useState<{ file: string; report: ImportReport } | null>(null)
   const [exporting, setExporting] = useState(false)
+  // Multi-select for "Change access…": id → name, kept across pages and filters until cleared or applied.
+  const [selected, setSelected] = useState<ReadonlyMap<string, string>>(new Map())
+  // The dialog works on the selection as it was when opened (applying clears the page's selection).
+  const [bulkModels, setBulkModels] = useState<ReadonlyMap<string, string> | null>(null)
   const fileInput = useRef<HTMLInputElement>(null)
 
   const canCreate = can(user, 'workspace.models')
@@ -183,7 +189,21 @@ export function ModelsPage() {
     }
   }
 
+  const select = (models: readonly ModelWithAccess[], on: boolean) =>
+    setSelected((current) => {
+      const next = new Map(current)
+      for (const model of models) {
+        if (on) next.set(model.id, model.name)
+        else next.delete(model.id)
+      }
+      return next
+    })
+
   const data = list.data
+  // Only models the caller may write are selectable (the server's `can.write`); the server still decides
+  // each one (sharing permissions, public) and the preview says which it refuses and why.
+  const selectable = (data?.items ?? []).filter((model) => abilitiesOf(model).write)
+  const pageSelected = selectable.length > 0 && selectable.every((model) => selected.has(model.id))
   return (
     <section className="page">
       <div className="page-header">
@@ -322,25 +342,54 @@ export function ModelsPage() {
               </Empty>
             )
           ) : (
-            <ul className="model-grid" aria-label="Models">
-              {data.items.map((model) => (
-                <ModelCard
-                  key={model.id}
-                  model={model}
-                  isMine={model.user_id === user.id}
-                  conflict={conflictIds.has(model.id)}
-                  canClone={canCreate}
-                  canExport={canExport}
-                  onToggle={() => void onToggle(model)}
-                  onEdit={() => navigate(`/workspace/models/edit?id=${encodeURIComponent(model.id)}`)}
-                  onClone={() => void onClone(model)}
-                  onExport={() => void onExportOne(model)}
-                  onCopyId={() => void onCopyId(model)}
-                  onHide={() => void onHide(model)}
-                  onDelete={() => setConfirmDelete(model)}
-                />
-              ))}
-            </ul>
+            <>
+              {selectable.length > 0 || selected.size > 0 ? (
+                <div className="selection-bar" role="group" aria-label="Selection">
+                  <label className="checkbox">
+                    <input
+                      type="checkbox"
+                      checked={pageSelected}
+                      disabled={selectable.length === 0}
+                      onChange={(event) => select(selectable, event.target.checked)}
+                    />
+                    Select all on this page
+                  </label>
+                  <span className="selection-count" aria-live="polite">
+                    {selected.size === 0 ? 'None selected' : `${selected.size} selected`}
+                  </span>
+                  {selected.size > 0 ? (
+                    <>
+                      <button type="button" className="button button-small" onClick={() => setSelected(new Map())}>
+                        Clear selection
+                      </button>
+                      <button type="button" className="button button-primary button-small" onClick={() => setBulkModels(new Map(selected))}>
+                        Change access…
+                      </button>
+                    </>
+                  ) : null}
+                </div>
+              ) : null}
+              <ul className="model-grid" aria-label="Models">
+                {data.items.map((model) => (
+                  <ModelCard
+                    key={model.id}
+                    model={model}
+                    isMine={model.user_id === user.id}
+                    conflict={conflictIds.has(model.id)}
+                    canClone={canCreate}
+                    canExport={canExport}
+                    onToggle={() => void onToggle(model)}
+                    onEdit={() => navigate(`/workspace/models/edit?id=${encodeURIComponent(model.id)}`)}
+                    onClone={() => void onClone(model)}
+                    onExport={() => void onExportOne(model)}
+                    onCopyId={() => void onCopyId(model)}
+                    onHide={() => void onHide(model)}
+                    onDelete={() => setConfirmDelete(model)}
+                    {...(abilitiesOf(model).write && { selected: selected.has(model.id), onSelect: (on: boolean) => select([model], on) })}
+                  />
+                ))}
+              </ul>
+            </>
           )}
           <Pagination page={page} pageSize={PAGE_SIZE} total={data.total} onPage={setPage} label="Model pages" />
         </div>
@@ -353,6 +402,8 @@ export function ModelsPage() {
           </p>
         </ConfirmDialog>
       ) : null}
+
+      {bulkModels ? <BulkAccessDialog models={bulkModels} onClose={() => setBulkModels(null)} onApplied={() => setSelected(new Map())} /> : null}
 
       {report ? <ImportReportDialog file={report.file} report={report.report} onClose={() => setReport(null)} /> : null}
     </section>

@@ -24,6 +24,7 @@ import { CapabilitiesSection, DescriptionSection } from './MetaSection'
 import { PromptSection } from './PromptSection'
 import { ConflictDialog } from '../history/ConflictDialog'
 import { HistoryPanel } from '../history/HistoryPanel'
+import { WhoCanSeePanel } from '../governance/WhoCanSeePanel'
 
 export function ModelEditorPage({ mode }: { mode: 'create' | 'edit' }) {
   const { search } = useLocation()
@@ -46,7 +47,8 @@ export function ModelEditorPage({ mode }: { mode: 'create' | 'edit' }) {
     }
     return <CreateModel fromClone={search.get('clone') === '1'} />
   }
-  return <EditModel key={id} id={id} initialTab={search.get('tab') === 'history' ? 'history' : 'edit'} />
+  const tab = search.get('tab')
+  return <EditModel key={id} id={id} initialTab={tab === 'history' || tab === 'access' ? tab : 'edit'} />
 }
 
 function CreateModel({ fromClone }: { fromClone: boolean }) {
@@ -72,7 +74,7 @@ function CreateModel({ fromClone }: { fromClone: boolean }) {
   return <Editor mode="create" initial={initial} />
 }
 
-type EditorTab = 'edit' | 'history'
+type EditorTab = 'edit' | 'history' | 'access'
 
 function EditModel({ id, initialTab }: { id: string; initialTab: EditorTab }) {
   const model = useModel(id)
@@ -307,6 +309,13 @@ function Editor({ mode, initial: given, model: givenModel, tab = 'edit', onTab, 
             </div>
           ) : null}
 
+          {model && onTab ? (
+            <div role="tabpanel" id={`${prefix}-panel-access`} aria-labelledby={`${prefix}-tab-access`} hidden={tab !== 'access'}>
+              {/* The editor is only shown with `can.write`, which is also what the server asks of these routes. */}
+              {tab === 'access' ? <WhoCanSeePanel modelId={model.id} modelName={initial.values.name} /> : null}
+            </div>
+          ) : null}
+
           {conflict && model && version !== undefined ? (
             <ConflictDialog
               modelId={model.id}
@@ -331,6 +340,7 @@ function Editor({ mode, initial: given, model: givenModel, tab = 'edit', onTab, 
 const TABS: { key: EditorTab; label: string }[] = [
   { key: 'edit', label: 'Edit' },
   { key: 'history', label: 'History' },
+  { key: 'access', label: 'Who can see this?' },
 ]
 
 /** Edit and History as tabs (arrow keys move between them, as the ARIA tabs pattern has it). */
