@@ -726,7 +726,7 @@ describe.each(DIALECTS)('list plans chosen by the service on %s', (dialect) => {
       expect(await repo.count({ who }, 'exists')).toBe(expected.length)
       expect(await repo.count({ who }, 'grantedIds')).toBe(expected.length)
     }
-  })
+  }, 120_000) // every order × both plans × 2000+ grants: minutes on a loaded 2-core machine, seconds when idle
 })
 
 // ─── Cached totals ───────────────────────────────────────────────────────────────────────────────
