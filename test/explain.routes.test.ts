@@ -35,7 +35,7 @@ interface Explanation {
   share: { allowed: boolean; reasons: Reason[] }
 }
 interface Effective {
-  items: { user_id: string; name: string; read: boolean; write: boolean; reasons: Reason[] }[]
+  items: { user_id: string; name: string; email: string | null; read: boolean; write: boolean; reasons: Reason[] }[]
   total: number
 }
 
@@ -124,7 +124,7 @@ describe.each(DIALECTS)('access explain on %s', (dialect) => {
     })
 
     it('effective lists everyone who can read, with write and reasons, by name, paged', async () => {
-      const res = await h.send(owner, { method: 'GET', url: EFFECTIVE, query: { id: modelId } })
+      const res = await h.send(h.admin, { method: 'GET', url: EFFECTIVE, query: { id: modelId } })
       expect(res.statusCode, res.body).toBe(200)
       const page = res.json<Effective>()
       expect(page.items.map((item) => [item.name, item.write])).toEqual(
@@ -136,9 +136,18 @@ describe.each(DIALECTS)('access explain on %s', (dialect) => {
         ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
       )
       expect(page.total).toBe(4)
-      const second = (await h.send(owner, { method: 'GET', url: EFFECTIVE, query: { id: modelId, page: '2', limit: '3' } })).json<Effective>()
+      const second = (await h.send(h.admin, { method: 'GET', url: EFFECTIVE, query: { id: modelId, page: '2', limit: '3' } })).json<Effective>()
       expect(second.items).toHaveLength(1)
       expect(second.total).toBe(4)
+    })
+
+    it('a writer who is no admin sees who the model is shared with: no emails, not the admins reading through their bypass', async () => {
+      const res = await h.send(owner, { method: 'GET', url: EFFECTIVE, query: { id: modelId } })
+      expect(res.statusCode, res.body).toBe(200)
+      const page = res.json<Effective>()
+      expect(page.items.map((item) => item.name)).toEqual(['Milo Member', 'Olive Owner', 'Rita Reader'])
+      expect(page.items.every((item) => item.email === null)).toBe(true)
+      expect(page.total).toBe(3)
     })
 
     it('only admins and writers may ask: a reader gets 403, a stranger the 404 of an unknown model', async () => {

@@ -328,7 +328,9 @@ export class AuthService implements AccountCredentials {
 
   /** Audits a refused (rate-limited) attempt, once per account and client per refusal window. */
   private async auditRefusal(email: string, origin: RequestOrigin, retryAfterSeconds: number): Promise<void> {
-    const key = `${email}\n${clientKey(origin.ip ?? '')}`
+    // Keyed on the client address alone: a client past its limit trying a new email per request must
+    // not write one row per request (review of #12).
+    const key = clientKey(origin.ip ?? '')
     const now = Date.now()
     if ((this.auditedRefusals.get(key) ?? 0) > now) return
     if (this.auditedRefusals.size >= RATE_LIMIT_AUDIT_MAX_KEYS) this.auditedRefusals.clear()

@@ -58,14 +58,18 @@ export class AccessExplainer {
     const { row, grants } = await this.subject(actor, modelId)
     const groupIds = grants.filter((g) => g.principal_type === 'group').map((g) => g.principal_id)
     const [accounts, memberships, names] = [await this.repo.verifiedAccounts(), await this.repo.membershipsIn(groupIds), await this.repo.groupNames(groupIds)]
+    const callerIsAdmin = actor.role === 'admin'
     const items: EffectiveAccess['items'] = []
     for (const account of accounts) {
       const explanation = this.access.explainModelAccess(this.access.principalsWith(account, memberships.get(account.id) ?? []), row, grants)
       if (!explanation.read.allowed || account.role === 'pending') continue // pending: never readable; narrows the type
+      // Listing accounts is an admin's right: a model's writer sees only who the model is shared with
+      // (not the admins reading through their bypass) and no emails (review of #12).
+      if (!callerIsAdmin && explanation.read.reasons.every((reason) => reason.kind === 'admin_bypass')) continue
       items.push({
         user_id: account.id,
         name: account.name,
-        email: account.email,
+        email: callerIsAdmin ? account.email : null,
         role: account.role,
         read: true,
         write: explanation.write.allowed,

@@ -59,7 +59,7 @@ export const EffectiveAccessSchema = z
       z.object({
         user_id: z.string(),
         name: z.string(),
-        email: z.string(),
+        email: z.string().nullable().describe('Only for admins (null for other callers).'),
         role: z.enum(['user', 'admin']),
         read: z.boolean(),
         write: z.boolean(),

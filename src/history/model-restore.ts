@@ -109,8 +109,11 @@ export class ModelRestore {
     // 404 unless the caller is the last owner or an admin (the same answer as an id that never existed).
     const { allLives } = tx.access.historyAccess(actor, caller, id, { live: null, deletedOwnerId: lastOwner })
     if (!last || lastOwner === null) throw modelNotFound(id)
-    // The deletion is the version a client read from the trash: If-Match names it.
-    if (!versionMatches(expected, Number(last.version))) throw preconditionFailed(Number(last.version))
+    // Bringing a model back is a create on its id: it needs what a create needs (review of #12).
+    await tx.access.requireFeature(actor, 'workspace.models')
+    // The deletion is the version a client read from the trash: If-Match names it. `*` means "while it
+    // exists" (RFC 9110), and a deleted model does not.
+    if (expected === 'any' || !versionMatches(expected, Number(last.version))) throw preconditionFailed(Number(last.version))
     const source = body.version === undefined ? last : await this.visibleVersion(history, id, body.version, allLives)
     const snapshot = parseSnapshot(source)
     // The id first, then the base: the order of a create's checks.

@@ -4355,7 +4355,8 @@ export interface components {
             items: {
                 user_id: string;
                 name: string;
-                email: string;
+                /** @description Only for admins (null for other callers). */
+                email: string | null;
                 /** @enum {string} */
                 role: "user" | "admin";
                 read: boolean;
