@@ -102,6 +102,31 @@ describe.each(DIALECTS)('model versions on %s', (dialect) => {
     expect(JSON.parse(audit[0]?.after ?? 'null')).toEqual({ version: 1 })
   })
 
+  it('an update that changes nothing (the model sent back as read, keys in another order) records no version and no audit entry', async () => {
+    const id = `v-noop-${token()}`
+    const created = await create(creator, preset(id, { params: { temperature: 0.1, top_k: 5 }, meta: { description: 'd', tags: [{ name: 't' }] } }))
+    const [auditBefore, versionsBefore] = [await countAudit(), await countVersions()]
+    const same = await tryUpdate(creator, {
+      id,
+      name: created.name,
+      base_model_id: created.base_model_id,
+      params: { top_k: 5, temperature: 0.1 },
+      meta: { tags: [{ name: 't' }], description: 'd' },
+      access_grants: [],
+      is_active: true,
+    })
+    expect(same.statusCode, same.body).toBe(200)
+    expect(same.json<ModelOut>().version).toBe(1)
+    expect(same.headers['etag']).toBe('"1"')
+    expect(same.json<ModelOut>().updated_at).toBe(created.updated_at)
+    expect(await countVersions()).toBe(versionsBefore)
+    expect(await countAudit()).toBe(auditBefore)
+    // One changed value is a change again.
+    const changed = await tryUpdate(creator, { id, params: { top_k: 5, temperature: 0.2 } })
+    expect(changed.json<ModelOut>().version).toBe(2)
+    expect((await expectGapless(id)).map((v) => v.action)).toEqual(['create', 'update'])
+  })
+
   it('update, toggle and access update each record the next version holding the model after the write', async () => {
     const id = `v-seq-${token()}`
     await create(creator, preset(id, { params: { temperature: 0.1 } }))

@@ -55,8 +55,8 @@ export class ModelGrantsRepo {
     return result
   }
 
-  /** Replaces the grants of many models at once with multi-row statements (import). */
-  async replaceMany(entries: readonly { modelId: string; grants: readonly Grant[] }[], at: number): Promise<void> {
+  /** Replaces the grants of many models at once with multi-row statements (import); answers the rows written. */
+  async replaceMany(entries: readonly { modelId: string; grants: readonly Grant[] }[], at: number): Promise<GrantRow[]> {
     for (let i = 0; i < entries.length; i += 500) {
       await this.db
         .deleteFrom('model_grants')
@@ -67,7 +67,7 @@ export class ModelGrantsRepo {
         )
         .execute()
     }
-    const rows = entries.flatMap(({ modelId, grants }) =>
+    const rows: GrantRow[] = entries.flatMap(({ modelId, grants }) =>
       grants.map((g) => ({
         id: randomUUID(),
         model_id: modelId,
@@ -83,10 +83,11 @@ export class ModelGrantsRepo {
         .values(rows.slice(i, i + 500))
         .execute()
     }
+    return rows
   }
 
-  /** Replaces a model's grants with `grants` (call inside a transaction). */
-  replace(modelId: string, grants: readonly Grant[], at: number): Promise<void> {
+  /** Replaces a model's grants with `grants` (call inside a transaction); answers the rows written. */
+  replace(modelId: string, grants: readonly Grant[], at: number): Promise<GrantRow[]> {
     return this.replaceMany([{ modelId, grants }], at)
   }
 

@@ -12,11 +12,37 @@
  *   or `recordDeletion(ids, change)` before deleting rows.
  * Reading, diffing and restoring versions is src/history's job; this module only writes them.
  */
+import { isDeepStrictEqual } from 'node:util'
 import type { GrantRow, ModelGrantsRepo } from '../access/model-grants.repo.js'
 import type { Grant } from '../access/model-grants.js'
 import type { Executor } from '../db/executor.js'
+import { PreparedQuery } from '../db/prepared.js'
 import type { ModelVersionsTable } from '../db/types.js'
 import { chunks, type ModelRow, type ModelsRepo } from './models.repo.js'
+
+/** The one-version insert of every single-model write, compiled once (Kysely's builder costs more than SQLite's insert). */
+const insertVersion = new PreparedQuery<[string, number, number, string | null, VersionAction, VersionSource, string, string], never>(
+  8,
+  (db, modelId, version, createdAt, userId, action, source, ownerId, snapshot) =>
+    db.insertInto('model_versions').values({
+      model_id: modelId,
+      version: slot<number>(version),
+      created_at: slot<number>(createdAt),
+      user_id: userId,
+      action: slot<VersionAction>(action),
+      source: slot<VersionSource>(source),
+      owner_id: ownerId,
+      snapshot,
+    }),
+)
+const lastVersionOf = new PreparedQuery<[string], { version: number | string | null }>(1, (db, modelId) =>
+  db
+    .selectFrom('model_versions')
+    .select((eb) => eb.fn.max('version').as('version'))
+    .where('model_id', '=', modelId),
+)
+/** A PreparedQuery placeholder standing where a value of another type goes. */
+const slot = <T>(placeholder: string): T => placeholder as unknown as T
 
 export type VersionAction = ModelVersionsTable['action']
 export type VersionSource = ModelVersionsTable['source']
@@ -57,6 +83,13 @@ export function snapshotOf(row: ModelRow, grants: readonly Grant[]): ModelSnapsh
   }
 }
 
+/** Whether two states of a model hold the same content and access (what a version would record). */
+export function sameState(a: ModelRow, aGrants: readonly Grant[], b: ModelRow, bGrants: readonly Grant[]): boolean {
+  const { id: _a, ...left } = snapshotOf(a, aGrants)
+  const { id: _b, ...right } = snapshotOf(b, bGrants)
+  return isDeepStrictEqual(left, right)
+}
+
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
 export class ModelVersions {
@@ -87,27 +120,44 @@ export class ModelVersions {
 
   /**
    * `baseline` for one row the writer has already read (and locked), with its grants: no query at all
-   * unless the row is older than history.
+   * unless the row is older than history. Answers the row's current version (the baseline's, if written).
    */
-  async baselineKnown(row: ModelRow, grants: readonly Grant[]): Promise<void> {
-    if (Number(row.version) !== 0) return
-    const last = (await this.lastVersions([row.id])).get(row.id) ?? 0
-    await this.write([{ row, grants, version: last + 1 }], { action: 'baseline', source: 'system', actorId: null })
+  async baselineKnown(row: ModelRow, grants: readonly Grant[]): Promise<number> {
+    if (Number(row.version) !== 0) return Number(row.version)
+    const version = await this.nextVersionOf(row.id)
+    await this.write([{ row, grants, version }], { action: 'baseline', source: 'system', actorId: null })
+    return version
+  }
+
+  /** The number the next version of `id` takes when its row is new (the id may have history). */
+  async nextVersionOf(id: string): Promise<number> {
+    const last = (await lastVersionOf.first(this.db, id))?.version
+    return (last === null || last === undefined ? 0 : Number(last)) + 1
+  }
+
+  /**
+   * Records a state the writer knows without reading it back: it has just written `row` and `grants`
+   * and set the row's version column to `row.version` in the same statement. One INSERT.
+   */
+  async recordKnown(row: ModelRow, grants: readonly Grant[], change: VersionChange): Promise<void> {
+    await insertVersion.execute(
+      this.db,
+      row.id,
+      Number(row.version),
+      Date.now(),
+      change.actorId,
+      change.action,
+      change.source,
+      row.user_id,
+      JSON.stringify(snapshotOf(row, grants)),
+    )
+    if (this.maxVersions !== null) await this.prune([row.id])
   }
 
   /** Records the current state of each id (rows that exist) as its next version; answers id → version. */
   async recordIds(ids: readonly string[], change: VersionChange): Promise<Map<string, number>> {
     const entries = await this.record(ids, change)
     return new Map(entries.map((entry) => [entry.row.id, entry.version]))
-  }
-
-  /**
-   * `recordIds` for one model, answering what it read: the row (at its new version) and its grants, so
-   * that a writer answering the model does not read them again. Undefined when there is no such row.
-   */
-  async recordOne(id: string, change: VersionChange): Promise<{ version: number; row: ModelRow; grants: GrantRow[] } | undefined> {
-    const [entry] = await this.record([id], change)
-    return entry && { version: entry.version, row: { ...entry.row, version: entry.version }, grants: entry.grants }
   }
 
   private async record(ids: readonly string[], change: VersionChange): Promise<{ row: ModelRow; grants: GrantRow[]; version: number }[]> {

@@ -15,13 +15,13 @@ import type { DB } from '../db/types.js'
 import { AppError, fieldError } from '../errors/app-error.js'
 import { conflictingIds } from './conflicts.js'
 import { presentModel } from './models.presenter.js'
-import { ModelsRepo, type ModelRow, type NewModelRow } from './models.repo.js'
+import { ModelsRepo, type ModelRow } from './models.repo.js'
 import type { AccessUpdate, ModelForm, ModelUpdate, ModelWriteResponse } from './models.schema.js'
 import type { ExpectedVersion } from './if-match.js'
-import { ModelVersions } from './model-versions.js'
+import { ModelVersions, sameState } from './model-versions.js'
 import { idTakenError, tagNames, type Registry, type RegistryTx } from './registry.js'
 
-/** A model's row (at its new version) and grants as the version just recorded read them. */
+/** A model's row as just written (at its new version) and its grants. */
 type Known = { row: ModelRow; grants: GrantRow[] }
 
 export class ModelWrites {
@@ -38,7 +38,7 @@ export class ModelWrites {
     // Asked before the transaction: on SQLite the catalog's own queries would wait for it forever.
     const served = await this.registry.served.servedIds()
     const now = epochSeconds()
-    const row: NewModelRow = {
+    const row: Omit<ModelRow, 'version'> = {
       id: form.id,
       user_id: actor.id,
       base_model_id: form.base_model_id ?? null,
@@ -54,10 +54,12 @@ export class ModelWrites {
         // The id first, then the base: the order of checks never depends on which case applies.
         await this.registry.checkIdFree(actor, caller, form.id, tx, served)
         if (form.base_model_id) await this.registry.checkBaseReference(actor, caller, form.base_model_id, tx, served)
-        await tx.models.insert(row)
-        await tx.grants.replace(row.id, grants, now)
+        // The id may have history (a model deleted before): the new row continues its numbering.
+        const created = { ...row, version: await tx.versions.nextVersionOf(row.id) }
+        await tx.models.insert(created)
+        const grantRows = await tx.grants.replace(row.id, grants, now)
         await tx.models.setTags(row.id, tagNames(form.meta))
-        await this.recorded(tx, actor, row.id, 'create')
+        await this.recorded(tx, actor, { row: created, grants: grantRows }, 'create')
       })
     } catch (error) {
       // Two creates of one id at once: the primary key decides, the loser gets 409 (TAKEN only when it
@@ -83,31 +85,36 @@ export class ModelWrites {
     const caller = await this.registry.access.modelCaller(actor)
     const served = await this.registry.served.servedIds()
     return this.registry.inTransaction(async (tx) => {
-      const { row, grants } = await this.registry.writable(caller, id, tx, expected)
+      const { row, grants, grantRows } = await this.registry.writable(caller, id, tx, expected)
       await this.registry.refuseConflict(row, tx.models, served)
-      await tx.versions.baselineKnown(row, grants)
+      const version = (await tx.versions.baselineKnown(row, grants)) + 1
       const baseModelId = body.base_model_id === undefined ? row.base_model_id : body.base_model_id
       if (baseModelId !== row.base_model_id) {
         this.registry.checkBaseModel(actor, id, row.base_model_id, baseModelId)
         if (baseModelId !== null) await this.registry.checkBaseReference(actor, caller, baseModelId, tx, served)
       }
       const now = epochSeconds()
-      await tx.models.update(id, {
+      const patch = {
         name: body.name ?? row.name,
         base_model_id: baseModelId,
         ...(body.meta !== undefined && { meta: JSON.stringify(body.meta) }),
         ...(body.params !== undefined && { params: JSON.stringify(body.params) }),
         ...(body.is_active !== undefined && { is_active: body.is_active ? 1 : 0 }),
         updated_at: now,
-      })
-      if (body.meta !== undefined) await tx.models.setTags(id, tagNames(body.meta))
+        version,
+      }
       // An update that names no access form keeps the grants.
       const requested = requestedGrants(body)
-      if (requested) {
-        await tx.access.checkGrantChange(actor, grants, requested)
-        await tx.grants.replace(id, requested, now)
+      if (requested) await tx.access.checkGrantChange(actor, grants, requested)
+      // A save that changes nothing (a client sending back the model as it read it) writes nothing: no
+      // version, no audit entry, no new updated_at (docs/history.md).
+      if (sameState(row, grants, { ...row, ...patch }, requested ?? grants)) {
+        return this.answer(caller, tx, id, served, { row: { ...row, version: version - 1 }, grants: grantRows })
       }
-      const known = await this.recorded(tx, actor, id, 'update')
+      await tx.models.update(id, patch)
+      if (body.meta !== undefined) await tx.models.setTags(id, tagNames(body.meta))
+      const known = { row: { ...row, ...patch }, grants: requested ? await tx.grants.replace(id, requested, now) : grantRows }
+      await this.recorded(tx, actor, known, 'update')
       return this.answer(caller, tx, id, served, known)
     })
   }
@@ -116,11 +123,13 @@ export class ModelWrites {
     const caller = await this.registry.access.modelCaller(actor)
     const served = await this.registry.served.servedIds()
     return this.registry.inTransaction(async (tx) => {
-      const { row, grants } = await this.registry.writable(caller, id, tx, expected)
+      const { row, grants, grantRows } = await this.registry.writable(caller, id, tx, expected)
       await this.registry.refuseConflict(row, tx.models, served)
-      await tx.versions.baselineKnown(row, grants)
-      await tx.models.update(id, { is_active: Number(row.is_active) === 1 ? 0 : 1, updated_at: epochSeconds() })
-      const known = await this.recorded(tx, actor, id, 'toggle')
+      const version = (await tx.versions.baselineKnown(row, grants)) + 1
+      const patch = { is_active: Number(row.is_active) === 1 ? 0 : 1, updated_at: epochSeconds(), version }
+      await tx.models.update(id, patch)
+      const known = { row: { ...row, ...patch }, grants: grantRows }
+      await this.recorded(tx, actor, known, 'toggle')
       return this.answer(caller, tx, id, served, known)
     })
   }
@@ -150,15 +159,18 @@ export class ModelWrites {
           is_active: 1,
           created_at: now,
           updated_at: now,
+          version: await tx.versions.nextVersionOf(body.id),
         })
       }
       const { row, grants } = await this.registry.writable(caller, body.id, tx, expected)
       await this.registry.refuseConflict(row, tx.models, served)
       await tx.access.checkGrantChange(actor, grants, requested)
-      if (existed) await tx.versions.baselineKnown(row, grants)
-      await tx.grants.replace(body.id, requested, now)
-      await tx.models.update(body.id, { updated_at: now })
-      const known = await this.recorded(tx, actor, body.id, existed ? 'access_update' : 'create', { grantsBefore: grants })
+      // A fresh override row holds its first version already; an existing row moves to the next one.
+      const version = existed ? (await tx.versions.baselineKnown(row, grants)) + 1 : Number(row.version)
+      const patch = { updated_at: now, version }
+      await tx.models.update(body.id, patch)
+      const known = { row: { ...row, ...patch }, grants: await tx.grants.replace(body.id, requested, now) }
+      await this.recorded(tx, actor, known, existed ? 'access_update' : 'create', { grantsBefore: grants })
       return this.answer(caller, tx, body.id, served, known)
     })
   }
@@ -243,20 +255,22 @@ export class ModelWrites {
     await models.bumpVersion()
   }
 
-  /** Records the model's new version and the audit entry of the change (same transaction). */
+  /**
+   * Records the model's new version and the audit entry of the change (same transaction). `known`: the
+   * row as written (its version column already set to the new version) and its grants.
+   */
   private async recorded(
     tx: RegistryTx,
     actor: Actor,
-    id: string,
+    known: Known,
     action: 'create' | 'update' | 'toggle' | 'access_update',
     extra: { grantsBefore?: readonly Grant[] } = {},
-  ): Promise<Known | undefined> {
-    const known = await tx.versions.recordOne(id, { action, source: 'route', actorId: actor.id })
-    const version = known?.version ?? 0
-    const audit: AuditEvent = { action: `model.${action}`, actorId: actor.id, targetType: 'model', targetId: id, after: { version } }
+  ): Promise<void> {
+    await tx.versions.recordKnown(known.row, known.grants, { action, source: 'route', actorId: actor.id })
+    const version = Number(known.row.version)
+    const audit: AuditEvent = { action: `model.${action}`, actorId: actor.id, targetType: 'model', targetId: known.row.id, after: { version } }
     if (extra.grantsBefore) audit.before = { access_grants: extra.grantsBefore }
     await recordAudit(tx.executor, [audit], actor.origin)
-    return known
   }
 
   /**

@@ -11,6 +11,14 @@ const registryVersion = new PreparedQuery<[], { version: number | string }>(0, (
   db.selectFrom('registry_state').select('version').where('key', '=', 'models'),
 )
 
+/** Run by every registry write: compiled once. */
+const bumpRegistryVersion = new PreparedQuery<[], never>(0, (db) =>
+  db
+    .updateTable('registry_state')
+    .set((eb) => ({ version: eb('version', '+', 1) }))
+    .where('key', '=', 'models'),
+)
+
 export type ModelRow = Selectable<ModelsTable>
 /** A row to insert: `version` is set by the history (src/models/model-versions.ts) in the same transaction. */
 export type NewModelRow = Insertable<ModelsTable>
@@ -160,11 +168,7 @@ export class ModelsRepo {
   }
 
   async bumpVersion(): Promise<void> {
-    await this.db
-      .updateTable('registry_state')
-      .set((eb) => ({ version: eb('version', '+', 1) }))
-      .where('key', '=', 'models')
-      .execute()
+    await bumpRegistryVersion.execute(this.db)
   }
 
   /** The plan for a listing by this caller (see ListPlan). */

@@ -94,14 +94,15 @@ export class Registry {
    * the caller expects (If-Match; 412 with the current version otherwise). The precondition is checked
    * after access, so a caller who may not write the model learns nothing from its version.
    */
-  async writable(who: Principals, id: string, tx: RegistryTx, expected?: ExpectedVersion): Promise<{ row: ModelRow; grants: Grant[] }> {
+  async writable(who: Principals, id: string, tx: RegistryTx, expected?: ExpectedVersion): Promise<{ row: ModelRow; grants: Grant[]; grantRows: GrantRow[] }> {
     // Locked first: writers of one model (and its grants) take turns; after a delete there is no row.
     const row = await tx.models.findByIdForUpdate(id, this.database.dialect)
     if (!row) throw modelNotFound(id)
-    const grants = ((await tx.grants.grantsOf([id])).get(id) ?? []).map(toGrant)
+    const grantRows = (await tx.grants.grantsOf([id])).get(id) ?? []
+    const grants = grantRows.map(toGrant)
     this.access.requireModelWrite(who, row, grants)
     if (!versionMatches(expected, Number(row.version))) throw preconditionFailed(Number(row.version))
-    return { row, grants }
+    return { row, grants, grantRows }
   }
 
   /**
