@@ -66,6 +66,12 @@ function currentRssMb(pid: number): number {
   return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 102.4) / 10
 }
 
+/** CPU time (user + system) a process has used, in seconds (Linux /proc, clock ticks of 10 ms). */
+function cpuSeconds(pid: number): number {
+  const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ')
+  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100
+}
+
 function resetPeakRss(pid: number): void {
   try {
     writeFileSync(`/proc/${pid}/clear_refs`, '5')
@@ -323,6 +329,10 @@ async function runSuite(
       })
     }
 
+    // S12 (issue #13): a template applied to 10k models, and a bulk access change on the same 10k, each
+    // one request (real run): seconds and the server's peak RSS growth.
+    await governanceAtScale(base, pid, admin, size, dialect, rows, failures)
+
     // S9: a chat completion through the gateway and the same request straight to the provider.
     const chatBody = JSON.stringify({ model: 'm0000002', messages: [{ role: 'user', content: 'hello [<id>]' }] })
     const directBody = JSON.stringify({ model: 'llama3.1:8b', messages: [{ role: 'user', content: 'hello [<id>]' }] })
@@ -368,6 +378,84 @@ async function runSuite(
 }
 
 const ROUTE_MISSING = 'n/a (route missing)'
+
+/** How many models S12a and S12b change in one request (the routes' cap of model_ids). */
+const S12_MODELS = 10_000
+
+/**
+ * S12a: `POST /api/v1/templates/template/apply` (merge, real run) of a template holding params, meta
+ * tags and a group grant to the dataset's first 10k models (every one changes: a version, an audit
+ * entry, grants and tags rewritten); S12b: `POST /api/v1/models/access/bulk` on the same 10k (adds a
+ * group's read grant, removes g-most's). Each is one request; the row gives its seconds and the server's
+ * peak RSS growth over the RSS before it.
+ */
+async function governanceAtScale(
+  base: string,
+  pid: number,
+  admin: Record<string, string>,
+  size: number,
+  dialect: string,
+  rows: Row[],
+  failures: string[],
+): Promise<void> {
+  const ids = Array.from({ length: Math.min(size, S12_MODELS) }, (_, i) => `m${String(i).padStart(7, '0')}`)
+  const headers = { ...admin, 'content-type': 'application/json' }
+  const post = (path: string, body: unknown) => http(`${base}${path}`, { method: 'POST', headers, body: JSON.stringify(body) })
+  const timed = async (scenario: string, path: string, body: unknown) => {
+    resetPeakRss(pid)
+    const before = currentRssMb(pid)
+    const cpuBefore = cpuSeconds(pid)
+    const t = performance.now()
+    const response = await post(path, body)
+    const text = await response.text()
+    const seconds = (performance.now() - t) / 1000
+    const cpu = cpuSeconds(pid) - cpuBefore
+    const report = JSON.parse(text) as { changed?: unknown[]; unchanged?: unknown[]; refused?: unknown[] }
+    const counts = `${report.changed?.length ?? 0} changed, ${report.unchanged?.length ?? 0} unchanged, ${report.refused?.length ?? 0} refused`
+    const accounted = (report.changed?.length ?? 0) + (report.unchanged?.length ?? 0)
+    if (!response.ok || accounted !== ids.length || (report.changed?.length ?? 0) === 0) {
+      failures.push(`${dialect} ${size} ${scenario}: HTTP ${response.status}, ${counts}`)
+    }
+    rows.push({
+      scenario,
+      rps: null,
+      p50: seconds * 1000,
+      p99: null,
+      p50c1: null,
+      rssMb: peakRssMb(pid),
+      ratio: null,
+      note: `${seconds.toFixed(2)} s (server CPU ${cpu.toFixed(2)} s), ${counts}, report ${(Buffer.byteLength(text) / 1e6).toFixed(1)} MB, peak RSS growth ${(peakRssMb(pid) - before).toFixed(1)} MB`,
+    })
+  }
+  if (await routeMissing(`${base}/api/v1/templates/list`, admin)) {
+    for (const scenario of ['S12a template apply to 10k models (merge, real run)', 'S12b bulk access change on 10k models']) {
+      rows.push({ scenario, rps: null, p50: null, p99: null, p50c1: null, rssMb: peakRssMb(pid), ratio: null, note: ROUTE_MISSING })
+    }
+    return
+  }
+  const created = await post('/api/v1/templates/create', {
+    id: 'bench-template',
+    name: 'Bench template',
+    params: { system: 'You are the benchmark bot.', temperature: 0.3, top_p: 0.9 },
+    locked_params: ['system'],
+    meta: { tags: [{ name: 'templated' }], capabilities: { vision: false } },
+    access_grants: [{ principal_type: 'group', principal_id: 'g1', permission: 'read' }],
+  })
+  if (!created.ok) {
+    failures.push(`${dialect} ${size} S12 template create: HTTP ${created.status} ${await created.text()}`)
+    return
+  }
+  await timed('S12a template apply to 10k models (merge, real run)', '/api/v1/templates/template/apply', {
+    id: 'bench-template',
+    model_ids: ids,
+    mode: 'merge',
+  })
+  await timed('S12b bulk access change on 10k models', '/api/v1/models/access/bulk', {
+    model_ids: ids,
+    add: [{ principal_type: 'group', principal_id: 'g2', permission: 'read' }],
+    remove: [{ principal_type: 'group', principal_id: 'g-most', permission: 'read' }],
+  })
+}
 
 /**
  * A GET on a connection of its own (closed after): after minutes of autocannon, a kept-alive socket of

@@ -5,6 +5,7 @@
 import { AccessRepo, PrincipalsRepo } from './access/access.repo.js'
 import { AccessService } from './access/access.service.js'
 import { AuthService } from './auth/auth.service.js'
+import { AccountSettings } from './auth/account-settings.js'
 import { createAttemptLimiter, type AttemptLimiter } from './auth/rate-limiter.js'
 import { TokenSigner } from './auth/tokens.js'
 import type { Config } from './config/env.js'
@@ -17,11 +18,15 @@ import { ConnectionsService } from './providers/connections.service.js'
 import { LocalBus, RedisBus, type InvalidationBus } from './providers/invalidation-bus.js'
 import { KeyBox } from './providers/key-box.js'
 import { ModelCatalog } from './providers/model-catalog.js'
+import { OwuiConnections } from './providers/owui-connections.js'
 import { UsersService } from './users/users.service.js'
 import { ModelHistory } from './history/model-history.js'
 import { AuditQueries } from './audit/audit-queries.js'
 import { AccessExplainer } from './explain/access-explain.js'
 import { ExplainRepo } from './explain/explain.repo.js'
+import { createTemplates, type Templates } from './templates/templates.feature.js'
+import { ScimService } from './scim/scim.service.js'
+import { createSso, type Sso } from './sso/sso.feature.js'
 
 export interface Services {
   config: Readonly<Config>
@@ -33,12 +38,20 @@ export interface Services {
   /** The model registry: queries, writes, transfer (import/export) and sync. */
   models: Models
   connections: ConnectionsService
+  /** Open WebUI's /openai and /ollama connection settings, on the same connections. */
+  owuiConnections: OwuiConnections
   /** Model history: versions, diffs, restore, trash, pruning (issue #12). */
   history: ModelHistory
   /** Reading the audit log (writers call src/audit/audit-log.ts recordAudit in their transactions). */
   audit: AuditQueries
   /** Why a user can or cannot use a model (issue #13). */
   explainer: AccessExplainer
+  /** Configuration templates (issue #13 part 1): the resource, and applying it to models. */
+  templates: Templates
+  /** SCIM 2.0 provisioning of accounts and groups (docs/sso.md, "SCIM"). */
+  scim: ScimService
+  /** OpenID Connect sign-in (docs/sso.md); null when OPENID_PROVIDER_URL is unset. */
+  sso: Sso | null
   runtime: RuntimeModelsService
   chat: ChatService
   bus: InvalidationBus
@@ -54,7 +67,9 @@ export interface ServiceOptions {
 }
 
 export function createServices(config: Readonly<Config>, database: Database, secretKey: string, options: ServiceOptions = {}): Services {
-  const access = new AccessService(new AccessRepo(database.db), new PrincipalsRepo(database.db), config.permissionDefaults, config.bypassAdminAccessControl)
+  // Sign-up, API keys, token lifetime and default permissions as the admin set them (the environment's until then).
+  const accountSettings = new AccountSettings(database, config)
+  const access = new AccessService(new AccessRepo(database.db), new PrincipalsRepo(database.db), accountSettings, config.bypassAdminAccessControl)
   const signinLimiter =
     options.signinLimiter ??
     createAttemptLimiter({
@@ -62,7 +77,7 @@ export function createServices(config: Readonly<Config>, database: Database, sec
       windowMs: config.signinRateLimit.windowMs,
       ...(options.onBackgroundError && { onError: options.onBackgroundError }),
     })
-  const auth = new AuthService(database, config, new TokenSigner(secretKey, config.jwtExpiresInMs), access, signinLimiter)
+  const auth = new AuthService(database, config, new TokenSigner(secretKey, config.jwtExpiresInMs), access, accountSettings, signinLimiter)
   // Account administration resets passwords and revokes API keys through auth (auth → users, no cycle).
   const users = new UsersService(database, auth)
   const groups = new GroupsService(database)
@@ -82,6 +97,11 @@ export function createServices(config: Readonly<Config>, database: Database, sec
   })
   users.onUserUpdated((trx) => models.writes.onUserUpdated(trx))
   groups.onGroupDeleted((trx, groupId, actorId) => models.writes.onGroupDeleted(trx, groupId, actorId))
+  // Wires itself into the registry (models created from a template, locked parameters); its grants naming
+  // a deleted account or group go with them, as model grants do.
+  const templates = createTemplates(models.registry)
+  users.onUserDeleted(() => Promise.resolve((trx, deleted, byAdminId) => templates.store.onUserDeleted(trx, deleted.id, byAdminId)))
+  groups.onGroupDeleted((trx, groupId) => templates.store.onGroupDeleted(trx, groupId))
   const bus: InvalidationBus = config.redisUrl ? new RedisBus(config.redisUrl, options.onBackgroundError ?? (() => undefined)) : new LocalBus()
   // The catalog loads connections through the service, and the service invalidates the catalog.
   const connections: ConnectionsService = new ConnectionsService(database, config, new KeyBox(secretKey), () => catalog)
@@ -91,7 +111,7 @@ export function createServices(config: Readonly<Config>, database: Database, sec
     bus,
     () => connections.version(),
   )
-  const runtime = new RuntimeModelsService(database, access, catalog, config.bypassModelAccessControl)
+  const runtime = new RuntimeModelsService(database, access, catalog, config.bypassModelAccessControl, models.config)
   const chat = new ChatService(runtime, config.providerChatTimeoutMs)
   return {
     config,
@@ -102,9 +122,13 @@ export function createServices(config: Readonly<Config>, database: Database, sec
     groups,
     models,
     connections,
+    owuiConnections: new OwuiConnections(connections, () => catalog, config.providerListTimeoutMs),
     history: new ModelHistory(models),
     audit: new AuditQueries(database),
     explainer: new AccessExplainer(models.registry, access, new ExplainRepo(database.db)),
+    templates,
+    scim: new ScimService(database, users, groups, auth),
+    sso: createSso(config, database, secretKey, { auth, users, groups }),
     runtime,
     chat,
     bus,

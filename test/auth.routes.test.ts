@@ -12,11 +12,11 @@ const ADD = '/api/v1/auths/add'
 const API_KEY = '/api/v1/auths/api_key'
 
 const ALL_FALSE = {
-  workspace: { models: false, models_import: false, models_export: false },
+  workspace: { models: false, models_import: false, models_export: false, templates: false },
   sharing: { models: false, public_models: false },
 }
 const ALL_TRUE = {
-  workspace: { models: true, models_import: true, models_export: true },
+  workspace: { models: true, models_import: true, models_export: true, templates: true },
   sharing: { models: true, public_models: true },
 }
 
@@ -165,6 +165,8 @@ describe.each(DIALECTS)('auth routes on %s', (dialect) => {
         role: 'user',
         profile_image_url: '',
         permissions: ALL_FALSE,
+        token_type: 'Bearer',
+        expires_at: body.expires_at,
       })
     })
 

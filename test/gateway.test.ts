@@ -290,7 +290,12 @@ describe.each(DIALECTS)('gateway on %s', (dialect) => {
       expect(raw).toMatchObject({
         name: 'base-a',
         object: 'model',
-        owned_by: 'fake',
+        // Open WebUI's owner ("openai" for every OpenAI connection); /v1/models keeps the provider's word.
+        owned_by: 'openai',
+        connection_type: 'external',
+        urlIdx: 0,
+        actions: [],
+        filters: [],
         preset: false,
         base_model_id: null,
         base_model_missing: false,
@@ -313,7 +318,7 @@ describe.each(DIALECTS)('gateway on %s', (dialect) => {
 
     it('applies the override row: its name, its meta, its tags', async () => {
       const renamed = (await runtimeList(member)).find((m) => m.id === 'renamed-m')
-      expect(renamed).toMatchObject({ name: 'Pretty Name', owned_by: 'fake', preset: false, base_model_missing: false, tags: [{ name: 'fast' }] })
+      expect(renamed).toMatchObject({ name: 'Pretty Name', owned_by: 'openai', preset: false, base_model_missing: false, tags: [{ name: 'fast' }] })
       expect(renamed?.info).toMatchObject({ id: 'renamed-m', name: 'Pretty Name', is_active: true, meta: { description: 'An overridden model' } })
       // Inline pictures stay out of the list.
       expect(renamed?.info?.meta).not.toHaveProperty('profile_image_url')
@@ -326,8 +331,11 @@ describe.each(DIALECTS)('gateway on %s', (dialect) => {
         preset: true,
         base_model_id: 'base-a',
         base_model_missing: false,
-        owned_by: 'fake',
+        owned_by: 'openai',
+        connection_type: 'external',
       })
+      // A preset carries its base's owner and connection type, never a urlIdx (as in Open WebUI).
+      expect(models.find((m) => m.id === 'tutor')).not.toHaveProperty('urlIdx')
       expect(models.find((m) => m.id === 'orphan')).toMatchObject({
         preset: true,
         base_model_id: 'not-served-anywhere',
@@ -351,7 +359,7 @@ describe.each(DIALECTS)('gateway on %s', (dialect) => {
       await setGrants('inner-private', [userGrant(member.id)])
       try {
         const outer = (await runtimeList(member)).find((m) => m.id === 'outer')
-        expect(outer).toMatchObject({ base_model_id: 'inner-private', base_model_missing: false, owned_by: 'fake' })
+        expect(outer).toMatchObject({ base_model_id: 'inner-private', base_model_missing: false, owned_by: 'openai' })
         expect(missingLike(await runtimeList(outsider), 'outer')).toBe(true)
       } finally {
         await setGrants('inner-private', [])
@@ -635,7 +643,7 @@ describe.each(DIALECTS)('gateway on %s', (dialect) => {
 
     it.each([
       ['temperature', { temperature: 'hot' }],
-      ['max_tokens', { max_tokens: -1 }],
+      ['max_tokens', { max_tokens: -3 }],
       ['max_tokens', { max_tokens: 1.5 }],
       ['top_p', { top_p: 5 }],
       ['stop', { stop: 42 }],

@@ -69,6 +69,7 @@ describe.each(DIALECTS)('model history routes on %s', (dialect) => {
         user: { id: creator.id, name: creator.name },
         action: 'update',
         source: 'route',
+        template_id: null,
       })
       expect(Math.abs((first.items[0]?.created_at ?? 0) - nowSeconds())).toBeLessThan(60)
       expect((await history(creator, model.id, { page: 2, limit: 2 })).items.map((i) => i.version)).toEqual([3, 2])
@@ -116,6 +117,7 @@ describe.each(DIALECTS)('model history routes on %s', (dialect) => {
         user: { id: creator.id, name: creator.name },
         action: 'create',
         source: 'route',
+        template_id: null,
         snapshot: {
           id: model.id,
           user_id: creator.id,

@@ -129,6 +129,7 @@ describe.each(DIALECTS)('models import, export and sync on %s', (dialect) => {
           'updated_at',
           'user_id',
           'version',
+          'template_id',
         ].sort(),
       )
       expect(item?.meta).toEqual({ profile_image_url: PNG_URI, tags: [{ name: 'x' }] })

@@ -48,7 +48,7 @@ describe.each(DIALECTS)('users routes on %s', (dialect) => {
       const admin = page.users.find((u) => u.id === h.admin.id)
       expect(admin).toMatchObject({ id: h.admin.id, email: h.admin.email, name: 'Admin', role: 'admin', profile_image_url: '' })
       for (const user of page.users) {
-        expect(Object.keys(user).sort()).toEqual(['created_at', 'email', 'id', 'name', 'profile_image_url', 'role', 'updated_at'])
+        expect(Object.keys(user).sort()).toEqual(['created_at', 'email', 'group_ids', 'id', 'name', 'profile_image_url', 'role', 'updated_at'])
       }
       const raw = await h.request({ method: 'GET', url: USERS, headers: h.admin.auth })
       expect(raw.body).not.toContain('scrypt')

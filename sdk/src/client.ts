@@ -22,6 +22,10 @@ import type {
   ModelUpdate,
   NewUser,
   PasswordChange,
+  ProfileUpdate,
+  AdminConfigUpdate,
+  DefaultPermissionsUpdate,
+  UserSearchQuery,
   SignInBody,
   SignUpBody,
   SyncBody,
@@ -32,6 +36,10 @@ import type {
   HistoryItem,
   HistoryQuery,
   PruneBody,
+  TemplateApplyBody,
+  TemplateCreate,
+  TemplateListQuery,
+  TemplateUpdate,
   paths,
 } from './types.js'
 
@@ -334,7 +342,18 @@ export function createModelgate(options: ModelgateOptions) {
       },
       /** The session user with resolved permissions (pending accounts too). */
       me: () => call(raw.GET('/api/v1/auths/')),
+      /** Revokes your other sessions; this one stays valid, and the answer carries a fresh token too. */
       updatePassword: (body: PasswordChange) => call(raw.POST('/api/v1/auths/update/password', { body })),
+      /** Your own name and picture. */
+      updateProfile: (body: ProfileUpdate) => call(raw.POST('/api/v1/auths/update/profile', { body })),
+      /** Admin: whether public sign-up is open. */
+      signupEnabled: () => call(raw.GET('/api/v1/auths/signup/enabled')),
+      /** Whom a pending account should ask (the first admin). */
+      adminDetails: () => call(raw.GET('/api/v1/auths/admin/details')),
+      /** Admin: sign-up, default role, API keys, token lifetime. */
+      adminConfig: () => call(raw.GET('/api/v1/auths/admin/config')),
+      /** Admin: absent keys stay. */
+      updateAdminConfig: (body: AdminConfigUpdate) => call(raw.POST('/api/v1/auths/admin/config', { body })),
       /** Admin: creates an account directly (role defaults to user). */
       addUser: (body: NewUser) => call(raw.POST('/api/v1/auths/add', { body })),
       /** Creates or replaces the caller's API key; the key is in this answer only. */
@@ -348,10 +367,27 @@ export function createModelgate(options: ModelgateOptions) {
       get: (id: string) => call(raw.GET('/api/v1/users/{id}', { params: { path: { id } } })),
       update: (id: string, patch: UserUpdate) => call(raw.POST('/api/v1/users/{id}/update', { params: { path: { id } }, body: patch })),
       delete: (id: string) => call(raw.DELETE('/api/v1/users/{id}', { params: { path: { id } } })),
+      /** Admin: every account. */
+      all: () => call(raw.GET('/api/v1/users/all')),
+      /** Any user: id, name and picture by name (admins: every field, by email too). */
+      search: (query: UserSearchQuery = {}) => call(raw.GET('/api/v1/users/search', { params: { query } })),
+      /** An account with its group ids (others than admins: their own only). */
+      info: (id: string) => call(raw.GET('/api/v1/users/{id}/info', { params: { path: { id } } })),
+      /** An account's groups (others than admins: their own only). */
+      groupsOf: (id: string) => call(raw.GET('/api/v1/users/{id}/groups', { params: { path: { id } } })),
+      /** The caller's groups. */
+      myGroups: () => call(raw.GET('/api/v1/users/groups')),
+      /** Admin: what every user has before groups. */
+      defaultPermissions: () => call(raw.GET('/api/v1/users/default/permissions')),
+      /** Admin: replaces the whole default tree. */
+      updateDefaultPermissions: (body: DefaultPermissionsUpdate) => call(raw.POST('/api/v1/users/default/permissions', { body })),
     },
 
     groups: {
-      list: () => call(raw.GET('/api/v1/groups/')),
+      /** Admins: every group; others: their own. `share`: only the groups offered as share targets (true) or the others. */
+      list: (share?: boolean) => call(raw.GET('/api/v1/groups/', { params: { query: share === undefined ? {} : { share: share ? 'true' : 'false' } } })),
+      /** A group without its member list (others than admins: one they are in). */
+      info: (id: string) => call(raw.GET('/api/v1/groups/id/{id}/info', { params: { path: { id } } })),
       get: (id: string) => call(raw.GET('/api/v1/groups/id/{id}', { params: { path: { id } } })),
       create: (body: GroupCreate) => call(raw.POST('/api/v1/groups/create', { body })),
       /** Absent fields stay; `permissions` and `user_ids` replace the whole tree or list. */
@@ -364,6 +400,22 @@ export function createModelgate(options: ModelgateOptions) {
     },
 
     models,
+
+    /** Configuration templates (docs/templates.md). */
+    templates: {
+      list: (query: TemplateListQuery = {}, init: CallOptions = {}) => call(raw.GET('/api/v1/templates/list', { params: { query }, ...init })),
+      get: (id: string, init: CallOptions = {}) => call(raw.GET('/api/v1/templates/template', { params: { query: { id } }, ...init })),
+      /** Needs workspace.templates; `from_model_id` starts from a model you may read. */
+      create: (body: TemplateCreate) => call(raw.POST('/api/v1/templates/create', { body })),
+      /** Fields left out keep their value; null removes a section. */
+      update: (body: TemplateUpdate) => call(raw.POST('/api/v1/templates/template/update', { body })),
+      delete: (id: string) => call(raw.POST('/api/v1/templates/template/delete', { body: { id } })),
+      /** The models of a template you may read, and whether they drifted from it. */
+      models: (id: string, query: { page?: number; limit?: number } = {}, init: CallOptions = {}) =>
+        call(raw.GET('/api/v1/templates/template/models', { params: { query: { id, ...query } }, ...init })),
+      /** Applies a template (dry_run: the report only); the report lists changed, unchanged and refused models. */
+      apply: (body: TemplateApplyBody) => call(raw.POST('/api/v1/templates/template/apply', { body })),
+    },
 
     audit,
 

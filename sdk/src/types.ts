@@ -49,10 +49,19 @@ export type User = ResponseOf<'/api/v1/users/{id}', 'get'>
 export type UserList = ResponseOf<'/api/v1/users/', 'get'>
 export type UserListQuery = QueryOf<'/api/v1/users/', 'get'>
 export type UserUpdate = BodyOf<'/api/v1/users/{id}/update', 'post'>
+export type UserWithGroups = ResponseOf<'/api/v1/users/{id}/info', 'get'>
+export type UserSearchQuery = QueryOf<'/api/v1/users/search', 'get'>
+export type UserSearchResult = ResponseOf<'/api/v1/users/search', 'get'>
+export type ProfileUpdate = BodyOf<'/api/v1/auths/update/profile', 'post'>
+export type AdminConfig = ResponseOf<'/api/v1/auths/admin/config', 'get'>
+export type AdminConfigUpdate = BodyOf<'/api/v1/auths/admin/config', 'post'>
+export type DefaultPermissions = ResponseOf<'/api/v1/users/default/permissions', 'get'>
+export type DefaultPermissionsUpdate = BodyOf<'/api/v1/users/default/permissions', 'post'>
 
 export type Group = ResponseOf<'/api/v1/groups/id/{id}', 'get'>
 export type GroupCreate = BodyOf<'/api/v1/groups/create', 'post'>
 export type GroupUpdate = BodyOf<'/api/v1/groups/id/{id}/update', 'post'>
+export type GroupInfo = ResponseOf<'/api/v1/groups/id/{id}/info', 'get'>
 
 // ─── Models ────────────────────────────────────────────────────────────────────────────────────────
 
@@ -94,6 +103,17 @@ export type AuditEntry = AuditPage['items'][number]
 export type AccessExplanation = ResponseOf<'/api/v1/models/model/access/explain', 'get'>
 export type AccessReason = AccessExplanation['read']['reasons'][number]
 export type EffectiveAccess = ResponseOf<'/api/v1/models/model/access/effective', 'get'>
+
+// ─── Configuration templates (docs/templates.md) ─────────────────────────────────────────────────────
+
+export type Template = ResponseOf<'/api/v1/templates/template', 'get'>
+export type TemplateList = ResponseOf<'/api/v1/templates/list', 'get'>
+export type TemplateListQuery = QueryOf<'/api/v1/templates/list', 'get'>
+export type TemplateCreate = BodyOf<'/api/v1/templates/create', 'post'>
+export type TemplateUpdate = BodyOf<'/api/v1/templates/template/update', 'post'>
+export type TemplateApplyBody = BodyOf<'/api/v1/templates/template/apply', 'post'>
+export type TemplateApplyReport = ResponseOf<'/api/v1/templates/template/apply', 'post'>
+export type TemplateModels = ResponseOf<'/api/v1/templates/template/models', 'get'>
 
 // ─── Connections ───────────────────────────────────────────────────────────────────────────────────
 

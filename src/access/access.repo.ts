@@ -19,6 +19,11 @@ const groupsWithPermissions = new PreparedQuery<[string], { group_id: string; pe
 export class AccessRepo {
   constructor(private readonly db: Executor) {}
 
+  /** The executor this repository reads through (a transaction's, or the database's). */
+  get executor(): Executor {
+    return this.db
+  }
+
   async groupIdsOf(userId: string): Promise<string[]> {
     const rows = await groupIds.execute(this.db, userId)
     return rows.map((row) => row.group_id)

@@ -40,11 +40,17 @@ export type ShareReason = AccessReason | { kind: 'feature_permission'; permissio
 /** An imported item's grants: kept ones and warnings, or the reason the item is refused. */
 export type ImportedGrants = { grants: Grant[]; warnings: string[] } | { refused: string }
 
+/**
+ * Where the default feature permissions come from: the environment's (a fixed value), or the settings an
+ * admin saves (`POST /users/default/permissions`), read at every decision so a change applies at once.
+ */
+export type PermissionDefaultsSource = PermissionDefaults | { permissionDefaults(executor: Executor): Promise<PermissionDefaults> }
+
 export class AccessService {
   constructor(
     private readonly repo: AccessRepo,
     private readonly principalsRepo: PrincipalsRepo,
-    private readonly defaults: PermissionDefaults,
+    private readonly defaults: PermissionDefaultsSource,
     private readonly bypassAdminAccessControl: boolean,
   ) {}
 
@@ -73,9 +79,9 @@ export class AccessService {
    */
   async modelCaller(actor: Actor): Promise<ModelCaller> {
     if (actor.role !== 'user') return { ...(await this.principalsOf(actor)), mayShare: actor.role === 'admin' }
-    const groups = await this.repo.groupsOf(actor.id)
+    const [groups, defaults] = await Promise.all([this.repo.groupsOf(actor.id), this.permissionDefaults()])
     const trees = groups.map((group) => group.permissions)
-    const has = (path: FeaturePermission) => hasFeaturePermission(actor, path, trees, this.defaults)
+    const has = (path: FeaturePermission) => hasFeaturePermission(actor, path, trees, defaults)
     return {
       userId: actor.id,
       role: actor.role,
@@ -217,7 +223,7 @@ export class AccessService {
    * caller may use unregistered models, or when the owner (current role) of the preset that references
    * it may: an admin's preset exposes its raw base to the preset's readers, a user's preset does not.
    */
-  mayUseRawBase(caller: Actor, referencingOwnerRole: UserRole | undefined, bypassModelAccessControl: boolean): boolean {
+  mayUseRawBase(caller: Pick<Actor, 'role'>, referencingOwnerRole: UserRole | undefined, bypassModelAccessControl: boolean): boolean {
     return (
       this.mayUseUnregisteredModel(caller, bypassModelAccessControl) ||
       (referencingOwnerRole !== undefined && this.mayUseUnregisteredModel({ role: referencingOwnerRole }, bypassModelAccessControl))
@@ -230,7 +236,15 @@ export class AccessService {
    * BYPASS_MODEL_ACCESS_CONTROL, reads every model without grants being consulted.
    */
   async runtimeView(actor: Actor, bypassModelAccessControl: boolean): Promise<RuntimeView> {
-    const who = await this.principalsOf(actor)
+    return this.runtimeViewOf(await this.principalsOf(actor), bypassModelAccessControl)
+  }
+
+  /**
+   * `runtimeView` for principals already loaded (as `principalsOf` decides them; a `ModelCaller` is
+   * one): the registry's answers (`status`, docs/models.md) follow base chains as chat would for the caller.
+   */
+  runtimeViewOf(who: Principals, bypassModelAccessControl: boolean): RuntimeView {
+    const actor = { role: who.role }
     const readsAll = bypassModelAccessControl || who.bypass
     return {
       who,
@@ -355,12 +369,20 @@ export class AccessService {
 
   async featurePermissions(actor: Actor): Promise<ResolvedPermissions> {
     const trees = actor.role === 'user' ? await this.repo.permissionTreesOf(actor.id) : []
-    return resolveFeaturePermissions(actor, trees, this.defaults)
+    return resolveFeaturePermissions(actor, trees, await this.permissionDefaults())
+  }
+
+  /** The default feature permissions now (every user has them before groups). */
+  permissionDefaults(): Promise<PermissionDefaults> {
+    const source = this.defaults
+    // Read through this service's executor: inside a transaction (`on(trx)`) the root handle may wait for it.
+    return 'permissionDefaults' in source ? source.permissionDefaults(this.repo.executor) : Promise.resolve(source)
   }
 
   async hasFeature(actor: Actor, path: FeaturePermission): Promise<boolean> {
     if (actor.role !== 'user') return actor.role === 'admin'
-    return hasFeaturePermission(actor, path, await this.repo.permissionTreesOf(actor.id), this.defaults)
+    const [trees, defaults] = await Promise.all([this.repo.permissionTreesOf(actor.id), this.permissionDefaults()])
+    return hasFeaturePermission(actor, path, trees, defaults)
   }
 
   /** Throws 403 ACCESS_PROHIBITED naming the missing permission. */
@@ -418,6 +440,47 @@ export class AccessService {
     return actor.role === 'admin' ? 'all' : 'own'
   }
 
+  // ─── Configuration templates (issue #13 part 1, docs/templates.md) ────────────────────────────
+
+  /**
+   * Who may read and change a template: the models' rule (owner, a read or write grant of the template's
+   * own, a bypassing admin), on the template's own grants.
+   */
+  templatePermissions(who: Principals, template: { user_id: string }, grants: readonly Grant[]): ModelPermissions {
+    return modelPermissions(who, template, grants)
+  }
+
+  /** Read access to a template or 404 NOT_FOUND: a template you may not read is not said to exist. */
+  requireTemplateRead(who: Principals, template: { id: string; user_id: string }, grants: readonly Grant[]): ModelPermissions {
+    const permissions = modelPermissions(who, template, grants)
+    if (!permissions.read) throw templateNotFound(template.id)
+    return permissions
+  }
+
+  /** Write access to a template: 404 when it cannot even be read, 403 when it can be read but not changed. */
+  requireTemplateWrite(who: Principals, template: { id: string; user_id: string }, grants: readonly Grant[]): void {
+    if (!this.requireTemplateRead(who, template, grants).write) {
+      throw new AppError('ACCESS_PROHIBITED', `You may read template "${template.id}" but not change it.`)
+    }
+  }
+
+  /**
+   * Locked parameters: a model made from (or last applied from) a template keeps the template's locked
+   * keys; a non-admin change of one (its value before and after differ, removal included) answers 409
+   * PARAM_LOCKED naming the key. Admins may change them.
+   */
+  lockedParamRefusal(actor: Actor, locked: readonly string[], before: Record<string, unknown>, after: Record<string, unknown>): AppError | null {
+    if (actor.role === 'admin') return null
+    for (const key of locked) {
+      const had = Object.hasOwn(before, key)
+      const has = Object.hasOwn(after, key)
+      if (had !== has || (had && JSON.stringify(canonical(before[key])) !== JSON.stringify(canonical(after[key])))) {
+        return new AppError('PARAM_LOCKED', `params.${key} is locked by the model's template; only an administrator may change it.`)
+      }
+    }
+    return null
+  }
+
   /** Pruning history destroys what restores and audits need: an admin's call. */
   requireHistoryPrune(actor: Actor): void {
     this.requireAdmin(actor)
@@ -425,6 +488,9 @@ export class AccessService {
 }
 
 export const modelNotFound = (id: string) => new AppError('MODEL_NOT_FOUND', `Model "${id}" was not found.`)
+
+/** A template that does not exist, or that the caller may not read (existence is not revealed). */
+export const templateNotFound = (id: string) => new AppError('NOT_FOUND', `Template "${id}" was not found.`)
 
 // ─── Model history (issue #12, docs/history.md) ──────────────────────────────────────────────────
 
@@ -440,3 +506,16 @@ export interface HistoryAccess {
 
 /** The model whose history is asked for: live (row and grants), or deleted (the owner its deletion recorded). */
 export type HistoryTarget = { live: { user_id: string }; grants: readonly Grant[] } | { live: null; deletedOwnerId: string | null }
+
+/** A JSON value with object keys sorted (equality of values whatever their key order). */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical)
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((key) => [key, canonical((value as Record<string, unknown>)[key])]),
+    )
+  }
+  return value
+}

@@ -10,6 +10,7 @@ export const FEATURE_PERMISSIONS = [
   'workspace.models',
   'workspace.models_import',
   'workspace.models_export',
+  'workspace.templates',
   'sharing.models',
   'sharing.public_models',
 ] as const
@@ -26,6 +27,7 @@ export const PermissionTreeSchema = z
         models: z.boolean().optional().describe('Create and edit model presets.'),
         models_import: z.boolean().optional().describe('Import model files.'),
         models_export: z.boolean().optional().describe('Export models.'),
+        templates: z.boolean().optional().describe('Create configuration templates (docs/templates.md).'),
       })
       .optional(),
     sharing: z
@@ -68,7 +70,21 @@ export function resolveFeaturePermissions(actor: Actor, groupTrees: readonly unk
       models: has('workspace.models'),
       models_import: has('workspace.models_import'),
       models_export: has('workspace.models_export'),
+      templates: has('workspace.templates'),
     },
     sharing: { models: has('sharing.models'), public_models: has('sharing.public_models') },
   }
+}
+
+/**
+ * The default permissions a tree grants (Open WebUI's `USER_PERMISSIONS`, as `POST /users/default/permissions`
+ * stores it): each known permission true exactly where the tree says true; unknown keys count for nothing.
+ */
+export function permissionDefaultsFrom(tree: unknown): PermissionDefaults {
+  const resolved: Record<string, Record<string, boolean>> = {}
+  for (const path of FEATURE_PERMISSIONS) {
+    const [section = '', key = ''] = path.split('.')
+    resolved[section] = { ...resolved[section], [key]: valueAt(tree, path) === true }
+  }
+  return resolved as unknown as PermissionDefaults
 }

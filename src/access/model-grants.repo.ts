@@ -86,6 +86,41 @@ export class ModelGrantsRepo {
     return rows
   }
 
+  /**
+   * Removes and adds grants on many models with set-based statements (bulk access, template apply; call
+   * inside the transaction that locked the models): removals by `(model_id, principal_type, principal_id,
+   * permission) IN (VALUES …)`, additions as multi-row inserts, 500 a statement. The caller passes the
+   * difference between the locked grants and the wanted ones, so no row is rewritten that stays.
+   */
+  async changeMany(removed: readonly { modelId: string; grant: Grant }[], added: readonly { modelId: string; grant: Grant }[], at: number): Promise<void> {
+    for (let i = 0; i < removed.length; i += 500) {
+      const batch = removed.slice(i, i + 500)
+      const rows = sql.join(batch.map(({ modelId, grant }) => sql`(${modelId}, ${grant.principal_type}, ${grant.principal_id}, ${grant.permission})`))
+      // `model_id IN (…)` lets the planner start from the grants index by model; the row-value IN (VALUES
+      // …) is a hash semi-join on PostgreSQL (a list of row values would be planned as a long OR).
+      await this.db
+        .deleteFrom('model_grants')
+        .where('model_id', 'in', [...new Set(batch.map((r) => r.modelId))])
+        .where(sql<SqlBool>`(model_id, principal_type, principal_id, permission) in (values ${rows})`)
+        .execute()
+    }
+    for (let i = 0; i < added.length; i += 500) {
+      await this.db
+        .insertInto('model_grants')
+        .values(
+          added.slice(i, i + 500).map(({ modelId, grant }) => ({
+            id: randomUUID(),
+            model_id: modelId,
+            principal_type: grant.principal_type,
+            principal_id: grant.principal_id,
+            permission: grant.permission,
+            created_at: at,
+          })),
+        )
+        .execute()
+    }
+  }
+
   /** Replaces a model's grants with `grants` (call inside a transaction); answers the rows written. */
   replace(modelId: string, grants: readonly Grant[], at: number): Promise<GrantRow[]> {
     return this.replaceMany([{ modelId, grants }], at)

@@ -146,6 +146,33 @@ export function requestedGrants(body: {
   return undefined
 }
 
+/**
+ * The grants an update asks for, given the stored ones (design.md §2.2). A client that sends back a
+ * whole model object carries both forms, and changed only one: the form that differs from what the
+ * client read wins. What it read of `access_control` is the stored grants as that form shows them
+ * (public drops the other grants, public write does not exist), so an echoed form never counts as a
+ * change. Both changed and different: `conflict` (the caller answers 400). One form only: that form.
+ */
+export function requestedGrantsOnUpdate(
+  body: { access_grants?: readonly Grant[] | null | undefined; access_control?: AccessControl | undefined },
+  stored: readonly Grant[],
+): { grants: Grant[] | undefined } | { conflict: true } {
+  if (!body.access_grants || body.access_control === undefined) return { grants: requestedGrants(body) }
+  const fromGrants = requestedGrants({ access_grants: body.access_grants }) ?? []
+  const fromControl = accessControlToGrants(body.access_control)
+  if (sameGrantSet(fromGrants, fromControl)) return { grants: fromGrants }
+  const grantsChanged = !sameGrantSet(fromGrants, stored)
+  const controlChanged = !sameGrantSet(fromControl, accessControlToGrants(grantsToAccessControl(stored)))
+  if (grantsChanged && controlChanged) return { conflict: true }
+  return { grants: controlChanged ? fromControl : fromGrants }
+}
+
+function sameGrantSet(a: readonly Grant[], b: readonly Grant[]): boolean {
+  const left = new Set(a.map(grantKey))
+  const right = new Set(b.map(grantKey))
+  return left.size === right.size && [...left].every((key) => right.has(key))
+}
+
 /** Does a grant name one of the caller's principals? */
 export function grantAppliesTo(grant: Grant, who: Principals): boolean {
   if (grant.principal_type === 'user') return grant.principal_id === EVERYONE || grant.principal_id === who.userId

@@ -7,7 +7,10 @@ import { AccessRepo, PrincipalsRepo } from './access.repo.js'
 import { AccessService } from './access.service.js'
 import type { Actor } from './actor.js'
 
-const defaults = { workspace: { models: false, models_import: false, models_export: false }, sharing: { models: false, public_models: false } }
+const defaults = {
+  workspace: { models: false, models_import: false, models_export: false, templates: false },
+  sharing: { models: false, public_models: false },
+}
 // The rules below never query: a repository is only needed to build the service.
 const access = new AccessService(new AccessRepo(null as never), new PrincipalsRepo(null as never), defaults, true)
 const admin: Actor = { id: 'a', role: 'admin' }

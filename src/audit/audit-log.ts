@@ -19,7 +19,7 @@ export interface AuditActor {
 }
 
 /** Target kinds of audit entries. */
-export type AuditTargetType = 'model' | 'user' | 'group' | 'connection' | 'api_key' | 'config' | 'permissions' | 'session'
+export type AuditTargetType = 'model' | 'user' | 'group' | 'connection' | 'api_key' | 'config' | 'permissions' | 'session' | 'template'
 
 export interface AuditEvent {
   /** `<area>.<event>`, e.g. `model.update`, `auth.signin_failed`. */

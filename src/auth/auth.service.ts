@@ -22,6 +22,8 @@ import type { AddUserInput, ApiKeyCreated, ApiKeyInfo, PasswordChangeInput, Sess
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from './passwords.js'
 import { MemoryAttemptLimiter, type AttemptLimiter, type Reservation } from './rate-limiter.js'
 import type { TokenSigner } from './tokens.js'
+import type { AccountSettings } from './account-settings.js'
+import { createHash } from 'node:crypto'
 
 /** last_used_at is refreshed at most this often, so API-key traffic does not write on every request. */
 const API_KEY_TOUCH_INTERVAL_S = 60
@@ -48,9 +50,11 @@ export class AuthService implements AccountCredentials {
    */
   constructor(
     private readonly database: Database,
-    private readonly config: Pick<Config, 'defaultUserRole' | 'enableSignup' | 'passwordMinLength' | 'signinRateLimit'>,
+    private readonly config: Pick<Config, 'passwordMinLength' | 'signinRateLimit'> & Partial<Pick<Config, 'enableLoginForm'>>,
     private readonly tokens: TokenSigner,
     private readonly access: AccessService,
+    /** Sign-up, default role, API keys and token lifetime as the admin set them (environment first). */
+    readonly settings: AccountSettings,
     private readonly limiter: AttemptLimiter = new MemoryAttemptLimiter(config.signinRateLimit.windowMs),
   ) {
     this.users = new UsersRepo(database.db)
@@ -61,15 +65,21 @@ export class AuthService implements AccountCredentials {
   async signup(input: SignupInput, origin: RequestOrigin): Promise<SessionResponse> {
     this.checkPassword(input.password)
     const passwordHash = await hashPassword(input.password)
+    // Read before the transaction (on SQLite it holds the only connection).
+    const policy = await this.settings.policy()
     const user = await this.database.db.transaction().execute(async (trx) => {
       // Two first sign-ups at once must not both become admin: count and insert under one lock.
       await lockInTransaction(this.database, trx, 'modelgate:signup')
       const users = new UsersRepo(trx)
       const isFirst = (await users.count()) === 0
-      if (!isFirst && !this.config.enableSignup) {
+      if (!isFirst && !policy.enableSignup) {
         throw new AppError('ACCESS_PROHIBITED', 'Sign-up is disabled. Ask an administrator to add your account.')
       }
-      const created = await this.insertUser(users, { ...input, role: isFirst ? 'admin' : this.config.defaultUserRole }, passwordHash)
+      // ENABLE_LOGIN_FORM=false: accounts come from the identity provider (the first one may still sign up: docs/sso.md).
+      if (!isFirst && this.config.enableLoginForm === false) {
+        throw new AppError('ACCESS_PROHIBITED', 'Sign-up with a password is disabled on this server (ENABLE_LOGIN_FORM). Sign in with single sign-on.')
+      }
+      const created = await this.insertUser(users, { ...input, role: isFirst ? 'admin' : policy.defaultUserRole }, passwordHash)
       await recordAudit(trx, [{ action: 'auth.signup', actorId: created.id, targetType: 'user', targetId: created.id, after: auditedAccount(created) }], origin)
       return created
     })
@@ -117,8 +127,23 @@ export class AuthService implements AccountCredentials {
       )
       throw new AppError('UNAUTHORIZED', 'The email or password is incorrect.')
     }
+    // ENABLE_LOGIN_FORM=false refuses password sign-in but for admins (the break-glass of docs/sso.md),
+    // judged after the password so that the answer tells nothing to whoever does not know it.
+    if (this.config.enableLoginForm === false && user.role !== 'admin') {
+      await recordAudit(
+        this.database.db,
+        [{ action: 'auth.signin_failed', actorId: null, targetType: 'user', targetId: user.id, after: { email: input.email, reason: 'login_form_disabled' } }],
+        origin,
+      )
+      throw new AppError('ACCESS_PROHIBITED', 'Password sign-in is disabled on this server (ENABLE_LOGIN_FORM). Sign in with single sign-on.')
+    }
     await attempt.succeed()
     await recordAudit(this.database.db, [{ action: 'auth.signin', actorId: user.id, targetType: 'user', targetId: user.id }], origin)
+    return this.session(user)
+  }
+
+  /** A session for an account another sign-in method vouched for (OpenID Connect: src/sso), exactly as a password sign-in's. */
+  issueSession(user: UserRow): Promise<SessionResponse> {
     return this.session(user)
   }
 
@@ -130,7 +155,7 @@ export class AuthService implements AccountCredentials {
     if (authorization === undefined) return
     let user: UserRow
     try {
-      user = await this.authenticate(authorization)
+      user = (await this.authenticateCredential(authorization)).user
     } catch {
       return
     }
@@ -139,10 +164,16 @@ export class AuthService implements AccountCredentials {
 
   /**
    * The signed-in user changes their own password (Open WebUI's `POST /auths/update/password`). The
-   * current password is checked under the sign-in limits. Every existing session of the account is
-   * revoked, the caller's included; the answer carries a fresh token for the caller. API keys stay.
+   * current password is checked under the sign-in limits. Every other session of the account is revoked;
+   * the session token the request came with (`credential`, when it is one) stays valid, and the answer
+   * carries a fresh token too. API keys stay.
    */
-  async changePassword(user: UserRow & Pick<Actor, 'origin'>, input: PasswordChangeInput, origin: RequestOrigin): Promise<SessionResponse> {
+  async changePassword(
+    user: UserRow & Pick<Actor, 'origin'>,
+    input: PasswordChangeInput,
+    origin: RequestOrigin,
+    credential?: string,
+  ): Promise<SessionResponse> {
     this.checkPassword(input.new_password, 'new_password')
     const attempt = await this.reserveAttempt(user.email, origin)
     const storedHash = await this.users.passwordHashOf(user.id)
@@ -172,6 +203,9 @@ export class AuthService implements AccountCredentials {
       if (!(await users.lockAtVersion(user.id, Number(user.token_version)))) return undefined
       await users.setPasswordHash(user.id, passwordHash)
       await users.revokeSessions(user.id)
+      // The caller's own session token survives its revocation (Open WebUI's client keeps using it).
+      const kept = bearerOf(credential)
+      if (kept && !kept.startsWith(API_KEY_PREFIX)) await users.keepToken(user.id, tokenHash(kept))
       await recordAudit(
         trx,
         [{ action: 'user.update', actorId: user.id, targetType: 'user', targetId: user.id, after: { password_changed: true, sessions_revoked: true } }],
@@ -189,28 +223,44 @@ export class AuthService implements AccountCredentials {
    * the tokens of a deleted account and those older than its token_version: no query of its own.
    */
   async authenticate(authorization: string | undefined): Promise<UserRow> {
-    const match = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null
-    const credential = match?.[1]
+    return (await this.authenticateCredential(authorization)).user
+  }
+
+  /**
+   * `authenticate`, also saying what the credential was: a session token (`jwt`, with its expiry and the
+   * token itself) or an API key. API keys answer 403 while the admin config disables them.
+   */
+  async authenticateCredential(authorization: string | undefined): Promise<AuthenticatedCredential> {
+    const credential = bearerOf(authorization)
     if (!credential) throw new AppError('UNAUTHORIZED')
     if (credential.startsWith(API_KEY_PREFIX)) {
       const key = await this.apiKeys.findByHash(hashApiKey(credential))
       const user = key ? await this.users.findById(key.user_id) : undefined
       if (!key || !user) throw new AppError('UNAUTHORIZED', 'The API key is not valid or was revoked.')
+      if (!(await this.settings.policy()).enableApiKeys) {
+        throw new AppError('ACCESS_PROHIBITED', 'API keys are disabled on this server (ENABLE_API_KEYS). Sign in instead.')
+      }
       const now = epochSeconds()
       if (key.last_used_at === null || now - Number(key.last_used_at) >= API_KEY_TOUCH_INTERVAL_S) {
         await this.apiKeys.touch(key.id, now)
       }
-      return user
+      return { user, kind: 'api_key', expiresAt: null }
     }
     const claims = await this.tokens.verify(credential)
     const user = claims ? await this.users.findById(claims.userId) : undefined
-    if (!claims || !user || Number(user.token_version) !== claims.version) {
+    // A token of an older version is revoked, unless it is the one the account's last own password change kept.
+    const current =
+      user &&
+      claims &&
+      (Number(user.token_version) === claims.version || (claims.version < Number(user.token_version) && user.kept_token === tokenHash(credential)))
+    if (!claims || !user || !current) {
       throw new AppError('UNAUTHORIZED', 'The token is not valid, has expired or was revoked. Sign in again.')
     }
-    return user
+    return { user, kind: 'jwt', expiresAt: claims.expiresAt, token: credential }
   }
 
-  async sessionUser(user: UserRow): Promise<SessionUser> {
+  /** `expiresAt`: when the request's credential expires (null for an API key or a token that never does). */
+  async sessionUser(user: UserRow, expiresAt: number | null = null): Promise<SessionUser> {
     return {
       id: user.id,
       email: user.email,
@@ -218,11 +268,33 @@ export class AuthService implements AccountCredentials {
       role: user.role,
       profile_image_url: user.profile_image_url,
       permissions: await this.access.featurePermissions(user),
+      token_type: 'Bearer',
+      expires_at: expiresAt,
     }
+  }
+
+  /** Open WebUI's `GET /auths/signup/enabled`. */
+  async signupEnabled(): Promise<boolean> {
+    return (await this.settings.policy()).enableSignup
+  }
+
+  /**
+   * Whom a pending account should ask (`GET /auths/admin/details`): the first admin's name and email, while
+   * the admin config's SHOW_ADMIN_DETAILS is on (403 otherwise, as Open WebUI refuses it).
+   */
+  async adminDetails(): Promise<{ name: string | null; email: string | null }> {
+    if (!(await this.settings.policy()).showAdminDetails) {
+      throw new AppError('ACCESS_PROHIBITED', 'The administrator details are not shown on this server (SHOW_ADMIN_DETAILS).')
+    }
+    const admin = await this.users.firstAdmin()
+    return { name: admin?.name ?? null, email: admin?.email ?? null }
   }
 
   /** Creates (or replaces) the caller's API key; the key is returned this once. */
   async createApiKey(user: UserRow & Pick<Actor, 'origin'>): Promise<ApiKeyCreated> {
+    if (!(await this.settings.policy()).enableApiKeys) {
+      throw new AppError('ACCESS_PROHIBITED', 'API keys are disabled on this server (ENABLE_API_KEYS).')
+    }
     const key = generateApiKey()
     const row = {
       id: randomUUID(),
@@ -350,6 +422,8 @@ export class AuthService implements AccountCredentials {
       created_at: now,
       updated_at: now,
       token_version: 0,
+      kept_token: null,
+      oauth_sub: null,
     }
     try {
       await users.insert(user, passwordHash)
@@ -362,10 +436,23 @@ export class AuthService implements AccountCredentials {
   }
 
   private async session(user: UserRow): Promise<SessionResponse> {
-    const signed = await this.tokens.sign(user.id, Number(user.token_version))
-    return { ...(await this.sessionUser(user)), token: signed.token, token_type: 'Bearer', expires_at: signed.expires_at }
+    const signed = await this.tokens.sign(user.id, Number(user.token_version), (await this.settings.policy()).jwtExpiresInMs)
+    return { ...(await this.sessionUser(user, signed.expires_at)), token: signed.token }
   }
 }
+
+/** What authenticated a request. */
+export type AuthenticatedCredential =
+  { user: UserRow; kind: 'jwt'; expiresAt: number | null; token: string } | { user: UserRow; kind: 'api_key'; expiresAt: null }
+
+/** The credential of an `Authorization: Bearer …` value, or undefined. */
+function bearerOf(authorization: string | undefined): string | undefined {
+  const match = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null
+  return match?.[1]
+}
+
+/** How a kept session token is stored: its sha256 (a leaked row is no token). */
+const tokenHash = (token: string): string => createHash('sha256').update(token).digest('hex')
 
 /**
  * The client an address stands for, as the address limit counts it: an IPv4 address as is (also when it

@@ -5,6 +5,7 @@
  * fast-jwt verifies synchronously (no WebCrypto round trip per request) and caches verified tokens,
  * which matters because every request verifies one.
  */
+import { randomUUID } from 'node:crypto'
 import { createSigner, createVerifier } from 'fast-jwt'
 
 export interface SignedToken {
@@ -18,24 +19,31 @@ export interface TokenClaims {
   userId: string
   /** The account's token_version when the token was issued (0 for tokens without the claim). */
   version: number
+  /** Claim `exp` (epoch seconds), or null when the token never expires. */
+  expiresAt: number | null
 }
 
 export class TokenSigner {
   private readonly signer: (payload: Record<string, unknown>) => string
   private readonly verifier: (token: string) => Record<string, unknown>
 
+  /** `expiresInMs`: the lifetime of tokens when `sign` is not told one (JWT_EXPIRES_IN; null: never). */
   constructor(
     secret: string,
     private readonly expiresInMs: number | null,
   ) {
-    this.signer = createSigner({ key: secret, algorithm: 'HS256', ...(expiresInMs !== null && { expiresIn: expiresInMs }) })
+    // `exp` is set by sign() itself: the lifetime is an admin setting that can change at run time.
+    this.signer = createSigner({ key: secret, algorithm: 'HS256' })
     // The cache keeps verified tokens until they expire; a tampered token never verifies, so never caches.
     this.verifier = createVerifier({ key: secret, algorithms: ['HS256'], cache: 10_000 })
   }
 
-  sign(userId: string, version = 0): Promise<SignedToken> {
-    const token = this.signer({ id: userId, sub: userId, ver: version })
-    const expiresAt = this.expiresInMs === null ? null : Math.floor((Date.now() + this.expiresInMs) / 1000)
+  sign(userId: string, version = 0, expiresInMs: number | null = this.expiresInMs): Promise<SignedToken> {
+    const now = Date.now()
+    const expiresAt = expiresInMs === null ? null : Math.floor((now + expiresInMs) / 1000)
+    // `jti` makes every session's token its own, even two signed in the same second (a password change keeps one).
+    const claims = { id: userId, sub: userId, ver: version, jti: randomUUID(), iat: Math.floor(now / 1000) }
+    const token = this.signer({ ...claims, ...(expiresAt !== null && { exp: expiresAt }) })
     return Promise.resolve({ token, expires_at: expiresAt })
   }
 
@@ -45,8 +53,9 @@ export class TokenSigner {
       const payload = this.verifier(token)
       const id = typeof payload['sub'] === 'string' ? payload['sub'] : payload['id']
       const version = payload['ver'] ?? 0
+      const exp = payload['exp']
       if (typeof id !== 'string' || id.length === 0 || !Number.isSafeInteger(version)) return Promise.resolve(null)
-      return Promise.resolve({ userId: id, version: version as number })
+      return Promise.resolve({ userId: id, version: version as number, expiresAt: typeof exp === 'number' ? exp : null })
     } catch {
       return Promise.resolve(null)
     }

@@ -45,7 +45,7 @@ describe('loadConfig defaults', () => {
 
   it('grants no feature permission by default', () => {
     expect(config.permissionDefaults).toEqual({
-      workspace: { models: false, models_import: false, models_export: false },
+      workspace: { models: false, models_import: false, models_export: false, templates: false },
       sharing: { models: false, public_models: false },
     })
   })
@@ -102,6 +102,7 @@ describe('loadConfig parses each variable', () => {
       USER_PERMISSIONS_WORKSPACE_MODELS_ACCESS: raw,
       USER_PERMISSIONS_WORKSPACE_MODELS_IMPORT: raw,
       USER_PERMISSIONS_WORKSPACE_MODELS_EXPORT: raw,
+      USER_PERMISSIONS_WORKSPACE_TEMPLATES_ACCESS: raw,
       USER_PERMISSIONS_WORKSPACE_MODELS_ALLOW_SHARING: raw,
       USER_PERMISSIONS_WORKSPACE_MODELS_ALLOW_PUBLIC_SHARING: raw,
     })
@@ -109,7 +110,7 @@ describe('loadConfig parses each variable', () => {
     expect(c.bypassAdminAccessControl).toBe(expected)
     expect(c.bypassModelAccessControl).toBe(expected)
     expect(c.permissionDefaults).toEqual({
-      workspace: { models: expected, models_import: expected, models_export: expected },
+      workspace: { models: expected, models_import: expected, models_export: expected, templates: expected },
       sharing: { models: expected, public_models: expected },
     })
   })
@@ -117,7 +118,7 @@ describe('loadConfig parses each variable', () => {
   it('maps each USER_PERMISSIONS_* variable to its own permission', () => {
     const c = loadConfig({ USER_PERMISSIONS_WORKSPACE_MODELS_IMPORT: 'true', USER_PERMISSIONS_WORKSPACE_MODELS_ALLOW_PUBLIC_SHARING: 'yes' })
     expect(c.permissionDefaults).toEqual({
-      workspace: { models: false, models_import: true, models_export: false },
+      workspace: { models: false, models_import: true, models_export: false, templates: false },
       sharing: { models: false, public_models: true },
     })
   })

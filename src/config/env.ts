@@ -123,12 +123,16 @@ const envSchema = z.object({
     }),
   DEFAULT_USER_ROLE: z.enum(USER_ROLES).default('pending'),
   ENABLE_SIGNUP: booleanVar(true),
+  // Open WebUI's name; newer releases spell it ENABLE_API_KEYS, which wins when both are set.
+  ENABLE_API_KEY: booleanVar(true),
+  ENABLE_API_KEYS: booleanVar(true),
   PASSWORD_MIN_LENGTH: integerVar(8, 1, 256),
   BYPASS_ADMIN_ACCESS_CONTROL: booleanVar(true),
   BYPASS_MODEL_ACCESS_CONTROL: booleanVar(false),
   USER_PERMISSIONS_WORKSPACE_MODELS_ACCESS: booleanVar(false),
   USER_PERMISSIONS_WORKSPACE_MODELS_IMPORT: booleanVar(false),
   USER_PERMISSIONS_WORKSPACE_MODELS_EXPORT: booleanVar(false),
+  USER_PERMISSIONS_WORKSPACE_TEMPLATES_ACCESS: booleanVar(false),
   USER_PERMISSIONS_WORKSPACE_MODELS_ALLOW_SHARING: booleanVar(false),
   USER_PERMISSIONS_WORKSPACE_MODELS_ALLOW_PUBLIC_SHARING: booleanVar(false),
   MODELS_CACHE_TTL: integerVar(1, 0, 86_400),
@@ -152,6 +156,36 @@ const envSchema = z.object({
   PROVIDER_CHAT_TIMEOUT_MS: integerVar(60_000, 50, 3_600_000),
   SIGNIN_WINDOW_SECONDS: integerVar(300, 1, 86_400),
   SETTINGS_CHECK_INTERVAL_MS: integerVar(1000, 0, 3_600_000),
+  // SCIM 2.0 provisioning (docs/sso.md, "SCIM"): ENABLE_SCIM, or Open WebUI's SCIM_ENABLED; ENABLE_SCIM wins when both are set.
+  ENABLE_SCIM: booleanVar(false),
+  SCIM_ENABLED: booleanVar(false),
+  SCIM_TOKEN: z.string().optional(),
+  // OpenID Connect sign-in (docs/sso.md): Open WebUI's names and defaults.
+  OPENID_PROVIDER_URL: z.string().trim().optional(),
+  OAUTH_CLIENT_ID: z.string().trim().optional(),
+  OAUTH_CLIENT_SECRET: z.string().optional(),
+  OAUTH_SCOPES: z.string().trim().default('openid email profile'),
+  OPENID_REDIRECT_URI: z.string().trim().optional(),
+  OAUTH_PROVIDER_NAME: z.string().trim().min(1).max(100).default('SSO'),
+  ENABLE_OAUTH_SIGNUP: booleanVar(false),
+  OAUTH_MERGE_ACCOUNTS_BY_EMAIL: booleanVar(false),
+  OAUTH_ALLOWED_DOMAINS: z.string().trim().default('*'),
+  OAUTH_SUB_CLAIM: z.string().trim().default(''),
+  OAUTH_EMAIL_CLAIM: z.string().trim().default('email'),
+  OAUTH_USERNAME_CLAIM: z.string().trim().default('name'),
+  OAUTH_PICTURE_CLAIM: z.string().trim().default('picture'),
+  OAUTH_UPDATE_NAME_ON_LOGIN: booleanVar(false),
+  OAUTH_UPDATE_EMAIL_ON_LOGIN: booleanVar(false),
+  OAUTH_UPDATE_PICTURE_ON_LOGIN: booleanVar(false),
+  ENABLE_LOGIN_FORM: booleanVar(true),
+  ENABLE_OAUTH_ROLE_MANAGEMENT: booleanVar(false),
+  OAUTH_ROLES_CLAIM: z.string().trim().default('roles'),
+  OAUTH_ALLOWED_ROLES: z.string().default('user,admin'),
+  OAUTH_ADMIN_ROLES: z.string().default('admin'),
+  ENABLE_OAUTH_GROUP_MANAGEMENT: booleanVar(false),
+  ENABLE_OAUTH_GROUP_CREATION: booleanVar(false),
+  OAUTH_GROUPS_CLAIM: z.string().trim().default('groups'),
+  OAUTH_BLOCKED_GROUPS: z.string().default('[]'),
   PROFILE_IMAGE_HOSTS: z
     .string()
     .optional()
@@ -189,7 +223,7 @@ export interface EnvConnection {
 
 /** Feature permission defaults for users whose groups say nothing (design.md §2.4). */
 export interface PermissionDefaults {
-  workspace: { models: boolean; models_import: boolean; models_export: boolean }
+  workspace: { models: boolean; models_import: boolean; models_export: boolean; templates: boolean }
   sharing: { models: boolean; public_models: boolean }
 }
 
@@ -207,6 +241,8 @@ export interface Config {
   jwtExpiresInMs: number | null
   defaultUserRole: UserRole
   enableSignup: boolean
+  /** API keys may be created and used (ENABLE_API_KEYS, or Open WebUI's older ENABLE_API_KEY). */
+  enableApiKeys: boolean
   passwordMinLength: number
   bypassAdminAccessControl: boolean
   bypassModelAccessControl: boolean
@@ -240,6 +276,46 @@ export interface Config {
   settingsCheckIntervalMs: number
   /** Hosts (exact, lower-case) that model profile images may redirect to; empty: none. */
   profileImageHosts: string[]
+  /** SCIM 2.0 provisioning at /api/v1/scim/v2 (docs/sso.md): on or off, and the bearer token its client sends. */
+  scim: { enabled: boolean; token: string | null }
+  /** ENABLE_LOGIN_FORM: false hides and refuses password sign-in, except for admins (break-glass, docs/sso.md). */
+  enableLoginForm: boolean
+  /** OpenID Connect sign-in; null when OPENID_PROVIDER_URL is unset (docs/sso.md). */
+  oidc: OidcConfig | null
+}
+
+/** OpenID Connect sign-in as the OAUTH_* / OPENID_* variables describe it (Open WebUI's names). */
+export interface OidcConfig {
+  /** OPENID_PROVIDER_URL: the issuer, or its full `/.well-known/openid-configuration` URL. */
+  providerUrl: string
+  clientId: string
+  clientSecret: string | null
+  scopes: string
+  /** OPENID_REDIRECT_URI; null: `<this server>/oauth/oidc/callback` from the request. */
+  redirectUri: string | null
+  providerName: string
+  enableSignup: boolean
+  mergeAccountsByEmail: boolean
+  /** Lower-case email domains allowed to sign in; ['*']: any. */
+  allowedDomains: string[]
+  /** The claim naming the account at the provider (`sub` unless OAUTH_SUB_CLAIM says otherwise). */
+  subClaim: string
+  emailClaim: string
+  usernameClaim: string
+  pictureClaim: string
+  updateNameOnLogin: boolean
+  updateEmailOnLogin: boolean
+  updatePictureOnLogin: boolean
+  roleManagement: boolean
+  /** Dot path into the claims (`realm_access.roles`). */
+  rolesClaim: string
+  allowedRoles: string[]
+  adminRoles: string[]
+  groupManagement: boolean
+  groupCreation: boolean
+  /** Dot path into the claims. */
+  groupsClaim: string
+  blockedGroups: string[]
 }
 
 /** Thrown when the environment is invalid; its message lists every problem, one per line. */
@@ -286,12 +362,24 @@ function envConnections(env: NodeJS.ProcessEnv): { connections: EnvConnection[];
   return { connections, problems }
 }
 
+/** ENABLE_SCIM (or Open WebUI's SCIM_ENABLED) and SCIM_TOKEN; the token is required (16+ characters) when SCIM is on. */
+function scimConfig(env: NodeJS.ProcessEnv, enableScim: boolean, scimEnabled: boolean, token: string | undefined): Config['scim'] {
+  const enabled = (env['ENABLE_SCIM'] ?? '').trim() === '' ? scimEnabled : enableScim
+  const trimmed = (token ?? '').trim()
+  if (enabled && trimmed.length < 16) {
+    throw new ConfigError([`SCIM_TOKEN: required when SCIM is enabled, at least 16 characters (e.g. \`openssl rand -base64 32\`)`])
+  }
+  return { enabled, token: trimmed === '' ? null : trimmed }
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const parsed = envSchema.safeParse(env)
   const providers = envConnections(env)
   const problems = [...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)), ...providers.problems]
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems)
   const e = parsed.data
+  const oidc = oidcConfig(e)
+  if (oidc.problems.length > 0) throw new ConfigError(oidc.problems)
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,
@@ -301,6 +389,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     jwtExpiresInMs: e.JWT_EXPIRES_IN,
     defaultUserRole: e.DEFAULT_USER_ROLE,
     enableSignup: e.ENABLE_SIGNUP,
+    enableApiKeys: (env['ENABLE_API_KEYS'] ?? '').trim() === '' ? e.ENABLE_API_KEY : e.ENABLE_API_KEYS,
     passwordMinLength: e.PASSWORD_MIN_LENGTH,
     bypassAdminAccessControl: e.BYPASS_ADMIN_ACCESS_CONTROL,
     bypassModelAccessControl: e.BYPASS_MODEL_ACCESS_CONTROL,
@@ -309,6 +398,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
         models: e.USER_PERMISSIONS_WORKSPACE_MODELS_ACCESS,
         models_import: e.USER_PERMISSIONS_WORKSPACE_MODELS_IMPORT,
         models_export: e.USER_PERMISSIONS_WORKSPACE_MODELS_EXPORT,
+        templates: e.USER_PERMISSIONS_WORKSPACE_TEMPLATES_ACCESS,
       },
       sharing: {
         models: e.USER_PERMISSIONS_WORKSPACE_MODELS_ALLOW_SHARING,
@@ -329,5 +419,92 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     trustProxy: e.TRUST_PROXY,
     settingsCheckIntervalMs: e.SETTINGS_CHECK_INTERVAL_MS,
     profileImageHosts: e.PROFILE_IMAGE_HOSTS,
+    scim: scimConfig(env, e.ENABLE_SCIM, e.SCIM_ENABLED, e.SCIM_TOKEN),
+    enableLoginForm: e.ENABLE_LOGIN_FORM,
+    oidc: oidc.config,
   })
+}
+
+/** A comma-separated list (Open WebUI's OAUTH_ALLOWED_ROLES, OAUTH_ALLOWED_DOMAINS): trimmed, empty entries dropped. */
+const commaList = (raw: string) =>
+  raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+
+type ParsedEnv = z.infer<typeof envSchema>
+
+/**
+ * The OpenID Connect settings, or null when OPENID_PROVIDER_URL is unset. The provider URL must be https
+ * (http only on a loopback host, for a provider on the same machine); a client id is then required.
+ */
+function oidcConfig(e: ParsedEnv): { config: OidcConfig | null; problems: string[] } {
+  const problems: string[] = []
+  const url = e.OPENID_PROVIDER_URL
+  if (!url) return { config: null, problems }
+  const httpUrl = (name: string, value: string) => {
+    try {
+      const parsed = new URL(value)
+      const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname)
+      if (parsed.protocol === 'https:' || (parsed.protocol === 'http:' && loopback)) return true
+    } catch {
+      // reported below
+    }
+    problems.push(`${name}: expected an https:// URL (http:// only on a loopback host), got "${value}"`)
+    return false
+  }
+  httpUrl('OPENID_PROVIDER_URL', url)
+  if (e.OPENID_REDIRECT_URI) {
+    try {
+      const parsed = new URL(e.OPENID_REDIRECT_URI)
+      if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error('scheme')
+    } catch {
+      problems.push(`OPENID_REDIRECT_URI: expected an http(s) URL, got "${e.OPENID_REDIRECT_URI}"`)
+    }
+  }
+  if (!e.OAUTH_CLIENT_ID) problems.push('OAUTH_CLIENT_ID: required when OPENID_PROVIDER_URL is set')
+  let blockedGroups: string[] = []
+  const blocked = e.OAUTH_BLOCKED_GROUPS.trim()
+  if (blocked.startsWith('[')) {
+    // Open WebUI's form: a JSON array of names.
+    try {
+      const parsed: unknown = JSON.parse(blocked)
+      if (!Array.isArray(parsed) || !parsed.every((name) => typeof name === 'string')) throw new Error('not a list of names')
+      blockedGroups = parsed as string[]
+    } catch {
+      problems.push(`OAUTH_BLOCKED_GROUPS: expected a JSON array of group names or a comma-separated list, got "${blocked}"`)
+    }
+  } else {
+    blockedGroups = commaList(blocked)
+  }
+  const domains = commaList(e.OAUTH_ALLOWED_DOMAINS.toLowerCase())
+  return {
+    problems,
+    config: {
+      providerUrl: url,
+      clientId: e.OAUTH_CLIENT_ID ?? '',
+      clientSecret: e.OAUTH_CLIENT_SECRET ? e.OAUTH_CLIENT_SECRET : null,
+      scopes: e.OAUTH_SCOPES,
+      redirectUri: e.OPENID_REDIRECT_URI ? e.OPENID_REDIRECT_URI : null,
+      providerName: e.OAUTH_PROVIDER_NAME,
+      enableSignup: e.ENABLE_OAUTH_SIGNUP,
+      mergeAccountsByEmail: e.OAUTH_MERGE_ACCOUNTS_BY_EMAIL,
+      allowedDomains: domains.length > 0 ? domains : ['*'],
+      subClaim: e.OAUTH_SUB_CLAIM || 'sub',
+      emailClaim: e.OAUTH_EMAIL_CLAIM,
+      usernameClaim: e.OAUTH_USERNAME_CLAIM,
+      pictureClaim: e.OAUTH_PICTURE_CLAIM,
+      updateNameOnLogin: e.OAUTH_UPDATE_NAME_ON_LOGIN,
+      updateEmailOnLogin: e.OAUTH_UPDATE_EMAIL_ON_LOGIN,
+      updatePictureOnLogin: e.OAUTH_UPDATE_PICTURE_ON_LOGIN,
+      roleManagement: e.ENABLE_OAUTH_ROLE_MANAGEMENT,
+      rolesClaim: e.OAUTH_ROLES_CLAIM,
+      allowedRoles: commaList(e.OAUTH_ALLOWED_ROLES),
+      adminRoles: commaList(e.OAUTH_ADMIN_ROLES),
+      groupManagement: e.ENABLE_OAUTH_GROUP_MANAGEMENT,
+      groupCreation: e.ENABLE_OAUTH_GROUP_CREATION,
+      groupsClaim: e.OAUTH_GROUPS_CLAIM,
+      blockedGroups,
+    },
+  }
 }

@@ -29,6 +29,15 @@ export function forUpdate<Q extends { forUpdate(): Q }>(query: Q, dialect: Diale
   return dialect === 'postgres' ? query.forUpdate() : query
 }
 
+/**
+ * Holds the rows a read inside a transaction returns against deletion until the transaction ends, while
+ * letting other holders share them: `FOR SHARE` on PostgreSQL (a writer that locks them `FOR UPDATE`
+ * waits). SQLite needs nothing, as for forUpdate.
+ */
+export function forShare<Q extends { forShare(): Q }>(query: Q, dialect: DialectName): Q {
+  return dialect === 'postgres' ? query.forShare() : query
+}
+
 /** Escapes `%`, `_` and `\` so user text is matched literally by LIKE … ESCAPE '\'. */
 function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`)

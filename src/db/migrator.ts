@@ -11,6 +11,11 @@ import * as m0003 from './migrations/0003_connections.js'
 import * as m0004 from './migrations/0004_session_revocation.js'
 import * as m0005 from './migrations/0005_settings_state.js'
 import * as m0006 from './migrations/0006_history_audit.js'
+import * as m0007 from './migrations/0007_templates.js'
+import * as m0008 from './migrations/0008_accounts_parity.js'
+import * as m0009 from './migrations/0009_connections_parity.js'
+import * as m0011 from './migrations/0011_sso.js'
+import * as m0012 from './migrations/0012_scim.js'
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -19,6 +24,11 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0004_session_revocation': m0004,
   '0005_settings_state': m0005,
   '0006_history_audit': m0006,
+  '0007_templates': m0007,
+  '0008_accounts_parity': m0008,
+  '0009_connections_parity': m0009,
+  '0011_sso': m0011,
+  '0012_scim': m0012,
 }
 
 /**

@@ -14,6 +14,10 @@ export interface UsersTable {
   updated_at: number
   /** Bumped to revoke every session token issued before (they carry the version as claim `ver`). */
   token_version: Generated<number>
+  /** sha256 (hex) of the one token the last own password change kept valid; null: none (migration 0008). */
+  kept_token: Generated<string | null>
+  /** The account's subject at the OpenID provider (`oidc@<sub>`), unique; null: never signed in through it (migration 0011). */
+  oauth_sub: Generated<string | null>
 }
 
 export interface CredentialsTable {
@@ -41,8 +45,12 @@ export interface GroupsTable {
   description: string
   /** JSON text: the nested feature-permission tree (`{"workspace":{"models":true}}`). */
   permissions: string
+  /** JSON text: Open WebUI's free `data` object (`data.config.share`); null: none (migration 0008). */
+  data: Generated<string | null>
   created_at: number
   updated_at: number
+  /** Who keeps the member list: `oidc` (the provider's groups claim, synced at sign-in); null: by hand (migration 0011). */
+  managed_by: Generated<string | null>
 }
 
 export interface GroupMembersTable {
@@ -67,6 +75,8 @@ export interface ModelsTable {
   updated_at: number
   /** The model's current version in model_versions (its ETag); 0 on a row older than history. */
   version: Generated<number>
+  /** The template the model came from or was last applied from (docs/templates.md); null: none. */
+  template_id: Generated<string | null>
 }
 
 /** One version of a model: a full snapshot, who made it, when and how (issue #12). */
@@ -77,9 +87,11 @@ export interface ModelVersionsTable {
   /** The account that made the change; null for the system (e.g. a model handed over on account deletion). */
   user_id: string | null
   action: 'baseline' | 'create' | 'update' | 'toggle' | 'access_update' | 'delete' | 'restore'
-  source: 'route' | 'import' | 'sync' | 'system' | 'bulk'
+  source: 'route' | 'import' | 'sync' | 'system' | 'bulk' | 'template'
   /** The model's owner at this version (the snapshot's user_id); null on rows written without it. */
   owner_id: string | null
+  /** The template this version was written from (an apply); null otherwise (absent: null). */
+  template_id?: string | null
   /** JSON text of a ModelSnapshot */
   snapshot: string
 }
@@ -139,10 +151,86 @@ export interface ConnectionsTable {
   enabled: number
   created_at: number
   updated_at: number
+  /** JSON text: Open WebUI's `model_ids` (OpenAI kind: served as listed; Ollama kind: an allowlist), or null. */
+  model_ids: string | null
+  /** JSON text: Open WebUI's connection `tags` (`[{name, …}]`), or null. */
+  tags: string | null
+  /** `local` | `external`, or null for the kind's default (OpenAI external, Ollama local). */
+  connection_type: string | null
+  /** Order of creation (ties of created_at broken exactly); null on rows older than it. */
+  position: number | null
+}
+
+/** Open WebUI's `ENABLE_OPENAI_API` / `ENABLE_OLLAMA_API`, by kind (no row = enabled). */
+export interface ProviderApisTable {
+  kind: 'openai' | 'ollama'
+  enabled: number
+  updated_at: number
+}
+
+/**
+ * A configuration template (docs/templates.md). Each section is null when the template does not hold
+ * it; JSON sections are text.
+ */
+export interface TemplatesTable {
+  id: string
+  /** The owner. */
+  user_id: string
+  name: string
+  description: string
+  base_model_id: string | null
+  /** JSON text: params (validated as a model's). */
+  params: string | null
+  /** JSON text: keys of `params` the template enforces. */
+  locked_params: string | null
+  /** JSON text: meta (validated as a model's). */
+  meta: string | null
+  /** JSON text: the grants the template applies to models (normal form). */
+  access_grants: string | null
+  created_at: number
+  updated_at: number
+}
+
+/** A template's own sharing (who may read or change the template), like model_grants. */
+export interface TemplateGrantsTable {
+  id: string
+  template_id: string
+  principal_type: 'user' | 'group'
+  principal_id: string
+  permission: 'read' | 'write'
+  created_at: number
+}
+
+/** Settings an admin changes at run time (migration 0008): one JSON value per key; no row: the environment's. */
+export interface AppSettingsTable {
+  key: string
+  /** JSON text */
+  value: string
+  updated_at: number
+}
+
+/** An account the SCIM client provisioned or took over (migration 0012), with its `externalId`. */
+export interface ScimUsersTable {
+  user_id: string
+  external_id: string | null
+  created_at: number
+}
+
+/** A group the SCIM client provisioned or took over (migration 0012), with its `externalId`. */
+export interface ScimGroupsTable {
+  group_id: string
+  external_id: string | null
+  created_at: number
 }
 
 export interface DB {
+  scim_users: ScimUsersTable
+  scim_groups: ScimGroupsTable
+  app_settings: AppSettingsTable
+  templates: TemplatesTable
+  template_grants: TemplateGrantsTable
   connections: ConnectionsTable
+  provider_apis: ProviderApisTable
   models: ModelsTable
   model_versions: ModelVersionsTable
   audit_log: AuditLogTable

@@ -1,15 +1,21 @@
 /**
- * OpenAI-compatible chat completions through presets: resolve the model (access checked now, at call
- * time), apply the preset, call the provider, and relay its answer. Streams pass through chunk by chunk
- * with back-pressure; a caller who hangs up cancels the provider call; a provider that stops mid-stream
- * ends the stream with an SSE error event instead of hanging.
+ * The OpenAI-compatible calls through presets: chat completions, the Responses API, embeddings and
+ * legacy completions. Each resolves the model (access checked now, at call time), applies the preset,
+ * calls the provider, and relays its answer with the id the caller called in `model` (never the
+ * provider's). Streams pass through chunk by chunk with back-pressure; a caller who hangs up cancels the
+ * provider call; a provider that stops mid-stream ends the stream with an error event instead of hanging.
+ *
+ * The Responses API is passed through to providers that speak it and translated to and from chat
+ * completions for those that do not (responses-translate.ts): which one a connection is, is learnt by
+ * trying (docs/gateway.md, "The Responses API").
  */
 import type { Actor } from '../access/actor.js'
 import type { AppError, ErrorCode } from '../errors/app-error.js'
 import { joinUrl, openAiBase, type Connection } from '../providers/connection.js'
 import { providerError, providerFault, providerJson, providerRequest, secretsOf, type ProviderResponse } from '../providers/provider-client.js'
 import { redactText } from '../errors/redact.js'
-import { applyPreset, effectiveParams } from './preset-params.js'
+import { applyPreset, applyPresetToResponses, effectiveParams } from './preset-params.js'
+import { ChatToResponsesStream, chatToResponse, responsesToChat, sseEvent, type ResponsesEvent } from './responses-translate.js'
 import type { RuntimeModelsService } from './runtime-models.service.js'
 
 /** Who is asking and how to tell them about a fault that comes after the answer started (mid-stream). */
@@ -23,64 +29,164 @@ export interface ChatContext {
 export type ChatAnswer =
   { kind: 'json'; status: number; body: unknown } | { kind: 'stream'; status: number; contentType: string; chunks: AsyncIterable<Uint8Array> }
 
+type Json = Record<string, unknown>
+
+/** The OpenAI paths that pass through to the provider with only the model resolved (and, for completions, the preset's params). */
+export type PassThroughPath = '/embeddings' | '/completions'
+
+/** How long a connection that answered "no such route" to `/responses` is called through chat completions before it is tried again. */
+const NO_RESPONSES_API_MS = 10 * 60_000
+
 export class ChatService {
+  /** Whether a connection (by id and last change) speaks the Responses API, as learnt by calling it. */
+  private readonly responsesApi = new Map<string, { speaks: boolean; until: number }>()
+
   constructor(
     private readonly runtime: RuntimeModelsService,
     private readonly timeoutMs: number,
   ) {}
 
-  async complete(
+  async complete(actor: Actor, request: Json & { model: string }, callerGone: AbortSignal, context: ChatContext = { requestId: '' }): Promise<ChatAnswer> {
+    const { provider, connection, chainParams } = await this.runtime.resolve(actor, request.model)
+    const body = applyPreset(request, effectiveParams(chainParams), provider.upstream_id)
+    const response = await this.call(connection, '/chat/completions', body, callerGone)
+    return this.relayAnswer(actor, connection, response, body['stream'] === true, request.model, callerGone, context)
+  }
+
+  /**
+   * `/embeddings` and `/completions`: the model resolved like chat (presets to their base, access
+   * checked); completions also take the preset's params (defaults, locks, custom_params), never its
+   * system prompt (there are no messages).
+   */
+  async passThrough(
     actor: Actor,
-    request: Record<string, unknown> & { model: string },
+    path: PassThroughPath,
+    request: Json & { model: string },
     callerGone: AbortSignal,
     context: ChatContext = { requestId: '' },
   ): Promise<ChatAnswer> {
     const { provider, connection, chainParams } = await this.runtime.resolve(actor, request.model)
-    const body = applyPreset(request, effectiveParams(chainParams), provider.upstream_id)
+    const body =
+      path === '/completions' ? applyPreset(request, effectiveParams(chainParams), provider.upstream_id) : { ...request, model: provider.upstream_id }
+    const response = await this.call(connection, path, body, callerGone)
+    return this.relayAnswer(actor, connection, response, body['stream'] === true, request.model, callerGone, context)
+  }
+
+  /**
+   * The Responses API: passed through (the preset applied in its terms) to a connection that speaks it,
+   * translated to and from chat completions for one that does not. A connection is tried first; one that
+   * answers "no such route" (404, 405 or 501 not about the model) is remembered as chat-only for
+   * NO_RESPONSES_API_MS, and this request goes through chat completions.
+   */
+  async respond(actor: Actor, request: Json & { model: string }, callerGone: AbortSignal, context: ChatContext = { requestId: '' }): Promise<ChatAnswer> {
+    const { provider, connection, chainParams } = await this.runtime.resolve(actor, request.model)
+    const preset = effectiveParams(chainParams)
+    const isStream = request['stream'] === true
+    const known = this.speaksResponses(connection)
+    if (known !== false) {
+      const body = applyPresetToResponses(request, preset, provider.upstream_id)
+      const response = await this.call(connection, '/responses', body, callerGone, (status) => status === 404 || status === 405 || status === 501)
+      if (response.statusCode >= 200 && response.statusCode < 300) {
+        this.rememberResponses(connection, true)
+        return this.relayAnswer(actor, connection, response, isStream, request.model, callerGone, context)
+      }
+      if (!(await isMissingRoute(response))) throw await upstreamRefusal(connection, response, this.timeoutMs)
+      this.rememberResponses(connection, false)
+    }
+    // Translated: the chat request it means, with the preset applied exactly as for chat.
+    const body = applyPreset(responsesToChat(request), preset, provider.upstream_id)
+    const response = await this.call(connection, '/chat/completions', body, callerGone)
+    const echo = { model: request.model, request }
+    const contentType = String(response.headers['content-type'] ?? '')
+    if (isStream && contentType.includes('text/event-stream')) {
+      return {
+        kind: 'stream',
+        status: 200,
+        contentType: 'text/event-stream; charset=utf-8',
+        chunks: this.translate(actor, connection, response, echo, callerGone, context),
+      }
+    }
+    return { kind: 'json', status: 200, body: chatToResponse(await providerJson(connection, response, this.timeoutMs), echo) }
+  }
+
+  private speaksResponses(connection: Connection): boolean | undefined {
+    const known = this.responsesApi.get(responsesKey(connection))
+    if (!known) return undefined
+    if (!known.speaks && known.until < Date.now()) return undefined
+    return known.speaks
+  }
+
+  private rememberResponses(connection: Connection, speaks: boolean): void {
+    if (this.responsesApi.size > 10_000) this.responsesApi.clear()
+    this.responsesApi.set(responsesKey(connection), { speaks, until: Date.now() + NO_RESPONSES_API_MS })
+  }
+
+  /**
+   * POSTs `body` to `path` of the connection's OpenAI API; a non-2xx answer becomes our error, except the
+   * statuses `keep` accepts, which the caller reads itself.
+   */
+  private async call(connection: Connection, path: string, body: Json, callerGone: AbortSignal, keep?: (status: number) => boolean): Promise<ProviderResponse> {
     const isStream = body['stream'] === true
-    const response = await providerRequest(connection, joinUrl(openAiBase(connection), '/chat/completions'), {
+    const response = await providerRequest(connection, joinUrl(openAiBase(connection), path), {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: isStream ? 'text/event-stream' : 'application/json' },
       body: JSON.stringify(body),
       timeoutMs: this.timeoutMs,
       signal: callerGone,
     })
-    if (response.statusCode < 200 || response.statusCode >= 300) throw await upstreamRefusal(connection, response, this.timeoutMs)
+    if (response.statusCode >= 200 && response.statusCode < 300) return response
+    if (keep?.(response.statusCode)) return response
+    throw await upstreamRefusal(connection, response, this.timeoutMs)
+  }
+
+  /** The provider's 2xx answer relayed: JSON with `model` set to the id called, or its stream, each event so. */
+  private async relayAnswer(
+    actor: Actor,
+    connection: Connection,
+    response: ProviderResponse,
+    isStream: boolean,
+    calledId: string,
+    callerGone: AbortSignal,
+    context: ChatContext,
+  ): Promise<ChatAnswer> {
     const contentType = String(response.headers['content-type'] ?? '')
     if (isStream && contentType.includes('text/event-stream')) {
       return {
         kind: 'stream',
         status: response.statusCode,
         contentType: 'text/event-stream; charset=utf-8',
-        chunks: this.relay(actor, connection, response, callerGone, context),
+        chunks: this.relay(actor, connection, response, calledId, callerGone, context),
       }
     }
-    return { kind: 'json', status: response.statusCode, body: await providerJson(connection, response, this.timeoutMs) }
+    return { kind: 'json', status: response.statusCode, body: withModel(await providerJson(connection, response, this.timeoutMs), calledId) }
   }
 
   /**
    * Yields the provider's chunks as they come, pulled one at a time so that a slow reader slows the
    * provider read (back-pressure). Stopping early destroys the provider stream, which cancels the call.
-   * A provider that fails mid-stream ends it with an SSE error event.
+   * Whole lines are rewritten (the model id; a provider's own error event replaced by ours); a line
+   * split across chunks waits for its end. A provider that fails mid-stream ends it with an SSE error event.
    */
   private async *relay(
     actor: Actor,
     connection: Connection,
     response: ProviderResponse,
+    calledId: string,
     callerGone: AbortSignal,
     context: ChatContext,
   ): AsyncGenerator<Uint8Array> {
+    const lines = new LineSplitter()
+    const rewrite = (line: Buffer) => this.rewriteLine(actor, connection, line, calledId, context)
     try {
-      // A provider's own error events carry its free text: replaced by ours (hole 7).
-      for await (const chunk of response.body) yield this.scrubErrorEvents(actor, connection, chunk as Buffer, context)
+      for await (const chunk of response.body) {
+        const complete = lines.push(chunk as Buffer)
+        if (complete.length > 0) yield Buffer.concat(complete.map(rewrite))
+      }
+      const rest = lines.flush()
+      if (rest) yield rewrite(rest)
     } catch (error) {
       if (callerGone.aborted) return
-      const timedOut = providerFault(connection, error, this.timeoutMs)
-      const fault =
-        timedOut.code === 'PROVIDER_TIMEOUT'
-          ? timedOut
-          : providerError(connection, 'PROVIDER_ERROR', 'broke off the stream.', `broke off the stream: ${(error as Error).message}.`)
-      context.onStreamFault?.(fault)
+      const fault = this.streamFault(connection, error, context)
       const message = withRequestId(fault.detailFor(actor), context.requestId)
       const event = { error: { message, type: 'provider_error', code: fault.code, ...(context.requestId && { request_id: context.requestId }) } }
       yield new TextEncoder().encode(`data: ${JSON.stringify(event)}\n\n`)
@@ -89,39 +195,186 @@ export class ChatService {
     }
   }
 
-  /**
-   * Replaces each `data: {"error": …}` line of a chunk with our own error event (the connection's name,
-   * the provider's machine code, the request id; for admins its message, redacted), leaving every other
-   * byte as it came. A chunk without
-   * the bytes `"error"` (nearly all of them) is passed on untouched after one native search. Providers
-   * write an event in one piece; a line split across two chunks is passed on as it came.
-   */
-  private scrubErrorEvents(actor: Actor, connection: Connection, chunk: Buffer, context: ChatContext): Buffer {
-    if (chunk.indexOf(ERROR_KEY) === -1) return chunk
-    const parts: Buffer[] = []
-    let start = 0
-    while (start < chunk.length) {
-      const newline = chunk.indexOf(0x0a, start)
-      const end = newline === -1 ? chunk.length : newline + 1
-      const line = chunk.subarray(start, end)
-      start = end
-      const reported = line.indexOf(ERROR_KEY) === -1 ? undefined : providerErrorEvent(line)
-      if (!reported) {
-        parts.push(line)
-        continue
+  /** A chat stream as the Responses API's events (responses-translate.ts), ending with an `error` event on a fault. */
+  private async *translate(
+    actor: Actor,
+    connection: Connection,
+    response: ProviderResponse,
+    echo: { model: string; request: Json },
+    callerGone: AbortSignal,
+    context: ChatContext,
+  ): AsyncGenerator<Uint8Array> {
+    const lines = new LineSplitter()
+    const events = new ChatToResponsesStream(echo)
+    const encode = (list: ResponsesEvent[]) => Buffer.from(list.map(sseEvent).join(''))
+    const failWith = (fault: AppError) =>
+      encode(
+        events.fail({
+          code: fault.code,
+          message: withRequestId(fault.detailFor(actor), context.requestId),
+          ...(context.requestId && { request_id: context.requestId }),
+        }),
+      )
+    try {
+      yield encode(events.start())
+      for await (const chunk of response.body) {
+        const out: ResponsesEvent[] = []
+        for (const line of lines.push(chunk as Buffer)) {
+          const data = dataOf(line)
+          if (data === undefined || data === '[DONE]') continue
+          let parsed: unknown
+          try {
+            parsed = JSON.parse(data)
+          } catch {
+            continue
+          }
+          const reported = isObject(parsed) && parsed['error'] !== undefined && parsed['error'] !== null ? providerErrorEvent(line) : undefined
+          if (reported) {
+            if (out.length > 0) yield encode(out)
+            yield failWith(this.reportedFault(connection, reported, context))
+            return
+          }
+          out.push(...events.push(parsed))
+        }
+        if (out.length > 0) yield encode(out)
       }
-      const code = reported.code ? ` (${reported.code})` : ''
-      const fault = providerError(connection, 'PROVIDER_ERROR', `reported an error mid-stream${code}.`, `reported an error mid-stream: ${reported.message}`)
-      context.onStreamFault?.(fault)
-      const message = withRequestId(fault.detailFor(actor), context.requestId)
-      const event = { error: { message, type: 'provider_error', code: fault.code, ...(context.requestId && { request_id: context.requestId }) } }
-      parts.push(Buffer.from(`data: ${JSON.stringify(event)}${line.at(-1) === 0x0a ? '\n' : ''}`))
+      yield encode(events.end())
+    } catch (error) {
+      if (callerGone.aborted) return
+      yield failWith(this.streamFault(connection, error, context))
+    } finally {
+      if (!response.body.destroyed) response.body.destroy()
     }
-    return Buffer.concat(parts)
+  }
+
+  private streamFault(connection: Connection, error: unknown, context: ChatContext): AppError {
+    const timedOut = providerFault(connection, error, this.timeoutMs)
+    const fault =
+      timedOut.code === 'PROVIDER_TIMEOUT'
+        ? timedOut
+        : providerError(connection, 'PROVIDER_ERROR', 'broke off the stream.', `broke off the stream: ${(error as Error).message}.`)
+    context.onStreamFault?.(fault)
+    return fault
+  }
+
+  private reportedFault(connection: Connection, reported: { message: string; code: string }, context: ChatContext): AppError {
+    const code = reported.code ? ` (${reported.code})` : ''
+    const fault = providerError(connection, 'PROVIDER_ERROR', `reported an error mid-stream${code}.`, `reported an error mid-stream: ${reported.message}`)
+    context.onStreamFault?.(fault)
+    return fault
+  }
+
+  /**
+   * One whole SSE line of a relayed stream: a `data:` line naming a model gets the id called; a provider's
+   * own error event (`data: {"error": …}`, or a Responses `error` / `response.failed` event) is replaced by
+   * ours (the connection's name, the provider's machine code, the request id; for admins its message,
+   * redacted). Every other line passes as it came, after one native search for each key.
+   */
+  private rewriteLine(actor: Actor, connection: Connection, line: Buffer, calledId: string, context: ChatContext): Buffer {
+    const hasError = line.indexOf(ERROR_KEY) !== -1
+    if (!hasError && line.indexOf(MODEL_KEY) === -1) return line
+    const data = dataOf(line)
+    if (data === undefined || data === '[DONE]') return line
+    let event: unknown
+    try {
+      event = JSON.parse(data)
+    } catch {
+      return line
+    }
+    if (!isObject(event)) return line
+    const end = line.at(-1) === 0x0a ? '\n' : ''
+    const reported = hasError ? (providerErrorEvent(line) ?? responsesErrorEvent(event)) : undefined
+    if (reported) {
+      const fault = this.reportedFault(connection, reported, context)
+      const message = withRequestId(fault.detailFor(actor), context.requestId)
+      const requestId = context.requestId ? { request_id: context.requestId } : {}
+      const ours =
+        event['type'] === 'error' || event['type'] === 'response.failed'
+          ? {
+              type: 'error',
+              code: fault.code,
+              message,
+              param: null,
+              ...requestId,
+              ...(typeof event['sequence_number'] === 'number' && { sequence_number: event['sequence_number'] }),
+            }
+          : { error: { message, type: 'provider_error', code: fault.code, ...requestId } }
+      return Buffer.from(`data: ${JSON.stringify(ours)}${end}`)
+    }
+    const renamed = withModel(event, calledId) as Json
+    const inner = isObject(event['response']) ? withModel(event['response'], calledId) : undefined
+    if (renamed === event && inner === event['response']) return line
+    return Buffer.from(`data: ${JSON.stringify(inner === undefined ? renamed : { ...renamed, response: inner })}${end}`)
+  }
+}
+
+const responsesKey = (connection: Connection) => `${connection.id}@${connection.updated_at}@${connection.base_url}`
+
+/** A provider's "no such route" (its Responses API missing), told apart from "no such model". */
+async function isMissingRoute(response: ProviderResponse): Promise<boolean> {
+  let text = ''
+  try {
+    text = (await response.body.text()).slice(0, 2000)
+  } catch {
+    // unreadable: the status decides
+  }
+  return !/model/i.test(text)
+}
+
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/** The answer with `model` set to the id the caller called (when it names one). */
+function withModel(body: unknown, calledId: string): unknown {
+  if (!isObject(body) || typeof body['model'] !== 'string' || body['model'] === calledId) return body
+  return { ...body, model: calledId }
+}
+
+/** The payload of an SSE `data:` line, or undefined for any other line. */
+function dataOf(line: Buffer): string | undefined {
+  const text = line.toString('utf8').trim()
+  return text.startsWith('data:') ? text.slice('data:'.length).trim() : undefined
+}
+
+/** The error of a Responses API error event (`{type: "error", …}` or `response.failed`), or undefined. */
+function responsesErrorEvent(event: Json): { message: string; code: string } | undefined {
+  const error = event['type'] === 'error' ? event : event['type'] === 'response.failed' && isObject(event['response']) ? event['response']['error'] : undefined
+  if (!isObject(error)) return undefined
+  const message = typeof error['message'] === 'string' ? error['message'] : JSON.stringify(error)
+  const code = error['code']
+  return { message, code: typeof code === 'string' && MACHINE_CODE.test(code) ? code : '' }
+}
+
+/** Splits a byte stream into whole lines (each with its `\n`); the tail without one waits for the next chunk. */
+class LineSplitter {
+  private pending: Buffer | undefined
+
+  push(chunk: Buffer): Buffer[] {
+    const data = this.pending ? Buffer.concat([this.pending, chunk]) : chunk
+    const last = data.lastIndexOf(0x0a)
+    if (last === -1) {
+      this.pending = data
+      return []
+    }
+    this.pending = last + 1 < data.length ? data.subarray(last + 1) : undefined
+    const lines: Buffer[] = []
+    let start = 0
+    while (start <= last) {
+      const end = data.indexOf(0x0a, start) + 1
+      lines.push(data.subarray(start, end))
+      start = end
+    }
+    return lines
+  }
+
+  flush(): Buffer | undefined {
+    const rest = this.pending
+    this.pending = undefined
+    return rest
   }
 }
 
 const ERROR_KEY = Buffer.from('"error"')
+const MODEL_KEY = Buffer.from('"model"')
 
 /** The provider's error of an SSE line `data: {"error": …}`, or undefined for any other line. */
 function providerErrorEvent(line: Buffer): { message: string; code: string } | undefined {

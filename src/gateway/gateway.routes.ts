@@ -1,13 +1,27 @@
 /**
  * The runtime model list (`/api/models`, Open WebUI's) and the OpenAI-compatible endpoints
- * (`/v1/models`, `/v1/chat/completions`, also `/api/chat/completions`).
+ * (`/v1/models`, `/v1/chat/completions`, also `/api/chat/completions`, `/v1/responses`,
+ * `/v1/embeddings`, `/v1/completions`).
  */
 import { Readable } from 'node:stream'
 import { z } from 'zod'
 import { accountOf, BEARER, sendJsonText, validationFormatter, type App, type Guards } from '../http/route-kit.js'
 import { modelNotFound } from '../access/access.service.js'
-import type { ChatService } from './chat.service.js'
-import { ChatRequestSchema, ChatStreamSchema, OpenAiModelSchema, RuntimeModelSchema } from './gateway.schema.js'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { ChatAnswer, ChatContext, ChatService } from './chat.service.js'
+import {
+  ChatRequestSchema,
+  ChatStreamSchema,
+  CompletionsRequestSchema,
+  EmbeddingsRequestSchema,
+  OpenAiModelSchema,
+  RelayedJsonSchema,
+  RelayedStreamSchema,
+  ResponseObjectSchema,
+  ResponsesRequestSchema,
+  ResponsesStreamSchema,
+  RuntimeModelSchema,
+} from './gateway.schema.js'
 import { ModelIdSchema } from '../models/models.schema.js'
 import { toOpenAiModel, type RuntimeModelsService } from './runtime-models.service.js'
 
@@ -83,9 +97,7 @@ export function registerGatewayRoutes(app: App, deps: { runtime: RuntimeModelsSe
   for (const url of ['/v1/chat/completions', '/api/chat/completions', '/api/v1/chat/completions']) {
     app.post(url, {
       onRequest: guards.verified,
-      schemaErrorFormatter: validationFormatter(
-        (path, carried) => carried ?? (path[0] && path[0] !== 'model' && path[0] !== 'messages' ? 'INVALID_PARAMS' : 'VALIDATION_ERROR'),
-      ),
+      schemaErrorFormatter: paramsFormatter,
       schema: {
         tags: ['openai'],
         security: BEARER,
@@ -102,34 +114,107 @@ export function registerGatewayRoutes(app: App, deps: { runtime: RuntimeModelsSe
           },
         },
       },
-      handler: async (request, reply) => {
-        // The caller hanging up cancels the provider call.
-        const callerGone = new AbortController()
-        reply.raw.on('close', () => {
-          if (!reply.raw.writableFinished) callerGone.abort(new Error('caller disconnected'))
-        })
-        let answer: Awaited<ReturnType<ChatService['complete']>>
-        try {
-          answer = await chat.complete(accountOf(request), request.body, callerGone.signal, {
-            requestId: request.id,
-            onStreamFault: (fault) => request.log.warn({ err: fault }, 'provider stream failed'),
-          })
-        } catch (error) {
-          // Nobody is listening any more: nothing to answer, nothing went wrong on our side.
-          if (callerGone.signal.aborted) {
-            request.log.debug('caller hung up before the provider answered')
-            return reply
-          }
-          throw error
-        }
-        if (answer.kind === 'json') return reply.status(answer.status).send(answer.body)
-        void reply.status(answer.status).headers({
-          'content-type': answer.contentType,
-          'cache-control': 'no-cache',
-          'x-accel-buffering': 'no',
-        })
-        return reply.send(Readable.from(answer.chunks, { objectMode: false }))
-      },
+      handler: (request, reply) => answer(request, reply, (signal, context) => chat.complete(accountOf(request), request.body, signal, context)),
     })
   }
+
+  const openAiCall = (summary: string, body: z.ZodType, json: z.ZodType, stream: z.ZodType, formatter = validationFormatter()) => ({
+    onRequest: guards.verified,
+    schemaErrorFormatter: formatter,
+    schema: {
+      tags: ['openai'],
+      security: BEARER,
+      summary,
+      body,
+      response: {
+        '2xx': {
+          description: 'The answer, or with stream=true server-sent events.',
+          content: { 'application/json': { schema: json }, 'text/event-stream': { schema: stream } },
+        },
+      },
+    },
+  })
+
+  app.post(
+    '/v1/responses',
+    openAiCall(
+      'OpenAI Responses API through a preset (its params, locks and system prompt applied) or a provider model: passed through to providers that speak it, translated to chat completions for the others. Streams with stream=true.',
+      ResponsesRequestSchema,
+      ResponseObjectSchema,
+      ResponsesStreamSchema,
+      paramsFormatter,
+    ),
+    (request, reply) =>
+      answer(request, reply, (signal, context) => chat.respond(accountOf(request), request.body as z.infer<typeof ResponsesRequestSchema>, signal, context)),
+  )
+
+  app.post(
+    '/v1/embeddings',
+    openAiCall(
+      'OpenAI embeddings of a model you may use (a preset embeds with its base model), passed through.',
+      EmbeddingsRequestSchema,
+      RelayedJsonSchema,
+      RelayedStreamSchema,
+    ),
+    (request, reply) =>
+      answer(request, reply, (signal, context) =>
+        chat.passThrough(accountOf(request), '/embeddings', request.body as z.infer<typeof EmbeddingsRequestSchema>, signal, context),
+      ),
+  )
+
+  app.post(
+    '/v1/completions',
+    openAiCall(
+      'OpenAI legacy text completion of a model you may use (a preset: its base model with its params), passed through. Streams with stream=true.',
+      CompletionsRequestSchema,
+      RelayedJsonSchema,
+      RelayedStreamSchema,
+      paramsFormatter,
+    ),
+    (request, reply) =>
+      answer(request, reply, (signal, context) =>
+        chat.passThrough(accountOf(request), '/completions', request.body as z.infer<typeof CompletionsRequestSchema>, signal, context),
+      ),
+  )
+}
+
+/** Request fields other than the model and the conversation are parameters: INVALID_PARAMS names them. */
+const paramsFormatter = validationFormatter(
+  (path, carried) => carried ?? (path[0] && !['model', 'messages', 'input', 'prompt'].includes(String(path[0])) ? 'INVALID_PARAMS' : 'VALIDATION_ERROR'),
+)
+
+/**
+ * Runs a provider call for the request and sends its answer: JSON as is, a stream chunk by chunk. The
+ * caller hanging up cancels the provider call.
+ */
+async function answer(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  run: (signal: AbortSignal, context: ChatContext) => Promise<ChatAnswer>,
+): Promise<FastifyReply> {
+  const callerGone = new AbortController()
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) callerGone.abort(new Error('caller disconnected'))
+  })
+  let result: ChatAnswer
+  try {
+    result = await run(callerGone.signal, {
+      requestId: request.id,
+      onStreamFault: (fault) => request.log.warn({ err: fault }, 'provider stream failed'),
+    })
+  } catch (error) {
+    // Nobody is listening any more: nothing to answer, nothing went wrong on our side.
+    if (callerGone.signal.aborted) {
+      request.log.debug('caller hung up before the provider answered')
+      return reply
+    }
+    throw error
+  }
+  if (result.kind === 'json') return reply.status(result.status).send(result.body)
+  void reply.status(result.status).headers({
+    'content-type': result.contentType,
+    'cache-control': 'no-cache',
+    'x-accel-buffering': 'no',
+  })
+  return reply.send(Readable.from(result.chunks, { objectMode: false }))
 }

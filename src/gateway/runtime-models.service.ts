@@ -22,6 +22,7 @@ import { AppError } from '../errors/app-error.js'
 import { VersionedCache } from '../cache/versioned-cache.js'
 import { toJsonText, type JsonText } from '../schema/json-text.js'
 import { conflictingIds } from '../models/conflicts.js'
+import { orderByConfig, type ModelConfigStore } from '../models/model-config.js'
 import { ModelsRepo, type ModelRow } from '../models/models.repo.js'
 import type { Connection, ProviderModel } from '../providers/connection.js'
 import type { ModelCatalog } from '../providers/model-catalog.js'
@@ -39,7 +40,27 @@ export interface RuntimeModel {
   base_model_missing: boolean
   /** The registry row (without params), or null for a raw provider model. */
   info: Record<string, unknown> | null
-  tags: { name: string }[]
+  /** `meta.tags`, then the connection's tags (Open WebUI's union), extra keys (`color`) kept. */
+  tags: ({ name: string } & Record<string, unknown>)[]
+  /** Open WebUI's `local` / `external` (of the connection; a preset's of its base), null when unserved. */
+  connection_type: 'local' | 'external' | null
+  /** Open WebUI's index of the connection among those of its kind; provider models only. */
+  urlIdx?: number
+  /** `meta.actionIds` / `meta.filterIds` as Open WebUI's items (ids only: modelgate runs no functions). */
+  actions: RuntimeFunction[]
+  filters: RuntimeFunction[]
+}
+
+export interface RuntimeFunction {
+  id: string
+  name: string
+  description: null
+  icon: null
+}
+
+/** A runtime model with what `/v1/models` shows as `owned_by` (the provider's own word). */
+export interface RuntimeEntry extends RuntimeModel {
+  upstream_owned_by: string
 }
 
 export interface Resolution {
@@ -52,7 +73,7 @@ export interface Resolution {
 export class RuntimeModelsService {
   private readonly models: ModelsRepo
   private readonly grants: ModelGrantsRepo
-  private readonly lists = new VersionedCache<RuntimeModel[]>(1000, 60_000)
+  private readonly lists = new VersionedCache<RuntimeEntry[]>(1000, 60_000)
   private readonly runtimeTexts = new VersionedCache<JsonText<{ data: RuntimeModel[] }>>(1000, 60_000)
   private readonly openAiTexts = new VersionedCache<JsonText<{ object: 'list'; data: OpenAiModel[] }>>(1000, 60_000)
   private readonly resolutions = new VersionedCache<Resolution>(5000, 60_000)
@@ -63,6 +84,8 @@ export class RuntimeModelsService {
     private readonly catalog: ModelCatalog,
     /** BYPASS_MODEL_ACCESS_CONTROL, handed to the access service with every question. */
     private readonly bypassModelAccessControl: boolean,
+    /** MODEL_ORDER_LIST (a save bumps the registry version, so cached lists are stale at once). */
+    private readonly modelConfig?: ModelConfigStore,
   ) {
     this.models = new ModelsRepo(database.db)
     this.grants = new ModelGrantsRepo(database.db)
@@ -82,11 +105,11 @@ export class RuntimeModelsService {
    * The list, cached per caller while neither the registry nor the catalog changes: chat clients ask
    * for it on every page load, and building it reads every preset the caller may use.
    */
-  async list(actor: Actor): Promise<RuntimeModel[]> {
+  async list(actor: Actor): Promise<RuntimeEntry[]> {
     return this.listAt(await this.snapshot(actor))
   }
 
-  private listAt({ view, version, providerModels }: Snapshot): Promise<RuntimeModel[]> {
+  private listAt({ view, version, providerModels }: Snapshot): Promise<RuntimeEntry[]> {
     return this.lists.get(view.key, version, () => this.build(view, providerModels), isSmallList)
   }
 
@@ -101,7 +124,7 @@ export class RuntimeModelsService {
     const snapshot = await this.snapshot(actor)
     const small = (json: Buffer) => json.length <= MAX_CACHED_LIST_BYTES
     if (shape === 'runtime') {
-      return this.runtimeTexts.get(snapshot.view.key, snapshot.version, async () => toJsonText({ data: await this.listAt(snapshot) }), small)
+      return this.runtimeTexts.get(snapshot.view.key, snapshot.version, async () => toJsonText({ data: (await this.listAt(snapshot)).map(publicModel) }), small)
     }
     return this.openAiTexts.get(
       snapshot.view.key,
@@ -125,14 +148,16 @@ export class RuntimeModelsService {
     return { view, version, providerModels }
   }
 
-  private async build(view: RuntimeView, providerModels: ProviderModel[]): Promise<RuntimeModel[]> {
+  private async build(view: RuntimeView, providerModels: ProviderModel[]): Promise<RuntimeEntry[]> {
     const providerById = new Map(providerModels.map((m) => [m.id, m]))
+    const connections = new Map((await this.catalog.enabledConnections()).map((c) => [c.id, c]))
+    const entry = (row: ModelRow | null, served: ProviderModel | undefined) => entryOf(row, served, served && connections.get(served.connection_id))
     const servedRows = await this.models.findByIds([...providerById.keys()])
     const presets = await this.models.readableActivePresets(view.reader, await this.models.planFor(view.reader))
     const hops = await this.loadChains([...servedRows, ...presets])
     const lookup = await this.lookup(view, hops, providerById)
 
-    const result: RuntimeModel[] = []
+    const result: RuntimeEntry[] = []
     for (const model of providerModels) {
       const row = lookup.row(model.id)
       if (row?.base_model_id) continue // an admin's preset took this id; it is listed below
@@ -143,9 +168,12 @@ export class RuntimeModelsService {
       if (lookup.row(preset.id) !== preset) continue
       const end = followBaseChain(preset.id, lookup)
       const served = end.ok ? providerById.get(end.endId) : undefined
-      result.push({ ...entry(preset, served), base_model_missing: served === undefined })
+      // A preset carries its base's owner and connection type, not its urlIdx (as in Open WebUI).
+      const { urlIdx: _index, ...listed } = entry(preset, served)
+      result.push({ ...listed, base_model_missing: served === undefined })
     }
-    return result
+    // Open WebUI's MODEL_ORDER_LIST: listed ids first, in its order; it only moves what is already here.
+    return this.modelConfig ? orderByConfig(result, await this.modelConfig.order()) : result
   }
 
   /**
@@ -220,7 +248,7 @@ export class RuntimeModelsService {
  */
 const MAX_CACHED_LIST_ITEMS = 5000
 const MAX_CACHED_LIST_BYTES = 4 * 1024 * 1024
-const isSmallList = (list: readonly RuntimeModel[]) => list.length <= MAX_CACHED_LIST_ITEMS
+const isSmallList = (list: readonly RuntimeEntry[]) => list.length <= MAX_CACHED_LIST_ITEMS
 
 interface Snapshot {
   view: RuntimeView
@@ -230,19 +258,46 @@ interface Snapshot {
 
 export type OpenAiModel = ReturnType<typeof toOpenAiModel>
 
-export const toOpenAiModel = (m: RuntimeModel) => ({ id: m.id, object: 'model' as const, created: m.created, owned_by: m.owned_by, name: m.name })
+export const toOpenAiModel = (m: RuntimeEntry) => ({ id: m.id, object: 'model' as const, created: m.created, owned_by: m.upstream_owned_by, name: m.name })
 
-function entry(row: ModelRow | null, served: ProviderModel | undefined): RuntimeModel {
+/** The runtime list's item as answered (without what only `/v1/models` reads). */
+function publicModel(entry: RuntimeEntry): RuntimeModel {
+  const { upstream_owned_by: _owner, ...model } = entry
+  return model
+}
+
+type Tag = { name: string } & Record<string, unknown>
+const isTag = (tag: unknown): tag is Tag => typeof tag === 'object' && tag !== null && typeof (tag as { name?: unknown }).name === 'string'
+
+/** Open WebUI's items for `meta.actionIds` / `meta.filterIds`: the ids, named by themselves. */
+function functionsOf(ids: unknown): RuntimeFunction[] {
+  if (!Array.isArray(ids)) return []
+  return [...new Set(ids.filter((id): id is string => typeof id === 'string'))].map((id) => ({ id, name: id, description: null, icon: null }))
+}
+
+function entryOf(row: ModelRow | null, served: ProviderModel | undefined, connection: Connection | undefined): RuntimeEntry {
   const meta = row ? (JSON.parse(row.meta) as Record<string, unknown>) : {}
   // Pictures are loaded from /models/model/profile/image; inline ones would bloat the list.
   const { profile_image_url: _image, ...listedMeta } = meta
-  const tags = Array.isArray(meta['tags']) ? (meta['tags'] as { name: string }[]) : []
+  const tags = Array.isArray(meta['tags']) ? meta['tags'].filter(isTag) : []
+  const names = new Set(tags.map((t) => t.name.toLowerCase()))
+  for (const tag of connection?.tags ?? []) {
+    if (names.has(tag.name.toLowerCase())) continue
+    names.add(tag.name.toLowerCase())
+    tags.push(tag)
+  }
   return {
     id: row?.id ?? served?.id ?? '',
     name: row?.name ?? served?.name ?? '',
     object: 'model',
     created: row ? Number(row.created_at) : (served?.created ?? 0),
-    owned_by: served?.owned_by ?? 'openai',
+    // Open WebUI's owner: "ollama" for Ollama connections, "openai" for every other (the provider's own word is in /v1/models).
+    owned_by: connection?.kind === 'ollama' ? 'ollama' : 'openai',
+    upstream_owned_by: served?.owned_by ?? 'openai',
+    connection_type: connection?.connection_type ?? null,
+    ...(connection && { urlIdx: connection.url_idx }),
+    actions: functionsOf(meta['actionIds']),
+    filters: functionsOf(meta['filterIds']),
     connection_id: served?.connection_id ?? null,
     preset: row?.base_model_id != null,
     base_model_id: row?.base_model_id ?? null,

@@ -12,6 +12,37 @@ export class GroupsRepo {
     return this.db.selectFrom('groups').selectAll().orderBy('name').orderBy('id').execute()
   }
 
+  /** The groups `userId` is a member of, by name. */
+  listOfMember(userId: string): Promise<GroupRow[]> {
+    return this.db
+      .selectFrom('groups')
+      .innerJoin('group_members', 'group_members.group_id', 'groups.id')
+      .selectAll('groups')
+      .where('group_members.user_id', '=', userId)
+      .orderBy('groups.name')
+      .orderBy('groups.id')
+      .execute()
+  }
+
+  async isMember(groupId: string, userId: string): Promise<boolean> {
+    const row = await this.db.selectFrom('group_members').select('group_id').where('group_id', '=', groupId).where('user_id', '=', userId).executeTakeFirst()
+    return row !== undefined
+  }
+
+  /** The number of members of each group in `groupIds`, in one query. */
+  async memberCounts(groupIds: readonly string[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>(groupIds.map((id) => [id, 0]))
+    if (groupIds.length === 0) return counts
+    const rows = await this.db
+      .selectFrom('group_members')
+      .select((eb) => ['group_id', eb.fn.countAll<number>().as('n')])
+      .where('group_id', 'in', [...groupIds])
+      .groupBy('group_id')
+      .execute()
+    for (const row of rows) counts.set(row.group_id, Number(row.n))
+    return counts
+  }
+
   findById(id: string): Promise<GroupRow | undefined> {
     return this.db.selectFrom('groups').selectAll().where('id', '=', id).executeTakeFirst()
   }
@@ -39,6 +70,28 @@ export class GroupsRepo {
       .execute()
     for (const row of rows) members.get(row.group_id)?.push(row.user_id)
     return members
+  }
+
+  /** The groups named exactly `names` (several may share a name), oldest first. */
+  findByNames(names: readonly string[]): Promise<GroupRow[]> {
+    if (names.length === 0) return Promise.resolve([])
+    return this.db
+      .selectFrom('groups')
+      .selectAll()
+      .where('name', 'in', [...names])
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute()
+  }
+
+  /** Marks the groups as managed by `by` (`oidc`): their members then come from the provider. */
+  async setManagedBy(ids: readonly string[], by: string, at: number): Promise<void> {
+    if (ids.length === 0) return
+    await this.db
+      .updateTable('groups')
+      .set({ managed_by: by, updated_at: at })
+      .where('id', 'in', [...ids])
+      .execute()
   }
 
   async insert(row: GroupRow): Promise<void> {

@@ -1,8 +1,16 @@
-/** `/api/v1/groups` (admin): Open WebUI's group paths. */
+/** `/api/v1/groups`: Open WebUI's group paths (admin; non-admins list and read the groups they are in). */
 import { z } from 'zod'
 import { accountOf, BEARER, type App, type Guards } from '../http/route-kit.js'
 import { trueResponse } from '../schema/common.js'
-import { GroupCreateSchema, GroupIdParamsSchema, GroupMembersSchema, GroupResponseSchema, GroupUpdateSchema } from './groups.schema.js'
+import {
+  GroupCreateSchema,
+  GroupIdParamsSchema,
+  GroupInfoSchema,
+  GroupListQuerySchema,
+  GroupMembersSchema,
+  GroupResponseSchema,
+  GroupUpdateSchema,
+} from './groups.schema.js'
 import type { GroupsService } from './groups.service.js'
 
 export function registerGroupsRoutes(app: App, deps: { groups: GroupsService; guards: Guards }): void {
@@ -11,9 +19,26 @@ export function registerGroupsRoutes(app: App, deps: { groups: GroupsService; gu
   const withGroup = { params: GroupIdParamsSchema, response: { 200: GroupResponseSchema } }
 
   app.get('/api/v1/groups/', {
-    onRequest: guards.admin,
-    schema: { ...common, summary: 'Every group with its members.', response: { 200: z.array(GroupResponseSchema) } },
-    handler: () => groups.list(),
+    onRequest: guards.verified,
+    schema: {
+      ...common,
+      summary:
+        'Admins: every group with its members. Others: the groups they are in (user_ids: only themselves). share=true: the groups offered to you as share targets (data.config.share).',
+      querystring: GroupListQuerySchema,
+      response: { 200: z.array(GroupResponseSchema) },
+    },
+    handler: (request) => groups.list(accountOf(request), request.query.share),
+  })
+
+  app.get('/api/v1/groups/id/:id/info', {
+    onRequest: guards.verified,
+    schema: {
+      ...common,
+      summary: 'A group without its member list: admins any, others one they are in (another answers 404).',
+      params: GroupIdParamsSchema,
+      response: { 200: GroupInfoSchema },
+    },
+    handler: (request) => groups.info(accountOf(request), request.params.id),
   })
 
   app.post('/api/v1/groups/create', {

@@ -16,7 +16,7 @@ export const parseSnapshot = (row: Pick<VersionRow, 'snapshot'>): ModelSnapshot 
 
 export const versionNotFound = (id: string, version: number) => new AppError('VERSION_NOT_FOUND', `Model "${id}" has no version ${version}.`)
 
-const HEAD = ['model_id', 'version', 'created_at', 'user_id', 'action', 'source'] as const
+const HEAD = ['model_id', 'version', 'created_at', 'user_id', 'action', 'source', 'template_id'] as const
 
 export class HistoryRepo {
   constructor(private readonly db: Executor) {}

@@ -48,7 +48,7 @@ export const PruneBodySchema = z.object({
 export type PruneBody = z.infer<typeof PruneBodySchema>
 
 const VersionAction = z.enum(['baseline', 'create', 'update', 'toggle', 'access_update', 'delete', 'restore'])
-const VersionSource = z.enum(['route', 'import', 'sync', 'system', 'bulk'])
+const VersionSource = z.enum(['route', 'import', 'sync', 'system', 'bulk', 'template'])
 
 const SnapshotGrantSchema = z.object({
   principal_type: z.enum(['user', 'group']),
@@ -81,8 +81,9 @@ export const HistoryItemSchema = z
     user: z.object({ id: z.string(), name: z.string() }).nullable().describe('That account as it is now; null when hidden or deleted.'),
     action: VersionAction,
     source: VersionSource.describe(
-      'route: a model route; import, sync: those endpoints; bulk: a bulk access change; system: account or group deletion, or a baseline.',
+      'route: a model route; import, sync: those endpoints; bulk: a bulk access change; template: a template applied; system: account or group deletion, or a baseline.',
     ),
+    template_id: z.string().nullable().describe('The template this version was written from (an apply, docs/templates.md); null otherwise.'),
   })
   .meta({ id: 'ModelVersionItem' })
 export type HistoryItem = z.infer<typeof HistoryItemSchema>

@@ -146,6 +146,7 @@ export class ModelHistory {
       user: name !== undefined && head.user_id ? { id: head.user_id, name } : null,
       action: head.action,
       source: head.source,
+      template_id: head.template_id ?? null,
     }
   }
 }

@@ -1,9 +1,10 @@
 /**
  * Restoring a model version (issue #12): the version's content becomes the model again, as a new
  * version (action `restore`). It is an update carrying that content, with the update's checks (write
- * access, If-Match, conflicting ids, base kind and base reference, grant change); or, for a deleted
- * model, a create of that content on its id (the last owner and admins; the id must be free). One
- * transaction: the registry's, which bumps the registry version so cached pages rebuild.
+ * access, If-Match, conflicting ids, locked template parameters, base kind and base reference, grant
+ * change); or, for a deleted model, a create of that content on its id (the last owner and admins; the
+ * id must be free). One transaction: the registry's, which bumps the registry version so cached pages
+ * rebuild.
  */
 import { modelNotFound } from '../access/access.service.js'
 import type { Actor } from '../access/actor.js'
@@ -69,6 +70,9 @@ export class ModelRestore {
     await registry.refuseConflict(row, tx.models, served)
     const source = await this.visibleVersion(history, id, version, allLives)
     const snapshot = parseSnapshot(source)
+    // A model made from a template keeps its locked parameters against a restore as against an update
+    // (non-admins: 409 PARAM_LOCKED naming the key; docs/templates.md).
+    await registry.checkLockedParams(actor, row, snapshot.params, tx)
     await tx.versions.baseline([id])
     if (snapshot.base_model_id !== row.base_model_id) {
       registry.checkBaseModel(actor, id, row.base_model_id, snapshot.base_model_id)

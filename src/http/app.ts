@@ -18,24 +18,32 @@ import { redactError } from '../errors/redact.js'
 import { registerGroupsRoutes } from '../groups/groups.routes.js'
 import { registerGatewayRoutes } from '../gateway/gateway.routes.js'
 import { registerModelsRoutes } from '../models/models.routes.js'
+import { registerModelConfigRoutes } from '../models/model-config.routes.js'
 import { registerHistoryRoutes } from '../history/history.routes.js'
 import { registerAuditRoutes } from '../audit/audit.routes.js'
 import { registerExplainRoutes } from '../explain/explain.routes.js'
+import { registerTemplatesRoutes } from '../templates/templates.routes.js'
 import { registerConnectionsRoutes } from '../providers/connections.routes.js'
+import { registerOwuiConnectionsRoutes } from '../providers/owui.routes.js'
 import type { Services } from '../services.js'
 import { registerUsersRoutes } from '../users/users.routes.js'
+import { registerSsoRoutes } from '../sso/sso.routes.js'
+import { registerScimRoutes } from '../scim/scim.routes.js'
+import { requireScimClient } from '../access/scim-access.js'
 import { handleError } from './error-handler.js'
 import { registerOpenApiComponents, tidyComponents } from './openapi-components.js'
 import { checkResponses, declareErrorResponses } from './response-schemas.js'
 import { validationFormatter, validatorCompiler } from './validation.js'
-import type { App, Guards } from './route-kit.js'
+import { tokenCookie, type App, type Guards } from './route-kit.js'
 import { registerSystemRoutes } from './system.routes.js'
 
 export const API_VERSION = '0.1.0'
 
 /** The built web workspace (web/dist), the same path from src/http (tsx) and dist/http (built). */
 const WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url))
-const API_PREFIXES = ['/api/', '/v1/', '/openapi.json', '/docs', '/health', '/ready']
+const API_PREFIXES = ['/api/', '/v1/', '/openai/', '/ollama/', '/oauth/', '/openapi.json', '/docs', '/health', '/ready']
+/** Paths that are API paths themselves (without the trailing slash of their prefix). */
+const API_ROOTS = new Set(['/api', '/v1', '/openai', '/ollama'])
 
 export async function buildApp(
   services: Services,
@@ -102,7 +110,7 @@ export async function buildApp(
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? ''
     // The web workspace is a single-page app: unknown page paths get its index.html, API paths a 404.
-    if (hasWeb && request.method === 'GET' && !API_PREFIXES.some((prefix) => path.startsWith(prefix))) {
+    if (hasWeb && request.method === 'GET' && !API_ROOTS.has(path) && !API_PREFIXES.some((prefix) => path.startsWith(prefix))) {
       return reply.type('text/html; charset=utf-8').sendFile('index.html')
     }
     return handleError(new AppError('NOT_FOUND', `No route ${request.method} ${path}.`), request, reply)
@@ -118,7 +126,12 @@ export async function buildApp(
           'Model presets, base models and who may use them. Open WebUI compatible. Errors are {detail, code} ' +
           '(validation errors also list the failed fields in `errors`); see docs/errors.md.',
       },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'Session JWT or API key (sk-…).' } } },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'Session JWT or API key (sk-…).' },
+          scimToken: { type: 'http', scheme: 'bearer', description: 'SCIM_TOKEN: the SCIM client only (/api/v1/scim/v2).' },
+        },
+      },
     },
     transform: jsonSchemaTransform,
     transformObject: (document) => tidyComponents(jsonSchemaTransformObject(document)),
@@ -127,15 +140,20 @@ export async function buildApp(
 
   const guards = createGuards(services)
   registerSystemRoutes(app, { database: services.database, benchRoutes: config.benchRoutes })
-  registerAuthRoutes(app, { auth: services.auth, guards })
-  registerUsersRoutes(app, { users: services.users, guards })
+  registerAuthRoutes(app, { auth: services.auth, users: services.users, guards })
+  registerUsersRoutes(app, { users: services.users, groups: services.groups, settings: services.auth.settings, guards })
   registerGroupsRoutes(app, { groups: services.groups, guards })
   registerModelsRoutes(app, { models: services.models, guards, importBodyLimitBytes: config.importBodyLimitBytes, profileImageHosts: config.profileImageHosts })
+  registerModelConfigRoutes(app, { config: services.models.config, guards })
   registerConnectionsRoutes(app, { connections: services.connections, guards })
+  registerOwuiConnectionsRoutes(app, { owui: services.owuiConnections, guards })
   registerHistoryRoutes(app, { history: services.history, guards })
   registerAuditRoutes(app, { audit: services.audit, guards })
   registerExplainRoutes(app, { explainer: services.explainer, guards })
+  registerTemplatesRoutes(app, { templates: services.templates, guards })
   registerGatewayRoutes(app, { runtime: services.runtime, chat: services.chat, guards })
+  registerSsoRoutes(app, { sso: services.sso, config, settings: services.auth.settings, version: API_VERSION, guards })
+  registerScimRoutes(app, { scim: services.scim, guards })
   app.addHook('onClose', () => services.close())
   return app
 }
@@ -160,24 +178,19 @@ function createGuards(services: Services): Guards {
       request.account = await auth.authenticate(header)
       access.requireVerified(request.account)
     },
+    authenticatedAllowCookie: async (request) => {
+      const cookieToken = tokenCookie(request.headers.cookie)
+      const fromCookie = request.headers.authorization === undefined && cookieToken !== undefined
+      const credential = await auth.authenticateCredential(fromCookie ? `Bearer ${cookieToken}` : request.headers.authorization)
+      request.account = credential.user
+      request.credential = { kind: credential.kind, expiresAt: credential.expiresAt, fromCookie, ...(credential.kind === 'jwt' && { token: credential.token }) }
+    },
+    scim: (request) => {
+      requireScimClient(services.config.scim, request.headers.authorization)
+      return Promise.resolve()
+    },
   }
 }
 
 /** Fastify's trust function for a count of proxies: the nearest `hops` hops are trusted. */
 const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops
-
-/** The `token` cookie Open WebUI's browser client carries. */
-function tokenCookie(header: string | undefined): string | undefined {
-  for (const part of header?.split(';') ?? []) {
-    const [name, ...value] = part.trim().split('=')
-    if (name === 'token' && value.length > 0) {
-      // Cookies are percent-encoded; a malformed one (`token=%`) is no token, not a server error.
-      try {
-        return decodeURIComponent(value.join('='))
-      } catch {
-        return undefined
-      }
-    }
-  }
-  return undefined
-}

@@ -8,12 +8,13 @@ import { pipeline, Readable, Transform } from 'node:stream'
 import { z } from 'zod'
 import { ErrorResponseSchema, OpenAiErrorResponseSchema } from '../errors/error-response.js'
 import { isOpenAiPath } from './error-handler.js'
+import { SCIM_PREFIX, ScimErrorSchema } from '../scim/scim.schema.js'
 import type { App } from './route-kit.js'
 
 type ResponseMap = Record<string, unknown>
 
 /** The error body of a path family: OpenAI paths add the `error` object (http/error-handler.ts). */
-const errorSchemaFor = (url: string) => (isOpenAiPath(url) ? OpenAiErrorResponseSchema : ErrorResponseSchema)
+const errorSchemaFor = (url: string) => (url.startsWith(SCIM_PREFIX) ? ScimErrorSchema : isOpenAiPath(url) ? OpenAiErrorResponseSchema : ErrorResponseSchema)
 
 /**
  * onRoute: declares the catalogue's error body for every 4xx and 5xx status of the route, unless the

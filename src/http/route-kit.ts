@@ -17,7 +17,20 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the guards; read it with accountOf(). */
     account?: UserRow
+    /** Set by `authenticatedAllowCookie`: what authenticated the request. */
+    credential?: RequestCredential
   }
+}
+
+/** What authenticated a request: a session token (from the header or the `token` cookie) or an API key. */
+export interface RequestCredential {
+  kind: 'jwt' | 'api_key'
+  /** When the credential expires (epoch seconds); null for an API key or a token that never does. */
+  expiresAt: number | null
+  /** The session token itself (kind `jwt`). */
+  token?: string
+  /** Only the `token` cookie carried it (no Authorization header). */
+  fromCookie: boolean
 }
 
 /**
@@ -37,6 +50,13 @@ export interface Guards {
    * browsers load directly (`<img src>`). Never for a route that changes anything (CSRF).
    */
   verifiedAllowCookie: onRequestAsyncHookHandler
+  /**
+   * Like `authenticated` (pending accounts too), also accepting the `token` cookie: the session check
+   * `GET /auths/` only, as Open WebUI's client calls it with `credentials: 'include'`. Sets `credential`.
+   */
+  authenticatedAllowCookie: onRequestAsyncHookHandler
+  /** The SCIM client (SCIM_TOKEN), not an account: for /api/v1/scim/v2 only (access/scim-access.ts). */
+  scim: onRequestAsyncHookHandler
 }
 
 /** The authenticated account of a request that passed a guard, with the request's origin (for the audit log). */
@@ -74,6 +94,51 @@ interface RawReply<R> {
  */
 export function sendStream<R extends RawReply<R>>(reply: R, stream: Readable, contentType: string): R {
   return reply.type(contentType).send(stream)
+}
+
+/**
+ * The session token of the `token` cookie (Open WebUI's browser client carries it), or undefined. An API
+ * key is never taken from a cookie: the cookie only ever holds a session token this server set.
+ */
+export function tokenCookie(header: string | undefined): string | undefined {
+  for (const part of header?.split(';') ?? []) {
+    const [name, ...value] = part.trim().split('=')
+    if (name === 'token' && value.length > 0) {
+      // Cookies are percent-encoded; a malformed one (`token=%`) is no token, not a server error.
+      try {
+        const token = decodeURIComponent(value.join('='))
+        return token === '' || token.startsWith('sk-') ? undefined : token
+      } catch {
+        return undefined
+      }
+    }
+  }
+  return undefined
+}
+
+/**
+ * Sets the `token` cookie to a session token (sign-in, sign-up, a password change, the session check), so
+ * `<img>` tags reach the routes that accept it: HttpOnly, SameSite=Lax, Path=/, Secure when the request came
+ * over HTTPS (TLS, or X-Forwarded-Proto from a proxy TRUST_PROXY trusts); it ends when the token does.
+ */
+export function setSessionCookie(
+  reply: { header(name: string, value: string): unknown },
+  request: FastifyRequest,
+  token: string,
+  expiresAt: number | null,
+): void {
+  const parts = [`token=${encodeURIComponent(token)}`, 'Path=/', 'HttpOnly', 'SameSite=Lax']
+  if (expiresAt !== null) parts.push(`Max-Age=${Math.max(0, expiresAt - Math.floor(Date.now() / 1000))}`, `Expires=${new Date(expiresAt * 1000).toUTCString()}`)
+  if (request.protocol === 'https') parts.push('Secure')
+  reply.header('set-cookie', parts.join('; '))
+}
+
+/** Clears the `token` cookie (sign-out). */
+export function clearSessionCookie(reply: { header(name: string, value: string): unknown }, request: FastifyRequest): void {
+  reply.header(
+    'set-cookie',
+    `token=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT${request.protocol === 'https' ? '; Secure' : ''}`,
+  )
 }
 
 /** OpenAPI: routes behind a guard declare the bearer scheme. */

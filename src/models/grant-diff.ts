@@ -31,3 +31,22 @@ export function grantChanges(from: readonly Grant[], to: readonly Grant[]): Gran
   }
   return changes
 }
+
+/**
+ * What changes from `before` to `after` on each model, as the rows to remove and to add (the argument of
+ * ModelGrantsRepo.changeMany): grants in both are left alone.
+ */
+export function grantDelta(entries: readonly { modelId: string; before: readonly Grant[]; after: readonly Grant[] }[]): {
+  removed: { modelId: string; grant: Grant }[]
+  added: { modelId: string; grant: Grant }[]
+} {
+  const removed: { modelId: string; grant: Grant }[] = []
+  const added: { modelId: string; grant: Grant }[] = []
+  for (const { modelId, before, after } of entries) {
+    const had = new Set(before.map(grantChangeKey))
+    const wanted = new Set(after.map(grantChangeKey))
+    for (const grant of before) if (!wanted.has(grantChangeKey(grant))) removed.push({ modelId, grant: plain(grant) })
+    for (const grant of after) if (!had.has(grantChangeKey(grant))) added.push({ modelId, grant: plain(grant) })
+  }
+  return { removed, added }
+}

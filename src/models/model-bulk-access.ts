@@ -6,9 +6,10 @@
  *
  * Decisions:
  * - A real run is ONE transaction (all or nothing): a failure half-way leaves no model changed, and the
- *   report is exactly what was written. Rows are locked in id order first (as deleteAll does), so a
- *   concurrent single update of one of them waits or is waited for, never interleaves. Reads and writes
- *   go in chunks of 500 inside it.
+ *   report is exactly what was written. It works chunk by chunk (500 ids in id order): a chunk's rows are
+ *   locked and read, planned, and written in set-based statements before the next chunk is read, so a
+ *   concurrent single update of one of them waits or is waited for, never interleaves, and memory holds
+ *   one chunk's rows and grants (plus the report, which names every id).
  * - Dry run and real run share one computation; the real run computes afresh from the locked rows, so
  *   a dry run followed by a real run after models changed reports what the real run found and did.
  * - A refused model is reported, never touched; models the caller cannot read are refused exactly as
@@ -21,18 +22,35 @@ import { recordAudit, type AuditEvent } from '../audit/audit-log.js'
 import { epochSeconds } from '../db/executor.js'
 import { AppError, fieldError } from '../errors/app-error.js'
 import { conflictingIds } from './conflicts.js'
-import { grantChangeKey, grantChanges } from './grant-diff.js'
+import { grantChangeKey, grantChanges, grantDelta } from './grant-diff.js'
 import { chunks, type ModelRow } from './models.repo.js'
 import { BULK_MAX_MATCHES, type BulkAccessBody, type BulkAccessReport, type GroupModelsResponse } from './models.schema.js'
 import { toGrant, type Registry, type RegistryTx } from './registry.js'
 
 type Refusal = BulkAccessReport['refused'][number]
 
-/** A computed change: the report, and each changed model's grants before and after (for the write). */
-interface Planned {
+/** A changed model of one chunk: its report entry, its row, its grants before and after. */
+interface PlannedWrite {
+  entry: BulkAccessReport['changed'][number]
+  /** The row as read (locked in a real run). */
+  row: ModelRow
+  before: Grant[]
+  after: Grant[]
+}
+
+/** What every chunk of one run shares. */
+interface Run {
+  actor: Actor
+  who: Principals
+  add: readonly Grant[]
+  removed: ReadonlySet<string>
+  served: ReadonlyMap<string, string>
+  tx: RegistryTx
+  /** A real run: rows are locked and each chunk is written before the next is read. */
+  real: boolean
   report: BulkAccessReport
-  before: Map<string, Grant[]>
-  after: Map<string, Grant[]>
+  sharing: ReturnType<AccessService['sharingRefusal']>
+  now: number
 }
 
 export class ModelBulkAccess {
@@ -49,16 +67,14 @@ export class ModelBulkAccess {
     // Asked before the transaction: on SQLite the catalog's own queries would wait for it forever.
     const served = await this.registry.served.servedIds()
     // A filter is applied inside the real run's transaction, so the report reflects the state it changed.
-    const select = (tx: RegistryTx) => (body.model_ids ? Promise.resolve([...new Set(body.model_ids)]) : this.matching(who, body.filter ?? {}, tx))
+    const select = (tx: RegistryTx) => (body.model_ids ? Promise.resolve([...new Set(body.model_ids)]) : matchingWritable(who, body.filter ?? {}, tx))
     if (body.dry_run) {
       const root = this.registry.root
-      return (await this.plan(actor, who, await select(root), add, remove, served, root, false)).report
+      return this.run(actor, who, await select(root), add, remove, served, root, false, body)
     }
     return this.registry.inTransaction(async (tx) => {
       await requireKnownPrincipals(tx.access, add)
-      const planned = await this.plan(actor, who, await select(tx), add, remove, served, tx, true)
-      await this.apply(actor, tx, planned, add, remove, body)
-      return planned.report
+      return this.run(actor, who, await select(tx), add, remove, served, tx, true, body)
     })
   }
 
@@ -72,26 +88,12 @@ export class ModelBulkAccess {
     return { items: rows.map((row) => ({ id: row.id, name: row.name, permission: row.permission === 'write' ? 'write' : 'read' })), total }
   }
 
-  /** The ids a filter selects: presets the caller may read (the listing's rules) and write. */
-  private async matching(who: Principals, filter: NonNullable<BulkAccessBody['filter']>, { models }: RegistryTx): Promise<string[]> {
-    const filters = { who, query: filter.query, tag: filter.tag, baseModelId: filter.base_model_id, ownerId: filter.user_id, permission: 'write' as const }
-    const ids = await models.matchingIds(filters, await models.planFor(who), BULK_MAX_MATCHES + 1)
-    if (ids.length > BULK_MAX_MATCHES) {
-      throw fieldError(
-        'VALIDATION_ERROR',
-        'body.filter',
-        `matches more than ${BULK_MAX_MATCHES} models`,
-        `The filter matches more than ${BULK_MAX_MATCHES} models; narrow it (tag, base_model_id, user_id, query) or change them in several requests.`,
-      )
-    }
-    return ids
-  }
-
   /**
-   * What the change does to each model, read through `tx` (locked rows in a real run). Every refusal is
-   * the answer a single access update would give for that model.
+   * One run, chunk by chunk (500 ids in id order): each chunk is read (locked in a real run), planned,
+   * and in a real run written before the next one is read, so only one chunk's rows and grants are
+   * held at a time (the report holds every id).
    */
-  private async plan(
+  private async run(
     actor: Actor,
     who: Principals,
     ids: readonly string[],
@@ -99,96 +101,126 @@ export class ModelBulkAccess {
     remove: readonly Grant[],
     served: ReadonlyMap<string, string>,
     tx: RegistryTx,
-    lock: boolean,
-  ): Promise<Planned> {
-    const sharing = tx.access.sharingRefusal(actor)
+    real: boolean,
+    body: BulkAccessBody,
+  ): Promise<BulkAccessReport> {
+    const report: BulkAccessReport = { dry_run: !real, changed: [], unchanged: [], refused: [] }
     const removed = new Set(remove.map(grantChangeKey))
-    const report: BulkAccessReport = { dry_run: !lock, changed: [], unchanged: [], refused: [] }
-    const planned: Planned = { report, before: new Map(), after: new Map() }
-    const refuse = (id: string, error: AppError) => report.refused.push({ id, reason: error.message, code: error.code as Refusal['code'] })
+    const run: Run = { actor, who, add, removed, served, tx, real, report, sharing: tx.access.sharingRefusal(actor), now: epochSeconds() }
     for (const chunk of chunks([...ids].sort())) {
-      const rows: ModelRow[] = lock ? await tx.models.findByIdsForUpdate(chunk, this.registry.database.dialect) : await tx.models.findByIds(chunk)
-      const byId = new Map(rows.map((row) => [row.id, row]))
-      const grants = await tx.grants.grantsOf(rows.map((row) => row.id))
-      const conflicts = await conflictingIds(tx.models, tx.access, rows, served)
-      for (const id of chunk) {
-        const row = byId.get(id)
-        const before = (grants.get(id) ?? []).map(toGrant)
-        try {
-          // Unknown ids and unreadable models: the same MODEL_NOT_FOUND (the text of requireModelRead).
-          if (!row) throw modelNotFound(id)
-          tx.access.requireModelWrite(who, row, before)
-          if (conflicts.has(id)) throw new AppError('MODEL_ID_UNAVAILABLE', 'This model id is not available any more: the model can be deleted, not changed.')
-        } catch (error) {
-          if (error instanceof AppError) {
-            refuse(id, error)
-            continue
-          }
-          throw error
-        }
-        const after = dedupeGrants([...before.filter((g) => !removed.has(grantChangeKey(g))), ...add])
-        const changes = grantChanges(before, after)
-        if (changes.length === 0) {
-          report.unchanged.push(id)
-          continue
-        }
-        const refusal = await sharing(before, after)
-        if (refusal) {
-          refuse(id, refusal)
-          continue
-        }
-        report.changed.push({ id, changes, version: null })
-        planned.before.set(id, before)
-        planned.after.set(id, after)
-      }
+      const writes = await this.planChunk(run, chunk)
+      if (real && writes.length > 0) await this.writeChunk(run, writes)
     }
-    return planned
+    if (real) {
+      const summary: AuditEvent = {
+        action: 'model.bulk_access',
+        actorId: actor.id,
+        targetType: 'model',
+        after: {
+          add,
+          remove,
+          selection: body.model_ids ? { model_ids: body.model_ids.length } : { filter: body.filter },
+          changed: report.changed.length,
+          unchanged: report.unchanged.length,
+          refused: report.refused.length,
+        },
+      }
+      await recordAudit(tx.executor, [summary], actor.origin)
+    }
+    return report
   }
 
-  /** Writes the planned changes: grants, one version and one audit entry per model, one summary entry. */
-  private async apply(
-    actor: Actor,
-    tx: RegistryTx,
-    { report, before, after }: Planned,
-    add: readonly Grant[],
-    remove: readonly Grant[],
-    body: BulkAccessBody,
-  ): Promise<void> {
-    const ids = report.changed.map((entry) => entry.id)
-    const now = epochSeconds()
-    if (ids.length > 0) {
-      await tx.versions.baseline(ids)
-      await tx.grants.replaceMany(
-        ids.map((id) => ({ modelId: id, grants: after.get(id) ?? [] })),
-        now,
-      )
-      await tx.models.touchMany(ids, now)
-      const versions = await tx.versions.recordIds(ids, { action: 'access_update', source: 'bulk', actorId: actor.id })
-      for (const entry of report.changed) entry.version = versions.get(entry.id) ?? null
+  /**
+   * What the change does to each model of one chunk, read through the run's `tx` (locked rows in a real
+   * run). Every refusal is the answer a single access update would give for that model.
+   */
+  private async planChunk(run: Run, chunk: readonly string[]): Promise<PlannedWrite[]> {
+    const { who, tx, report } = run
+    const refuse = (id: string, error: AppError) => report.refused.push({ id, reason: error.message, code: error.code as Refusal['code'] })
+    const rows: ModelRow[] = run.real ? await tx.models.findByIdsForUpdate(chunk, this.registry.database.dialect) : await tx.models.findByIds(chunk)
+    const byId = new Map(rows.map((row) => [row.id, row]))
+    const grants = await tx.grants.grantsOf(rows.map((row) => row.id))
+    const conflicts = await conflictingIds(tx.models, tx.access, rows, run.served)
+    const writes: PlannedWrite[] = []
+    for (const id of chunk) {
+      const row = byId.get(id)
+      const before = (grants.get(id) ?? []).map(toGrant)
+      try {
+        // Unknown ids and unreadable models: the same MODEL_NOT_FOUND (the text of requireModelRead).
+        if (!row) throw modelNotFound(id)
+        tx.access.requireModelWrite(who, row, before)
+        if (conflicts.has(id)) throw new AppError('MODEL_ID_UNAVAILABLE', 'This model id is not available any more: the model can be deleted, not changed.')
+      } catch (error) {
+        if (error instanceof AppError) {
+          refuse(id, error)
+          continue
+        }
+        throw error
+      }
+      const after = dedupeGrants([...before.filter((g) => !run.removed.has(grantChangeKey(g))), ...run.add])
+      const changes = grantChanges(before, after)
+      if (changes.length === 0) {
+        report.unchanged.push(id)
+        continue
+      }
+      const refusal = await run.sharing(before, after)
+      if (refusal) {
+        refuse(id, refusal)
+        continue
+      }
+      const entry = { id, changes, version: null }
+      report.changed.push(entry)
+      writes.push({ entry, row, before, after })
     }
-    const events: AuditEvent[] = report.changed.map((entry) => ({
+    return writes
+  }
+
+  /**
+   * Writes one chunk's changes in set-based statements: a baseline for rows older than history, grants
+   * (only the rows that change), updated_at and version (one UPDATE), the versions (one multi-row INSERT
+   * of the states written, not read back), and one audit entry per model.
+   */
+  private async writeChunk({ actor, tx, now }: Run, writes: readonly PlannedWrite[]): Promise<void> {
+    const current = await tx.versions.baselineRows(writes.map(({ row, before }) => ({ row, grants: before })))
+    const { removed, added } = grantDelta(writes.map(({ entry, before, after }) => ({ modelId: entry.id, before, after })))
+    await tx.grants.changeMany(removed, added, now)
+    await tx.models.touchAndBumpMany(
+      writes.map(({ entry }) => entry.id),
+      now,
+    )
+    for (const write of writes) write.entry.version = (current.get(write.entry.id) ?? 0) + 1
+    await tx.versions.recordKnownMany(
+      writes.map(({ row, entry, after }) => ({ row: { ...row, updated_at: now, version: entry.version ?? 0 }, grants: after })),
+      { action: 'access_update', source: 'bulk', actorId: actor.id },
+    )
+    const events: AuditEvent[] = writes.map(({ entry, before }) => ({
       action: 'model.access_update',
       actorId: actor.id,
       targetType: 'model',
       targetId: entry.id,
-      before: { access_grants: before.get(entry.id) ?? [] },
+      before: { access_grants: before },
       after: { version: entry.version, bulk: true },
     }))
-    events.push({
-      action: 'model.bulk_access',
-      actorId: actor.id,
-      targetType: 'model',
-      after: {
-        add,
-        remove,
-        selection: body.model_ids ? { model_ids: body.model_ids.length } : { filter: body.filter },
-        changed: report.changed.length,
-        unchanged: report.unchanged.length,
-        refused: report.refused.length,
-      },
-    })
     await recordAudit(tx.executor, events, actor.origin)
   }
+}
+
+/**
+ * The ids (sorted) a bulk filter selects: presets the caller may read (the listing's rules) and write;
+ * more than BULK_MAX_MATCHES is a 400 naming body.filter. Shared by bulk access and template apply.
+ */
+export async function matchingWritable(who: Principals, filter: NonNullable<BulkAccessBody['filter']>, { models }: RegistryTx): Promise<string[]> {
+  const filters = { who, query: filter.query, tag: filter.tag, baseModelId: filter.base_model_id, ownerId: filter.user_id, permission: 'write' as const }
+  const ids = await models.matchingIds(filters, await models.planFor(who), BULK_MAX_MATCHES + 1)
+  if (ids.length > BULK_MAX_MATCHES) {
+    throw fieldError(
+      'VALIDATION_ERROR',
+      'body.filter',
+      `matches more than ${BULK_MAX_MATCHES} models`,
+      `The filter matches more than ${BULK_MAX_MATCHES} models; narrow it (tag, base_model_id, user_id, query) or change them in several requests.`,
+    )
+  }
+  return ids
 }
 
 async function requireKnownPrincipals(access: AccessService, grants: readonly Grant[]): Promise<void> {

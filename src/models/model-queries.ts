@@ -110,7 +110,7 @@ export class ModelQueries {
   private async listFor(caller: ModelCaller, query: ListQuery, version: string, served: ReadonlyMap<string, string>): Promise<ListResponse> {
     const { models } = this.registry
     const viewOption = query.view_option === 'created' || query.view_option === 'shared' ? query.view_option : undefined
-    const filters = { who: caller, query: query.query, viewOption, tag: query.tag }
+    const filters = { who: caller, query: query.query, viewOption, tag: query.tag, templateId: query.template_id }
     const plan = await models.planFor(caller, viewOption)
     const page = { orderBy: query.order_by, direction: query.direction, offset: (query.page - 1) * query.limit, limit: query.limit }
     const [rows, total] = await Promise.all([models.listPage(filters, plan, page), this.total(filters, plan, version)])
@@ -155,7 +155,7 @@ export class ModelQueries {
   private total(filters: ListFilters, plan: ListPlan, version: string): Promise<number> {
     const { models } = this.registry
     if (plan === 'grantedIds') return models.count(filters, plan)
-    const key = JSON.stringify([principalKey(filters.who), filters.query, filters.viewOption, filters.tag, plan])
+    const key = JSON.stringify([principalKey(filters.who), filters.query, filters.viewOption, filters.tag, filters.templateId, plan])
     return this.totals.get(key, version, () => models.count(filters, plan))
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { Actor } from '../access/actor.js'
 import type { GrantRow } from '../access/model-grants.repo.js'
-import { requestedGrants, type Grant, type Principals } from '../access/model-grants.js'
+import { requestedGrants, requestedGrantsOnUpdate, type Grant, type Principals } from '../access/model-grants.js'
 import { recordAudit } from '../audit/audit-log.js'
 import { epochSeconds } from '../db/executor.js'
 import { AppError, fieldError } from '../errors/app-error.js'
@@ -83,6 +83,9 @@ export class ModelTransfer {
       const existingGrants = await grantsRepo.grantsOf([...existingRows.keys()])
       const conflicts = await conflictingIds(models, access, [...existingRows.values()], served)
       const mayCreate = await access.mayCreateModels(actor)
+      // Locked parameters of the templates existing models came from (docs/templates.md).
+      const templateIds = [...new Set([...existingRows.values()].flatMap((row) => (row.template_id ? [row.template_id] : [])))]
+      const locks = templateIds.length > 0 && actor.role !== 'admin' ? await registry.templates.lockedParams(templateIds, tx) : new Map<string, string[]>()
 
       // 3. Each item checked as create or update would check it (holes 1, 3 and 13 of issue #10).
       type Planned = { id: string; form: ModelForm; existing: ModelRow | undefined; before: GrantRow[]; requested: Grant[] | undefined }
@@ -105,6 +108,9 @@ export class ModelTransfer {
         if (!parsed.success) return { id, reason: describeIssues(parsed.error.issues) }
         const form = parsed.data
         if (form.base_model_id === form.id) return { id, reason: 'base_model_id: a model cannot be its own base model' }
+        const locked = existing?.template_id ? locks.get(existing.template_id) : undefined
+        const lockRefusal = existing && locked && access.lockedParamRefusal(actor, locked, JSON.parse(existing.params) as Record<string, unknown>, form.params)
+        if (lockRefusal) return { id, reason: `PARAM_LOCKED: ${lockRefusal.message}` }
         if (!access.maySetBaseModel(actor, existing ? existing.base_model_id : undefined, form.base_model_id ?? null)) {
           return {
             id,
@@ -113,7 +119,11 @@ export class ModelTransfer {
         }
         // `access_grants: null` means "not given", as on update; `access_control: null` means public.
         const hasAccessForm = Array.isArray(item['access_grants']) || 'access_control' in item
-        return { id, form, existing, before, requested: hasAccessForm ? (requestedGrants(form) ?? []) : undefined }
+        if (!hasAccessForm) return { id, form, existing, before, requested: undefined }
+        // Over an existing model, as an update: with both forms, the one that differs from the stored access wins.
+        const asked = existing ? requestedGrantsOnUpdate(form, before) : { grants: requestedGrants(form) }
+        if ('conflict' in asked) return { id, reason: 'access_grants and access_control disagree, and both differ from the stored access: send only one form' }
+        return { id, form, existing, before, requested: asked.grants ?? [] }
       })
 
       // 4. Access parts (hole 4): the access service's grant-change rule with import's outcome (unknown

@@ -66,6 +66,8 @@ export interface VersionChange {
   source: VersionSource
   /** Who made the change; null for the system. */
   actorId: string | null
+  /** The template the change came from (an apply, docs/templates.md); null or absent otherwise. */
+  templateId?: string | null
 }
 
 export function snapshotOf(row: ModelRow, grants: readonly Grant[]): ModelSnapshot {
@@ -154,6 +156,44 @@ export class ModelVersions {
     if (this.maxVersions !== null) await this.prune([row.id])
   }
 
+  /**
+   * `baseline` for rows the writer has already read (and locked), with their grants (a bulk writer's
+   * chunk): rows at version 0 get their baseline version; no query unless one is older than history.
+   * Answers each row's current version (the baseline's, if written).
+   */
+  async baselineRows(entries: readonly { row: ModelRow; grants: readonly Grant[] }[]): Promise<Map<string, number>> {
+    const current = new Map(entries.map(({ row }) => [row.id, Number(row.version)]))
+    const fresh = entries.filter(({ row }) => Number(row.version) === 0)
+    if (fresh.length === 0) return current
+    const last = await this.lastVersions(fresh.map(({ row }) => row.id))
+    const baselined = fresh.map(({ row, grants }) => ({ row, grants, version: (last.get(row.id) ?? 0) + 1 }))
+    await this.write(baselined, { action: 'baseline', source: 'system', actorId: null })
+    for (const { row, version } of baselined) current.set(row.id, version)
+    return current
+  }
+
+  /**
+   * `recordKnown` for many rows (a bulk writer's chunk): each row as the writer has just written it, its
+   * `version` column already set to `row.version` by the same statement. One multi-row INSERT a chunk.
+   */
+  async recordKnownMany(entries: readonly { row: ModelRow; grants: readonly Grant[] }[], change: VersionChange): Promise<void> {
+    if (entries.length === 0) return
+    const at = Date.now()
+    const rows = entries.map(({ row, grants }) => ({
+      model_id: row.id,
+      version: Number(row.version),
+      created_at: at,
+      user_id: change.actorId,
+      action: change.action,
+      source: change.source,
+      owner_id: row.user_id,
+      snapshot: JSON.stringify(snapshotOf(row, grants)),
+      template_id: change.templateId ?? null,
+    }))
+    for (const chunk of chunks(rows)) await this.db.insertInto('model_versions').values(chunk).execute()
+    if (this.maxVersions !== null) await this.prune(entries.map(({ row }) => row.id))
+  }
+
   /** Records the current state of each id (rows that exist) as its next version; answers id → version. */
   async recordIds(ids: readonly string[], change: VersionChange): Promise<Map<string, number>> {
     const entries = await this.record(ids, change)
@@ -209,6 +249,7 @@ export class ModelVersions {
       source: change.source,
       owner_id: row.user_id,
       snapshot: JSON.stringify(snapshotOf(row, grants)),
+      template_id: change.templateId ?? null,
     }))
     for (const chunk of chunks(rows)) await this.db.insertInto('model_versions').values(chunk).execute()
     if (change.action !== 'delete') await this.setVersions(entries.map(({ row, version }) => ({ id: row.id, version })))

@@ -7,7 +7,7 @@ import type { Transaction } from 'kysely'
 import { modelNotFound } from '../access/access.service.js'
 import type { Actor } from '../access/actor.js'
 import { ModelGrantsRepo, type GrantRow } from '../access/model-grants.repo.js'
-import { requestedGrants, type Grant, type ModelCaller } from '../access/model-grants.js'
+import { requestedGrants, requestedGrantsOnUpdate, type Grant, type ModelCaller } from '../access/model-grants.js'
 import { recordAudit, type AuditEvent } from '../audit/audit-log.js'
 import { isUniqueViolation } from '../db/errors.js'
 import { epochSeconds } from '../db/executor.js'
@@ -20,16 +20,25 @@ import type { AccessUpdate, ModelForm, ModelUpdate, ModelWriteResponse } from '.
 import type { ExpectedVersion } from './if-match.js'
 import { ModelVersions, sameState } from './model-versions.js'
 import { idTakenError, tagNames, type Registry, type RegistryTx } from './registry.js'
+import type { ModelConfigStore } from './model-config.js'
 
 /** A model's row as just written (at its new version) and its grants. */
 type Known = { row: ModelRow; grants: GrantRow[] }
 
 export class ModelWrites {
-  constructor(private readonly registry: Registry) {}
+  constructor(
+    private readonly registry: Registry,
+    /** The model configuration (its default meta and params); absent in tools that build writes alone. */
+    private readonly modelConfig?: ModelConfigStore,
+  ) {}
 
-  async create(actor: Actor, form: ModelForm): Promise<ModelWriteResponse> {
+  async create(actor: Actor, input: ModelForm): Promise<ModelWriteResponse> {
     const { access } = this.registry
     await access.requireFeature(actor, 'workspace.models')
+    // From a template (docs/templates.md): its sections fill what the body does not give; then the
+    // configured defaults fill what neither gives (body > template > defaults; docs/compat.md).
+    const fromTemplate = input.template_id ? await this.registry.templates.fillForm(actor, input) : input
+    const form = this.modelConfig ? await this.modelConfig.withDefaults(fromTemplate) : fromTemplate
     this.registry.checkBaseModel(actor, form.id, undefined, form.base_model_id ?? null)
     // A create that names no access form makes a private model (secure by default).
     const grants = requestedGrants(form) ?? []
@@ -48,12 +57,15 @@ export class ModelWrites {
       is_active: form.is_active ? 1 : 0,
       created_at: now,
       updated_at: now,
+      template_id: form.template_id ?? null,
     }
     try {
       await this.registry.inTransaction(async (tx) => {
         // The id first, then the base: the order of checks never depends on which case applies.
         await this.registry.checkIdFree(actor, caller, form.id, tx, served)
         if (form.base_model_id) await this.registry.checkBaseReference(actor, caller, form.base_model_id, tx, served)
+        // A template deleted since fillForm read it: 404, never a model naming a deleted template.
+        if (row.template_id) await this.registry.templates.holdForLink(row.template_id, tx)
         // The id may have history (a model deleted before): the new row continues its numbering.
         const created = { ...row, version: await tx.versions.nextVersionOf(row.id) }
         await tx.models.insert(created)
@@ -87,6 +99,7 @@ export class ModelWrites {
     return this.registry.inTransaction(async (tx) => {
       const { row, grants, grantRows } = await this.registry.writable(caller, id, tx, expected)
       await this.registry.refuseConflict(row, tx.models, served)
+      if (body.params !== undefined) await this.registry.checkLockedParams(actor, row, body.params, tx)
       const version = (await tx.versions.baselineKnown(row, grants)) + 1
       const baseModelId = body.base_model_id === undefined ? row.base_model_id : body.base_model_id
       if (baseModelId !== row.base_model_id) {
@@ -104,7 +117,7 @@ export class ModelWrites {
         version,
       }
       // An update that names no access form keeps the grants.
-      const requested = requestedGrants(body)
+      const requested = grantsOfUpdate(body, grants)
       if (requested) await tx.access.checkGrantChange(actor, grants, requested)
       // A save that changes nothing (a client sending back the model as it read it) writes nothing: no
       // version, no audit entry, no new updated_at (docs/history.md).
@@ -139,8 +152,7 @@ export class ModelWrites {
    * override row is created for it (owner: the admin), as Open WebUI does.
    */
   async updateAccess(actor: Actor, body: AccessUpdate, expected?: ExpectedVersion): Promise<ModelWriteResponse> {
-    const requested = requestedGrants(body)
-    if (!requested) throw new AppError('INVALID_ACCESS_CONTROL', 'Send access_grants or access_control.')
+    if (!requestedGrants(body)) throw new AppError('INVALID_ACCESS_CONTROL', 'Send access_grants or access_control.')
     const caller = await this.registry.access.modelCaller(actor)
     const served = await this.registry.served.servedIds()
     return this.registry.inTransaction(async (tx) => {
@@ -164,6 +176,7 @@ export class ModelWrites {
       }
       const { row, grants } = await this.registry.writable(caller, body.id, tx, expected)
       await this.registry.refuseConflict(row, tx.models, served)
+      const requested = grantsOfUpdate(body, grants) ?? []
       await tx.access.checkGrantChange(actor, grants, requested)
       // A fresh override row holds its first version already; an existing row moves to the next one.
       const version = existed ? (await tx.versions.baselineKnown(row, grants)) + 1 : Number(row.version)
@@ -243,7 +256,7 @@ export class ModelWrites {
   }
 
   /** A group is being deleted: grants naming it go. */
-  async onGroupDeleted(trx: Transaction<DB>, groupId: string, actorId: string): Promise<void> {
+  async onGroupDeleted(trx: Transaction<DB>, groupId: string, actorId: string | null): Promise<void> {
     const models = new ModelsRepo(trx)
     const grants = new ModelGrantsRepo(trx)
     const versions = new ModelVersions(trx, models, grants, this.registry.historyMaxVersions)
@@ -286,4 +299,16 @@ export class ModelWrites {
     const conflicting = await conflictingIds(tx.models, tx.access, [row], served)
     return { ...presentModel(row, grants), can: tx.access.abilitiesOn(caller, row, grants, conflicting.has(row.id)) }
   }
+}
+
+/** The grants an update or access update asks for (design.md §2.2: with both forms, the one the client changed). */
+function grantsOfUpdate(body: Parameters<typeof requestedGrantsOnUpdate>[0], stored: readonly Grant[]): Grant[] | undefined {
+  const asked = requestedGrantsOnUpdate(body, stored)
+  if ('conflict' in asked) {
+    throw new AppError(
+      'INVALID_ACCESS_CONTROL',
+      'access_grants and access_control disagree, and both differ from the stored access: send only the form you changed.',
+    )
+  }
+  return asked.grants
 }

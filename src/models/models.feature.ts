@@ -5,6 +5,7 @@
 import type { AccessService } from '../access/access.service.js'
 import type { Database } from '../db/database.js'
 import { ModelBulkAccess } from './model-bulk-access.js'
+import { ModelConfigStore } from './model-config.js'
 import { ModelQueries } from './model-queries.js'
 import { ModelSync } from './model-sync.js'
 import { ModelTransfer } from './model-transfer.js'
@@ -20,6 +21,8 @@ export interface Models {
   sync: ModelSync
   /** Bulk access changes and the models of a group (issue #13). */
   bulkAccess: ModelBulkAccess
+  /** Open WebUI's model configuration: default models, order, default meta and params (issue #14). */
+  config: ModelConfigStore
   /** The shared internals, for the features built on the registry (history: restore, trash). */
   registry: Registry
 }
@@ -31,12 +34,14 @@ export function createModels(
   options: { bypassModelAccessControl: boolean; historyMaxVersions: number | null },
 ): Models {
   const registry = new Registry(database, access, served, options.bypassModelAccessControl, options.historyMaxVersions)
+  const config = new ModelConfigStore(database)
   return {
     queries: new ModelQueries(registry),
-    writes: new ModelWrites(registry),
+    writes: new ModelWrites(registry, config),
     transfer: new ModelTransfer(registry),
     sync: new ModelSync(registry),
     bulkAccess: new ModelBulkAccess(registry),
+    config,
     registry,
   }
 }

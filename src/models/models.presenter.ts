@@ -30,6 +30,7 @@ export function presentModel(row: ModelRow, grants: readonly GrantRow[]): ModelR
     created_at: Number(row.created_at),
     updated_at: Number(row.updated_at),
     version: Number(row.version),
+    template_id: row.template_id ?? null,
   }
 }
 

@@ -1,5 +1,5 @@
 /** SQL for the model registry. Access filters come from src/access; this file only composes them. */
-import type { ExpressionBuilder, Insertable, Selectable, SelectQueryBuilder } from 'kysely'
+import { sql, type ExpressionBuilder, type Insertable, type Selectable, type SelectQueryBuilder } from 'kysely'
 import { ModelGrantsRepo, modelAccessFilters } from '../access/model-grants.repo.js'
 import type { Principals } from '../access/model-grants.js'
 import type { DialectName } from '../db/database.js'
@@ -47,6 +47,8 @@ export interface ListFilters {
   ownerId?: string | undefined
   /** 'write': only the models the caller may write (bulk changes select nothing else). */
   permission?: 'write' | undefined
+  /** Only the models whose template_id is this (docs/templates.md). */
+  templateId?: string | undefined
 }
 
 export interface PageOptions {
@@ -119,6 +121,25 @@ export class ModelsRepo {
 
   async update(id: string, patch: Partial<Omit<ModelRow, 'id' | 'created_at'>>): Promise<void> {
     await this.db.updateTable('models').set(patch).where('id', '=', id).execute()
+  }
+
+  /**
+   * Sets base, params and meta (each row its own; params or meta null: kept as it is), one template id
+   * and updated_at on many rows, and moves each row's version one up (the version the writer then records
+   * with ModelVersions.recordKnownMany): one set-based statement per chunk of 500 (a template's apply),
+   * `UPDATE models … FROM (VALUES …)`, the same SQL on both dialects (SQLite ≥ 3.33; the columns of
+   * VALUES are column1…columnN on both, all text).
+   */
+  async updateContentMany(
+    entries: readonly { id: string; base_model_id: string | null; params: string | null; meta: string | null }[],
+    common: { template_id: string | null; updated_at: number },
+  ): Promise<void> {
+    for (const chunk of chunks(entries)) {
+      const values = sql.join(chunk.map((e) => sql`(${e.id}, ${e.base_model_id}, ${e.params}, ${e.meta})`))
+      await sql`update models set base_model_id = v.column2, params = coalesce(v.column3, models.params), meta = coalesce(v.column4, models.meta),
+        template_id = ${common.template_id}, updated_at = ${common.updated_at}, version = models.version + 1
+        from (values ${values}) as v where models.id = v.column1`.execute(this.db)
+    }
   }
 
   /** Deletes a model; its grants and tags go with it (ON DELETE CASCADE). */
@@ -226,9 +247,21 @@ export class ModelsRepo {
     return rows.map((row) => row.id)
   }
 
-  /** Sets updated_at of many models (a bulk access change). */
-  async touchMany(ids: readonly string[], at: number): Promise<void> {
-    for (const chunk of chunks(ids)) await this.db.updateTable('models').set({ updated_at: at }).where('id', 'in', chunk).execute()
+  /** Models made from a template that is being deleted forget it (template_id null; no version: it is not content). */
+  async unlinkTemplate(templateId: string): Promise<number> {
+    const result = await this.db.updateTable('models').set({ template_id: null }).where('template_id', '=', templateId).executeTakeFirst()
+    return Number(result.numUpdatedRows)
+  }
+
+  /** Sets updated_at of many models and moves their version one up (a bulk access change; see updateContentMany). */
+  async touchAndBumpMany(ids: readonly string[], at: number): Promise<void> {
+    for (const chunk of chunks(ids)) {
+      await this.db
+        .updateTable('models')
+        .set((eb) => ({ updated_at: at, version: eb('version', '+', 1) }))
+        .where('id', 'in', chunk)
+        .execute()
+    }
   }
 
   /** A page of the models with a grant naming one group (by name, then id), with the strongest permission given. */
@@ -312,6 +345,7 @@ export class ModelsRepo {
     if (filters.permission === 'write' && !modelAccessFilters.unrestricted(who)) query = query.where(modelAccessFilters.exists(who, 'write'))
     if (filters.baseModelId !== undefined) query = query.where('models.base_model_id', '=', filters.baseModelId)
     if (filters.ownerId !== undefined) query = query.where('models.user_id', '=', filters.ownerId)
+    if (filters.templateId !== undefined) query = query.where('models.template_id', '=', filters.templateId)
     if (filters.viewOption === 'created') query = query.where('models.user_id', '=', who.userId)
     if (filters.viewOption === 'shared') query = query.where('models.user_id', '!=', who.userId)
     if (filters.tag) {

@@ -74,23 +74,43 @@ const typed = (check: (value: unknown) => boolean, expected: string) =>
 const isString = (v: unknown) => typeof v === 'string'
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
+const isBoolean = (v: unknown) => typeof v === 'boolean'
+
 /**
- * Known parameters with their ranges (design.md §2.1); unknown keys are kept as given. `null` means
- * "not set" and is accepted for every key.
+ * Known parameters with their ranges (design.md §2.1; the table with each range's source is in
+ * docs/models.md, "Parameter ranges"): every value Open WebUI's model editor lets a user set is accepted
+ * (its sliders and number fields, src/lib/components/chat/Settings/Advanced/AdvancedParams.svelte), and
+ * every value Ollama documents. `-1` for `max_tokens`/`num_predict`/`num_ctx` means "no limit" (`-2`:
+ * Ollama's "until the context is full"); unknown keys are kept as given. `null` means "not set" and is
+ * accepted for every key.
  */
 export const KNOWN_PARAMS = {
   system: typed(isString, 'a string'),
   temperature: number(0, 2),
   top_p: number(0, 1),
-  top_k: number(0, null, true),
+  top_k: number(0, null),
   min_p: number(0, 1),
-  max_tokens: number(1, null, true),
+  max_tokens: number(-2, null, true),
+  num_predict: number(-2, null, true),
   frequency_penalty: number(-2, 2),
   presence_penalty: number(-2, 2),
-  repeat_penalty: number(0, null),
+  repeat_penalty: number(-2, null),
+  repeat_last_n: number(-1, null, true),
   seed: number(null, null, true),
   stop: typed((v) => isString(v) || (Array.isArray(v) && v.every(isString)), 'a string or an array of strings'),
-  num_ctx: number(1, null, true),
+  num_ctx: number(-1, null, true),
+  num_keep: number(-1, null, true),
+  num_batch: number(1, null, true),
+  num_thread: number(0, null, true),
+  num_gpu: number(-1, null, true),
+  mirostat: number(0, 2, true),
+  mirostat_eta: number(0, null),
+  mirostat_tau: number(0, null),
+  tfs_z: number(0, null),
+  use_mmap: typed(isBoolean, 'a boolean'),
+  use_mlock: typed(isBoolean, 'a boolean'),
+  stream_response: typed(isBoolean, 'a boolean'),
+  stream_delta_chunk_size: number(1, null, true),
   reasoning_effort: typed(isString, 'a string'),
   custom_params: typed(isPlainObject, 'an object'),
   locked: typed((v) => Array.isArray(v) && v.every(isString), 'an array of parameter names'),
@@ -103,18 +123,20 @@ export const ParamsSchema = z
   })
   .pipe(z.looseObject(KNOWN_PARAMS))
   .describe(
-    'Open object. Known keys are validated: system string; temperature 0..2; top_p 0..1; top_k integer ≥ 0; ' +
-      'min_p 0..1; max_tokens integer ≥ 1; frequency_penalty and presence_penalty −2..2; repeat_penalty ≥ 0; ' +
-      'seed integer; stop string or string[]; num_ctx integer ≥ 1; reasoning_effort string; custom_params object; ' +
-      'locked string[] (keys a chat request cannot override). Other keys are kept.',
+    'Open object. Known keys are validated (docs/models.md, "Parameter ranges"): system string; temperature 0..2; top_p 0..1; ' +
+      'top_k ≥ 0; min_p 0..1; max_tokens and num_predict integer ≥ −2 (−1: no limit); frequency_penalty and presence_penalty −2..2; ' +
+      'repeat_penalty ≥ −2; repeat_last_n integer ≥ −1; seed integer; stop string or string[]; num_ctx integer ≥ −1 (−1: no limit); ' +
+      'num_keep integer ≥ −1; num_batch integer ≥ 1; num_thread integer ≥ 0; num_gpu integer ≥ −1; mirostat integer 0..2; ' +
+      'mirostat_eta, mirostat_tau, tfs_z ≥ 0; use_mmap, use_mlock, stream_response boolean; stream_delta_chunk_size integer ≥ 1; ' +
+      'reasoning_effort string; custom_params object; locked string[] (keys a chat request cannot override). Other keys are kept.',
   ) as unknown as z.ZodType<Record<string, unknown>>
 
-/** `meta.tags`: strings become `{name}`; names are trimmed, 1..100 characters. */
+/** `meta.tags`: strings become `{name}`; names are trimmed, 1..100 characters; other keys (`color`) kept. */
 const TagsSchema = z
   .array(z.union([text(), z.looseObject({ name: text() })]))
   .max(100, 'at most 100 tags')
   .transform((tags, ctx) => {
-    const result: { name: string }[] = []
+    const result: ({ name: string } & Record<string, unknown>)[] = []
     const seen = new Set<string>()
     tags.forEach((tag, index) => {
       const raw = typeof tag === 'string' ? tag : tag.name
@@ -126,7 +148,7 @@ const TagsSchema = z
       const key = name.toLowerCase()
       if (!seen.has(key)) {
         seen.add(key)
-        result.push({ name })
+        result.push(typeof tag === 'string' ? { name } : { ...tag, name })
       }
     })
     return result
@@ -196,6 +218,9 @@ export const ModelFormSchema = z.object({
   access_control: AccessControlSchema.optional(),
   access_grants: AccessGrantsSchema.nullish(),
   is_active: z.boolean().default(true),
+  template_id: ModelIdSchema.nullish().describe(
+    'Create only: the template to start from (you need read access to it). Its sections fill what the body does not give; explicit fields win (docs/templates.md).',
+  ),
 })
 export type ModelForm = z.infer<typeof ModelFormSchema>
 
@@ -206,7 +231,7 @@ export const ModelUpdateSchema = ModelFormSchema.extend({
   meta: MetaSchema.optional(),
   params: ParamsSchema.optional(),
   is_active: z.boolean().optional(),
-})
+}).omit({ template_id: true })
 export type ModelUpdate = z.infer<typeof ModelUpdateSchema>
 
 export const ModelIdQuerySchema = z.object({ id: ModelIdSchema })
@@ -256,6 +281,7 @@ export const ModelResponseSchema = z.object({
     .number()
     .int()
     .describe('The current version (docs/history.md): also the ETag of GET /model, and what If-Match names on writes. 0 before the first recorded change.'),
+  template_id: z.string().nullable().describe('The template the model came from or was last applied from (docs/templates.md); null: none.'),
 })
 export type ModelResponse = z.infer<typeof ModelResponseSchema>
 
@@ -300,6 +326,7 @@ export const ListQuerySchema = z.object({
   query: text().max(500).optional().describe('Matches name, id, base model, owner name and email; % and _ are literal.'),
   view_option: z.enum(['created', 'shared', 'all', '']).optional().describe("created = mine; shared = others' that I can read."),
   tag: text().max(100).optional().describe('Exact tag name (case-insensitive), from meta.tags[].name only.'),
+  template_id: ModelIdSchema.optional().describe('Only models made from (or last applied from) this template.'),
   order_by: z.enum(['name', 'created_at', 'updated_at']).default('updated_at'),
   direction: z.enum(['asc', 'desc']).default('desc'),
   page: pageQuery,

@@ -3,7 +3,7 @@
  * readable and writable lookups, and the id and base checks of issue #10 (holes 1, 2 and 13). The
  * decisions are the access service's; this only gathers the rows they need and turns answers into errors.
  */
-import { modelNotFound, type AccessService, type IdStatus } from '../access/access.service.js'
+import { modelNotFound, templateNotFound, type AccessService, type IdStatus } from '../access/access.service.js'
 import type { Actor } from '../access/actor.js'
 import { ModelGrantsRepo, type GrantRow } from '../access/model-grants.repo.js'
 import type { Grant, Principals } from '../access/model-grants.js'
@@ -15,7 +15,7 @@ import { conflictingIds } from './conflicts.js'
 import { presentModel } from './models.presenter.js'
 import { ModelVersions } from './model-versions.js'
 import { ModelsRepo, type ModelRow } from './models.repo.js'
-import type { ModelResponse } from './models.schema.js'
+import type { ModelForm, ModelResponse } from './models.schema.js'
 
 /**
  * What the providers serve now (the model catalog, wired in services.ts): model id → connection id.
@@ -23,6 +23,30 @@ import type { ModelResponse } from './models.schema.js'
  */
 export interface ServedModels {
   servedIds(): Promise<ReadonlyMap<string, string>>
+}
+
+/**
+ * What the registry asks of configuration templates (docs/templates.md), wired in services.ts through
+ * `Registry.useTemplates`: the templates feature builds on the registry, so the registry does not import it.
+ */
+export interface ModelTemplates {
+  /** A create naming `template_id`: the form with the template's sections filled in (404 when the caller may not read it). */
+  fillForm(actor: Actor, form: ModelForm): Promise<ModelForm>
+  /** The locked parameter keys of each template among `templateIds` that has some, read through `tx`. */
+  lockedParams(templateIds: readonly string[], tx: RegistryTx): Promise<Map<string, string[]>>
+  /**
+   * A write is about to link models to the template (`models.template_id`): the template is read inside
+   * the write's transaction and held against deletion until it ends (404 NOT_FOUND when it was deleted
+   * meanwhile), so a model never keeps the id of a deleted template.
+   */
+  holdForLink(templateId: string, tx: RegistryTx): Promise<void>
+}
+
+/** Before templates are wired (and in tools that build a registry alone): no template exists. */
+const NO_TEMPLATES: ModelTemplates = {
+  fillForm: (_actor, form) => Promise.reject(templateNotFound(form.template_id ?? '')),
+  lockedParams: () => Promise.resolve(new Map()),
+  holdForLink: (templateId) => Promise.reject(templateNotFound(templateId)),
 }
 
 /** The repositories and access service of one transaction (or of the root handle, for dry runs). */
@@ -42,6 +66,7 @@ export type BaseKind = 'readable row' | 'unreadable row' | 'no row'
 export class Registry {
   readonly models: ModelsRepo
   readonly grants: ModelGrantsRepo
+  private templateHooks: ModelTemplates = NO_TEMPLATES
 
   constructor(
     readonly database: Database,
@@ -52,6 +77,26 @@ export class Registry {
   ) {
     this.models = new ModelsRepo(database.db)
     this.grants = new ModelGrantsRepo(database.db)
+  }
+
+  /** Wires the templates feature (services.ts). */
+  useTemplates(templates: ModelTemplates): void {
+    this.templateHooks = templates
+  }
+
+  get templates(): ModelTemplates {
+    return this.templateHooks
+  }
+
+  /**
+   * A non-admin change of a locked parameter of a model made from a template: 409 PARAM_LOCKED naming
+   * the key (`after`: the params the write stores). Nothing to check for a model without template.
+   */
+  async checkLockedParams(actor: Actor, row: ModelRow, after: Record<string, unknown>, tx: RegistryTx): Promise<void> {
+    if (!row.template_id || actor.role === 'admin') return
+    const locked = (await this.templateHooks.lockedParams([row.template_id], tx)).get(row.template_id) ?? []
+    const refusal = this.access.lockedParamRefusal(actor, locked, JSON.parse(row.params) as Record<string, unknown>, after)
+    if (refusal) throw refusal
   }
 
   /** The root handle's repositories, for reads outside a transaction. */

@@ -13,7 +13,25 @@ export interface Connection {
   source: 'api' | 'env'
   created_at: number
   updated_at: number
+  /**
+   * Open WebUI's `model_ids`: for the OpenAI kind the models served as listed, without asking the
+   * provider; for Ollama an allowlist of what `/api/tags` answers. Empty: every model the provider lists.
+   */
+  model_ids: string[]
+  /** Open WebUI's connection tags (`[{name, …}]`), added to every model of the connection in the runtime list. */
+  tags: ConnectionTag[]
+  /** What Open WebUI shows: `local` or `external` (defaults: Ollama local, OpenAI external). */
+  connection_type: 'local' | 'external'
+  /** Index among the connections of its kind, environment ones first: Open WebUI's `urlIdx`. */
+  url_idx: number
+  /** False when the kind's whole API is switched off (`ENABLE_OPENAI_API` / `ENABLE_OLLAMA_API`). */
+  api_enabled: boolean
 }
+
+export type ConnectionTag = { name: string } & Record<string, unknown>
+
+/** Open WebUI's default connection type of a kind. */
+export const defaultConnectionType = (kind: 'openai' | 'ollama'): 'local' | 'external' => (kind === 'ollama' ? 'local' : 'external')
 
 /** A model a provider serves, with the id clients use (prefixed when the connection has a prefix). */
 export interface ProviderModel {

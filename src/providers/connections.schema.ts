@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { epochSecondsSchema, idText, lineText, text } from '../schema/common.js'
 
-const BaseUrlSchema = text()
+export const BaseUrlSchema = text()
   .trim()
   .max(2000)
   .refine((url) => {
@@ -15,11 +15,26 @@ const BaseUrlSchema = text()
   .transform((url) => url.replace(/\/+$/, ''))
   .describe('OpenAI-compatible: the URL /models and /chat/completions hang off (e.g. http://host:8000/v1). Ollama: its root URL.')
 
-const PrefixSchema = text()
+export const PrefixSchema = text()
   .trim()
   .regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1 to 32 letters, digits, _ or -')
   .nullish()
   .describe('Shown before the provider\'s model ids as "<prefix>.<id>".')
+
+/** Open WebUI's `model_ids`: OpenAI kind, the ids served without asking the provider; Ollama kind, an allowlist. */
+export const ModelIdsSchema = z
+  .array(text().trim().min(1).max(256))
+  .max(1000)
+  .describe('OpenAI kind: the models served as listed, without asking the provider; Ollama kind: an allowlist. Empty: what the provider lists.')
+
+/** Open WebUI's connection tags: `[{name, …}]` (strings become `{name}`), extra keys kept. */
+export const ConnectionTagsSchema = z
+  .array(z.union([text().trim().min(1).max(100), z.looseObject({ name: text().trim().min(1).max(100) })]))
+  .max(100)
+  .transform((tags) => tags.map((tag) => (typeof tag === 'string' ? { name: tag } : tag)))
+  .describe('Added to every model of the connection in the runtime list.')
+
+export const ConnectionTypeSchema = z.enum(['local', 'external']).describe('What Open WebUI shows; defaults: Ollama local, OpenAI external.')
 
 export const ConnectionCreateSchema = z.object({
   name: lineText(100).optional().describe('Defaults to the URL host.'),
@@ -28,6 +43,9 @@ export const ConnectionCreateSchema = z.object({
   api_key: text().min(1).max(4000).nullish().describe('Sent as a bearer token to the provider; stored encrypted, never returned.'),
   prefix_id: PrefixSchema,
   enabled: z.boolean().default(true),
+  model_ids: ModelIdsSchema.optional(),
+  tags: ConnectionTagsSchema.optional(),
+  connection_type: ConnectionTypeSchema.nullish(),
 })
 export type ConnectionCreate = z.infer<typeof ConnectionCreateSchema>
 
@@ -37,6 +55,9 @@ export const ConnectionUpdateSchema = z.object({
   api_key: text().min(1).max(4000).nullish().describe('A new key; null removes the key; absent keeps it.'),
   prefix_id: PrefixSchema,
   enabled: z.boolean().optional(),
+  model_ids: ModelIdsSchema.optional(),
+  tags: ConnectionTagsSchema.optional(),
+  connection_type: ConnectionTypeSchema.nullish().describe("null: the kind's default."),
 })
 export type ConnectionUpdate = z.infer<typeof ConnectionUpdateSchema>
 
@@ -59,6 +80,9 @@ export const ConnectionResponseSchema = z.object({
   enabled: z.boolean(),
   source: z.enum(['api', 'env']).describe('env: given by OPENAI_API_BASE_URLS / OLLAMA_BASE_URLS, read-only here.'),
   key_hint: z.string().nullable(),
+  model_ids: z.array(z.string()),
+  tags: z.array(z.looseObject({ name: z.string() })),
+  connection_type: ConnectionTypeSchema,
   created_at: epochSecondsSchema,
   updated_at: epochSecondsSchema,
   status: ConnectionStatusSchema,

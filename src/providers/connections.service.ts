@@ -1,14 +1,14 @@
 /** Provider connections (admin): the stored ones and those given by the environment. */
 import { randomUUID } from 'node:crypto'
 import type { Transaction } from 'kysely'
-import { recordAudit, type AuditActor } from '../audit/audit-log.js'
+import { recordAudit, type AuditActor, type AuditEvent } from '../audit/audit-log.js'
 import type { Config } from '../config/env.js'
 import type { Database } from '../db/database.js'
 import { epochSeconds } from '../db/executor.js'
 import type { DB } from '../db/types.js'
 import { AppError } from '../errors/app-error.js'
 import { redactUrl } from '../errors/redact.js'
-import type { Connection } from './connection.js'
+import { defaultConnectionType, type Connection, type ConnectionTag } from './connection.js'
 import { ConnectionsRepo, type ConnectionRow } from './connections.repo.js'
 import type { ConnectionCreate, ConnectionResponse, ConnectionTest, ConnectionUpdate } from './connections.schema.js'
 import { keyHint, type KeyBox } from './key-box.js'
@@ -30,6 +30,7 @@ export class ConnectionsService {
 
   /** Environment connections first (as Open WebUI orders them), then stored ones by creation. */
   async all(): Promise<Connection[]> {
+    const apis = await this.repo.apiEnabled()
     const fromEnv = this.config.envConnections.map((c, index): Connection => ({
       id: `env-${c.kind}-${index}`,
       name: `${c.kind === 'ollama' ? 'Ollama' : 'OpenAI'} ${hostOf(c.baseUrl)}`,
@@ -42,9 +43,21 @@ export class ConnectionsService {
       source: 'env',
       created_at: 0,
       updated_at: 0,
+      model_ids: [],
+      tags: [],
+      connection_type: defaultConnectionType(c.kind),
+      url_idx: 0,
+      api_enabled: true,
     }))
     const stored = (await this.repo.list()).map((row) => this.fromRow(row))
-    return [...fromEnv, ...stored]
+    // Open WebUI's urlIdx: the position among the connections of one kind (its OPENAI_API_BASE_URLS).
+    const next = { openai: 0, ollama: 0 }
+    return [...fromEnv, ...stored].map((c) => ({ ...c, url_idx: next[c.kind]++, api_enabled: apis[c.kind] }))
+  }
+
+  /** `ENABLE_OPENAI_API` / `ENABLE_OLLAMA_API`. */
+  apiEnabled(): Promise<{ openai: boolean; ollama: boolean }> {
+    return this.repo.apiEnabled()
   }
 
   async list(): Promise<ConnectionResponse[]> {
@@ -57,6 +70,7 @@ export class ConnectionsService {
       id: randomUUID(),
       name: input.name ?? hostOf(input.base_url),
       kind: input.kind,
+      position: null,
       base_url: input.base_url,
       api_key_enc: input.api_key ? this.keys.seal(input.api_key) : null,
       key_hint: input.api_key ? keyHint(input.api_key) : null,
@@ -64,6 +78,9 @@ export class ConnectionsService {
       enabled: input.enabled ? 1 : 0,
       created_at: now,
       updated_at: now,
+      model_ids: listText(input.model_ids),
+      tags: listText(input.tags),
+      connection_type: input.connection_type ?? null,
     }
     await this.changing(async (repo, trx) => {
       await repo.insert(row)
@@ -89,6 +106,9 @@ export class ConnectionsService {
         ...(baseUrl !== undefined && { base_url: baseUrl }),
         ...(input.prefix_id !== undefined && { prefix_id: input.prefix_id }),
         ...(input.enabled !== undefined && { enabled: input.enabled ? 1 : 0 }),
+        ...(input.model_ids !== undefined && { model_ids: listText(input.model_ids) }),
+        ...(input.tags !== undefined && { tags: listText(input.tags) }),
+        ...(input.connection_type !== undefined && { connection_type: input.connection_type }),
         ...keyChange,
         updated_at: epochSeconds(),
       })
@@ -109,6 +129,85 @@ export class ConnectionsService {
     })
     this.catalogRef().invalidate(id)
     return true
+  }
+
+  /**
+   * Open WebUI's `/openai/config/update` and `/ollama/config/update` (owui-connections.ts works out
+   * the plan): the stored connections of one kind created, changed and removed, and the kind's switch,
+   * in one transaction with one audit entry per change and one bump of the connections version.
+   */
+  async applyPlan(kind: 'openai' | 'ollama', plan: ConnectionPlan, by: AuditActor): Promise<void> {
+    const now = epochSeconds()
+    const touched: string[] = []
+    await this.changing(async (repo, trx) => {
+      const events: AuditEvent[] = []
+      if (plan.apiEnabled !== undefined) {
+        const before = (await repo.apiEnabled())[kind]
+        if (before !== plan.apiEnabled) {
+          await repo.setApiEnabled(kind, plan.apiEnabled, now)
+          events.push({
+            action: 'connection.api_toggle',
+            actorId: by.id,
+            targetType: 'config',
+            targetId: kind,
+            before: { enabled: before },
+            after: { enabled: plan.apiEnabled },
+          })
+        }
+      }
+      for (const id of plan.deletes) {
+        const row = await repo.findById(id)
+        if (!row || !(await repo.delete(id))) throw new AppError('CONFLICT', `Connection "${id}" changed meanwhile; read the configuration again.`)
+        events.push({ action: 'connection.delete', actorId: by.id, targetType: 'connection', targetId: id, before: audited(row) })
+        touched.push(id)
+      }
+      for (const { id, input } of plan.updates) {
+        const row = await repo.findById(id)
+        if (!row) throw new AppError('CONFLICT', `Connection "${id}" changed meanwhile; read the configuration again.`)
+        const patch = {
+          base_url: input.base_url,
+          prefix_id: input.prefix_id,
+          enabled: input.enabled ? 1 : 0,
+          model_ids: listText(input.model_ids),
+          tags: listText(input.tags),
+          connection_type: input.connection_type,
+          ...(input.api_key !== undefined &&
+            (input.api_key === null
+              ? { api_key_enc: null, key_hint: null }
+              : { api_key_enc: this.keys.seal(input.api_key), key_hint: keyHint(input.api_key) })),
+        }
+        const changed = { ...row, ...patch }
+        const change = changeOf(row, changed)
+        if (Object.keys(change.after).length === 0 && changed.model_ids === row.model_ids) continue
+        await repo.update(id, { ...patch, updated_at: now })
+        events.push({ action: 'connection.update', actorId: by.id, targetType: 'connection', targetId: id, ...change })
+        touched.push(id)
+      }
+      for (const input of plan.creates) {
+        const row: ConnectionRow = {
+          id: randomUUID(),
+          name: input.name ?? hostOf(input.base_url),
+          kind,
+          position: null,
+          base_url: input.base_url,
+          api_key_enc: input.api_key ? this.keys.seal(input.api_key) : null,
+          key_hint: input.api_key ? keyHint(input.api_key) : null,
+          prefix_id: input.prefix_id,
+          enabled: input.enabled ? 1 : 0,
+          created_at: now,
+          updated_at: now,
+          model_ids: listText(input.model_ids),
+          tags: listText(input.tags),
+          connection_type: input.connection_type,
+        }
+        await repo.insert(row)
+        events.push({ action: 'connection.create', actorId: by.id, targetType: 'connection', targetId: row.id, after: audited(row) })
+        touched.push(row.id)
+      }
+      await recordAudit(trx, events, by.origin)
+    })
+    this.catalogRef().invalidate()
+    for (const id of touched) this.catalogRef().invalidate(id)
   }
 
   /** Asks the provider for its models now, bypassing the cache, and reports what happened. */
@@ -181,14 +280,39 @@ export class ConnectionsService {
       source: 'api',
       created_at: Number(row.created_at),
       updated_at: Number(row.updated_at),
+      model_ids: parseList<string>(row.model_ids).filter((id) => typeof id === 'string'),
+      tags: parseList<ConnectionTag>(row.tags).filter((tag) => typeof tag?.name === 'string'),
+      connection_type: row.connection_type === 'local' || row.connection_type === 'external' ? row.connection_type : defaultConnectionType(row.kind),
+      url_idx: 0,
+      api_enabled: true,
     }
   }
 
   private present(connection: Connection): ConnectionResponse {
     // A URL may carry a key in its query string or userinfo: never shown, like api_key.
-    const { apiKey: _secret, ...visible } = connection
+    const { apiKey: _secret, url_idx: _index, api_enabled: _api, ...visible } = connection
     return { ...visible, base_url: redactUrl(connection.base_url), status: this.catalogRef().status(connection.id) }
   }
+}
+
+/** One stored connection as Open WebUI's configuration describes it (every field given). */
+export interface PlannedConnection {
+  name?: string
+  base_url: string
+  /** undefined: keep the stored key; null: no key. */
+  api_key?: string | null
+  prefix_id: string | null
+  enabled: boolean
+  model_ids: string[]
+  tags: ConnectionTag[]
+  connection_type: 'local' | 'external' | null
+}
+
+export interface ConnectionPlan {
+  apiEnabled?: boolean
+  deletes: string[]
+  updates: { id: string; input: PlannedConnection }[]
+  creates: PlannedConnection[]
 }
 
 /**
@@ -203,6 +327,22 @@ function audited(row: ConnectionRow) {
     prefix_id: row.prefix_id,
     enabled: Number(row.enabled) === 1,
     has_api_key: row.api_key_enc !== null,
+    model_ids: row.model_ids,
+    tags: row.tags,
+    connection_type: row.connection_type,
+  }
+}
+
+/** A list column: JSON text, or null when empty. */
+const listText = (list: readonly unknown[] | undefined): string | null => (list && list.length > 0 ? JSON.stringify(list) : null)
+
+function parseList<T>(text: string | null): T[] {
+  if (!text) return []
+  try {
+    const parsed = JSON.parse(text) as unknown
+    return Array.isArray(parsed) ? (parsed as T[]) : []
+  } catch {
+    return []
   }
 }
 

@@ -45,6 +45,11 @@ function connectionTo(p: Pick<FakeProvider, 'baseUrl'>, extra: Partial<Connectio
     source: 'api',
     created_at: 0,
     updated_at: 0,
+    model_ids: [],
+    tags: [],
+    connection_type: 'external',
+    url_idx: 0,
+    api_enabled: true,
     ...extra,
   }
 }

@@ -86,7 +86,7 @@ export class ModelCatalog {
         throw error
       },
     )
-    return (await this.connections).filter((c) => c.enabled)
+    return (await this.connections).filter((c) => c.enabled && c.api_enabled !== false)
   }
 
   /**
@@ -121,7 +121,7 @@ export class ModelCatalog {
    * (changed on any instance) is dropped, so its next listing waits for the new one.
    */
   private entryFor(connection: Connection): Entry {
-    const fingerprint = JSON.stringify([connection.kind, connection.base_url, connection.apiKey, connection.prefix_id])
+    const fingerprint = JSON.stringify([connection.kind, connection.base_url, connection.apiKey, connection.prefix_id, connection.model_ids])
     const before = this.fingerprints.get(connection.id)
     if (before !== fingerprint) {
       if (before !== undefined) this.forget(connection.id)

@@ -124,6 +124,12 @@ export async function providerJson(connection: Connection, response: ProviderRes
 }
 
 export async function fetchProviderModels(connection: Connection, timeoutMs: number): Promise<ProviderModel[]> {
+  const prefix = connection.prefix_id ? `${connection.prefix_id}.` : ''
+  const now = Math.floor(Date.now() / 1000)
+  // Open WebUI: an OpenAI connection with model_ids serves those ids without asking the provider.
+  if (connection.kind === 'openai' && connection.model_ids.length > 0) {
+    return connection.model_ids.map((id) => ({ id: prefix + id, upstream_id: id, name: id, owned_by: 'openai', created: now, connection_id: connection.id }))
+  }
   const url = joinUrl(connection.base_url, connection.kind === 'ollama' ? '/api/tags' : '/models')
   const response = await providerRequest(connection, url, { method: 'GET', timeoutMs, headers: { accept: 'application/json' } })
   if (response.statusCode < 200 || response.statusCode >= 300) {
@@ -131,12 +137,13 @@ export async function fetchProviderModels(connection: Connection, timeoutMs: num
     throw providerError(connection, 'PROVIDER_ERROR', `answered HTTP ${response.statusCode} to its model list.`)
   }
   const body = await providerJson(connection, response, timeoutMs)
-  const prefix = connection.prefix_id ? `${connection.prefix_id}.` : ''
-  const now = Math.floor(Date.now() / 1000)
   if (connection.kind === 'ollama') {
     const parsed = OllamaTagsSchema.safeParse(body)
     if (!parsed.success) throw wrongShape(connection, '{"models": [{"name": …}]}')
-    return parsed.data.models.map((m) => ({
+    // Open WebUI: an Ollama connection's model_ids is an allowlist.
+    const allowed = connection.model_ids.length > 0 ? new Set(connection.model_ids) : null
+    const listed = allowed ? parsed.data.models.filter((m) => allowed.has(m.model ?? m.name) || allowed.has(m.name)) : parsed.data.models
+    return listed.map((m) => ({
       id: prefix + m.name,
       upstream_id: m.name,
       name: m.name,

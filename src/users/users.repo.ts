@@ -10,8 +10,10 @@ export type UserRow = Selectable<UsersTable>
 
 export interface UserListQuery {
   query?: string | undefined
+  /** Match `query` against names only (a non-admin's search must not test emails). */
+  nameOnly?: boolean | undefined
   role?: UserRow['role'] | undefined
-  orderBy: 'name' | 'email' | 'created_at' | 'role'
+  orderBy: 'name' | 'email' | 'created_at' | 'updated_at' | 'role'
   direction: 'asc' | 'desc'
   offset: number
   limit: number
@@ -27,6 +29,11 @@ export class UsersRepo {
 
   findByEmail(email: string): Promise<UserRow | undefined> {
     return this.db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst()
+  }
+
+  /** The account linked to an OpenID subject (`oidc@<sub>`, migration 0011). */
+  findByOauthSub(oauthSub: string): Promise<UserRow | undefined> {
+    return this.db.selectFrom('users').selectAll().where('oauth_sub', '=', oauthSub).executeTakeFirst()
   }
 
   /** Ids among `ids` that exist (used to validate grants and memberships). */
@@ -60,13 +67,38 @@ export class UsersRepo {
   async list(q: UserListQuery): Promise<{ users: UserRow[]; total: number }> {
     let base = this.db.selectFrom('users')
     const text = q.query
-    if (text) base = base.where((eb) => eb.or([containsText('name', text), containsText('email', text)]))
+    if (text) base = base.where((eb) => (q.nameOnly ? containsText('name', text) : eb.or([containsText('name', text), containsText('email', text)])))
     if (q.role) base = base.where('role', '=', q.role)
     const [users, total] = await Promise.all([
       base.selectAll().orderBy(q.orderBy, q.direction).orderBy('id', q.direction).offset(q.offset).limit(q.limit).execute(),
       base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst(),
     ])
     return { users, total: Number(total?.n ?? 0) }
+  }
+
+  /** Every account, oldest first (Open WebUI's `GET /users/all`). */
+  listAll(): Promise<UserRow[]> {
+    return this.db.selectFrom('users').selectAll().orderBy('created_at').orderBy('id').execute()
+  }
+
+  /** The oldest admin account (whom pending accounts are told to ask). */
+  firstAdmin(): Promise<UserRow | undefined> {
+    return this.db.selectFrom('users').selectAll().where('role', '=', 'admin').orderBy('created_at').orderBy('id').limit(1).executeTakeFirst()
+  }
+
+  /** The group ids of each account in `userIds`, in one query (accounts in no group map to []). */
+  async groupIdsOf(userIds: readonly string[]): Promise<Map<string, string[]>> {
+    const groups = new Map<string, string[]>(userIds.map((id) => [id, []]))
+    if (userIds.length === 0) return groups
+    const rows = await this.db
+      .selectFrom('group_members')
+      .select(['user_id', 'group_id'])
+      .where('user_id', 'in', [...userIds])
+      .orderBy('user_id')
+      .orderBy('group_id')
+      .execute()
+    for (const row of rows) groups.get(row.user_id)?.push(row.group_id)
+    return groups
   }
 
   async insert(user: UserRow, passwordHash: string): Promise<void> {
@@ -94,13 +126,21 @@ export class UsersRepo {
     return Number(result.numUpdatedRows) > 0
   }
 
-  /** Revokes every session token of the account: they carry an older token_version from now on. */
+  /**
+   * Revokes every session token of the account: they carry an older token_version from now on (the token
+   * a previous password change kept included).
+   */
   async revokeSessions(userId: string): Promise<void> {
     await this.db
       .updateTable('users')
-      .set((eb) => ({ token_version: eb('token_version', '+', 1) }))
+      .set((eb) => ({ token_version: eb('token_version', '+', 1), kept_token: null }))
       .where('id', '=', userId)
       .execute()
+  }
+
+  /** After revokeSessions: the one older token (by its sha256) that stays valid (the caller of a password change). */
+  async keepToken(userId: string, hash: string): Promise<void> {
+    await this.db.updateTable('users').set({ kept_token: hash }).where('id', '=', userId).execute()
   }
 
   async setPasswordHash(userId: string, passwordHash: string): Promise<void> {

@@ -6,8 +6,14 @@ import { isUniqueViolation } from '../db/errors.js'
 import { epochSeconds, lockInTransaction } from '../db/executor.js'
 import type { DB } from '../db/types.js'
 import { AppError } from '../errors/app-error.js'
+import type { Actor } from '../access/actor.js'
+import { requireAccountRead, userSearchView } from '../access/directory-access.js'
+import { presentUser } from './users.presenter.js'
 import { UsersRepo, type UserRow } from './users.repo.js'
-import type { UserListQueryInput, UserUpdateInput } from './users.schema.js'
+import type { UserListQueryInput, UserSearchItem, UserSearchQueryInput, UserUpdateInput, UserWithGroups } from './users.schema.js'
+
+/** Open WebUI's page size for user lists and searches. */
+const SEARCH_PAGE_SIZE = 30
 
 /**
  * Work other features must do, in the same transaction, when an account is deleted (the model registry
@@ -56,15 +62,81 @@ export class UsersService {
     this.updateHooks.push(hook)
   }
 
-  list(query: UserListQueryInput) {
-    return this.users.list({
+  /** The deletion hooks' work, prepared before a deleting transaction that another feature opens (SCIM). */
+  prepareDeletionWork(): Promise<UserDeletionWork[]> {
+    return Promise.all(this.deletionHooks.map((prepare) => prepare()))
+  }
+
+  /** Runs the update hooks inside a transaction that another feature opens (SCIM changes an account). */
+  async runUpdateHooks(trx: Transaction<DB>, updated: UserRow): Promise<void> {
+    for (const hook of this.updateHooks) await hook(trx, updated)
+  }
+
+  /** Runs the update hooks for an account another feature changed inside `trx` (single sign-on's name, email or role). */
+  async afterUpdate(trx: Transaction<DB>, updated: UserRow): Promise<void> {
+    for (const hook of this.updateHooks) await hook(trx, updated)
+  }
+
+  /** A page of accounts, each with its group ids (admin). */
+  async list(query: UserListQueryInput): Promise<{ users: UserWithGroups[]; total: number }> {
+    const page = await this.users.list({
       query: query.query,
       role: query.role,
-      orderBy: query.order_by,
+      orderBy: sortColumn(query.order_by),
       direction: query.direction,
       offset: (query.page - 1) * query.limit,
       limit: query.limit,
     })
+    return { users: await this.withGroups(page.users), total: page.total }
+  }
+
+  /** Every account (Open WebUI's `GET /users/all`, admin). */
+  async listAll(): Promise<{ users: UserRow[]; total: number }> {
+    const users = await this.users.listAll()
+    return { users, total: users.length }
+  }
+
+  /** Open WebUI's `GET /users/search`: a page of 30; what a non-admin sees and matches: access/directory-access.ts. */
+  async search(actor: Actor, query: UserSearchQueryInput): Promise<{ users: UserSearchItem[]; total: number }> {
+    const view = userSearchView(actor)
+    const page = await this.users.list({
+      query: query.query,
+      nameOnly: view === 'public',
+      orderBy: sortColumn(query.order_by),
+      direction: query.direction,
+      offset: (query.page - 1) * SEARCH_PAGE_SIZE,
+      limit: SEARCH_PAGE_SIZE,
+    })
+    const users = page.users.map((row) => (view === 'full' ? presentUser(row) : { id: row.id, name: row.name, profile_image_url: row.profile_image_url }))
+    return { users, total: page.total }
+  }
+
+  /** An account with its group ids: admins any, others their own (404 otherwise). */
+  async info(actor: Actor, id: string): Promise<UserWithGroups> {
+    requireAccountRead(actor, id)
+    const [user] = await this.withGroups([await this.getOrThrow(id)])
+    if (!user) throw new AppError('NOT_FOUND', `No user with id "${id}".`)
+    return user
+  }
+
+  /** Whose groups `actor` may list (`GET /users/{id}/groups`): checks the account exists and may be read. */
+  async requireGroupsReadable(actor: Actor, id: string): Promise<void> {
+    requireAccountRead(actor, id)
+    await this.getOrThrow(id)
+  }
+
+  /** Open WebUI's `POST /auths/update/profile`: the signed-in account changes its own name and picture. */
+  updateProfile(actor: Actor, patch: { name?: string | undefined; profile_image_url?: string | undefined }): Promise<UserRow> {
+    return this.update(
+      actor.id,
+      { ...(patch.name !== undefined && { name: patch.name }), ...(patch.profile_image_url !== undefined && { profile_image_url: patch.profile_image_url }) },
+      actor,
+    )
+  }
+
+  private async withGroups(rows: UserRow[]): Promise<UserWithGroups[]> {
+    const groups = await this.users.groupIdsOf(rows.map((row) => row.id))
+    return rows.map((row) => ({ ...presentUser(row), group_ids: groups.get(row.id) ?? [] }))
   }
 
   async getOrThrow(id: string): Promise<UserRow> {
@@ -156,4 +228,9 @@ function auditedChange(user: UserRow, patch: UserUpdateInput): { before: Record<
   if (patch.password !== undefined) after['password_changed'] = true
   if (patch.password !== undefined || (patch.role === 'pending' && user.role !== 'pending')) after['sessions_revoked'] = true
   return Object.keys(after).length === 0 ? undefined : { before, after }
+}
+
+/** The column a list order names (Open WebUI's `last_active_at`: modelgate keeps no activity time, updated_at stands in). */
+function sortColumn(orderBy: UserListQueryInput['order_by']): 'name' | 'email' | 'created_at' | 'updated_at' | 'role' {
+  return orderBy === 'last_active_at' ? 'updated_at' : orderBy
 }

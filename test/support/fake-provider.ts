@@ -1,7 +1,10 @@
 /**
  * A real HTTP model provider on 127.0.0.1 for tests and benchmarks: OpenAI-compatible (`/v1/models`,
- * `/v1/chat/completions`) or Ollama-shaped (`/api/tags`, plus Ollama's OpenAI API under `/v1`), with
- * switchable misbehaviour: hanging, failing, streaming slowly, cutting a stream, going down.
+ * `/v1/chat/completions`, `/v1/embeddings`, `/v1/completions`, and with `responsesApi` the Responses
+ * API `/v1/responses`) or Ollama-shaped (`/api/tags`, plus Ollama's OpenAI API under `/v1`), with
+ * switchable misbehaviour: hanging, failing, streaming slowly, cutting a stream, going down. Every
+ * request is recorded as received. A chat request with `tools` whose last message is the user's is
+ * answered with a call of the first tool (`{"q": <the user's text>}`).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
@@ -55,6 +58,8 @@ export interface FakeProviderOptions {
   chunkDelayMs?: number
   /** The message of the 'error500' answer (default "the fake provider failed"). */
   errorMessage?: string
+  /** Speaks the Responses API (`POST /v1/responses`); without it that path answers 404 (no such route). */
+  responsesApi?: boolean
 }
 
 export async function startFakeProvider(options: FakeProviderOptions = {}): Promise<FakeProvider> {
@@ -97,19 +102,25 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     if (req.method === 'GET' && kind === 'ollama' && path === '/api/tags') {
       return json(res, 200, { models: models.map((name) => ({ name, model: name, modified_at: '2025-01-01T00:00:00Z', size: 1 })) })
     }
+    if (req.method === 'GET' && kind === 'ollama' && path === '/api/version') return json(res, 200, { version: '0.0.0-fake' })
     if (req.method === 'POST' && path === '/v1/chat/completions') {
       if (behavior === 'drop') return void req.socket.destroy()
       return chat(res, body ?? {})
     }
+    if (req.method === 'POST' && path === '/v1/embeddings') return embeddings(res, body ?? {})
+    if (req.method === 'POST' && path === '/v1/completions') return completions(res, body ?? {})
+    if (req.method === 'POST' && path === '/v1/responses' && options.responsesApi) return responses(res, body ?? {})
     json(res, 404, { error: { message: `no route ${req.method} ${path}` } })
   }
 
   async function chat(res: ServerResponse, body: Record<string, unknown>): Promise<void> {
     const model = typeof body['model'] === 'string' ? body['model'] : ''
     if (!models.includes(model)) return json(res, 404, { error: { message: `The model '${model}' does not exist` } })
-    const messages = Array.isArray(body['messages']) ? (body['messages'] as { content?: unknown }[]) : []
+    const messages = Array.isArray(body['messages']) ? (body['messages'] as { role?: unknown; content?: unknown }[]) : []
     const last = messages[messages.length - 1]?.content
     const reply = `echo: ${typeof last === 'string' ? last : JSON.stringify(last)}`
+    const tools = Array.isArray(body['tools']) ? (body['tools'] as { function?: { name?: string } }[]) : []
+    if (tools.length > 0 && messages[messages.length - 1]?.role === 'user') return toolCall(res, body, model, tools[0]?.function?.name ?? '', String(last))
     if (body['stream'] !== true) {
       return json(res, 200, {
         id: 'chatcmpl-fake',
@@ -154,6 +165,105 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     const done = { id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1700000000, model, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }
     res.write(`data: ${JSON.stringify(done)}\n\ndata: [DONE]\n\n`)
     finished = true
+    res.end()
+  }
+
+  /** A chat answer calling `name` with `{"q": text}`, whole or streamed (the arguments in two pieces). */
+  function toolCall(res: ServerResponse, body: Record<string, unknown>, model: string, name: string, text: string): void {
+    const args = JSON.stringify({ q: text })
+    const call = { id: 'call_fake', type: 'function', function: { name, arguments: args } }
+    if (body['stream'] !== true) {
+      return json(res, 200, {
+        id: 'chatcmpl-fake',
+        object: 'chat.completion',
+        created: 1700000000,
+        model,
+        choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [call] }, finish_reason: 'tool_calls' }],
+        usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+      })
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream' })
+    const chunk = (delta: unknown, finish: string | null) =>
+      `data: ${JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1700000000, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`
+    const half = Math.floor(args.length / 2)
+    res.write(
+      chunk({ role: 'assistant', tool_calls: [{ index: 0, id: 'call_fake', type: 'function', function: { name, arguments: args.slice(0, half) } }] }, null),
+    )
+    res.write(chunk({ tool_calls: [{ index: 0, function: { arguments: args.slice(half) } }] }, null))
+    res.write(chunk({}, 'tool_calls'))
+    res.end('data: [DONE]\n\n')
+  }
+
+  function embeddings(res: ServerResponse, body: Record<string, unknown>): void {
+    const model = typeof body['model'] === 'string' ? body['model'] : ''
+    if (!models.includes(model)) return json(res, 404, { error: { message: `The model '${model}' does not exist` } })
+    const inputs = Array.isArray(body['input']) ? body['input'] : [body['input']]
+    const data = inputs.map((input, index) => {
+      // A vector that says what it embedded: its length, then two fixed values.
+      const vector = [String(JSON.stringify(input)).length, 0.5, -0.25]
+      const embedding = body['encoding_format'] === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector
+      return { object: 'embedding', index, embedding }
+    })
+    json(res, 200, { object: 'list', data, model, usage: { prompt_tokens: inputs.length, total_tokens: inputs.length } })
+  }
+
+  function completions(res: ServerResponse, body: Record<string, unknown>): void {
+    const model = typeof body['model'] === 'string' ? body['model'] : ''
+    if (!models.includes(model)) return json(res, 404, { error: { message: `The model '${model}' does not exist` } })
+    const text = `echo: ${typeof body['prompt'] === 'string' ? body['prompt'] : JSON.stringify(body['prompt'])}`
+    const base = { id: 'cmpl-fake', object: 'text_completion', created: 1700000000, model }
+    if (body['stream'] !== true) {
+      return json(res, 200, {
+        ...base,
+        choices: [{ index: 0, text, finish_reason: 'stop', logprobs: null }],
+        usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+      })
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream' })
+    for (const [i, piece] of [text, ' more'].entries()) {
+      res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, text: piece, finish_reason: i === 1 ? 'stop' : null, logprobs: null }] })}\n\n`)
+    }
+    res.end('data: [DONE]\n\n')
+  }
+
+  /** The Responses API, as a provider that speaks it answers: one message echoing the input's text. */
+  function responses(res: ServerResponse, body: Record<string, unknown>): void {
+    const model = typeof body['model'] === 'string' ? body['model'] : ''
+    if (!models.includes(model)) return json(res, 404, { error: { message: `The model '${model}' does not exist`, code: 'model_not_found' } })
+    const input = body['input']
+    const text = `echo: ${typeof input === 'string' ? input : JSON.stringify(input)}`
+    const item = { id: 'msg_fake', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text, annotations: [] }] }
+    const usage = {
+      input_tokens: 1,
+      input_tokens_details: { cached_tokens: 0 },
+      output_tokens: 1,
+      output_tokens_details: { reasoning_tokens: 0 },
+      total_tokens: 2,
+    }
+    const response = {
+      id: 'resp_fake',
+      object: 'response',
+      created_at: 1700000000,
+      status: 'completed',
+      model,
+      output: [item],
+      usage,
+      error: null,
+      incomplete_details: null,
+    }
+    if (body['stream'] !== true) return json(res, 200, response)
+    res.writeHead(200, { 'content-type': 'text/event-stream' })
+    let sequence = 0
+    const send = (type: string, fields: Record<string, unknown>) =>
+      res.write(`event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence++, ...fields })}\n\n`)
+    send('response.created', { response: { ...response, status: 'in_progress', output: [], usage: null } })
+    send('response.output_item.added', { output_index: 0, item: { ...item, status: 'in_progress', content: [] } })
+    send('response.content_part.added', { item_id: 'msg_fake', output_index: 0, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } })
+    send('response.output_text.delta', { item_id: 'msg_fake', output_index: 0, content_index: 0, delta: text, logprobs: [] })
+    send('response.output_text.done', { item_id: 'msg_fake', output_index: 0, content_index: 0, text, logprobs: [] })
+    send('response.content_part.done', { item_id: 'msg_fake', output_index: 0, content_index: 0, part: item.content[0] })
+    send('response.output_item.done', { output_index: 0, item })
+    send('response.completed', { response })
     res.end()
   }
 

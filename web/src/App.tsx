@@ -3,7 +3,7 @@ import { useEffect, useRef, useState, type ReactNode } from 'react'
 import { QueryClientProvider } from '@tanstack/react-query'
 import { Link, navigate, useLocation } from './lib/router'
 import { Notices } from './lib/notify'
-import { SessionProvider, useSession, useUser } from './lib/session'
+import { SessionProvider, can, useSession, useUser } from './lib/session'
 import { Loading } from './components/States'
 import { AuthPage } from './pages/AuthPage'
 import { PendingPage } from './pages/PendingPage'
@@ -14,7 +14,11 @@ import { UsersPage } from './pages/admin/UsersPage'
 import { GroupsPage } from './pages/admin/GroupsPage'
 import { ConnectionsPage } from './pages/admin/ConnectionsPage'
 import { AuditPage } from './pages/admin/AuditPage'
+import { ModelConfigPage } from './pages/admin/ModelConfigPage'
+import { SsoPage } from './pages/admin/SsoPage'
 import { TrashPage } from './pages/TrashPage'
+import { TemplatesGate, TemplatesPage } from './pages/templates/TemplatesPage'
+import { TemplateEditorPage } from './pages/templates/TemplateEditorPage'
 
 export function App() {
   // One cache for the app's life (the session empties it at sign-in and sign-out).
@@ -78,6 +82,24 @@ function Routes({ pathname }: { pathname: string }) {
       return <ModelEditorPage mode="edit" />
     case '/workspace/trash':
       return <TrashPage />
+    case '/workspace/templates':
+      return (
+        <TemplatesGate title="Templates">
+          <TemplatesPage />
+        </TemplatesGate>
+      )
+    case '/workspace/templates/create':
+      return (
+        <TemplatesGate title="New template">
+          <TemplateEditorPage mode="create" />
+        </TemplatesGate>
+      )
+    case '/workspace/templates/edit':
+      return (
+        <TemplatesGate title="Template">
+          <TemplateEditorPage mode="edit" />
+        </TemplatesGate>
+      )
     default:
       break
   }
@@ -93,6 +115,10 @@ function Routes({ pathname }: { pathname: string }) {
         return <ConnectionsPage />
       case '/admin/audit':
         return <AuditPage />
+      case '/admin/models':
+        return <ModelConfigPage />
+      case '/admin/sso':
+        return <SsoPage />
       default:
         break
     }
@@ -118,12 +144,16 @@ function Layout({ children }: { children: ReactNode }) {
 
   const links = [
     { to: '/workspace/models', label: 'Models', active: pathname.startsWith('/workspace/models') || pathname === '/workspace' },
+    // Templates need `workspace.templates` (admins have every permission): others get no entry.
+    ...(can(user, 'workspace.templates') ? [{ to: '/workspace/templates', label: 'Templates', active: pathname.startsWith('/workspace/templates') }] : []),
     { to: '/workspace/trash', label: 'Trash', active: pathname === '/workspace/trash' },
     ...(user.role === 'admin'
       ? [
           { to: '/admin/users', label: 'Users', active: pathname === '/admin/users' || pathname === '/admin' },
           { to: '/admin/groups', label: 'Groups', active: pathname === '/admin/groups' },
           { to: '/admin/connections', label: 'Connections', active: pathname === '/admin/connections' },
+          { to: '/admin/models', label: 'Model settings', active: pathname === '/admin/models' },
+          { to: '/admin/sso', label: 'Single sign-on', active: pathname === '/admin/sso' },
           { to: '/admin/audit', label: 'Audit', active: pathname === '/admin/audit' },
         ]
       : []),

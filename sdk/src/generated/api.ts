@@ -38,12 +38,26 @@ export interface paths {
                         top_k?: unknown;
                         min_p?: unknown;
                         max_tokens?: unknown;
+                        num_predict?: unknown;
                         frequency_penalty?: unknown;
                         presence_penalty?: unknown;
                         repeat_penalty?: unknown;
+                        repeat_last_n?: unknown;
                         seed?: unknown;
                         stop?: unknown;
                         num_ctx?: unknown;
+                        num_keep?: unknown;
+                        num_batch?: unknown;
+                        num_thread?: unknown;
+                        num_gpu?: unknown;
+                        mirostat?: unknown;
+                        mirostat_eta?: unknown;
+                        mirostat_tau?: unknown;
+                        tfs_z?: unknown;
+                        use_mmap?: unknown;
+                        use_mlock?: unknown;
+                        stream_response?: unknown;
+                        stream_delta_chunk_size?: unknown;
                         reasoning_effort?: unknown;
                     } & {
                         [key: string]: unknown;
@@ -81,6 +95,82 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the sign-in page needs (Open WebUI's route): the sign-in providers (oauth.providers) and which sign-in features are on. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            status: true;
+                            name: string;
+                            version: string;
+                            oauth: {
+                                /** @description Sign-in providers and their names: {"oidc": OAUTH_PROVIDER_NAME} when OpenID Connect is configured; {} otherwise. */
+                                providers: {
+                                    [key: string]: string;
+                                };
+                            };
+                            features: {
+                                /** @enum {boolean} */
+                                auth: true;
+                                /** @description Public sign-up with a password is open (ENABLE_SIGNUP, and ENABLE_LOGIN_FORM). */
+                                enable_signup: boolean;
+                                /** @description The email/password form is offered (ENABLE_LOGIN_FORM); admins may still use it (docs/sso.md). */
+                                enable_login_form: boolean;
+                                enable_api_key: boolean;
+                                /** @description A first single sign-on creates the account (ENABLE_OAUTH_SIGNUP). */
+                                enable_oauth_signup: boolean;
+                            };
+                        };
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -349,7 +439,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The signed-in account and its resolved feature permissions (pending accounts too). */
+        /** The signed-in account, its resolved feature permissions and when its token expires (pending accounts too). Also accepts the token cookie; a session token sent in the header is set as the cookie. */
         get: {
             parameters: {
                 query?: never;
@@ -462,6 +552,211 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auths/admin/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Admin: Open WebUI's admin config (sign-up, default role, API keys, token lifetime). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Pending accounts see whom to ask (GET /auths/admin/details). */
+                            SHOW_ADMIN_DETAILS: boolean;
+                            /** @description Public sign-up is open (the first account can always sign up). */
+                            ENABLE_SIGNUP: boolean;
+                            /**
+                             * @description Role of accounts created by sign-up.
+                             * @enum {string}
+                             */
+                            DEFAULT_USER_ROLE: "pending" | "user" | "admin";
+                            /** @description API keys may be created and used. */
+                            ENABLE_API_KEYS: boolean;
+                            /** @description ENABLE_API_KEYS under Open WebUI's other name: one setting. */
+                            ENABLE_API_KEY: boolean;
+                            JWT_EXPIRES_IN: string;
+                        } & {
+                            [key: string]: (boolean | number | string) | null;
+                        };
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Admin: change the admin config (absent keys stay; other upper-case keys are kept as given). Applies at once; audited. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Pending accounts see whom to ask (GET /auths/admin/details). */
+                        SHOW_ADMIN_DETAILS?: boolean;
+                        /** @description Public sign-up is open (the first account can always sign up). */
+                        ENABLE_SIGNUP?: boolean;
+                        /**
+                         * @description Role of accounts created by sign-up.
+                         * @enum {string}
+                         */
+                        DEFAULT_USER_ROLE?: "pending" | "user" | "admin";
+                        /** @description API keys may be created and used. */
+                        ENABLE_API_KEYS?: boolean;
+                        /** @description ENABLE_API_KEYS under Open WebUI's other name: one setting. */
+                        ENABLE_API_KEY?: boolean;
+                        /** @description Lifetime of tokens signed from now on: 30m, 12h, 4w, … or -1 (never expire). */
+                        JWT_EXPIRES_IN?: string;
+                    } & {
+                        [key: string]: (boolean | number | string) | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Pending accounts see whom to ask (GET /auths/admin/details). */
+                            SHOW_ADMIN_DETAILS: boolean;
+                            /** @description Public sign-up is open (the first account can always sign up). */
+                            ENABLE_SIGNUP: boolean;
+                            /**
+                             * @description Role of accounts created by sign-up.
+                             * @enum {string}
+                             */
+                            DEFAULT_USER_ROLE: "pending" | "user" | "admin";
+                            /** @description API keys may be created and used. */
+                            ENABLE_API_KEYS: boolean;
+                            /** @description ENABLE_API_KEYS under Open WebUI's other name: one setting. */
+                            ENABLE_API_KEY: boolean;
+                            JWT_EXPIRES_IN: string;
+                        } & {
+                            [key: string]: (boolean | number | string) | null;
+                        };
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auths/admin/details": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whom to ask for approval: the first admin (pending accounts too; 403 when SHOW_ADMIN_DETAILS is off). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            name: string | null;
+                            email: string | null;
+                        };
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -666,7 +961,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Sign out (the client discards its token). */
+        /** Sign out: clears the token cookie (the client discards its token). */
         get: {
             parameters: {
                 query?: never;
@@ -782,6 +1077,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auths/signup/enabled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Admin: whether public sign-up is open (ENABLE_SIGNUP). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": boolean;
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auths/update/password": {
         parameters: {
             query?: never;
@@ -791,7 +1140,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Change your password. Revokes every session of the account (this one too) and answers a fresh token; API keys stay. Wrong current password: 400; rate limited like sign-in. */
+        /** Change your password. Revokes the account's other sessions (the token of this request stays valid) and answers a fresh token too; API keys stay. Wrong current password: 400; rate limited like sign-in. */
         post: {
             parameters: {
                 query?: never;
@@ -817,6 +1166,70 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Session"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auths/update/profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change your own name or picture (Open WebUI's bio, gender and date_of_birth are accepted and not kept). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        /** @description A URL or a data: URI. */
+                        profile_image_url?: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["User"];
                     };
                 };
                 /** @description An error from the catalogue (docs/errors.md): `code` says which. */
@@ -879,12 +1292,26 @@ export interface paths {
                         top_k?: unknown;
                         min_p?: unknown;
                         max_tokens?: unknown;
+                        num_predict?: unknown;
                         frequency_penalty?: unknown;
                         presence_penalty?: unknown;
                         repeat_penalty?: unknown;
+                        repeat_last_n?: unknown;
                         seed?: unknown;
                         stop?: unknown;
                         num_ctx?: unknown;
+                        num_keep?: unknown;
+                        num_batch?: unknown;
+                        num_thread?: unknown;
+                        num_gpu?: unknown;
+                        mirostat?: unknown;
+                        mirostat_eta?: unknown;
+                        mirostat_tau?: unknown;
+                        tfs_z?: unknown;
+                        use_mmap?: unknown;
+                        use_mlock?: unknown;
+                        stream_response?: unknown;
+                        stream_delta_chunk_size?: unknown;
                         reasoning_effort?: unknown;
                     } & {
                         [key: string]: unknown;
@@ -922,6 +1349,222 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/configs/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Open WebUI: the model configuration (default and pinned models, order, defaults of new presets). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Comma-separated ids of the models a new chat starts with; null: none. */
+                            DEFAULT_MODELS: string | null;
+                            /** @description Comma-separated ids of the models pinned for every user; null: none. */
+                            DEFAULT_PINNED_MODELS: string | null;
+                            /** @description The order of the runtime list (`/api/models`, `/v1/models`): these ids first, in this order, the rest after. */
+                            MODEL_ORDER_LIST: string[] | null;
+                            /** @description The meta a new preset starts from (its own keys win). */
+                            DEFAULT_MODEL_METADATA: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description The params a new preset starts from (its own keys win). */
+                            DEFAULT_MODEL_PARAMS: {
+                                [key: string]: unknown;
+                            } | null;
+                        };
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Open WebUI: save the model configuration (keys left out keep their value; null clears). Audited as config.update. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        DEFAULT_MODELS?: string | null;
+                        DEFAULT_PINNED_MODELS?: string | null;
+                        MODEL_ORDER_LIST?: string[] | null;
+                        /** @description Open object; known keys are checked, others kept. Tags given as strings become {name}. */
+                        DEFAULT_MODEL_METADATA?: ({
+                            /** @description data: URI (image/*), http(s) URL or a path. */
+                            profile_image_url?: string | null;
+                            description?: string | null;
+                            capabilities?: {
+                                [key: string]: unknown;
+                            } | null;
+                            tags?: (string | ({
+                                name: string;
+                            } & {
+                                [key: string]: unknown;
+                            }))[];
+                            suggestion_prompts?: unknown[] | null;
+                            /** @description Hidden from chat model pickers. */
+                            hidden?: boolean | null;
+                            knowledge?: unknown[] | null;
+                            toolIds?: string[] | null;
+                            filterIds?: string[] | null;
+                            actionIds?: string[] | null;
+                        } & {
+                            [key: string]: unknown;
+                        }) | null;
+                        /** @description Open object. Known keys are validated (docs/models.md, "Parameter ranges"): system string; temperature 0..2; top_p 0..1; top_k ≥ 0; min_p 0..1; max_tokens and num_predict integer ≥ −2 (−1: no limit); frequency_penalty and presence_penalty −2..2; repeat_penalty ≥ −2; repeat_last_n integer ≥ −1; seed integer; stop string or string[]; num_ctx integer ≥ −1 (−1: no limit); num_keep integer ≥ −1; num_batch integer ≥ 1; num_thread integer ≥ 0; num_gpu integer ≥ −1; mirostat integer 0..2; mirostat_eta, mirostat_tau, tfs_z ≥ 0; use_mmap, use_mlock, stream_response boolean; stream_delta_chunk_size integer ≥ 1; reasoning_effort string; custom_params object; locked string[] (keys a chat request cannot override). Other keys are kept. */
+                        DEFAULT_MODEL_PARAMS?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Comma-separated ids of the models a new chat starts with; null: none. */
+                            DEFAULT_MODELS: string | null;
+                            /** @description Comma-separated ids of the models pinned for every user; null: none. */
+                            DEFAULT_PINNED_MODELS: string | null;
+                            /** @description The order of the runtime list (`/api/models`, `/v1/models`): these ids first, in this order, the rest after. */
+                            MODEL_ORDER_LIST: string[] | null;
+                            /** @description The meta a new preset starts from (its own keys win). */
+                            DEFAULT_MODEL_METADATA: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description The params a new preset starts from (its own keys win). */
+                            DEFAULT_MODEL_PARAMS: {
+                                [key: string]: unknown;
+                            } | null;
+                        };
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/configs/models/defaults": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The meta and params a new preset starts from ({} when unset). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            DEFAULT_MODEL_METADATA: {
+                                [key: string]: unknown;
+                            };
+                            DEFAULT_MODEL_PARAMS: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1017,6 +1660,19 @@ export interface paths {
                         prefix_id?: string | null;
                         /** @default true */
                         enabled?: boolean;
+                        /** @description OpenAI kind: the models served as listed, without asking the provider; Ollama kind: an allowlist. Empty: what the provider lists. */
+                        model_ids?: string[];
+                        /** @description Added to every model of the connection in the runtime list. */
+                        tags?: (string | ({
+                            name: string;
+                        } & {
+                            [key: string]: unknown;
+                        }))[];
+                        /**
+                         * @description What Open WebUI shows; defaults: Ollama local, OpenAI external.
+                         * @enum {string|null}
+                         */
+                        connection_type?: "local" | "external" | null;
                     };
                 };
             };
@@ -1254,6 +1910,19 @@ export interface paths {
                         /** @description Shown before the provider's model ids as "<prefix>.<id>". */
                         prefix_id?: string | null;
                         enabled?: boolean;
+                        /** @description OpenAI kind: the models served as listed, without asking the provider; Ollama kind: an allowlist. Empty: what the provider lists. */
+                        model_ids?: string[];
+                        /** @description Added to every model of the connection in the runtime list. */
+                        tags?: (string | ({
+                            name: string;
+                        } & {
+                            [key: string]: unknown;
+                        }))[];
+                        /**
+                         * @description null: the kind's default.
+                         * @enum {string|null}
+                         */
+                        connection_type?: "local" | "external" | null;
                     };
                 };
             };
@@ -1354,10 +2023,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every group with its members. */
+        /** Admins: every group with its members. Others: the groups they are in (user_ids: only themselves). share=true: the groups offered to you as share targets (data.config.share). */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description true: only the groups offered to you as share targets; false: only the others. */
+                    share?: "true" | "false";
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -1436,6 +2108,8 @@ export interface paths {
                                 models_import?: boolean;
                                 /** @description Export models. */
                                 models_export?: boolean;
+                                /** @description Create configuration templates (docs/templates.md). */
+                                templates?: boolean;
                             } & {
                                 [key: string]: unknown;
                             };
@@ -1450,6 +2124,10 @@ export interface paths {
                         } & {
                             [key: string]: unknown;
                         };
+                        /** @description Free object, stored and returned as given; data.config.share: true | false | "members" (default). */
+                        data?: {
+                            [key: string]: unknown;
+                        } | null;
                         /** @description Initial members. */
                         user_ids?: string[];
                     };
@@ -1603,6 +2281,84 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/groups/id/{id}/info": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A group without its member list: admins any, others one they are in (another answers 404). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @description The admin who created the group. */
+                            user_id: string | null;
+                            name: string;
+                            description: string;
+                            permissions: {
+                                [key: string]: unknown;
+                            };
+                            data: {
+                                [key: string]: unknown;
+                            } | null;
+                            member_count: number;
+                            /**
+                             * @description oidc: the members come from the identity provider (synced at every sign-in) and cannot be changed by hand; null: administered here.
+                             * @enum {string|null}
+                             */
+                            managed_by: "oidc" | null;
+                            /** @description Epoch seconds. */
+                            created_at: number;
+                            /** @description Epoch seconds. */
+                            updated_at: number;
+                        };
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/groups/id/{id}/models": {
         parameters: {
             query?: never;
@@ -1699,6 +2455,8 @@ export interface paths {
                                 models_import?: boolean;
                                 /** @description Export models. */
                                 models_export?: boolean;
+                                /** @description Create configuration templates (docs/templates.md). */
+                                templates?: boolean;
                             } & {
                                 [key: string]: unknown;
                             };
@@ -1713,6 +2471,10 @@ export interface paths {
                         } & {
                             [key: string]: unknown;
                         };
+                        /** @description Replaces the whole data object (null: none). */
+                        data?: {
+                            [key: string]: unknown;
+                        } | null;
                         /** @description Replaces the whole member list. */
                         user_ids?: string[];
                     };
@@ -2512,6 +3274,8 @@ export interface paths {
                     view_option?: "created" | "shared" | "all" | "";
                     /** @description Exact tag name (case-insensitive), from meta.tags[].name only. */
                     tag?: string;
+                    /** @description Only models made from (or last applied from) this template. */
+                    template_id?: string;
                     order_by?: "name" | "created_at" | "updated_at";
                     direction?: "asc" | "desc";
                     /** @description 1-based page number. */
@@ -3529,6 +4293,1914 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/scim/v2/Groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Groups, oldest first; filter: displayName, externalId, id, members[value eq …] (eq, joined with and). */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description userName eq "…", externalId eq "…", displayName eq "…", id eq "…" (joined with and). */
+                    filter?: string;
+                    /** @description 1-based index of the first result (values below 1 count as 1). */
+                    startIndex?: number;
+                    /** @description Page size (0 to 200; larger asks get 200). */
+                    count?: number;
+                    /** @description Accepted; every attribute is returned. */
+                    attributes?: string;
+                    /** @description members (Groups) and groups (Users) are left out when named. */
+                    excludedAttributes?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:ListResponse"[];
+                            totalResults: number;
+                            itemsPerPage: number;
+                            startIndex: number;
+                            Resources: {
+                                schemas: "urn:ietf:params:scim:schemas:core:2.0:Group"[];
+                                id: string;
+                                externalId?: string;
+                                displayName: string;
+                                members?: {
+                                    value: string;
+                                    display: string;
+                                    /** @enum {string} */
+                                    type: "User";
+                                }[];
+                                meta: {
+                                    /** @enum {string} */
+                                    resourceType: "User" | "Group";
+                                    /** @description ISO 8601. */
+                                    created: string;
+                                    /** @description ISO 8601. */
+                                    lastModified: string;
+                                    /** @description The resource's absolute URL. */
+                                    location: string;
+                                };
+                            }[];
+                        };
+                    };
+                };
+                /** @description A SCIM error (urn:ietf:params:scim:api:messages:2.0:Error). */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:Error"[];
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                            /** @enum {string} */
+                            scimType?: "invalidFilter" | "uniqueness" | "mutability" | "invalidSyntax" | "invalidPath" | "noTarget" | "invalidValue" | "tooMany";
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description A SCIM error (urn:ietf:params:scim:api:messages:2.0:Error). */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:Error"[];
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                            /** @enum {string} */
+                            scimType?: "invalidFilter" | "uniqueness" | "mutability" | "invalidSyntax" | "invalidPath" | "noTarget" | "invalidValue" | "tooMany";
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Provision a group (409 uniqueness when displayName or externalId is taken). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            /** @description A SCIM Group; attributes not listed here are ignored. */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        schemas?: string[];
+                        displayName: string;
+                        /** @description The identity provider's own id of the resource; kept as given. */
+                        externalId?: string | null;
+                        members?: {
+                            value: string;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:schemas:core:2.0:Group"[];
+                            id: string;
+                            externalId?: string;
+                            displayName: string;
+                            members?: {
+                                value: string;
+                                display: string;
+                                /** @enum {string} */
+                                type: "User";
+                            }[];
+                            meta: {
+                                /** @enum {string} */
+                                resourceType: "User" | "Group";
+                                /** @description ISO 8601. */
+                                created: string;
+                                /** @description ISO 8601. */
+                                lastModified: string;
+                                /** @description The resource's absolute URL. */
+                                location: string;
+                            };
+                        };
+                    };
+                };
+                /** @description A SCIM error (urn:ietf:params:scim:api:messages:2.0:Error). */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:Error"[];
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                            /** @enum {string} */
+                            scimType?: "invalidFilter" | "uniqueness" | "mutability" | "invalidSyntax" | "invalidPath" | "noTarget" | "invalidValue" | "tooMany";
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description A SCIM error (urn:ietf:params:scim:api:messages:2.0:Error). */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:Error"[];
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                            /** @enum {string} */
+                            scimType?: "invalidFilter" | "uniqueness" | "mutability" | "invalidSyntax" | "invalidPath" | "noTarget" | "invalidValue" | "tooMany";
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scim/v2/Groups/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One group (excludedAttributes=members leaves the members out). */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Accepted; every attribute is returned. */
+                    attributes?: string;
+                    /** @description members (Groups) and groups (Users) are left out when named. */
+                    excludedAttributes?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:schemas:core:2.0:Group"[];
+                            id: string;
+                            externalId?: string;
+                            displayName: string;
+                            members?: {
+                                value: string;
+                                display: string;
+                                /** @enum {string} */
+                                type: "User";
+                            }[];
+                            meta: {
+                                /** @enum {string} */
+                                resourceType: "User" | "Group";
+                                /** @description ISO 8601. */
+                                created: string;
+                                /** @description ISO 8601. */
+                                lastModified: string;
+                                /** @description The resource's absolute URL. */
+                                location: string;
+                            };
+                        };
+                    };
+                };
+                /** @description A SCIM error (urn:ietf:params:scim:api:messages:2.0:Error). */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:Error"[];
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                            /** @enum {string} */
+                            scimType?: "invalidFilter" | "uniqueness" | "mutability" | "invalidSyntax" | "invalidPath" | "noTarget" | "invalidValue" | "tooMany";
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description A SCIM error (urn:ietf:params:scim:api:messages:2.0:Error). */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:Error"[];
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                            /** @enum {string} */
+                            scimType?: "invalidFilter" | "uniqueness" | "mutability" | "invalidSyntax" | "invalidPath" | "noTarget" | "invalidValue" | "tooMany";
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        /** Replace the name, and externalId and members when given. */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            /** @description A SCIM Group; attributes not listed here are ignored. */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        schemas?: string[];
+                        displayName: string;
+                        /** @description The identity provider's own id of the resource; kept as given. */
+                        externalId?: string | null;
+                        members?: {
+                            value: string;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:schemas:core:2.0:Group"[];
+                            id: string;
+                            externalId?: string;
+                            displayName: string;
+                            members?: {
+                                value: string;
+                                display: string;
+                                /** @enum {string} */
+                                type: "User";
+                            }[];
+                            meta: {
+                                /** @enum {string} */
+                                resourceType: "User" | "Group";
+                                /** @description ISO 8601. */
+                                created: string;
+                                /** @description ISO 8601. */
+                                lastModified: string;
+                                /** @description The resource's absolute URL. */
+                                location: string;
+                            };
+                        };
+                    };
+                };
+                /** @description A SCIM error (urn:ietf:params:scim:api:messages:2.0:Error). */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:Error"[];
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                            /** @enum {string} */
+                            scimType?: "invalidFilter" | "uniqueness" | "mutability" | "invalidSyntax" | "invalidPath" | "noTarget" | "invalidValue" | "tooMany";
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description A SCIM error (urn:ietf:params:scim:api:messages:2.0:Error). */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:Error"[];
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                            /** @enum {string} */
+                            scimType?: "invalidFilter" | "uniqueness" | "mutability" | "invalidSyntax" | "invalidPath" | "noTarget" | "invalidValue" | "tooMany";
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Delete the group; its memberships and the grants naming it go. */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted. */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description A SCIM error (urn:ietf:params:scim:api:messages:2.0:Error). */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:Error"[];
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                            /** @enum {string} */
+                            scimType?: "invalidFilter" | "uniqueness" | "mutability" | "invalidSyntax" | "invalidPath" | "noTarget" | "invalidValue" | "tooMany";
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description A SCIM error (urn:ietf:params:scim:api:messages:2.0:Error). */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:Error"[];
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                            /** @enum {string} */
+                            scimType?: "invalidFilter" | "uniqueness" | "mutability" | "invalidSyntax" | "invalidPath" | "noTarget" | "invalidValue" | "tooMany";
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** PatchOp: add, remove or replace members, rename (Entra ID and Okta forms). */
+        patch: {
+            parameters: {
+                query?: {
+                    /** @description Accepted; every attribute is returned. */
+                    attributes?: string;
+                    /** @description members (Groups) and groups (Users) are left out when named. */
+                    excludedAttributes?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            /** @description A SCIM PatchOp request. */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        schemas?: string[];
+                        Operations: {
+                            op: string;
+                            path?: string;
+                            value?: unknown;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:schemas:core:2.0:Group"[];
+                            id: string;
+                            externalId?: string;
+                            displayName: string;
+                            members?: {
+                                value: string;
+                                display: string;
+                                /** @enum {string} */
+                                type: "User";
+                            }[];
+                            meta: {
+                                /** @enum {string} */
+                                resourceType: "User" | "Group";
+                                /** @description ISO 8601. */
+                                created: string;
+                                /** @description ISO 8601. */
+                                lastModified: string;
+                                /** @description The resource's absolute URL. */
+                                location: string;
+                            };
+                        };
+                    };
+                };
+                /** @description A SCIM error (urn:ietf:params:scim:api:messages:2.0:Error). */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:Error"[];
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                            /** @enum {string} */
+                            scimType?: "invalidFilter" | "uniqueness" | "mutability" | "invalidSyntax" | "invalidPath" | "noTarget" | "invalidValue" | "tooMany";
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description A SCIM error (urn:ietf:params:scim:api:messages:2.0:Error). */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:Error"[];
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                            /** @enum {string} */
+                            scimType?: "invalidFilter" | "uniqueness" | "mutability" | "invalidSyntax" | "invalidPath" | "noTarget" | "invalidValue" | "tooMany";
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/scim/v2/ResourceTypes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The resource types: User and Group. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:ListResponse"[];
+                            totalResults: number;
+                            itemsPerPage: number;
+                            startIndex: number;
+                            Resources: {
+                                schemas: "urn:ietf:params:scim:schemas:core:2.0:ResourceType"[];
+                                id: string;
+                                name: string;
+                                endpoint: string;
+                                description: string;
+                                schema: string;
+                                meta: {
+                                    /** @enum {string} */
+                                    resourceType: "ResourceType";
+                                    location: string;
+                                };
+                            }[];
+                        };
+                    };
+                };
+                /** @description A SCIM error (urn:ietf:params:scim:api:messages:2.0:Error). */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:Error"[];
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                            /** @enum {string} */
+                            scimType?: "invalidFilter" | "uniqueness" | "mutability" | "invalidSyntax" | "invalidPath" | "noTarget" | "invalidValue" | "tooMany";
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description A SCIM error (urn:ietf:params:scim:api:messages:2.0:Error). */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:Error"[];
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                            /** @enum {string} */
+                            scimType?: "invalidFilter" | "uniqueness" | "mutability" | "invalidSyntax" | "invalidPath" | "noTarget" | "invalidValue" | "tooMany";
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scim/v2/Schemas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The User and Group schemas as this server reads them. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:ListResponse"[];
+                            totalResults: number;
+                            itemsPerPage: number;
+                            startIndex: number;
+                            Resources: {
+                                schemas: "urn:ietf:params:scim:schemas:core:2.0:Schema"[];
+                                id: string;
+                                name: string;
+                                description: string;
+                                attributes: {
+                                    name: string;
+                                    /** @enum {string} */
+                                    type: "string" | "boolean" | "complex" | "reference" | "dateTime";
+                                    multiValued: boolean;
+                                    description: string;
+                                    required: boolean;
+                                    caseExact: boolean;
+                                    /** @enum {string} */
+                                    mutability: "readOnly" | "readWrite" | "immutable" | "writeOnly";
+                                    /** @enum {string} */
+                                    returned: "always" | "never" | "default" | "request";
+                                    /** @enum {string} */
+                                    uniqueness: "none" | "server" | "global";
+                                    subAttributes?: {
+                                        name: string;
+                                        /** @enum {string} */
+                                        type: "string" | "boolean" | "complex" | "reference" | "dateTime";
+                                        multiValued: boolean;
+                                        description: string;
+                                        required: boolean;
+                                        caseExact: boolean;
+                                        /** @enum {string} */
+                                        mutability: "readOnly" | "readWrite" | "immutable" | "writeOnly";
+                                        /** @enum {string} */
+                                        returned: "always" | "never" | "default" | "request";
+                                        /** @enum {string} */
+                                        uniqueness: "none" | "server" | "global";
+                                    }[];
+                                }[];
+                                meta: {
+                                    /** @enum {string} */
+                                    resourceType: "Schema";
+                                    location: string;
+                                };
+                            }[];
+                        };
+                    };
+                };
+                /** @description A SCIM error (urn:ietf:params:scim:api:messages:2.0:Error). */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:Error"[];
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                            /** @enum {string} */
+                            scimType?: "invalidFilter" | "uniqueness" | "mutability" | "invalidSyntax" | "invalidPath" | "noTarget" | "invalidValue" | "tooMany";
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description A SCIM error (urn:ietf:params:scim:api:messages:2.0:Error). */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:Error"[];
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                            /** @enum {string} */
+                            scimType?: "invalidFilter" | "uniqueness" | "mutability" | "invalidSyntax" | "invalidPath" | "noTarget" | "invalidValue" | "tooMany";
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scim/v2/ServiceProviderConfig": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What this SCIM server supports (RFC 7644 §5). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"[];
+                            documentationUri: string;
+                            patch: {
+                                supported: boolean;
+                            };
+                            bulk: {
+                                supported: boolean;
+                                maxOperations: number;
+                                maxPayloadSize: number;
+                            };
+                            filter: {
+                                supported: boolean;
+                                maxResults: number;
+                            };
+                            changePassword: {
+                                supported: boolean;
+                            };
+                            sort: {
+                                supported: boolean;
+                            };
+                            etag: {
+                                supported: boolean;
+                            };
+                            authenticationSchemes: {
+                                type: string;
+                                name: string;
+                                description: string;
+                                primary: boolean;
+                            }[];
+                            meta: {
+                                /** @enum {string} */
+                                resourceType: "ServiceProviderConfig";
+                                location: string;
+                            };
+                        };
+                    };
+                };
+                /** @description A SCIM error (urn:ietf:params:scim:api:messages:2.0:Error). */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:Error"[];
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                            /** @enum {string} */
+                            scimType?: "invalidFilter" | "uniqueness" | "mutability" | "invalidSyntax" | "invalidPath" | "noTarget" | "invalidValue" | "tooMany";
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description A SCIM error (urn:ietf:params:scim:api:messages:2.0:Error). */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:Error"[];
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                            /** @enum {string} */
+                            scimType?: "invalidFilter" | "uniqueness" | "mutability" | "invalidSyntax" | "invalidPath" | "noTarget" | "invalidValue" | "tooMany";
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scim/v2/Users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Accounts, oldest first; filter: userName, externalId, displayName, id (eq, joined with and). */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description userName eq "…", externalId eq "…", displayName eq "…", id eq "…" (joined with and). */
+                    filter?: string;
+                    /** @description 1-based index of the first result (values below 1 count as 1). */
+                    startIndex?: number;
+                    /** @description Page size (0 to 200; larger asks get 200). */
+                    count?: number;
+                    /** @description Accepted; every attribute is returned. */
+                    attributes?: string;
+                    /** @description members (Groups) and groups (Users) are left out when named. */
+                    excludedAttributes?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:ListResponse"[];
+                            totalResults: number;
+                            itemsPerPage: number;
+                            startIndex: number;
+                            Resources: {
+                                schemas: "urn:ietf:params:scim:schemas:core:2.0:User"[];
+                                id: string;
+                                externalId?: string;
+                                userName: string;
+                                name: {
+                                    formatted: string;
+                                };
+                                displayName: string;
+                                emails: {
+                                    value: string;
+                                    /** @enum {string} */
+                                    type: "work";
+                                    /** @enum {boolean} */
+                                    primary: true;
+                                }[];
+                                active: boolean;
+                                groups?: {
+                                    value: string;
+                                    display: string;
+                                    /** @enum {string} */
+                                    type: "direct";
+                                }[];
+                                meta: {
+                                    /** @enum {string} */
+                                    resourceType: "User" | "Group";
+                                    /** @description ISO 8601. */
+                                    created: string;
+                                    /** @description ISO 8601. */
+                                    lastModified: string;
+                                    /** @description The resource's absolute URL. */
+                                    location: string;
+                                };
+                            }[];
+                        };
+                    };
+                };
+                /** @description A SCIM error (urn:ietf:params:scim:api:messages:2.0:Error). */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:Error"[];
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                            /** @enum {string} */
+                            scimType?: "invalidFilter" | "uniqueness" | "mutability" | "invalidSyntax" | "invalidPath" | "noTarget" | "invalidValue" | "tooMany";
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description A SCIM error (urn:ietf:params:scim:api:messages:2.0:Error). */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:Error"[];
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                            /** @enum {string} */
+                            scimType?: "invalidFilter" | "uniqueness" | "mutability" | "invalidSyntax" | "invalidPath" | "noTarget" | "invalidValue" | "tooMany";
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Provision an account (409 uniqueness when userName or externalId is taken). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            /** @description A SCIM User; attributes not listed here are ignored. */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        schemas?: string[];
+                        /** @description The account's email address (its sign-in name); unique, case-insensitive. */
+                        userName: string;
+                        /** @description The identity provider's own id of the resource; kept as given. */
+                        externalId?: string | null;
+                        displayName?: string;
+                        /** @description Only formatted, givenName and familyName are read. */
+                        name?: {
+                            formatted?: string;
+                            givenName?: string;
+                            familyName?: string;
+                        };
+                        /** @description Accepted and ignored: the email is userName. */
+                        emails?: {
+                            value: string;
+                            primary?: boolean | ("true" | "false" | "True" | "False" | "TRUE" | "FALSE");
+                            type?: string;
+                        }[];
+                        /** @description false: the account is deactivated (role pending; its sessions and API key end at once). */
+                        active?: boolean | ("true" | "false" | "True" | "False" | "TRUE" | "FALSE");
+                        /** @description Optional: a password for password sign-in (PASSWORD_MIN_LENGTH applies); none by default. */
+                        password?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:schemas:core:2.0:User"[];
+                            id: string;
+                            externalId?: string;
+                            userName: string;
+                            name: {
+                                formatted: string;
+                            };
+                            displayName: string;
+                            emails: {
+                                value: string;
+                                /** @enum {string} */
+                                type: "work";
+                                /** @enum {boolean} */
+                                primary: true;
+                            }[];
+                            active: boolean;
+                            groups?: {
+                                value: string;
+                                display: string;
+                                /** @enum {string} */
+                                type: "direct";
+                            }[];
+                            meta: {
+                                /** @enum {string} */
+                                resourceType: "User" | "Group";
+                                /** @description ISO 8601. */
+                                created: string;
+                                /** @description ISO 8601. */
+                                lastModified: string;
+                                /** @description The resource's absolute URL. */
+                                location: string;
+                            };
+                        };
+                    };
+                };
+                /** @description A SCIM error (urn:ietf:params:scim:api:messages:2.0:Error). */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:Error"[];
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                            /** @enum {string} */
+                            scimType?: "invalidFilter" | "uniqueness" | "mutability" | "invalidSyntax" | "invalidPath" | "noTarget" | "invalidValue" | "tooMany";
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description A SCIM error (urn:ietf:params:scim:api:messages:2.0:Error). */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:Error"[];
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                            /** @enum {string} */
+                            scimType?: "invalidFilter" | "uniqueness" | "mutability" | "invalidSyntax" | "invalidPath" | "noTarget" | "invalidValue" | "tooMany";
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scim/v2/Users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One account. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:schemas:core:2.0:User"[];
+                            id: string;
+                            externalId?: string;
+                            userName: string;
+                            name: {
+                                formatted: string;
+                            };
+                            displayName: string;
+                            emails: {
+                                value: string;
+                                /** @enum {string} */
+                                type: "work";
+                                /** @enum {boolean} */
+                                primary: true;
+                            }[];
+                            active: boolean;
+                            groups?: {
+                                value: string;
+                                display: string;
+                                /** @enum {string} */
+                                type: "direct";
+                            }[];
+                            meta: {
+                                /** @enum {string} */
+                                resourceType: "User" | "Group";
+                                /** @description ISO 8601. */
+                                created: string;
+                                /** @description ISO 8601. */
+                                lastModified: string;
+                                /** @description The resource's absolute URL. */
+                                location: string;
+                            };
+                        };
+                    };
+                };
+                /** @description A SCIM error (urn:ietf:params:scim:api:messages:2.0:Error). */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:Error"[];
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                            /** @enum {string} */
+                            scimType?: "invalidFilter" | "uniqueness" | "mutability" | "invalidSyntax" | "invalidPath" | "noTarget" | "invalidValue" | "tooMany";
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description A SCIM error (urn:ietf:params:scim:api:messages:2.0:Error). */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:Error"[];
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                            /** @enum {string} */
+                            scimType?: "invalidFilter" | "uniqueness" | "mutability" | "invalidSyntax" | "invalidPath" | "noTarget" | "invalidValue" | "tooMany";
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        /** Replace the attributes the body carries (active: false deactivates). */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            /** @description A SCIM User; attributes not listed here are ignored. */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        schemas?: string[];
+                        /** @description The account's email address (its sign-in name); unique, case-insensitive. */
+                        userName: string;
+                        /** @description The identity provider's own id of the resource; kept as given. */
+                        externalId?: string | null;
+                        displayName?: string;
+                        /** @description Only formatted, givenName and familyName are read. */
+                        name?: {
+                            formatted?: string;
+                            givenName?: string;
+                            familyName?: string;
+                        };
+                        /** @description Accepted and ignored: the email is userName. */
+                        emails?: {
+                            value: string;
+                            primary?: boolean | ("true" | "false" | "True" | "False" | "TRUE" | "FALSE");
+                            type?: string;
+                        }[];
+                        /** @description false: the account is deactivated (role pending; its sessions and API key end at once). */
+                        active?: boolean | ("true" | "false" | "True" | "False" | "TRUE" | "FALSE");
+                        /** @description Optional: a password for password sign-in (PASSWORD_MIN_LENGTH applies); none by default. */
+                        password?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:schemas:core:2.0:User"[];
+                            id: string;
+                            externalId?: string;
+                            userName: string;
+                            name: {
+                                formatted: string;
+                            };
+                            displayName: string;
+                            emails: {
+                                value: string;
+                                /** @enum {string} */
+                                type: "work";
+                                /** @enum {boolean} */
+                                primary: true;
+                            }[];
+                            active: boolean;
+                            groups?: {
+                                value: string;
+                                display: string;
+                                /** @enum {string} */
+                                type: "direct";
+                            }[];
+                            meta: {
+                                /** @enum {string} */
+                                resourceType: "User" | "Group";
+                                /** @description ISO 8601. */
+                                created: string;
+                                /** @description ISO 8601. */
+                                lastModified: string;
+                                /** @description The resource's absolute URL. */
+                                location: string;
+                            };
+                        };
+                    };
+                };
+                /** @description A SCIM error (urn:ietf:params:scim:api:messages:2.0:Error). */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:Error"[];
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                            /** @enum {string} */
+                            scimType?: "invalidFilter" | "uniqueness" | "mutability" | "invalidSyntax" | "invalidPath" | "noTarget" | "invalidValue" | "tooMany";
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description A SCIM error (urn:ietf:params:scim:api:messages:2.0:Error). */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:Error"[];
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                            /** @enum {string} */
+                            scimType?: "invalidFilter" | "uniqueness" | "mutability" | "invalidSyntax" | "invalidPath" | "noTarget" | "invalidValue" | "tooMany";
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Delete the account (its models go to the oldest other admin). */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted. */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description A SCIM error (urn:ietf:params:scim:api:messages:2.0:Error). */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:Error"[];
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                            /** @enum {string} */
+                            scimType?: "invalidFilter" | "uniqueness" | "mutability" | "invalidSyntax" | "invalidPath" | "noTarget" | "invalidValue" | "tooMany";
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description A SCIM error (urn:ietf:params:scim:api:messages:2.0:Error). */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:Error"[];
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                            /** @enum {string} */
+                            scimType?: "invalidFilter" | "uniqueness" | "mutability" | "invalidSyntax" | "invalidPath" | "noTarget" | "invalidValue" | "tooMany";
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** PatchOp: add, remove, replace (Entra ID and Okta forms). */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            /** @description A SCIM PatchOp request. */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        schemas?: string[];
+                        Operations: {
+                            op: string;
+                            path?: string;
+                            value?: unknown;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:schemas:core:2.0:User"[];
+                            id: string;
+                            externalId?: string;
+                            userName: string;
+                            name: {
+                                formatted: string;
+                            };
+                            displayName: string;
+                            emails: {
+                                value: string;
+                                /** @enum {string} */
+                                type: "work";
+                                /** @enum {boolean} */
+                                primary: true;
+                            }[];
+                            active: boolean;
+                            groups?: {
+                                value: string;
+                                display: string;
+                                /** @enum {string} */
+                                type: "direct";
+                            }[];
+                            meta: {
+                                /** @enum {string} */
+                                resourceType: "User" | "Group";
+                                /** @description ISO 8601. */
+                                created: string;
+                                /** @description ISO 8601. */
+                                lastModified: string;
+                                /** @description The resource's absolute URL. */
+                                location: string;
+                            };
+                        };
+                    };
+                };
+                /** @description A SCIM error (urn:ietf:params:scim:api:messages:2.0:Error). */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:Error"[];
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                            /** @enum {string} */
+                            scimType?: "invalidFilter" | "uniqueness" | "mutability" | "invalidSyntax" | "invalidPath" | "noTarget" | "invalidValue" | "tooMany";
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description A SCIM error (urn:ietf:params:scim:api:messages:2.0:Error). */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: "urn:ietf:params:scim:api:messages:2.0:Error"[];
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                            /** @enum {string} */
+                            scimType?: "invalidFilter" | "uniqueness" | "mutability" | "invalidSyntax" | "invalidPath" | "noTarget" | "invalidValue" | "tooMany";
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/sso/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Admin: the effective single sign-on configuration, variable by variable (secrets masked). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            oidc: {
+                                /** @description OPENID_PROVIDER_URL is set. */
+                                enabled: boolean;
+                                provider_name: string | null;
+                                /** @description Where the sign-in button sends the browser. */
+                                login_path: string;
+                                /** @description OPENID_REDIRECT_URI, or null when it follows the request (<this server>/oauth/oidc/callback). */
+                                callback_url: string | null;
+                            };
+                            variables: {
+                                /** @description The environment variable (Open WebUI’s name). */
+                                name: string;
+                                /** @description Its effective value as text; null when unset. A secret shows only whether it is set. */
+                                value: string | null;
+                                secret: boolean;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/templates/create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create a template (needs workspace.templates); from_model_id starts from a model you may read. Private unless template_access_grants share it. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["TemplateCreate"];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Template"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/templates/list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A page of the templates you may read, by name. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Matches name, id and description; % and _ are literal. */
+                    query?: string;
+                    /** @description 1-based page number. */
+                    page?: number;
+                    /** @description Page size, 1..100 (default 30). */
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TemplateList"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/templates/template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One template you may read (404 NOT_FOUND otherwise). */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Template id, chosen by the client: the rules of model ids (1..256 characters; / and : allowed). */
+                    id: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Template"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/templates/template/apply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Apply a template to models (model_ids, or a filter as bulk access takes it) in merge or replace mode; answers what changed, what did not and what was refused (dry_run: the same report, nothing written). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["TemplateApplyRequest"];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TemplateApplyReport"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/templates/template/delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Delete a template you may write; its models forget it (template_id null). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Template id, chosen by the client: the rules of model ids (1..256 characters; / and : allowed). */
+                        id: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": true;
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/templates/template/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The models made from (or last applied from) a template that you may read, and whether they drifted from it. */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Template id, chosen by the client: the rules of model ids (1..256 characters; / and : allowed). */
+                    id: string;
+                    /** @description 1-based page number. */
+                    page?: number;
+                    /** @description Page size, 1..100 (default 30). */
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TemplateModels"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/templates/template/update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Update a template you may write: fields left out keep their value; null removes a section. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["TemplateUpdate"];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Template"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/": {
         parameters: {
             query?: never;
@@ -3536,7 +6208,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List accounts, searchable and paged. */
+        /** List accounts, searchable and paged, each with its group ids. */
         get: {
             parameters: {
                 query?: {
@@ -3544,7 +6216,8 @@ export interface paths {
                     query?: string;
                     /** @description pending (waiting for approval), user or admin. */
                     role?: "pending" | "user" | "admin";
-                    order_by?: "name" | "email" | "created_at" | "role";
+                    /** @description last_active_at (Open WebUI) sorts by updated_at: modelgate keeps no activity time. */
+                    order_by?: "name" | "email" | "created_at" | "updated_at" | "last_active_at" | "role";
                     direction?: "asc" | "desc";
                     /** @description 1-based page number. */
                     page?: number;
@@ -3564,7 +6237,368 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            users: {
+                                id: string;
+                                name: string;
+                                email: string;
+                                /**
+                                 * @description pending (waiting for approval), user or admin.
+                                 * @enum {string}
+                                 */
+                                role: "pending" | "user" | "admin";
+                                profile_image_url: string;
+                                /** @description Epoch seconds. */
+                                created_at: number;
+                                /** @description Epoch seconds. */
+                                updated_at: number;
+                                /** @description Ids of the user's groups. */
+                                group_ids: string[];
+                            }[];
+                            total: number;
+                        };
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every account, not paged. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
                             users: components["schemas"]["User"][];
+                            total: number;
+                        };
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/default/permissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The feature permissions every user has before groups (the environment gives the first value). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description What every user has before groups: Open WebUI's USER_PERMISSIONS tree. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            workspace: {
+                                models: boolean;
+                                models_import: boolean;
+                                models_export: boolean;
+                                templates: boolean;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            sharing: {
+                                models: boolean;
+                                public_models: boolean;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Replace the default feature permissions (unknown keys kept). Applies to every session at once; audited. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            /** @description Nested feature-permission tree, e.g. {"workspace": {"models": true}}. */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        workspace?: {
+                            /** @description Create and edit model presets. */
+                            models?: boolean;
+                            /** @description Import model files. */
+                            models_import?: boolean;
+                            /** @description Export models. */
+                            models_export?: boolean;
+                            /** @description Create configuration templates (docs/templates.md). */
+                            templates?: boolean;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                        sharing?: {
+                            /** @description Share models with groups and users. */
+                            models?: boolean;
+                            /** @description Make models public. */
+                            public_models?: boolean;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description What every user has before groups: Open WebUI's USER_PERMISSIONS tree. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            workspace: {
+                                models: boolean;
+                                models_import: boolean;
+                                models_export: boolean;
+                                templates: boolean;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            sharing: {
+                                models: boolean;
+                                public_models: boolean;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The groups you are a member of. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Group"][];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Find accounts (30 a page). Admins: every field, by name or email; others: id, name and picture, by name only. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Admins: name or email; others: name only. Case-insensitive. */
+                    query?: string;
+                    /** @description last_active_at (Open WebUI) sorts by updated_at: modelgate keeps no activity time. */
+                    order_by?: "name" | "email" | "created_at" | "updated_at" | "last_active_at" | "role";
+                    direction?: "asc" | "desc";
+                    /** @description 1-based page number. */
+                    page?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            users: {
+                                id: string;
+                                name: string;
+                                profile_image_url: string;
+                                /** @description Admins only. */
+                                email?: string;
+                                /**
+                                 * @description Admins only.
+                                 * @enum {string}
+                                 */
+                                role?: "pending" | "user" | "admin";
+                                /** @description Admins only. */
+                                created_at?: number;
+                                /** @description Admins only. */
+                                updated_at?: number;
+                            }[];
                             total: number;
                         };
                     };
@@ -3688,6 +6722,134 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{id}/groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An account's groups: admins any account's, others their own (another's answers 404). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Group"][];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{id}/info": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An account with its group ids: admins any, others their own (another's answers 404). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            email: string;
+                            /**
+                             * @description pending (waiting for approval), user or admin.
+                             * @enum {string}
+                             */
+                            role: "pending" | "user" | "admin";
+                            profile_image_url: string;
+                            /** @description Epoch seconds. */
+                            created_at: number;
+                            /** @description Epoch seconds. */
+                            updated_at: number;
+                            /** @description Ids of the user's groups. */
+                            group_ids: string[];
+                        };
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -3823,6 +6985,742 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/oauth/oidc/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The provider sends the browser back here. Success: sets the token cookie and redirects to /signin#token=…; a refusal redirects to /signin?sso_error=<code> (docs/sso.md). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A redirect (Location). */
+                302: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": null;
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/oidc/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Starts an OpenID Connect sign-in: redirects to the provider (code flow, PKCE, state and nonce). 404 when it is not configured. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A redirect (Location). */
+                302: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": null;
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ollama/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Open WebUI: the Ollama connections (keys as hints only). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            ENABLE_OLLAMA_API: boolean;
+                            OLLAMA_BASE_URLS: string[];
+                            OLLAMA_API_CONFIGS: {
+                                [key: string]: {
+                                    enable: boolean;
+                                    tags: ({
+                                        name: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                    prefix_id: string;
+                                    model_ids: string[];
+                                    /** @enum {string} */
+                                    connection_type: "local" | "external";
+                                    /** @description The key's hint, never the key. */
+                                    key?: string;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ollama/config/update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Open WebUI: make the Ollama connections these (one transaction; a key hint posted back keeps the stored key). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        ENABLE_OLLAMA_API?: boolean | null;
+                        OLLAMA_BASE_URLS: string[];
+                        /** @description By index ("0", "1", …) or, as Open WebUI's legacy form, by URL. */
+                        OLLAMA_API_CONFIGS: {
+                            [key: string]: {
+                                enable?: boolean | null;
+                                /** @description Ollama only: the key; its hint as read back means "keep the stored key". */
+                                key?: string | null;
+                                prefix_id?: string | null;
+                                model_ids?: unknown[] | null;
+                                tags?: unknown[] | null;
+                                connection_type?: string | null;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            ENABLE_OLLAMA_API: boolean;
+                            OLLAMA_BASE_URLS: string[];
+                            OLLAMA_API_CONFIGS: {
+                                [key: string]: {
+                                    enable: boolean;
+                                    tags: ({
+                                        name: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                    prefix_id: string;
+                                    model_ids: string[];
+                                    /** @enum {string} */
+                                    connection_type: "local" | "external";
+                                    /** @description The key's hint, never the key. */
+                                    key?: string;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ollama/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Open WebUI: try an Ollama URL and key (its /api/version). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        url: string;
+                        key?: string | null;
+                        config?: {
+                            [key: string]: unknown;
+                        } | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            version: string;
+                        };
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/openai/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Open WebUI: the OpenAI connections (keys as hints only). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            ENABLE_OPENAI_API: boolean;
+                            /** @description Redacted (credentials and query strings as ***); posted back unchanged, the stored URL is kept. */
+                            OPENAI_API_BASE_URLS: string[];
+                            /** @description Never the keys: their hints ("sk-a…wxyz"), "" for none. */
+                            OPENAI_API_KEYS: string[];
+                            OPENAI_API_CONFIGS: {
+                                [key: string]: {
+                                    enable: boolean;
+                                    tags: ({
+                                        name: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                    prefix_id: string;
+                                    model_ids: string[];
+                                    /** @enum {string} */
+                                    connection_type: "local" | "external";
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/openai/config/update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Open WebUI: make the OpenAI connections these (one transaction; a key hint posted back keeps the stored key). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        ENABLE_OPENAI_API?: boolean | null;
+                        OPENAI_API_BASE_URLS: string[];
+                        /** @description By position; a key's hint as read back means "keep the stored key"; "" means no key. */
+                        OPENAI_API_KEYS: string[];
+                        /** @description By index ("0", "1", …) or, as Open WebUI's legacy form, by URL. */
+                        OPENAI_API_CONFIGS: {
+                            [key: string]: {
+                                enable?: boolean | null;
+                                /** @description Ollama only: the key; its hint as read back means "keep the stored key". */
+                                key?: string | null;
+                                prefix_id?: string | null;
+                                model_ids?: unknown[] | null;
+                                tags?: unknown[] | null;
+                                connection_type?: string | null;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /** @description Accepted and ignored. */
+                        ENABLE_API_DEBUG_LOGGING?: boolean | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            ENABLE_OPENAI_API: boolean;
+                            /** @description Redacted (credentials and query strings as ***); posted back unchanged, the stored URL is kept. */
+                            OPENAI_API_BASE_URLS: string[];
+                            /** @description Never the keys: their hints ("sk-a…wxyz"), "" for none. */
+                            OPENAI_API_KEYS: string[];
+                            OPENAI_API_CONFIGS: {
+                                [key: string]: {
+                                    enable: boolean;
+                                    tags: ({
+                                        name: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                    prefix_id: string;
+                                    model_ids: string[];
+                                    /** @enum {string} */
+                                    connection_type: "local" | "external";
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/openai/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Open WebUI: every model of the OpenAI connections (cached lists). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "model";
+                                created: number;
+                                /** @enum {string} */
+                                owned_by: "openai";
+                                name: string;
+                                /** @enum {string} */
+                                connection_type: "local" | "external";
+                                urlIdx: number;
+                                tags?: ({
+                                    name: string;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/openai/models/{idx}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Open WebUI: the models of the idx-th OpenAI connection, asked now. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    idx: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "list";
+                            data: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "model";
+                                created: number;
+                                owned_by: string;
+                                name: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/openai/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Open WebUI: try a URL and key (the provider's model list). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        url: string;
+                        key?: string | null;
+                        config?: {
+                            [key: string]: unknown;
+                        } | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "list";
+                            data: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "model";
+                                created: number;
+                                owned_by: string;
+                                name: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/ready": {
         parameters: {
             query?: never;
@@ -3916,12 +7814,26 @@ export interface paths {
                         top_k?: unknown;
                         min_p?: unknown;
                         max_tokens?: unknown;
+                        num_predict?: unknown;
                         frequency_penalty?: unknown;
                         presence_penalty?: unknown;
                         repeat_penalty?: unknown;
+                        repeat_last_n?: unknown;
                         seed?: unknown;
                         stop?: unknown;
                         num_ctx?: unknown;
+                        num_keep?: unknown;
+                        num_batch?: unknown;
+                        num_thread?: unknown;
+                        num_gpu?: unknown;
+                        mirostat?: unknown;
+                        mirostat_eta?: unknown;
+                        mirostat_tau?: unknown;
+                        tfs_z?: unknown;
+                        use_mmap?: unknown;
+                        use_mlock?: unknown;
+                        stream_response?: unknown;
+                        stream_delta_chunk_size?: unknown;
                         reasoning_effort?: unknown;
                     } & {
                         [key: string]: unknown;
@@ -3930,6 +7842,164 @@ export interface paths {
             };
             responses: {
                 /** @description The provider's answer: a chat completion, or with stream=true server-sent events. */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                        "text/event-stream": string;
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OpenAiErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OpenAiErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/completions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** OpenAI legacy text completion of a model you may use (a preset: its base model with its params), passed through. Streams with stream=true. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description A preset id (its params applied, not its system prompt), or a provider model id you may use. */
+                        model: string;
+                        prompt: string | unknown[];
+                        stream?: boolean;
+                        temperature?: unknown;
+                        top_p?: unknown;
+                        top_k?: unknown;
+                        min_p?: unknown;
+                        max_tokens?: unknown;
+                        num_predict?: unknown;
+                        frequency_penalty?: unknown;
+                        presence_penalty?: unknown;
+                        repeat_penalty?: unknown;
+                        repeat_last_n?: unknown;
+                        seed?: unknown;
+                        stop?: unknown;
+                        num_ctx?: unknown;
+                        num_keep?: unknown;
+                        num_batch?: unknown;
+                        num_thread?: unknown;
+                        num_gpu?: unknown;
+                        mirostat?: unknown;
+                        mirostat_eta?: unknown;
+                        mirostat_tau?: unknown;
+                        tfs_z?: unknown;
+                        use_mmap?: unknown;
+                        use_mlock?: unknown;
+                        stream_response?: unknown;
+                        stream_delta_chunk_size?: unknown;
+                        reasoning_effort?: unknown;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description The answer, or with stream=true server-sent events. */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                        "text/event-stream": string;
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OpenAiErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OpenAiErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/embeddings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** OpenAI embeddings of a model you may use (a preset embeds with its base model), passed through. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description A preset id (its base model embeds), or a provider model id you may use. */
+                        model: string;
+                        /** @description A string, or a list of strings or token arrays. */
+                        input: string | unknown[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description The answer, or with stream=true server-sent events. */
                 "2XX": {
                     headers: {
                         [name: string]: unknown;
@@ -4074,6 +8144,102 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/responses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** OpenAI Responses API through a preset (its params, locks and system prompt applied) or a provider model: passed through to providers that speak it, translated to chat completions for the others. Streams with stream=true. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description A preset id, or a provider model id you may use. */
+                        model: string;
+                        /** @description A string (one user message), or input items: messages ({role, content}), function_call, function_call_output. */
+                        input: string | {
+                            [key: string]: unknown;
+                        }[];
+                        instructions?: string | null;
+                        stream?: boolean;
+                        max_output_tokens?: number | null;
+                        temperature?: unknown;
+                        top_p?: unknown;
+                        tools?: ({
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description The answer, or with stream=true server-sent events. */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {string} */
+                            object: "response";
+                            created_at: number;
+                            status: string;
+                            /** @description The id you called (a preset id), never the provider’s. */
+                            model: string;
+                            output: ({
+                                type: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            usage?: {
+                                [key: string]: unknown;
+                            } | null;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                        "text/event-stream": string;
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OpenAiErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OpenAiErrorResponse"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -4330,6 +8496,17 @@ export interface components {
              */
             source: "api" | "env";
             key_hint: string | null;
+            model_ids: string[];
+            tags: ({
+                name: string;
+            } & {
+                [key: string]: unknown;
+            })[];
+            /**
+             * @description What Open WebUI shows; defaults: Ollama local, OpenAI external.
+             * @enum {string}
+             */
+            connection_type: "local" | "external";
             /** @description Epoch seconds. */
             created_at: number;
             /** @description Epoch seconds. */
@@ -4370,7 +8547,7 @@ export interface components {
          * @description The catalogue code (docs/errors.md); never changes meaning.
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_ERROR" | "MODEL_ID_TOO_LONG" | "INVALID_MODEL_ID" | "INVALID_ACCESS_CONTROL" | "INVALID_PARAMS" | "BASE_MODEL_UNAVAILABLE" | "UNAUTHORIZED" | "ACCESS_PROHIBITED" | "NOT_FOUND" | "MODEL_NOT_FOUND" | "VERSION_NOT_FOUND" | "MODEL_ID_TAKEN" | "MODEL_ID_UNAVAILABLE" | "CONFLICT" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "DATABASE_ERROR" | "DEFAULT_ERROR" | "PROVIDER_ERROR" | "SERVICE_UNAVAILABLE" | "PROVIDER_TIMEOUT";
+        ErrorCode: "VALIDATION_ERROR" | "MODEL_ID_TOO_LONG" | "INVALID_MODEL_ID" | "INVALID_ACCESS_CONTROL" | "INVALID_PARAMS" | "BASE_MODEL_UNAVAILABLE" | "UNAUTHORIZED" | "ACCESS_PROHIBITED" | "NOT_FOUND" | "MODEL_NOT_FOUND" | "VERSION_NOT_FOUND" | "MODEL_ID_TAKEN" | "MODEL_ID_UNAVAILABLE" | "CONFLICT" | "PARAM_LOCKED" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "DATABASE_ERROR" | "DEFAULT_ERROR" | "PROVIDER_ERROR" | "SERVICE_UNAVAILABLE" | "PROVIDER_TIMEOUT";
         /** @description An error from the catalogue (docs/errors.md). */
         ErrorResponse: {
             /** @description The message for a person (Open WebUI clients show it). */
@@ -4405,8 +8582,17 @@ export interface components {
             permissions: {
                 [key: string]: unknown;
             };
+            data: {
+                [key: string]: unknown;
+            } | null;
+            /** @description The members; for a non-admin only themselves (member lists are for admins). */
             user_ids: string[];
             member_count: number;
+            /**
+             * @description oidc: the members come from the identity provider (synced at every sign-in) and cannot be changed by hand; null: administered here.
+             * @enum {string|null}
+             */
+            managed_by: "oidc" | null;
             /** @description Epoch seconds. */
             created_at: number;
             /** @description Epoch seconds. */
@@ -4466,6 +8652,8 @@ export interface components {
             updated_at: number;
             /** @description The current version (docs/history.md): also the ETag of GET /model, and what If-Match names on writes. 0 before the first recorded change. */
             version: number;
+            /** @description The template the model came from or was last applied from (docs/templates.md); null: none. */
+            template_id: string | null;
             user: {
                 id: string;
                 name: string;
@@ -4537,7 +8725,7 @@ export interface components {
                 [key: string]: unknown;
             };
             /**
-             * @description Open object. Known keys are validated: system string; temperature 0..2; top_p 0..1; top_k integer ≥ 0; min_p 0..1; max_tokens integer ≥ 1; frequency_penalty and presence_penalty −2..2; repeat_penalty ≥ 0; seed integer; stop string or string[]; num_ctx integer ≥ 1; reasoning_effort string; custom_params object; locked string[] (keys a chat request cannot override). Other keys are kept.
+             * @description Open object. Known keys are validated (docs/models.md, "Parameter ranges"): system string; temperature 0..2; top_p 0..1; top_k ≥ 0; min_p 0..1; max_tokens and num_predict integer ≥ −2 (−1: no limit); frequency_penalty and presence_penalty −2..2; repeat_penalty ≥ −2; repeat_last_n integer ≥ −1; seed integer; stop string or string[]; num_ctx integer ≥ −1 (−1: no limit); num_keep integer ≥ −1; num_batch integer ≥ 1; num_thread integer ≥ 0; num_gpu integer ≥ −1; mirostat integer 0..2; mirostat_eta, mirostat_tau, tfs_z ≥ 0; use_mmap, use_mlock, stream_response boolean; stream_delta_chunk_size integer ≥ 1; reasoning_effort string; custom_params object; locked string[] (keys a chat request cannot override). Other keys are kept.
              * @default {}
              */
             params?: unknown;
@@ -4564,6 +8752,8 @@ export interface components {
             })[] | null;
             /** @default true */
             is_active?: boolean;
+            /** @description Create only: the template to start from (you need read access to it). Its sections fill what the body does not give; explicit fields win (docs/templates.md). */
+            template_id?: string | null;
         };
         ModelHistoryPage: {
             /** @description Newest first. */
@@ -4604,6 +8794,8 @@ export interface components {
             updated_at: number;
             /** @description The current version (docs/history.md): also the ETag of GET /model, and what If-Match names on writes. 0 before the first recorded change. */
             version: number;
+            /** @description The template the model came from or was last applied from (docs/templates.md); null: none. */
+            template_id: string | null;
         };
         ModelSnapshot: {
             id: string;
@@ -4672,7 +8864,7 @@ export interface components {
             } & {
                 [key: string]: unknown;
             };
-            /** @description Open object. Known keys are validated: system string; temperature 0..2; top_p 0..1; top_k integer ≥ 0; min_p 0..1; max_tokens integer ≥ 1; frequency_penalty and presence_penalty −2..2; repeat_penalty ≥ 0; seed integer; stop string or string[]; num_ctx integer ≥ 1; reasoning_effort string; custom_params object; locked string[] (keys a chat request cannot override). Other keys are kept. */
+            /** @description Open object. Known keys are validated (docs/models.md, "Parameter ranges"): system string; temperature 0..2; top_p 0..1; top_k ≥ 0; min_p 0..1; max_tokens and num_predict integer ≥ −2 (−1: no limit); frequency_penalty and presence_penalty −2..2; repeat_penalty ≥ −2; repeat_last_n integer ≥ −1; seed integer; stop string or string[]; num_ctx integer ≥ −1 (−1: no limit); num_keep integer ≥ −1; num_batch integer ≥ 1; num_thread integer ≥ 0; num_gpu integer ≥ −1; mirostat integer 0..2; mirostat_eta, mirostat_tau, tfs_z ≥ 0; use_mmap, use_mlock, stream_response boolean; stream_delta_chunk_size integer ≥ 1; reasoning_effort string; custom_params object; locked string[] (keys a chat request cannot override). Other keys are kept. */
             params?: unknown;
             /** @description null = public (every verified user reads), {} = private, {read:{group_ids,user_ids}, write:{…}}. */
             access_control?: {
@@ -4711,10 +8903,12 @@ export interface components {
             /** @enum {string} */
             action: "baseline" | "create" | "update" | "toggle" | "access_update" | "delete" | "restore";
             /**
-             * @description route: a model route; import, sync: those endpoints; bulk: a bulk access change; system: account or group deletion, or a baseline.
+             * @description route: a model route; import, sync: those endpoints; bulk: a bulk access change; template: a template applied; system: account or group deletion, or a baseline.
              * @enum {string}
              */
-            source: "route" | "import" | "sync" | "system" | "bulk";
+            source: "route" | "import" | "sync" | "system" | "bulk" | "template";
+            /** @description The template this version was written from (an apply, docs/templates.md); null otherwise. */
+            template_id: string | null;
             snapshot: components["schemas"]["ModelSnapshot"];
         };
         ModelVersionItem: {
@@ -4731,10 +8925,12 @@ export interface components {
             /** @enum {string} */
             action: "baseline" | "create" | "update" | "toggle" | "access_update" | "delete" | "restore";
             /**
-             * @description route: a model route; import, sync: those endpoints; bulk: a bulk access change; system: account or group deletion, or a baseline.
+             * @description route: a model route; import, sync: those endpoints; bulk: a bulk access change; template: a template applied; system: account or group deletion, or a baseline.
              * @enum {string}
              */
-            source: "route" | "import" | "sync" | "system" | "bulk";
+            source: "route" | "import" | "sync" | "system" | "bulk" | "template";
+            /** @description The template this version was written from (an apply, docs/templates.md); null otherwise. */
+            template_id: string | null;
         };
         ModelWriteResponse: {
             id: string;
@@ -4766,6 +8962,8 @@ export interface components {
             updated_at: number;
             /** @description The current version (docs/history.md): also the ETag of GET /model, and what If-Match names on writes. 0 before the first recorded change. */
             version: number;
+            /** @description The template the model came from or was last applied from (docs/templates.md); null: none. */
+            template_id: string | null;
             can: components["schemas"]["Abilities"];
         };
         /** @description An error from the catalogue, with the OpenAI `error` object too (docs/errors.md). */
@@ -4813,8 +9011,36 @@ export interface components {
             info: {
                 [key: string]: unknown;
             } | null;
-            tags: {
+            /** @description meta.tags, then the connection's tags; extra keys (color) kept. */
+            tags: ({
                 name: string;
+            } & {
+                [key: string]: unknown;
+            })[];
+            /**
+             * @description Open WebUI's: the connection's (a preset's: its base's); null when unserved.
+             * @enum {string|null}
+             */
+            connection_type: "local" | "external" | null;
+            /** @description Open WebUI's index of the connection among those of its kind (provider models only). */
+            urlIdx?: number;
+            /** @description meta.actionIds as items (ids only: modelgate runs no functions). */
+            actions: {
+                id: string;
+                name: string;
+                /** @enum {string|null} */
+                description: null;
+                /** @enum {string|null} */
+                icon: null;
+            }[];
+            /** @description meta.filterIds as items (ids only). */
+            filters: {
+                id: string;
+                name: string;
+                /** @enum {string|null} */
+                description: null;
+                /** @enum {string|null} */
+                icon: null;
             }[];
         };
         Session: {
@@ -4832,17 +9058,18 @@ export interface components {
                     models: boolean;
                     models_import: boolean;
                     models_export: boolean;
+                    templates: boolean;
                 };
                 sharing: {
                     models: boolean;
                     public_models: boolean;
                 };
             };
-            token: string;
             /** @enum {string} */
             token_type: "Bearer";
-            /** @description Epoch seconds; null when tokens never expire. */
+            /** @description When the session token expires (epoch seconds); null for an API key or a token that never expires. */
             expires_at: number | null;
+            token: string;
         };
         SessionUser: {
             id: string;
@@ -4859,12 +9086,17 @@ export interface components {
                     models: boolean;
                     models_import: boolean;
                     models_export: boolean;
+                    templates: boolean;
                 };
                 sharing: {
                     models: boolean;
                     public_models: boolean;
                 };
             };
+            /** @enum {string} */
+            token_type: "Bearer";
+            /** @description When the session token expires (epoch seconds); null for an API key or a token that never expires. */
+            expires_at: number | null;
         };
         SyncPlan: {
             dry_run: boolean;
@@ -4872,6 +9104,262 @@ export interface components {
             update: string[];
             delete: string[];
             unchanged: string[];
+        };
+        Template: {
+            id: string;
+            /** @description The owner. */
+            user_id: string;
+            name: string;
+            description: string;
+            base_model_id: string | null;
+            params: {
+                [key: string]: unknown;
+            } | null;
+            locked_params: string[] | null;
+            meta: {
+                [key: string]: unknown;
+            } | null;
+            /** @description The access the template applies to models; null: the template holds none. */
+            access_grants: {
+                /** @enum {string} */
+                principal_type: "user" | "group";
+                principal_id: string;
+                /** @enum {string} */
+                permission: "read" | "write";
+            }[] | null;
+            /** @description The same in the seed form (null = public); absent when the template holds no access. */
+            access_control?: {
+                read?: {
+                    group_ids: string[];
+                    user_ids: string[];
+                };
+                write?: {
+                    group_ids: string[];
+                    user_ids: string[];
+                };
+            } | null;
+            /** @description The template's own sharing (who may read or change it). */
+            template_access_grants: {
+                /** @enum {string} */
+                principal_type: "user" | "group";
+                principal_id: string;
+                /** @enum {string} */
+                permission: "read" | "write";
+            }[];
+            /** @description Epoch seconds. */
+            created_at: number;
+            /** @description Epoch seconds. */
+            updated_at: number;
+            /** @description You may change or delete the template. */
+            write_access: boolean;
+        };
+        TemplateApplyReport: {
+            dry_run: boolean;
+            changed: {
+                id: string;
+                /** @description As the history diff names them; template_id when the model is linked to the template anew. */
+                changes: {
+                    /** @description name, base_model_id, is_active, params.<key…>, meta.<key…>, access_grants.<principal_type>:<principal_id>:<permission> */
+                    path: string;
+                    /** @enum {string} */
+                    op: "added" | "removed" | "changed";
+                    /** @description The value at `from` (null when added). */
+                    old: unknown;
+                    /** @description The value at `to` (null when removed). */
+                    new: unknown;
+                }[];
+                /** @description The version the apply recorded; null in a dry run. */
+                version: number | null;
+            }[];
+            /** @description Models the template would not change (nothing written). */
+            unchanged: string[];
+            /** @description Models left untouched, with the reason. */
+            refused: {
+                id: string;
+                reason: string;
+                /** @enum {string} */
+                code: "MODEL_NOT_FOUND" | "ACCESS_PROHIBITED" | "MODEL_ID_UNAVAILABLE" | "BASE_MODEL_UNAVAILABLE" | "VALIDATION_ERROR";
+            }[];
+        };
+        TemplateApplyRequest: {
+            /** @description Template id, chosen by the client: the rules of model ids (1..256 characters; / and : allowed). */
+            id: string;
+            /** @description The models to apply the template to (at most 10000). Exactly one of model_ids and filter. */
+            model_ids?: string[];
+            filter?: components["schemas"]["BulkAccessFilter"];
+            /**
+             * @description merge: deep-merge params and meta (the template wins at leaves, arrays are united), unite grants; replace: each section the template holds replaces the model's.
+             * @default merge
+             * @enum {string}
+             */
+            mode?: "merge" | "replace";
+            /**
+             * @description Answer the report without changing anything.
+             * @default false
+             */
+            dry_run?: boolean;
+        };
+        TemplateCreate: {
+            /** @description Template id, chosen by the client: the rules of model ids (1..256 characters; / and : allowed). */
+            id: string;
+            name: string;
+            /**
+             * @description The template's own description (what it is for); not applied to models.
+             * @default
+             */
+            description?: string;
+            /** @description The base model the template gives models; absent or null: the template holds no base. */
+            base_model_id?: string | null;
+            /** @description Parameters (validated as a model's); absent or null: the template holds none. */
+            params?: unknown;
+            /** @description Keys of params the template enforces: applying it always sets them, and only admins may change them on its models. */
+            locked_params?: string[] | null;
+            /** @description Meta (description, tags, capabilities, …); absent or null: the template holds none. */
+            meta?: ({
+                /** @description data: URI (image/*), http(s) URL or a path. */
+                profile_image_url?: string | null;
+                description?: string | null;
+                capabilities?: {
+                    [key: string]: unknown;
+                } | null;
+                tags?: (string | ({
+                    name: string;
+                } & {
+                    [key: string]: unknown;
+                }))[];
+                suggestion_prompts?: unknown[] | null;
+                /** @description Hidden from chat model pickers. */
+                hidden?: boolean | null;
+                knowledge?: unknown[] | null;
+                toolIds?: string[] | null;
+                filterIds?: string[] | null;
+                actionIds?: string[] | null;
+            } & {
+                [key: string]: unknown;
+            }) | null;
+            /** @description The access the template applies to models (access_grants form); absent or null: none. */
+            access_grants?: ({
+                /** @enum {string} */
+                principal_type: "user" | "group";
+                principal_id: string;
+                /** @enum {string} */
+                permission: "read" | "write";
+            } & {
+                [key: string]: unknown;
+            })[] | null;
+            /** @description The same in the seed form (null = public); access_grants wins when both are sent. */
+            access_control?: {
+                read?: {
+                    group_ids?: string[];
+                    user_ids?: string[];
+                };
+                write?: {
+                    group_ids?: string[];
+                    user_ids?: string[];
+                };
+            } | null;
+            /** @description The template's own sharing: who may read or change the template (default: private). */
+            template_access_grants?: ({
+                /** @enum {string} */
+                principal_type: "user" | "group";
+                principal_id: string;
+                /** @enum {string} */
+                permission: "read" | "write";
+            } & {
+                [key: string]: unknown;
+            })[];
+            /** @description Start from a model you may read: its base, params and meta (and its grants when you may write it); explicit fields win. */
+            from_model_id?: string;
+        };
+        TemplateList: {
+            items: components["schemas"]["Template"][];
+            total: number;
+        };
+        TemplateModels: {
+            items: {
+                id: string;
+                name: string;
+                /** @description Applying the template (merge) would change the model. */
+                drifted: boolean;
+                /** @description What that apply would change (grants only on models you may write). */
+                changes: {
+                    /** @description name, base_model_id, is_active, params.<key…>, meta.<key…>, access_grants.<principal_type>:<principal_id>:<permission> */
+                    path: string;
+                    /** @enum {string} */
+                    op: "added" | "removed" | "changed";
+                    /** @description The value at `from` (null when added). */
+                    old: unknown;
+                    /** @description The value at `to` (null when removed). */
+                    new: unknown;
+                }[];
+            }[];
+            total: number;
+        };
+        TemplateUpdate: {
+            /** @description Template id, chosen by the client: the rules of model ids (1..256 characters; / and : allowed). */
+            id: string;
+            name?: string;
+            description?: string;
+            /** @description The base model the template gives models; absent or null: the template holds no base. */
+            base_model_id?: string | null;
+            /** @description Parameters (validated as a model's); absent or null: the template holds none. */
+            params?: unknown;
+            /** @description Keys of params the template enforces: applying it always sets them, and only admins may change them on its models. */
+            locked_params?: string[] | null;
+            /** @description Meta (description, tags, capabilities, …); absent or null: the template holds none. */
+            meta?: ({
+                /** @description data: URI (image/*), http(s) URL or a path. */
+                profile_image_url?: string | null;
+                description?: string | null;
+                capabilities?: {
+                    [key: string]: unknown;
+                } | null;
+                tags?: (string | ({
+                    name: string;
+                } & {
+                    [key: string]: unknown;
+                }))[];
+                suggestion_prompts?: unknown[] | null;
+                /** @description Hidden from chat model pickers. */
+                hidden?: boolean | null;
+                knowledge?: unknown[] | null;
+                toolIds?: string[] | null;
+                filterIds?: string[] | null;
+                actionIds?: string[] | null;
+            } & {
+                [key: string]: unknown;
+            }) | null;
+            /** @description The access the template applies (access_grants form); null removes the section. */
+            access_grants?: ({
+                /** @enum {string} */
+                principal_type: "user" | "group";
+                principal_id: string;
+                /** @enum {string} */
+                permission: "read" | "write";
+            } & {
+                [key: string]: unknown;
+            })[] | null;
+            /** @description The same in the seed form (null = public); access_grants wins when both are sent. */
+            access_control?: {
+                read?: {
+                    group_ids?: string[];
+                    user_ids?: string[];
+                };
+                write?: {
+                    group_ids?: string[];
+                    user_ids?: string[];
+                };
+            } | null;
+            /** @description The template's own sharing: who may read or change the template (default: private). */
+            template_access_grants?: ({
+                /** @enum {string} */
+                principal_type: "user" | "group";
+                principal_id: string;
+                /** @enum {string} */
+                permission: "read" | "write";
+            } & {
+                [key: string]: unknown;
+            })[];
         };
         User: {
             id: string;

@@ -317,6 +317,16 @@ export const exportAudit = async (filters: AuditFilters): Promise<Blob> => {
   return data as Blob
 }
 
+// ─── Single sign-on (issue #15, docs/sso.md) ──────────────────────────────────────────────────────
+
+/** What the sign-in page reads before anybody signs in: the providers (`oauth.providers`) and the sign-in features. */
+export type PublicConfig = Api.ResponseOf<'/api/config', 'get'>
+/** Admin: the effective single sign-on configuration, variable by variable (secrets masked by the server). */
+export type SsoConfig = Api.ResponseOf<'/api/v1/sso/config', 'get'>
+
+export const getPublicConfig = (): Promise<PublicConfig> => answer(sdk.raw.GET('/api/config'))
+export const getSsoConfig = (): Promise<SsoConfig> => answer(sdk.raw.GET('/api/v1/sso/config'))
+
 // ─── Governance (issue #13): who can see a model, bulk access ──────────────────────────────────────
 
 /** Why one user may or may not read, write and share a model (`reasons` as `{kind, …}` facts). */
@@ -341,3 +351,42 @@ export type BulkChange = BulkAccessReport['changed'][number]['changes'][number]
 
 /** Adds and removes grants on many models at once; `dry_run` answers the plan without changing anything. */
 export const bulkModelAccess = (body: BulkAccessBody): Promise<BulkAccessReport> => answer(sdk.raw.POST('/api/v1/models/access/bulk', { body }))
+
+// ─── Configuration templates (issue #13 part 1, docs/templates.md) ────────────────────────────────
+
+/** A template: its sections (null = not held), the access it applies, its own sharing, `write_access`. */
+export type Template = Api.Template
+export type TemplateList = Api.TemplateList
+export type TemplateListQuery = Api.TemplateListQuery
+export type TemplateCreate = Api.TemplateCreate
+export type TemplateUpdate = Api.TemplateUpdate
+/** `model_ids` or `filter` (query, tag, base_model_id, user_id), `mode` merge or replace, `dry_run`. */
+export type TemplateApplyBody = Api.TemplateApplyBody
+/** What changed (with the version each change recorded; null in a dry run), what did not, what was refused. */
+export type TemplateApplyReport = Api.TemplateApplyReport
+/** The models linked to a template, each `drifted` with the changes an apply (merge) would make. */
+export type TemplateModels = Api.TemplateModels
+
+export const listTemplates = (query: TemplateListQuery): Promise<TemplateList> => sdk.templates.list(query)
+
+export const getTemplate = (id: string): Promise<Template> => sdk.templates.get(id)
+
+/** Needs workspace.templates; `from_model_id` starts from a model the caller may read. */
+export const createTemplate = (body: TemplateCreate): Promise<Template> => sdk.templates.create(body)
+
+/** Fields left out keep their value; null removes a section. */
+export const updateTemplate = (body: TemplateUpdate): Promise<Template> => sdk.templates.update(body)
+
+export const deleteTemplate = (id: string) => sdk.templates.delete(id)
+
+export const listTemplateModels = (id: string, page = 1, limit = 30): Promise<TemplateModels> => sdk.templates.models(id, { page, limit })
+
+/** Applies a template to models; `dry_run` answers the same report without writing. */
+export const applyTemplate = (body: TemplateApplyBody): Promise<TemplateApplyReport> => sdk.templates.apply(body)
+
+// ─── Model configuration (/api/v1/configs/models, admin; docs/compat.md "Model configuration") ───────
+
+export const getModelsConfig = () => answer(sdk.raw.GET('/api/v1/configs/models'))
+export type ModelsConfig = Awaited<ReturnType<typeof getModelsConfig>>
+/** Saves the five keys (each left out keeps its value; null clears it). */
+export const setModelsConfig = (config: ModelsConfig) => answer(sdk.raw.POST('/api/v1/configs/models', { body: config as never }))

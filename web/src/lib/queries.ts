@@ -29,6 +29,8 @@ import {
   listConnectionModels,
   listConnections,
   listGroups,
+  getPublicConfig,
+  getSsoConfig,
   listModelConflicts,
   listModelHistory,
   listModels,
@@ -45,6 +47,17 @@ import {
   updateModel,
   updateModelAccess,
   updateUser,
+  applyTemplate,
+  createTemplate,
+  deleteTemplate,
+  getTemplate,
+  listTemplateModels,
+  listTemplates,
+  updateTemplate,
+  type TemplateApplyBody,
+  type TemplateCreate,
+  type TemplateListQuery,
+  type TemplateUpdate,
   type AuditFilters,
   type BulkAccessBody,
   type Connection,
@@ -89,11 +102,21 @@ export const queryKeys = {
     detail: (id: string) => ['users', 'detail', id] as const,
   },
   groups: { all: ['groups'] as const },
+  /** GET /api/config (public) and the admin's single sign-on view: they change only with a restart. */
+  publicConfig: ['public-config'] as const,
+  ssoConfig: ['sso-config'] as const,
   connections: {
     all: ['connections'] as const,
   },
   /** Apart from `connections`: reloading the status list must not fetch every provider's models again. */
   connectionModels: (id: string) => ['connection-models', id] as const,
+  /** Configuration templates; a template's models (drift) depend on model writes too: always re-read. */
+  templates: {
+    all: ['templates'] as const,
+    list: (query: TemplateListQuery) => ['templates', 'list', query] as const,
+    detail: (id: string) => ['templates', 'detail', id] as const,
+    models: (id: string, page: number, limit: number) => ['templates', 'models', id, page, limit] as const,
+  },
 }
 
 /** A refusal (4xx) is an answer, not a hiccup: asking again cannot change it. */
@@ -194,6 +217,10 @@ export function useUserNames(ids: readonly string[], enabled: boolean) {
 }
 
 export const useGroups = (enabled = true) => useQuery({ queryKey: queryKeys.groups.all, queryFn: listGroups, enabled })
+
+export const usePublicConfig = () => useQuery({ queryKey: queryKeys.publicConfig, queryFn: getPublicConfig, staleTime: Infinity })
+
+export const useSsoConfig = () => useQuery({ queryKey: queryKeys.ssoConfig, queryFn: getSsoConfig })
 
 export const useConnections = () => useQuery({ queryKey: queryKeys.connections.all, queryFn: listConnections })
 
@@ -441,5 +468,63 @@ export function useTestConnection() {
     mutationFn: (id: string) => testConnection(id),
     // The status line (models, last check) may have changed with the test, whatever its outcome.
     onSettled: () => invalidate(queryKeys.connections.all),
+  })
+}
+
+// ─── Configuration templates (issue #13 part 1) ────────────────────────────────────────────────────
+
+export const useTemplateList = (query: TemplateListQuery, enabled = true) =>
+  useQuery({ queryKey: queryKeys.templates.list(query), queryFn: () => listTemplates(query), placeholderData: keepPreviousData, enabled })
+
+export const useTemplate = (id: string) =>
+  useQuery({
+    queryKey: queryKeys.templates.detail(id),
+    queryFn: () => (id ? getTemplate(id) : Promise.reject(new Error('No template id in the address (?id=).'))),
+    staleTime: 0,
+  })
+
+/** The models linked to a template and whether they drifted (model writes change that: never cached stale). */
+export const useTemplateModels = (id: string, page: number, limit: number, enabled = true) =>
+  useQuery({
+    queryKey: queryKeys.templates.models(id, page, limit),
+    queryFn: () => listTemplateModels(id, page, limit),
+    placeholderData: keepPreviousData,
+    staleTime: 0,
+    enabled: enabled && id !== '',
+  })
+
+/** A template write changes the lists, the template and its models' drift; a delete unlinks models. */
+export function useSaveTemplate() {
+  const invalidate = useInvalidate()
+  return useMutation({
+    mutationFn: (input: { create: TemplateCreate } | { update: TemplateUpdate }) =>
+      'create' in input ? createTemplate(input.create) : updateTemplate(input.update),
+    onSuccess: () => invalidate(queryKeys.templates.all),
+  })
+}
+
+export function useDeleteTemplate() {
+  const client = useQueryClient()
+  return useMutation({
+    mutationFn: (id: string) => deleteTemplate(id),
+    onSuccess: (_answer, id) => {
+      // The deleted template is gone, not stale: reading it again (the editor is still open) would be a 404.
+      const detail = queryKeys.templates.detail(id)
+      client.removeQueries({ queryKey: detail, exact: true })
+      void client.invalidateQueries({ queryKey: queryKeys.templates.all, predicate: (query) => query.queryKey.join('\n') !== detail.join('\n') })
+      // Its models forget it (template_id null).
+      void client.invalidateQueries({ queryKey: queryKeys.models.all })
+    },
+  })
+}
+
+/** A dry run changes nothing; the real run changes models (new versions, template_id) and drift. */
+export function useApplyTemplate() {
+  const invalidate = useInvalidate()
+  return useMutation({
+    mutationFn: (body: TemplateApplyBody) => applyTemplate(body),
+    onSuccess: (_report, body) => {
+      if (!body.dry_run) invalidate(queryKeys.models.all, queryKeys.templates.all)
+    },
   })
 }

@@ -6,3 +6,4 @@ export { ModelFormSchema, ModelUpdateSchema } from '../../../src/models/models.s
 export { SigninSchema, SignupSchema, AddUserSchema } from '../../../src/auth/auth.schema'
 export { GroupCreateSchema, GroupUpdateSchema } from '../../../src/groups/groups.schema'
 export { ConnectionCreateSchema, ConnectionUpdateSchema } from '../../../src/providers/connections.schema'
+export { TemplateCreateSchema, TemplateUpdateSchema } from '../../../src/templates/templates.schema'

@@ -9,7 +9,8 @@ import { onUnauthorized, tokenStore, type SessionResponse, type SessionUser } fr
 import { notify } from './notify'
 import { queryKeys, useSessionQuery } from './queries'
 
-export type Feature = 'workspace.models' | 'workspace.models_import' | 'workspace.models_export' | 'sharing.models' | 'sharing.public_models'
+export type Feature =
+  'workspace.models' | 'workspace.models_import' | 'workspace.models_export' | 'workspace.templates' | 'sharing.models' | 'sharing.public_models'
 
 interface SessionState {
   /** undefined while the stored token is being checked. */
@@ -25,7 +26,7 @@ const SessionContext = createContext<SessionState | null>(null)
 
 export function SessionProvider({ children }: { children: ReactNode }) {
   const client = useQueryClient()
-  const [token, setToken] = useState<string | null>(() => tokenStore.get())
+  const [token, setToken] = useState<string | null>(() => tokenFromSingleSignOn() ?? tokenStore.get())
   const session = useSessionQuery(token !== null)
 
   // A check that failed before any answer (server down) shows the sign-in page, as before TanStack.
@@ -70,6 +71,29 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const loadError = session.error ?? undefined
   const value = useMemo(() => ({ user, loadError, signIn, signOut, refresh }), [user, loadError, signIn, signOut, refresh])
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>
+}
+
+/**
+ * After a single sign-on the server sends the browser to `/signin#token=…&handoff=…` with a
+ * `token_handoff` cookie of the same value (docs/sso.md). The token is kept only when both match (a link
+ * made by someone else cannot sign this browser into their account); the fragment and the cookie are
+ * removed either way, so the token stays in neither the address bar nor the history.
+ */
+function tokenFromSingleSignOn(): string | null {
+  const match = /^#token=([^&]+)&handoff=([0-9a-f]+)$/.exec(window.location.hash)
+  if (!match?.[1] || !match[2]) return null
+  window.history.replaceState(window.history.state, '', window.location.pathname + window.location.search)
+  const cookie = document.cookie.split(';').find((part) => part.trim().startsWith('token_handoff='))
+  document.cookie = 'token_handoff=; path=/; max-age=0; SameSite=Lax'
+  if (cookie?.trim() !== `token_handoff=${match[2]}`) return null
+  let token: string
+  try {
+    token = decodeURIComponent(match[1])
+  } catch {
+    return null
+  }
+  tokenStore.set(token)
+  return token
 }
 
 export function useSession(): SessionState {

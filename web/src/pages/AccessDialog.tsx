@@ -28,9 +28,12 @@ interface AccessDialogProps {
   onVersion?: ((version: number) => void) | undefined
   /** A save refused with 412: the editor shows what changed and may call `again` with the current version. */
   onConflict?: ((current: number, again: (ifMatch: number) => Promise<void>) => void) | undefined
+  /** Another title and line under it (the template editor edits access that is not a model's). */
+  title?: string | undefined
+  description?: string | undefined
 }
 
-export function AccessDialog({ grants, modelId, can, modelName, onApply, onClose, version, onVersion, onConflict }: AccessDialogProps) {
+export function AccessDialog({ grants, modelId, can, modelName, onApply, onClose, version, onVersion, onConflict, title, description }: AccessDialogProps) {
   const user = useUser()
   // Only admins may list groups and users (admin routes): this picks the picker, it grants nothing.
   const isAdmin = user.role === 'admin'
@@ -115,10 +118,10 @@ export function AccessDialog({ grants, modelId, can, modelName, onApply, onClose
 
   return (
     <Dialog
-      title={`Access to ${modelName || 'this model'}`}
+      title={title ?? `Access to ${modelName || 'this model'}`}
       size="large"
       onClose={onClose}
-      description={modelId ? 'Changes are saved when you press Save access.' : 'Access is saved with the model when you create it.'}
+      description={description ?? (modelId ? 'Changes are saved when you press Save access.' : 'Access is saved with the model when you create it.')}
       footer={
         <>
           <button type="button" className="button" onClick={onClose}>

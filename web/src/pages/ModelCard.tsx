@@ -9,6 +9,8 @@ interface ModelCardProps {
   isMine: boolean
   /** A provider serves this id and the owner is no admin (shown to admins only). */
   conflict?: boolean
+  /** The models page filters by a template and applying it would change this model (the server's drift). */
+  drifted?: boolean
   canClone: boolean
   canExport: boolean
   onToggle: () => void
@@ -82,6 +84,15 @@ export function ModelCard(props: ModelCardProps) {
             title="A provider serves this id. Only an administrator's model may use a provider's id, so this one is ignored: calls reach the provider's model. Delete it, or recreate it under another id."
           >
             Conflict: a provider serves this id
+          </span>
+        ) : null}
+        {props.drifted ? (
+          <span
+            className="badge badge-warning"
+            data-testid="drift-badge"
+            title="Applying the template again would change this model (see the template's Models tab)."
+          >
+            Drifted from template
           </span>
         ) : null}
         {!writable ? <span className="badge badge-readonly">Read only</span> : null}

@@ -12,9 +12,20 @@ import { ModelCard } from './ModelCard'
 import { BulkAccessDialog } from './governance/BulkAccessDialog'
 import { downloadBlob, downloadJson, fileSafe, timestampForFile } from '../lib/format'
 import { useDebounced, useStoredChoice } from '../lib/hooks'
-import { queryKeys, useDeleteModel, useImportModels, useModelConflicts, useModelList, useModelTags, useToggleModel, useUpdateModel } from '../lib/queries'
+import {
+  queryKeys,
+  useDeleteModel,
+  useImportModels,
+  useModelConflicts,
+  useModelList,
+  useModelTags,
+  useTemplateList,
+  useTemplateModels,
+  useToggleModel,
+  useUpdateModel,
+} from '../lib/queries'
 import { notify } from '../lib/notify'
-import { Link, navigate } from '../lib/router'
+import { Link, navigate, useLocation } from '../lib/router'
 import { can, useSession, useUser } from '../lib/session'
 import { abilitiesOf } from '../lib/abilities'
 
@@ -62,16 +73,24 @@ export function ModelsPage() {
   const [queryText, setQueryText] = useState('')
   const query = useDebounced(queryText.trim(), 300)
   const [tag, setTag] = useState('')
+  // The models of one template (`?template=` when coming from a template's Models tab).
+  const { search } = useLocation()
+  const [template, setTemplate] = useState(() => search.get('template') ?? '')
+  const mayUseTemplates = can(user, 'workspace.templates')
   const [view, setView] = useStoredChoice<ViewOption>('workspaceViewOption', '', VIEW_OPTIONS)
   const [orderBy, setOrderBy] = useState<ModelOrderBy>('updated_at')
   const [direction, setDirection] = useState<'asc' | 'desc'>('desc')
   // The page belongs to one set of filters: changing any filter goes back to page 1.
-  const filterKey = JSON.stringify([query, tag, view, orderBy, direction])
+  const filterKey = JSON.stringify([query, tag, template, view, orderBy, direction])
   const [paging, setPaging] = useState({ key: filterKey, page: 1 })
   const page = paging.key === filterKey ? paging.page : 1
   const setPage = (next: number) => setPaging({ key: filterKey, page: next })
 
-  const list = useModelList({ query, tag, view_option: view, order_by: orderBy, direction, page, limit: PAGE_SIZE })
+  const list = useModelList({ query, tag, template_id: template || undefined, view_option: view, order_by: orderBy, direction, page, limit: PAGE_SIZE })
+  const templates = useTemplateList({ limit: 100 }, mayUseTemplates)
+  // Drift is the server's answer for the template's models (its first 100, by name).
+  const templateModels = useTemplateModels(template, 1, 100, mayUseTemplates && template !== '')
+  const drifted = new Set((templateModels.data?.items ?? []).filter((item) => item.drifted).map((item) => item.id))
   const tags = useModelTags()
   // Admins see which models a provider's id makes ignored (issue #10, hole 1); the route is admin-only.
   const conflicts = useModelConflicts(user.role === 'admin')
@@ -94,7 +113,7 @@ export function ModelsPage() {
   const canCreate = can(user, 'workspace.models')
   const canImport = can(user, 'workspace.models_import')
   const canExport = can(user, 'workspace.models_export')
-  const filtered = query !== '' || tag !== '' || view !== ''
+  const filtered = query !== '' || tag !== '' || template !== '' || view !== ''
 
   // The full model (list items leave inline pictures out), fresh from the server, through the cache.
   const fullModel = (id: string) => queryClient.fetchQuery({ queryKey: queryKeys.models.detail(id), queryFn: () => getModel(id), staleTime: 0 })
@@ -286,6 +305,20 @@ export function ModelsPage() {
             {tag !== '' && !(tags.data ?? []).includes(tag) ? <option value={tag}>{tag}</option> : null}
           </select>
         </div>
+        {mayUseTemplates ? (
+          <div className="field">
+            <label htmlFor="models-template">Template</label>
+            <select id="models-template" value={template} onChange={(event) => setTemplate(event.target.value)}>
+              <option value="">Any template</option>
+              {(templates.data?.items ?? []).map((item) => (
+                <option key={item.id} value={item.id}>
+                  {item.name}
+                </option>
+              ))}
+              {template !== '' && !(templates.data?.items ?? []).some((item) => item.id === template) ? <option value={template}>{template}</option> : null}
+            </select>
+          </div>
+        ) : null}
         <div className="field">
           <label htmlFor="models-view">Show</label>
           <select id="models-view" value={view} onChange={(event) => setView(event.target.value as ViewOption)}>
@@ -376,6 +409,7 @@ export function ModelsPage() {
                     model={model}
                     isMine={model.user_id === user.id}
                     conflict={conflictIds.has(model.id)}
+                    drifted={template !== '' && drifted.has(model.id)}
                     canClone={canCreate}
                     canExport={canExport}
                     onToggle={() => void onToggle(model)}

@@ -83,7 +83,10 @@ export function GroupsPage() {
                     aria-current={group.id === selectedId ? 'true' : undefined}
                     onClick={() => select(group.id)}
                   >
-                    <span className="group-item-name">{group.name}</span>
+                    <span className="group-item-name">
+                      {group.name}
+                      {group.managed_by ? <ManagedBadge /> : null}
+                    </span>
                     <span className="muted">
                       {group.member_count} member{group.member_count === 1 ? '' : 's'}
                     </span>
@@ -159,7 +162,9 @@ function GroupDetail({ group, onDeleted }: { group: Group; onDeleted: () => void
   return (
     <article className="panel" aria-labelledby="group-title">
       <div className="row row-between">
-        <h2 id="group-title">{group.name}</h2>
+        <h2 id="group-title">
+          {group.name} {group.managed_by ? <ManagedBadge /> : null}
+        </h2>
         <button type="button" className="button button-small button-danger-outline" onClick={() => setConfirm(true)}>
           Delete group
         </button>
@@ -170,10 +175,17 @@ function GroupDetail({ group, onDeleted }: { group: Group; onDeleted: () => void
           <input
             id="group-name"
             required
+            readOnly={group.managed_by !== null}
             aria-invalid={errors.name ? true : undefined}
-            aria-describedby={errors.name ? 'group-name-error' : undefined}
+            aria-describedby={[errors.name ? 'group-name-error' : '', group.managed_by ? 'group-managed-hint' : ''].filter(Boolean).join(' ') || undefined}
             {...form.register('name')}
           />
+          {group.managed_by ? (
+            <p className="hint" id="group-managed-hint">
+              Managed by single sign-on: the name and the members come from the identity provider and are synced at each sign-in. Permissions and model access
+              are set here.
+            </p>
+          ) : null}
           <InlineError id="group-name-error">{errors.name?.message}</InlineError>
         </div>
         <div className="field">
@@ -239,6 +251,15 @@ function PermissionsField({ control }: { control: Control<GroupValues, unknown, 
   )
 }
 
+/** A group whose members an identity provider keeps (`managed_by`): shown, never edited by hand here. */
+function ManagedBadge() {
+  return (
+    <span className="badge badge-accent" title="Members come from the identity provider (single sign-on)">
+      SSO
+    </span>
+  )
+}
+
 function Members({ group }: { group: Group }) {
   const [showAll, setShowAll] = useState(false)
   const members = useGroupMembers()
@@ -284,15 +305,17 @@ function Members({ group }: { group: Group }) {
               <span>
                 {label} {user ? <span className="muted">{user.email}</span> : null}
               </span>
-              <button
-                type="button"
-                className="button button-small"
-                disabled={busy === id}
-                aria-label={`Remove ${user?.name ?? id} from the group`}
-                onClick={() => void remove(id, user?.name ?? id)}
-              >
-                Remove
-              </button>
+              {group.managed_by ? null : (
+                <button
+                  type="button"
+                  className="button button-small"
+                  disabled={busy === id}
+                  aria-label={`Remove ${user?.name ?? id} from the group`}
+                  onClick={() => void remove(id, user?.name ?? id)}
+                >
+                  Remove
+                </button>
+              )}
             </li>
           )
         })}
@@ -302,7 +325,11 @@ function Members({ group }: { group: Group }) {
           Show all {group.user_ids.length} members
         </button>
       ) : null}
-      <MemberPicker exclude={group.user_ids} busy={busy} onAdd={(user) => void add(user)} />
+      {group.managed_by ? (
+        <p className="muted">Members are synced from the identity provider at each sign-in; change them there.</p>
+      ) : (
+        <MemberPicker exclude={group.user_ids} busy={busy} onAdd={(user) => void add(user)} />
+      )}
     </section>
   )
 }

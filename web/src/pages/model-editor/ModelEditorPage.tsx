@@ -6,7 +6,7 @@
  */
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react'
 import { FormProvider, useForm, type FieldErrors } from 'react-hook-form'
-import { currentVersionOf, describeError, type GrantInput, type ModelAbilities, type ModelWithAccess } from '../../api/client'
+import { currentVersionOf, describeError, type GrantInput, type ModelAbilities, type ModelWithAccess, type Template } from '../../api/client'
 import { ErrorState, Loading } from '../../components/States'
 import { abilitiesOf } from '../../lib/abilities'
 import { notify } from '../../lib/notify'
@@ -25,6 +25,8 @@ import { PromptSection } from './PromptSection'
 import { ConflictDialog } from '../history/ConflictDialog'
 import { HistoryPanel } from '../history/HistoryPanel'
 import { WhoCanSeePanel } from '../governance/WhoCanSeePanel'
+import { TemplatePicker } from '../templates/TemplatePicker'
+import { dirtyNames, fillFromTemplate } from '../templates/template-form'
 
 export function ModelEditorPage({ mode }: { mode: 'create' | 'edit' }) {
   const { search } = useLocation()
@@ -161,9 +163,13 @@ function Editor({ mode, initial: given, model: givenModel, tab = 'edit', onTab, 
   const [conflict, setConflict] = useState<Conflict | null>(null)
   const [overwriting, setOverwriting] = useState(false)
   const [grants, setGrants] = useState<GrantInput[]>(model?.access_grants ?? [])
+  // Create only: the template the model starts from (sent as template_id) and whether access was set by hand.
+  const [template, setTemplate] = useState<Template | null>(null)
+  const [grantsEdited, setGrantsEdited] = useState(false)
   const [resolver] = useState(() => editorResolver(mode, initial.loaded))
   const form = useForm<EditorValues>({ defaultValues: initial.values, resolver, shouldFocusError: false })
-  const { errors } = form.formState
+  // dirtyFields read here so react-hook-form tracks them (a template fills only fields not edited).
+  const { errors, dirtyFields } = form.formState
   const [banner, setBanner] = useState<Banner>({ fields: false, lines: [] })
   const formRef = useRef<HTMLFormElement>(null)
   const prefix = useId()
@@ -179,7 +185,7 @@ function Editor({ mode, initial: given, model: givenModel, tab = 'edit', onTab, 
     const body = toBody(values, initial.loaded)
     const save = async (ifMatch: number | undefined) => {
       if (isCreate) {
-        await create.mutateAsync({ ...body, access_grants: grants })
+        await create.mutateAsync({ ...body, access_grants: grants, ...(template && { template_id: template.id }) })
         notify(`Created ${body.name}.`, 'success')
       } else {
         await update.mutateAsync({ ...body, ifMatch })
@@ -242,6 +248,19 @@ function Editor({ mode, initial: given, model: givenModel, tab = 'edit', onTab, 
     focusFirstError()
   }
 
+  /** A template's sections fill the fields not edited yet (explicit edits win), and its access unless set by hand. */
+  const pickTemplate = (picked: Template | null) => {
+    setTemplate(picked)
+    if (!picked) return
+    const next = fillFromTemplate(form.getValues(), dirtyNames(dirtyFields), picked)
+    form.setValue('base_model_id', next.base_model_id)
+    form.setValue('params', next.params)
+    form.setValue('meta', next.meta)
+    if (picked.access_grants && !grantsEdited) {
+      setGrants(picked.access_grants.map(({ principal_type, principal_id, permission }) => ({ principal_type, principal_id, permission })))
+    }
+  }
+
   const hasFieldErrors = Object.keys(errors).some((key) => key !== 'root')
   const saving = create.isPending || update.isPending || form.formState.isSubmitting
   return (
@@ -276,6 +295,7 @@ function Editor({ mode, initial: given, model: givenModel, tab = 'edit', onTab, 
                 </div>
               ) : null}
 
+              {isCreate ? <TemplatePicker selected={template} onPick={pickTemplate} /> : null}
               <div className="editor-identity">
                 <PictureField model={model} />
                 <div className="editor-names">
@@ -283,7 +303,10 @@ function Editor({ mode, initial: given, model: givenModel, tab = 'edit', onTab, 
                   <BaseModelSection />
                   <AccessSection
                     grants={grants}
-                    onGrants={setGrants}
+                    onGrants={(next) => {
+                      setGrants(next)
+                      setGrantsEdited(true)
+                    }}
                     modelId={model?.id}
                     can={can}
                     version={version}

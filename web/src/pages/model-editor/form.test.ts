@@ -50,9 +50,9 @@ describe('model editor form', () => {
   it("refuses text that is not a number in the schema's own words", async () => {
     const result = await resolve(
       'edit',
-      values((v) => (v.params.top_k = 'many')),
+      values((v) => (v.params.max_tokens = 'many')),
     )
-    expect(result.errors.params?.top_k?.message).toContain('must be an integer')
+    expect(result.errors.params?.max_tokens?.message).toContain('must be an integer')
   })
 
   it('refuses an empty name and an empty id', async () => {

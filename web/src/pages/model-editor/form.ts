@@ -208,7 +208,7 @@ export function fieldFor(path: readonly (string | number)[]): EditorField | unde
 const isFieldError = (node: unknown): node is HookFieldError => isRecord(node) && typeof node['type'] === 'string'
 
 /** Every leaf error of a nested react-hook-form error tree, with its path. */
-function leaves(node: unknown, path: string[] = []): { path: string[]; message: string }[] {
+export function leaves(node: unknown, path: string[] = []): { path: string[]; message: string }[] {
   if (isFieldError(node)) return [{ path, message: typeof node.message === 'string' ? node.message : 'is not valid' }]
   if (!isRecord(node) && !Array.isArray(node)) return []
   return Object.entries(node).flatMap(([key, child]) => (key === 'ref' ? [] : leaves(child, [...path, key])))
@@ -243,7 +243,7 @@ export function editorResolver(mode: 'create' | 'edit', loaded: Loaded): Resolve
   }
 }
 
-function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+export function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
   let node = target
   path.forEach((key, index) => {
     if (index === path.length - 1) node[key] = value

@@ -1,0 +1,110 @@
+/**
+ * What a browser (e2e) test needs around Chromium: the build (`npm run build` when dist/ or web/dist is
+ * missing or older than its sources), a real server process on a fresh data directory, and a fake
+ * OpenAI-compatible provider serving one base model. The same steps as workspace, history and
+ * governance e2e tests take (those keep their own copies for now); new e2e tests use this module.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { createServer as createHttpServer, type Server } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+export const CHROMIUM = '/usr/bin/chromium'
+/** Where every e2e test keeps its screenshots (an artifact of the run). */
+export const SHOTS = join(ROOT, 'test-artifacts', 'screenshots')
+
+function newestMtime(path: string): number {
+  if (!existsSync(path)) return 0
+  const stat = statSync(path)
+  if (!stat.isDirectory()) return stat.mtimeMs
+  let newest = stat.mtimeMs
+  for (const entry of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, entry)))
+  return newest
+}
+
+/** Builds the server and the web app when either is missing or older than its sources. */
+export function ensureBuilt(): void {
+  const server = join(ROOT, 'dist', 'main.js')
+  const web = join(ROOT, 'web', 'dist', 'index.html')
+  const serverStale = !existsSync(server) || newestMtime(join(ROOT, 'src')) > statSync(server).mtimeMs
+  const webSources = Math.max(
+    newestMtime(join(ROOT, 'web', 'src')),
+    newestMtime(join(ROOT, 'web', 'index.html')),
+    newestMtime(join(ROOT, 'web', 'public')),
+    newestMtime(join(ROOT, 'sdk', 'src')),
+  )
+  const webStale = !existsSync(web) || webSources > statSync(web).mtimeMs
+  if (!serverStale && !webStale) return
+  try {
+    // vitest sets NODE_ENV=test, which would make Vite bundle React's development build.
+    execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'pipe', timeout: 170_000, env: { ...process.env, NODE_ENV: 'production' } })
+  } catch (error) {
+    const output = error as { stdout?: Buffer; stderr?: Buffer }
+    throw new Error(`npm run build failed before the e2e test:\n${String(output.stdout ?? '')}\n${String(output.stderr ?? '')}`, { cause: error })
+  }
+}
+
+export interface RunningServer {
+  process: ChildProcess
+  log: () => string
+}
+
+/** `node dist/main.js` on 127.0.0.1:`port` with its own data directory, once /health answers. */
+export async function startServer(port: number, dataDir: string): Promise<RunningServer> {
+  let output = ''
+  const child = spawn(process.execPath, ['dist/main.js'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      HOME: process.env['HOME'] ?? tmpdir(),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`The server exited (${child.exitCode}) before answering:\n${output}`)
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/health`)
+      if (response.ok) return { process: child, log: () => output }
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 150))
+  }
+  child.kill('SIGKILL')
+  throw new Error(`The server did not answer /health within 30 s:\n${output}`)
+}
+
+/** Ends the server (SIGTERM, then gives up waiting after 5 s). */
+export async function stopServer(server: RunningServer | undefined): Promise<void> {
+  if (!server || server.process.exitCode !== null) return
+  const exited = new Promise((resolve) => server.process.once('exit', resolve))
+  server.process.kill('SIGTERM')
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))])
+}
+
+/** A stand-in for vLLM serving `baseModel` at `/v1/models`. */
+export async function startFakeProvider(baseModel: string): Promise<{ server: Server; url: string }> {
+  const server = createHttpServer((request, response) => {
+    if (request.method === 'GET' && request.url === '/v1/models') {
+      response.writeHead(200, { 'content-type': 'application/json' })
+      response.end(JSON.stringify({ object: 'list', data: [{ id: baseModel, object: 'model', created: 0, owned_by: 'fake-lab' }] }))
+      return
+    }
+    response.writeHead(404, { 'content-type': 'application/json' })
+    response.end('{"error":"not found"}')
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : 0
+  return { server, url: `http://127.0.0.1:${port}/v1` }
+}
