@@ -30,7 +30,7 @@ describe.each(DIALECTS)('validation errors on %s', (dialect) => {
       payload: {
         id: 'm\u200bx',
         name: '',
-        params: { temperature: 3, top_k: 1.5 },
+        params: { temperature: 3, max_tokens: 1.5 },
         access_grants: [{ principal_type: 'robot', principal_id: 'x', permission: 'read' }],
       },
     })
@@ -41,7 +41,7 @@ describe.each(DIALECTS)('validation errors on %s', (dialect) => {
         { path: 'body.id', message: expect.stringContaining('zero-width'), code: 'INVALID_MODEL_ID' },
         { path: 'body.name', message: 'must not be empty', code: 'VALIDATION_ERROR' },
         { path: 'body.params.temperature', message: 'must be a number between 0 and 2 (got 3)', code: 'INVALID_PARAMS' },
-        { path: 'body.params.top_k', message: 'must be an integer at least 0 (got 1.5)', code: 'INVALID_PARAMS' },
+        { path: 'body.params.max_tokens', message: 'must be an integer at least -2 (got 1.5)', code: 'INVALID_PARAMS' },
         { path: 'body.access_grants.0.principal_type', message: expect.any(String), code: 'INVALID_ACCESS_CONTROL' },
       ]),
     )

@@ -4,7 +4,7 @@
  * first, and keys that mean nothing to a provider removed.
  */
 import { describe, expect, it } from 'vitest'
-import { applyPreset, effectiveParams, withSystemPrompt } from './preset-params.js'
+import { applyPreset, applyPresetToResponses, effectiveParams, withSystemPrompt } from './preset-params.js'
 
 const USER = { role: 'user', content: 'hi' }
 
@@ -236,5 +236,15 @@ describe('withSystemPrompt', () => {
     const copy = structuredClone(messages)
     withSystemPrompt(messages, 'A')
     expect(messages).toEqual(copy)
+  })
+})
+
+describe('applyPresetToResponses', () => {
+  it('sends no max_output_tokens for a preset whose max_tokens means "no limit" (-1, -2), and the limit otherwise', () => {
+    for (const noLimit of [-1, -2]) {
+      const body = applyPresetToResponses({ input: 'hi' }, { params: { max_tokens: noLimit }, locked: new Set() }, 'up')
+      expect(body).not.toHaveProperty('max_output_tokens')
+    }
+    expect(applyPresetToResponses({ input: 'hi' }, { params: { max_tokens: 64 }, locked: new Set() }, 'up')['max_output_tokens']).toBe(64)
   })
 })

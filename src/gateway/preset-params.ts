@@ -160,6 +160,8 @@ export function applyPresetToResponses(request: Json, preset: { params: Json; lo
     const own = body['instructions']
     body['instructions'] = typeof own === 'string' && own.trim() !== '' ? `${system}\n\n${own}` : system
   }
+  // "No limit" (max_tokens -1 or -2) is no limit sent, as for chat.
+  if (typeof body['max_output_tokens'] === 'number' && body['max_output_tokens'] < 1) delete body['max_output_tokens']
   body['model'] = upstreamModel
   return body
 }
