@@ -18,7 +18,7 @@ export class AuditQueries {
 
   /** One page, newest first; `next_cursor` is null on the last page. */
   async page(filters: AuditFilters, cursor: string | undefined, limit: number): Promise<AuditPage> {
-    let query = this.select(filters)
+    let query = this.select(filters, await this.seekPrefix(filters))
     if (cursor !== undefined) query = query.where('audit_log.id', '<', cursor)
     const rows = await query
       .orderBy('audit_log.id', 'desc')
@@ -35,8 +35,9 @@ export class AuditQueries {
    */
   async *export(filters: AuditFilters, pageSize = EXPORT_PAGE_SIZE): AsyncGenerator<AuditEntry> {
     let after: string | undefined
+    const seek = await this.seekPrefix(filters)
     for (;;) {
-      let query = this.select(filters)
+      let query = this.select(filters, seek)
       if (after !== undefined) query = query.where('audit_log.id', '>', after)
       const rows = await query.orderBy('audit_log.id', 'asc').limit(pageSize).execute()
       for (const row of rows) yield toEntry(row)
@@ -45,7 +46,33 @@ export class AuditQueries {
     }
   }
 
-  private select(filters: AuditFilters) {
+  /**
+   * Whether an action prefix filter (`auth.*`) should seek the (action, id) index rather than walk the
+   * log newest first. SQLite compares text byte by byte, so the prefix is a range of that index ('/'
+   * follows '.'), but the range's rows then need sorting by id: right for a rare prefix (a seek instead
+   * of a scan), wrong for a common one (`model.*`: sorting most of the log for one page). A count that
+   * stops at SEEK_MAX_MATCHES decides, as the model listing's plans are chosen. PostgreSQL's text order
+   * depends on the database's collation, so there LIKE alone decides.
+   */
+  private async seekPrefix(filters: AuditFilters): Promise<boolean> {
+    if (this.database.dialect !== 'sqlite' || !filters.action?.endsWith('.*')) return false
+    const [low, high] = prefixRange(filters.action)
+    const row = await this.database.db
+      .selectFrom((eb) =>
+        eb
+          .selectFrom('audit_log')
+          .select('id')
+          .where('action', '>=', low)
+          .where('action', '<', high)
+          .limit(SEEK_MAX_MATCHES + 1)
+          .as('matching'),
+      )
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .executeTakeFirst()
+    return Number(row?.count ?? 0) <= SEEK_MAX_MATCHES
+  }
+
+  private select(filters: AuditFilters, seek: boolean) {
     let query = this.database.db
       .selectFrom('audit_log')
       .leftJoin('users', 'users.id', 'audit_log.actor_id')
@@ -70,11 +97,9 @@ export class AuditQueries {
         const prefix = filters.action.slice(0, -1)
         const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
         query = query.where(sql<boolean>`${sql.ref('audit_log.action')} like ${pattern} escape '\\'`)
-        // SQLite compares text byte by byte, so the prefix is also a range of the (action, id) index
-        // ('/' follows '.'): a seek instead of a scan. PostgreSQL's order depends on the database's
-        // collation, where LIKE alone stays correct.
-        if (this.database.dialect === 'sqlite') {
-          query = query.where('audit_log.action', '>=', prefix).where('audit_log.action', '<', `${prefix.slice(0, -1)}/`)
+        if (seek) {
+          const [low, high] = prefixRange(filters.action)
+          query = query.where('audit_log.action', '>=', low).where('audit_log.action', '<', high)
         }
       } else {
         query = query.where('audit_log.action', '=', filters.action)
@@ -119,3 +144,12 @@ function toEntry(row: AuditRowWithActor): AuditEntry {
 }
 
 const parseJson = (text: string | null): unknown => (text === null ? null : (JSON.parse(text) as unknown))
+
+/** Up to this many entries under a prefix, a page seeks them through the (action, id) index (see seekPrefix). */
+const SEEK_MAX_MATCHES = 2000
+
+/** The index range of an action prefix filter `area.*`: [`area.`, `area/`). */
+function prefixRange(filter: string): [string, string] {
+  const prefix = filter.slice(0, -1)
+  return [prefix, `${prefix.slice(0, -1)}/`]
+}
