@@ -98,5 +98,5 @@ export default tseslint.config(
     ...reactHooks.configs.flat.recommended,
     files: ['web/**/*.ts', 'web/**/*.tsx'],
   },
-  { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
+  { files: ['eslint.config.js', 'scripts/*.mjs'], ...tseslint.configs.disableTypeChecked },
 )

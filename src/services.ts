@@ -13,6 +13,7 @@ import type { Database } from './db/database.js'
 import { GroupsService } from './groups/groups.service.js'
 import { ChatService } from './gateway/chat.service.js'
 import { RuntimeModelsService } from './gateway/runtime-models.service.js'
+import { TryItService } from './gateway/try-it.js'
 import { createModels, type Models, type ServedModels } from './models/models.feature.js'
 import { ConnectionsService } from './providers/connections.service.js'
 import { LocalBus, RedisBus, type InvalidationBus } from './providers/invalidation-bus.js'
@@ -54,6 +55,8 @@ export interface Services {
   sso: Sso | null
   runtime: RuntimeModelsService
   chat: ChatService
+  /** The web's *Try it* panel: one streamed turn through a preset or an unsaved draft (issue #16). */
+  tryIt: TryItService
   bus: InvalidationBus
   /** Releases what the services hold besides the database (the Redis connections). */
   close(): Promise<void>
@@ -85,6 +88,10 @@ export function createServices(config: Readonly<Config>, database: Database, sec
   // free for everybody) through this small interface, not the provider feature itself.
   const served: ServedModels = {
     servedIds: () => catalog.servedIds(),
+    catalog: async () => {
+      const [models, connections] = await Promise.all([catalog.models(), catalog.enabledConnections()])
+      return { models, connections: connections.map((c) => ({ id: c.id, name: c.name })) }
+    },
   }
   const models = createModels(database, access, served, {
     bypassModelAccessControl: config.bypassModelAccessControl,
@@ -131,6 +138,7 @@ export function createServices(config: Readonly<Config>, database: Database, sec
     sso: createSso(config, database, secretKey, { auth, users, groups }),
     runtime,
     chat,
+    tryIt: new TryItService(runtime, access, models.registry, config.providerChatTimeoutMs),
     bus,
     close: async () => void (await Promise.all([bus.close(), signinLimiter.close()])),
   }

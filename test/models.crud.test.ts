@@ -33,6 +33,8 @@ describe.each(DIALECTS)('models routes: read, update, toggle and delete on %s', 
         ...model,
         user: { id: creator.id, name: creator.name, email: creator.email, role: 'user' },
         write_access: true,
+        // The status is the caller's (no provider serves base-llm here): the admin's words name the cause.
+        status: { ok: false, reason: 'No provider serves the base model "base-llm".' },
       })
       expectError(await tryGet(h.admin, `missing-${token()}`), 404, 'MODEL_NOT_FOUND')
       expectError(await tryGet(plain, model.id), 404, 'MODEL_NOT_FOUND')

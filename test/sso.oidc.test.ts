@@ -16,6 +16,7 @@ import { M } from './support/models.js'
 import { callback, oidcEnv, outcomeOf, ssoSignIn, startOidcProvider, toCallback, type TestProvider } from './support/oidc-provider.js'
 
 const REDIRECT = 'http://127.0.0.1:8080/oauth/oidc/callback'
+const SCIM_TOKEN = 'scim-token-for-the-sso-tests-0123456789'
 const SESSION = '/api/v1/auths/'
 
 let seq = 0
@@ -48,7 +49,7 @@ async function groupsOf(h: Harness, userId: string): Promise<{ id: string; name:
 async function auditActions(h: Harness, filter: Record<string, string>): Promise<{ action: string; after: Record<string, unknown> | null }[]> {
   const res = await h.send(h.admin, { method: 'GET', url: '/api/v1/audit', query: filter })
   expect(res.statusCode, res.body).toBe(200)
-  return res.json().items
+  return res.json<{ items: { action: string; after: Record<string, unknown> | null }[] }>().items
 }
 
 describe.each(DIALECTS)('OpenID Connect sign-in (%s)', (dialect) => {
@@ -71,6 +72,8 @@ describe.each(DIALECTS)('OpenID Connect sign-in (%s)', (dialect) => {
         OAUTH_BLOCKED_GROUPS: '["everyone"]',
         OAUTH_UPDATE_NAME_ON_LOGIN: 'true',
         DEFAULT_USER_ROLE: 'pending',
+        ENABLE_SCIM: 'true',
+        SCIM_TOKEN: SCIM_TOKEN,
       }),
     )
     await h.shareBase('base-llm')
@@ -141,6 +144,24 @@ describe.each(DIALECTS)('OpenID Connect sign-in (%s)', (dialect) => {
     expect(password.statusCode).toBe(200)
   })
 
+  it('an account provisioned by SCIM is the same account at its first OpenID sign-in (verified email), and stays it', async () => {
+    const email = uniqueEmail('scim')
+    const provisioned = await h.request({
+      method: 'POST',
+      url: '/api/v1/scim/v2/Users',
+      headers: { authorization: `Bearer ${SCIM_TOKEN}`, 'content-type': 'application/scim+json' },
+      payload: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: email, displayName: 'Sam Scim', active: true }),
+    })
+    expect(provisioned.statusCode, provisioned.body).toBe(201)
+    const id = provisioned.json<{ id: string }>().id
+    const who = sub('scim')
+    provider.account({ sub: who, email, email_verified: true, name: 'Sam Scim', realm_access: { roles: ['staff'] } })
+    expect((await signedIn(h, provider, who)).id).toBe(id)
+    // The subject is linked now: found by it even after the provider changes the email.
+    provider.account({ sub: who, email: uniqueEmail('renamed'), email_verified: true, name: 'Sam Scim', realm_access: { roles: ['staff'] } })
+    expect((await signedIn(h, provider, who)).id).toBe(id)
+  })
+
   it('refuses an email domain that is not allowed, and an account without roles the server allows', async () => {
     const outsider = sub('outsider')
     provider.account({ sub: outsider, email: `x-${outsider}@evil.example`, email_verified: true, realm_access: { roles: ['staff'] } })
@@ -197,7 +218,7 @@ describe.each(DIALECTS)('OpenID Connect sign-in (%s)', (dialect) => {
     expect(joined.every((g) => g.managed_by === 'oidc')).toBe(true)
     expect(joined.find((g) => g.name === sales)?.id).toBe(existing.json().id)
     // The blocked group was neither created nor joined.
-    const all = (await h.send(h.admin, { method: 'GET', url: '/api/v1/groups/' })).json() as { name: string }[]
+    const all = (await h.send(h.admin, { method: 'GET', url: '/api/v1/groups/' })).json<{ name: string }[]>()
     expect(all.filter((g) => g.name === 'everyone')).toEqual([])
     expect(all.filter((g) => g.name === sales)).toHaveLength(1)
 
@@ -311,7 +332,10 @@ describe.each(DIALECTS)('OpenID Connect sign-in (%s)', (dialect) => {
       provider.expireCodes = false
     }
 
-    const denied = await callback(h, { callbackPath: '/oauth/oidc/callback?error=access_denied&state=x', flowCookie: (await toCallback(h, provider, who)).flowCookie })
+    const denied = await callback(h, {
+      callbackPath: '/oauth/oidc/callback?error=access_denied&state=x',
+      flowCookie: (await toCallback(h, provider, who)).flowCookie,
+    })
     expect(outcomeOf(denied).error).toBe('provider_error')
   })
 
@@ -338,7 +362,10 @@ describe.each(DIALECTS)('OpenID Connect: sign-up off, form off, client secret by
 
   beforeAll(async () => {
     provider = await startOidcProvider({ redirectUri: REDIRECT, authMethod: 'client_secret_post' })
-    h = await createHarness(dialect, oidcEnv(provider, REDIRECT, { ENABLE_OAUTH_SIGNUP: 'false', ENABLE_LOGIN_FORM: 'false', OPENID_PROVIDER_URL: provider.issuer }))
+    h = await createHarness(
+      dialect,
+      oidcEnv(provider, REDIRECT, { ENABLE_OAUTH_SIGNUP: 'false', ENABLE_LOGIN_FORM: 'false', OPENID_PROVIDER_URL: provider.issuer }),
+    )
   })
   afterAll(async () => {
     await h.close()
@@ -353,7 +380,10 @@ describe.each(DIALECTS)('OpenID Connect: sign-up off, form off, client secret by
   })
 
   it('ENABLE_LOGIN_FORM=false refuses password sign-in and sign-up, except the break-glass for admins', async () => {
-    const user = await h.services.auth.addUser({ name: 'Local', email: uniqueEmail('local'), password: PASSWORD, role: 'user' }, { id: h.admin.id, role: 'admin' })
+    const user = await h.services.auth.addUser(
+      { name: 'Local', email: uniqueEmail('local'), password: PASSWORD, role: 'user' },
+      { id: h.admin.id, role: 'admin' },
+    )
     const refused = await h.request({ method: 'POST', url: '/api/v1/auths/signin', payload: { email: user.email, password: PASSWORD } })
     expect(refused.statusCode).toBe(403)
     expect(refused.json().detail).toMatch(/ENABLE_LOGIN_FORM/)

@@ -14,6 +14,16 @@ export function userSearchView(actor: Actor): 'full' | 'public' {
 }
 
 /**
+ * The order a user search may follow: admins any column; others only name and created_at, since a sort
+ * by a field they may not read (email, role, updated_at) tells them its order (with accounts of chosen
+ * emails, the email itself) — any other column asked for sorts by name.
+ */
+export function userSearchOrder<T extends string>(actor: Actor, requested: T): T | 'name' {
+  if (actor.role === 'admin' || requested === 'name' || requested === 'created_at') return requested
+  return 'name'
+}
+
+/**
  * An account's info and groups (`GET /users/{id}/info`, `/users/{id}/groups`): admins any account, others
  * their own only; another account answers 404, as an id that does not exist (its existence is not said).
  */

@@ -340,3 +340,57 @@ describe('TRUST_PROXY', () => {
     }
   })
 })
+
+describe('OpenID Connect variables (docs/sso.md)', () => {
+  it('leaves single sign-on off without OPENID_PROVIDER_URL, and takes Open WebUI’s defaults with it', () => {
+    expect(loadConfig({}).oidc).toBeNull()
+    expect(loadConfig({}).enableLoginForm).toBe(true)
+    const oidc = loadConfig({ OPENID_PROVIDER_URL: 'https://idp.example/realms/acme', OAUTH_CLIENT_ID: 'mg' }).oidc
+    expect(oidc).toMatchObject({
+      providerName: 'SSO',
+      scopes: 'openid email profile',
+      subClaim: 'sub',
+      emailClaim: 'email',
+      usernameClaim: 'name',
+      pictureClaim: 'picture',
+      rolesClaim: 'roles',
+      allowedRoles: ['user', 'admin'],
+      adminRoles: ['admin'],
+      groupsClaim: 'groups',
+      blockedGroups: [],
+      allowedDomains: ['*'],
+      enableSignup: false,
+      mergeAccountsByEmail: false,
+      clientSecret: null,
+      redirectUri: null,
+    })
+  })
+
+  it('reads lists, nested claim paths and blocked groups in both forms', () => {
+    const env = { OPENID_PROVIDER_URL: 'https://idp.example', OAUTH_CLIENT_ID: 'mg', OAUTH_ROLES_CLAIM: 'realm_access.roles' }
+    const json = loadConfig({
+      ...env,
+      OAUTH_BLOCKED_GROUPS: '["a", "b c"]',
+      OAUTH_ALLOWED_DOMAINS: 'Acme.example, corp.example',
+      OAUTH_ALLOWED_ROLES: 'staff, ,x',
+    })
+    expect(json.oidc).toMatchObject({
+      rolesClaim: 'realm_access.roles',
+      blockedGroups: ['a', 'b c'],
+      allowedDomains: ['acme.example', 'corp.example'],
+      allowedRoles: ['staff', 'x'],
+    })
+    expect(loadConfig({ ...env, OAUTH_BLOCKED_GROUPS: 'a, b' }).oidc?.blockedGroups).toEqual(['a', 'b'])
+  })
+
+  it('refuses an http provider on another host, a missing client id and malformed blocked groups, naming each variable', () => {
+    const error = configError({ OPENID_PROVIDER_URL: 'http://idp.example', OAUTH_BLOCKED_GROUPS: '[1, 2]', OPENID_REDIRECT_URI: 'javascript:alert(1)' })
+    expect(error.problems.join('\n')).toMatch(/OPENID_PROVIDER_URL/)
+    expect(error.problems.join('\n')).toMatch(/OAUTH_CLIENT_ID/)
+    expect(error.problems.join('\n')).toMatch(/OAUTH_BLOCKED_GROUPS/)
+    expect(error.problems.join('\n')).toMatch(/OPENID_REDIRECT_URI/)
+    // http is accepted on a loopback host only (a provider on the same machine).
+    expect(loadConfig({ OPENID_PROVIDER_URL: 'http://127.0.0.1:9000', OAUTH_CLIENT_ID: 'mg' }).oidc?.providerUrl).toBe('http://127.0.0.1:9000')
+    expect(configError({ ENABLE_LOGIN_FORM: 'maybe' }).message).toMatch(/ENABLE_LOGIN_FORM/)
+  })
+})

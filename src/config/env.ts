@@ -470,7 +470,7 @@ function oidcConfig(e: ParsedEnv): { config: OidcConfig | null; problems: string
     try {
       const parsed: unknown = JSON.parse(blocked)
       if (!Array.isArray(parsed) || !parsed.every((name) => typeof name === 'string')) throw new Error('not a list of names')
-      blockedGroups = parsed as string[]
+      blockedGroups = parsed
     } catch {
       problems.push(`OAUTH_BLOCKED_GROUPS: expected a JSON array of group names or a comma-separated list, got "${blocked}"`)
     }

@@ -12,10 +12,8 @@ import type { Grant, ModelCaller } from '../access/model-grants.js'
 import { recordAudit } from '../audit/audit-log.js'
 import { epochSeconds } from '../db/executor.js'
 import { fieldError, preconditionFailed } from '../errors/app-error.js'
-import { conflictingIds } from '../models/conflicts.js'
 import { versionMatches, type ExpectedVersion } from '../models/if-match.js'
 import type { ModelSnapshot } from '../models/model-versions.js'
-import { presentModel } from '../models/models.presenter.js'
 import type { ModelRow } from '../models/models.repo.js'
 import type { ModelWriteResponse } from '../models/models.schema.js'
 import { tagNames, toGrant, type Registry, type RegistryTx } from '../models/registry.js'
@@ -187,7 +185,6 @@ export class ModelRestore {
     const row: ModelRow | undefined = await tx.models.findById(id)
     if (!row) throw modelNotFound(id)
     const grants = (await tx.grants.grantsOf([id])).get(id) ?? []
-    const conflicting = await conflictingIds(tx.models, tx.access, [row], served)
-    return { ...presentModel(row, grants), can: tx.access.abilitiesOn(caller, row, grants, conflicting.has(row.id)) }
+    return this.registry.writeAnswer(caller, tx, row, grants, served)
   }
 }

@@ -4,7 +4,7 @@
  * declared error answers of every route and, under test, the check of every answer against its schema
  * (response-schemas.ts), the guards, the error handler, and every feature's routes.
  */
-import Fastify from 'fastify'
+import Fastify, { LogController } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import fastifyStatic from '@fastify/static'
@@ -17,6 +17,8 @@ import { AppError } from '../errors/app-error.js'
 import { redactError } from '../errors/redact.js'
 import { registerGroupsRoutes } from '../groups/groups.routes.js'
 import { registerGatewayRoutes } from '../gateway/gateway.routes.js'
+import { registerTryItRoutes } from '../gateway/try-it.routes.js'
+import { registerAccessLog } from './access-log.js'
 import { registerModelsRoutes } from '../models/models.routes.js'
 import { registerModelConfigRoutes } from '../models/model-config.routes.js'
 import { registerHistoryRoutes } from '../history/history.routes.js'
@@ -73,6 +75,8 @@ export async function buildApp(
           },
     // Unique across instances and restarts: answers of 5xx carry it (request_id) for admins to find the log line.
     genReqId: () => randomUUID(),
+    // One access line per request at debug, a sample at info (http/access-log.ts), instead of Fastify's two at info.
+    logController: new LogController({ disableRequestLogging: true }),
     // Model ids travel in query strings; allow long ones (256 chars, percent-encoded).
     routerOptions: { maxParamLength: 1024 },
     schemaErrorFormatter: validationFormatter(),
@@ -87,6 +91,7 @@ export async function buildApp(
 
   // Before any route: every route declares the error bodies, and the document names the main schemas.
   app.addHook('onRoute', declareErrorResponses)
+  registerAccessLog(app)
   registerOpenApiComponents()
   if (options.checkResponses ?? Boolean(process.env['VITEST'])) checkResponses(app)
 
@@ -152,7 +157,15 @@ export async function buildApp(
   registerExplainRoutes(app, { explainer: services.explainer, guards })
   registerTemplatesRoutes(app, { templates: services.templates, guards })
   registerGatewayRoutes(app, { runtime: services.runtime, chat: services.chat, guards })
-  registerSsoRoutes(app, { sso: services.sso, config, settings: services.auth.settings, version: API_VERSION, guards })
+  registerTryItRoutes(app, { tryIt: services.tryIt, guards })
+  registerSsoRoutes(app, {
+    sso: services.sso,
+    config,
+    settings: services.auth.settings,
+    version: API_VERSION,
+    guards,
+    hasAccounts: () => services.users.hasAccounts(),
+  })
   registerScimRoutes(app, { scim: services.scim, guards })
   app.addHook('onClose', () => services.close())
   return app

@@ -9,12 +9,22 @@ import { callerKey, principalKey, type ModelCaller } from '../access/model-grant
 import { modelNotFound } from '../access/access.service.js'
 import { VersionedCache } from '../cache/versioned-cache.js'
 import { conflictingIds } from './conflicts.js'
+import { modelStatuses, STATUS_OK } from './model-status.js'
 import { presentAccessModel, presentModel, withoutInlineImage } from './models.presenter.js'
 import type { ListFilters, ListPlan, ModelRow } from './models.repo.js'
-import type { ListQuery, ListResponse, ModelAccessResponse, ModelConflict, ModelResponse } from './models.schema.js'
+import type {
+  BaseModelItem,
+  BaseModelsQuery,
+  BaseModelsResponse,
+  ListQuery,
+  ListResponse,
+  ModelAccessResponse,
+  ModelConflict,
+  ModelResponse,
+} from './models.schema.js'
 import { profileImageOf, type ProfileImage } from './profile-image.js'
 import { toJsonText, type JsonText } from '../schema/json-text.js'
-import type { Registry } from './registry.js'
+import type { Registry, ServedCatalog } from './registry.js'
 
 const PAGE_CACHE_SIZE = 2000
 const TOTALS_CACHE_SIZE = 5000
@@ -95,6 +105,66 @@ export class ModelQueries {
     return this.registry.present(await this.registry.models.overrides())
   }
 
+  /**
+   * Admin: every provider model joined with its registry row (Open WebUI's Admin › Models), then the
+   * override rows whose model no provider serves any more; filtered by connection and text, a page of
+   * them. Catalog order (connections in order, each provider's list as given), then those rows by id.
+   * Changes go through the ordinary model routes (create, update, toggle, access update).
+   */
+  async baseModels(actor: Actor, query: BaseModelsQuery): Promise<BaseModelsResponse> {
+    const { models, access, grants: grantsRepo } = this.registry
+    const [catalog, served, caller] = await Promise.all([this.registry.served.catalog(), this.registry.served.servedIds(), access.modelCaller(actor)])
+    const [servedRows, overrideRows] = await Promise.all([models.findByIds(catalog.models.map((m) => m.id)), models.overrides()])
+    const rows = new Map<string, ModelRow>([...servedRows, ...overrideRows].map((row) => [row.id, row]))
+    const conflicting = await conflictingIds(models, access, servedRows, served)
+    const entries: { id: string; provider: ServedCatalog['models'][number] | undefined; row: ModelRow | undefined }[] = catalog.models.map((provider) => ({
+      id: provider.id,
+      provider,
+      row: rows.get(provider.id),
+    }))
+    for (const row of overrideRows) if (!served.has(row.id)) entries.push({ id: row.id, provider: undefined, row })
+    const counts = new Map<string, number>()
+    for (const model of catalog.models) counts.set(model.connection_id, (counts.get(model.connection_id) ?? 0) + 1)
+
+    const needle = query.query?.toLowerCase()
+    const matches = entries.filter(
+      (e) =>
+        (query.connection_id === undefined || e.provider?.connection_id === query.connection_id) &&
+        (!needle || [e.id, e.row?.name, e.provider?.name].some((text) => text?.toLowerCase().includes(needle))),
+    )
+    const offset = (query.page - 1) * query.limit
+    const page = matches.slice(offset, offset + query.limit)
+    const kindOf = (row: ModelRow | undefined): BaseModelItem['row'] =>
+      !row ? null : conflicting.has(row.id) ? 'conflict' : row.base_model_id === null ? 'override' : 'preset'
+    const overrides = page.flatMap((e) => (e.row && kindOf(e.row) === 'override' ? [e.row] : []))
+    const grants = await grantsRepo.grantsOf(overrides.map((row) => row.id))
+    const statuses = await modelStatuses(this.registry.root, caller, this.registry.bypassModelAccessControl, overrides, served)
+    const connectionNames = new Map(catalog.connections.map((c) => [c.id, c.name]))
+    const items = page.map((e) => {
+      const kind = kindOf(e.row)
+      const row = kind === 'override' ? e.row : undefined
+      const rowGrants = row ? (grants.get(row.id) ?? []) : []
+      const status = (row && statuses.get(row.id)) ?? STATUS_OK
+      const override = row ? { ...presentModel(row, rowGrants), can: access.abilitiesOn(caller, row, rowGrants, false), status } : null
+      const tags = override && Array.isArray(override.meta['tags']) ? override.meta['tags'].flatMap((t: unknown) => (isNamed(t) ? [t.name] : [])) : []
+      return {
+        id: e.id,
+        name: row?.name ?? e.provider?.name ?? e.id,
+        provider_name: e.provider?.name ?? null,
+        connection_id: e.provider?.connection_id ?? null,
+        connection_name: (e.provider && connectionNames.get(e.provider.connection_id)) ?? null,
+        owned_by: e.provider?.owned_by ?? null,
+        served: e.provider !== undefined,
+        is_active: row ? Number(row.is_active) === 1 : true,
+        tags,
+        row: kind,
+        override,
+        status,
+      }
+    })
+    return { items, total: matches.length, connections: catalog.connections.map((c) => ({ ...c, count: counts.get(c.id) ?? 0 })) }
+  }
+
   /** `allowedHosts`: where a picture URL may redirect to (PROFILE_IMAGE_HOSTS); see profile-image.ts. */
   async profileImage(actor: Actor, id: string, allowedHosts: readonly string[] = []): Promise<ProfileImage> {
     const who = await this.registry.access.principalsOf(actor)
@@ -125,8 +195,8 @@ export class ModelQueries {
   }
 
   /**
-   * Rows → ModelAccessResponse: grants, owners and conflicts (`served`: the ids providers serve) for the
-   * whole page in at most three queries, abilities asked per row.
+   * Rows → ModelAccessResponse: grants, owners, conflicts (`served`: the ids providers serve) and the
+   * base chains' status (model-status.ts) for the whole page in a few queries, abilities asked per row.
    */
   private async withAccess(
     caller: ModelCaller,
@@ -135,16 +205,18 @@ export class ModelQueries {
     options: { stripInlineImages: boolean },
   ): Promise<ModelAccessResponse[]> {
     const { models, grants: grantsRepo, access } = this.registry
-    const [grants, owners, conflicting] = await Promise.all([
+    const [grants, owners, conflicting, statuses] = await Promise.all([
       grantsRepo.grantsOf(rows.map((row) => row.id)),
       models.owners(rows.map((row) => row.user_id)),
       conflictingIds(models, access, rows, served),
+      modelStatuses(this.registry.root, caller, this.registry.bypassModelAccessControl, rows, served),
     ])
     return rows.map((row) => {
       const rowGrants = grants.get(row.id) ?? []
       const model = presentModel(row, rowGrants)
       const can = access.abilitiesOn(caller, row, rowGrants, conflicting.has(row.id))
-      return presentAccessModel(options.stripInlineImages ? withoutInlineImage(model) : model, owners.get(row.user_id) ?? null, can)
+      const status = statuses.get(row.id) ?? STATUS_OK
+      return presentAccessModel(options.stripInlineImages ? withoutInlineImage(model) : model, owners.get(row.user_id) ?? null, can, status)
     })
   }
 
@@ -179,5 +251,7 @@ function servedFingerprint(served: ReadonlyMap<string, string>): string {
   }
   return fingerprint
 }
+
+const isNamed = (tag: unknown): tag is { name: string } => typeof tag === 'object' && tag !== null && typeof (tag as { name?: unknown }).name === 'string'
 
 const fingerprints = new WeakMap<ReadonlyMap<string, string>, string>()

@@ -13,8 +13,6 @@ import { isUniqueViolation } from '../db/errors.js'
 import { epochSeconds } from '../db/executor.js'
 import type { DB } from '../db/types.js'
 import { AppError, fieldError } from '../errors/app-error.js'
-import { conflictingIds } from './conflicts.js'
-import { presentModel } from './models.presenter.js'
 import { ModelsRepo, type ModelRow } from './models.repo.js'
 import type { AccessUpdate, ModelForm, ModelUpdate, ModelWriteResponse } from './models.schema.js'
 import type { ExpectedVersion } from './if-match.js'
@@ -296,8 +294,7 @@ export class ModelWrites {
     if (!row) throw modelNotFound(id)
     // One after the other: inside a transaction both go through its one connection.
     const grants = known?.grants ?? (await tx.grants.grantsOf([id])).get(id) ?? []
-    const conflicting = await conflictingIds(tx.models, tx.access, [row], served)
-    return { ...presentModel(row, grants), can: tx.access.abilitiesOn(caller, row, grants, conflicting.has(row.id)) }
+    return this.registry.writeAnswer(caller, tx, row, grants, served)
   }
 }
 

@@ -2,7 +2,7 @@
 import type { GrantRow } from '../access/model-grants.repo.js'
 import { grantsToAccessControl } from '../access/model-grants.js'
 import type { ModelRow } from './models.repo.js'
-import type { Abilities, GrantResponse, ModelAccessResponse, ModelResponse } from './models.schema.js'
+import type { Abilities, GrantResponse, ModelAccessResponse, ModelResponse, ModelStatus } from './models.schema.js'
 
 export function presentGrant(row: GrantRow): GrantResponse {
   return {
@@ -34,9 +34,9 @@ export function presentModel(row: ModelRow, grants: readonly GrantRow[]): ModelR
   }
 }
 
-/** A list item or single model: owner, abilities, and Open WebUI's `write_access` (= can.write). */
-export function presentAccessModel(model: ModelResponse, owner: ModelAccessResponse['user'], can: Abilities): ModelAccessResponse {
-  return { ...model, user: owner, write_access: can.write, can }
+/** A list item or single model: owner, abilities, Open WebUI's `write_access` (= can.write) and its status. */
+export function presentAccessModel(model: ModelResponse, owner: ModelAccessResponse['user'], can: Abilities, status: ModelStatus): ModelAccessResponse {
+  return { ...model, user: owner, write_access: can.write, can, status }
 }
 
 /**

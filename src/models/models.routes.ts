@@ -6,6 +6,8 @@ import { accountOf, BEARER, sendJsonText, sendStream, validationFormatter, type 
 import { binaryBody, noBody, trueResponse } from '../schema/common.js'
 import {
   AccessUpdateSchema,
+  BaseModelsQuerySchema,
+  BaseModelsResponseSchema,
   BulkAccessBodySchema,
   BulkAccessReportSchema,
   ConflictsResponseSchema,
@@ -78,6 +80,19 @@ export function registerModelsRoutes(
     onRequest: guards.admin,
     schema: { ...common, summary: 'Admin: base-model override rows (base_model_id null).', response: { 200: z.array(ModelResponseSchema) } },
     handler: () => queries.overrides(),
+  })
+
+  app.get(`${base}/base/list`, {
+    onRequest: guards.admin,
+    schemaErrorFormatter,
+    schema: {
+      ...common,
+      summary:
+        'Admin: every provider model with its connection, override row (name, on/off, tags, grants) and status, then override rows no provider serves any more; filtered by connection and text, a page at a time.',
+      querystring: BaseModelsQuerySchema,
+      response: { 200: BaseModelsResponseSchema },
+    },
+    handler: (request) => queries.baseModels(accountOf(request), request.query),
   })
 
   app.get(`${base}/conflicts`, {

@@ -311,14 +311,28 @@ export const AbilitiesSchema = z
   .describe('What you may do with this model.')
 export type Abilities = z.infer<typeof AbilitiesSchema>
 
+/**
+ * Whether the model works for the caller (issue #16 item 5, docs/models.md "Status"): its base chain ends,
+ * by the one base-chain rule, at a model a provider serves, as a chat by the caller would resolve it.
+ */
+export const ModelStatusSchema = z
+  .object({
+    ok: z.boolean().describe('The model can be used: a chat with it by you would reach a provider.'),
+    reason: z.string().optional().describe('Why not (only when ok is false), e.g. no provider serves the base model any more.'),
+  })
+  .describe('Whether the model works for you: false for a preset whose base model is gone, whose chain is broken or whose base is not available to you.')
+  .meta({ id: 'ModelStatus' })
+export type ModelStatus = z.infer<typeof ModelStatusSchema>
+
 /** A model as a write (create, update, toggle, access update) answers it: with the caller's abilities. */
-export const ModelWriteResponseSchema = ModelResponseSchema.extend({ can: AbilitiesSchema })
+export const ModelWriteResponseSchema = ModelResponseSchema.extend({ can: AbilitiesSchema, status: ModelStatusSchema })
 export type ModelWriteResponse = z.infer<typeof ModelWriteResponseSchema>
 
 export const ModelAccessResponseSchema = ModelResponseSchema.extend({
   user: UserResponseSchema.pick({ id: true, name: true, email: true, role: true }).nullable(),
   write_access: z.boolean().describe("Open WebUI's flag: the same as can.write."),
   can: AbilitiesSchema,
+  status: ModelStatusSchema,
 })
 export type ModelAccessResponse = z.infer<typeof ModelAccessResponseSchema>
 
@@ -336,6 +350,52 @@ export type ListQuery = z.infer<typeof ListQuerySchema>
 
 export const ListResponseSchema = z.object({ items: z.array(ModelAccessResponseSchema), total: z.number().int() })
 export type ListResponse = z.infer<typeof ListResponseSchema>
+
+// ─── Base models (issue #16 item 4, docs/models.md "Base models") ──────────────────────────────────
+
+export const BaseModelsQuerySchema = z.object({
+  connection_id: idText(256).optional().describe('Only the models this connection serves.'),
+  query: text().max(500).optional().describe('Matches the id, the name and the provider name, case-insensitively; a literal substring.'),
+  page: pageQuery,
+  limit: z.coerce.number().int().min(1).max(100).default(30).describe('Page size, 1..100 (default 30).'),
+})
+export type BaseModelsQuery = z.infer<typeof BaseModelsQuerySchema>
+
+export const BaseModelItemSchema = z
+  .object({
+    id: z.string().describe('The provider model id (as clients call it).'),
+    name: z.string().describe("The name people see: the override row's, else the provider's."),
+    provider_name: z.string().nullable().describe('The name the provider gives it; null when no provider serves it any more.'),
+    connection_id: z.string().nullable().describe('The connection that serves it; null when none does.'),
+    connection_name: z.string().nullable(),
+    owned_by: z.string().nullable().describe("The provider's owned_by."),
+    served: z.boolean().describe('A provider serves the id now (false: an override row left behind by a model that vanished).'),
+    is_active: z.boolean().describe('On: the override row is active, or there is no row.'),
+    tags: z.array(z.string()).describe("The override row's tag names."),
+    row: z
+      .enum(['override', 'preset', 'conflict'])
+      .nullable()
+      .describe(
+        "The registry row with this id: an override (renames, hides or restricts it), an admin's preset that took the id (the provider model is not listed at run time), a conflict (a non-admin's row, ignored); null: none.",
+      ),
+    override: ModelWriteResponseSchema.nullable().describe(
+      'The override row (its grants are who may use the model; without one, admins only), when there is one.',
+    ),
+    status: ModelStatusSchema,
+  })
+  .meta({ id: 'BaseModel' })
+export type BaseModelItem = z.infer<typeof BaseModelItemSchema>
+
+export const BaseModelsResponseSchema = z
+  .object({
+    items: z.array(BaseModelItemSchema),
+    total: z.number().int().describe('Every match of the filters.'),
+    connections: z
+      .array(z.object({ id: z.string(), name: z.string(), count: z.number().int() }))
+      .describe('The enabled connections and how many models each serves (for the connection filter).'),
+  })
+  .meta({ id: 'BaseModels' })
+export type BaseModelsResponse = z.infer<typeof BaseModelsResponseSchema>
 
 export const ImportReportSchema = z.object({
   created: z.array(z.string()),

@@ -6,7 +6,7 @@
 import { modelNotFound, templateNotFound, type AccessService, type IdStatus } from '../access/access.service.js'
 import type { Actor } from '../access/actor.js'
 import { ModelGrantsRepo, type GrantRow } from '../access/model-grants.repo.js'
-import type { Grant, Principals } from '../access/model-grants.js'
+import type { Grant, ModelCaller, Principals } from '../access/model-grants.js'
 import type { Database } from '../db/database.js'
 import type { Executor } from '../db/executor.js'
 import { AppError, fieldError, preconditionFailed } from '../errors/app-error.js'
@@ -15,7 +15,8 @@ import { conflictingIds } from './conflicts.js'
 import { presentModel } from './models.presenter.js'
 import { ModelVersions } from './model-versions.js'
 import { ModelsRepo, type ModelRow } from './models.repo.js'
-import type { ModelForm, ModelResponse } from './models.schema.js'
+import type { ModelForm, ModelResponse, ModelWriteResponse } from './models.schema.js'
+import { modelStatuses, STATUS_OK } from './model-status.js'
 
 /**
  * What the providers serve now (the model catalog, wired in services.ts): model id → connection id.
@@ -23,6 +24,14 @@ import type { ModelForm, ModelResponse } from './models.schema.js'
  */
 export interface ServedModels {
   servedIds(): Promise<ReadonlyMap<string, string>>
+  /** The provider models and enabled connections, for the admin's base-model list (GET /base/list). */
+  catalog(): Promise<ServedCatalog>
+}
+
+/** What the admin's base-model list shows of the providers (connections in their order, then each one's models). */
+export interface ServedCatalog {
+  models: readonly { id: string; name: string; owned_by: string; connection_id: string }[]
+  connections: readonly { id: string; name: string }[]
 }
 
 /**
@@ -201,6 +210,24 @@ export class Registry {
   async checkBaseReference(actor: Actor, who: Principals, baseModelId: string, tx: RegistryTx, served: ReadonlyMap<string, string>): Promise<void> {
     const kind = (await this.baseKinds(who, [baseModelId], tx, served)).get(baseModelId) ?? 'no row'
     if (!tx.access.mayReferenceBaseModel(actor, kind, this.bypassModelAccessControl)) throw baseModelUnavailable()
+  }
+
+  /**
+   * One model as a write answers it (create, update, toggle, access update, restore), read through `tx`:
+   * with the caller's abilities and its `status` (model-status.ts). `served`: the catalog the write
+   * checked against; whether the row conflicts is still asked, not assumed.
+   */
+  async writeAnswer(
+    caller: ModelCaller,
+    tx: RegistryTx,
+    row: ModelRow,
+    grants: readonly GrantRow[],
+    served: ReadonlyMap<string, string>,
+  ): Promise<ModelWriteResponse> {
+    // One after the other: inside a transaction every query goes through its one connection.
+    const conflicting = await conflictingIds(tx.models, tx.access, [row], served)
+    const status = (await modelStatuses(tx, caller, this.bypassModelAccessControl, [row], served)).get(row.id) ?? STATUS_OK
+    return { ...presentModel(row, grants), can: tx.access.abilitiesOn(caller, row, grants, conflicting.has(row.id)), status }
   }
 
   /** Rows as the API gives them, grants included (one query per 500 rows). */

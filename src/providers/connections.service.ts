@@ -268,13 +268,15 @@ export class ConnectionsService {
   }
 
   private fromRow(row: ConnectionRow): Connection {
+    const apiKey = row.api_key_enc ? this.keys.open(row.api_key_enc) : null
     return {
       id: row.id,
       name: row.name,
       kind: row.kind,
       base_url: row.base_url,
-      apiKey: row.api_key_enc ? this.keys.open(row.api_key_enc) : null,
-      key_hint: row.key_hint,
+      apiKey,
+      // From the key itself: a hint stored before keyHint hid short keys whole must not show them.
+      key_hint: apiKey ? keyHint(apiKey) : row.key_hint,
       prefix_id: row.prefix_id,
       enabled: Number(row.enabled) === 1,
       source: 'api',

@@ -32,7 +32,10 @@ export class KeyBox {
   }
 }
 
-/** `sk-ab…wxyz`: enough to recognise a key, not to use it. */
+/**
+ * `sk-ab…wxyz`: enough to recognise a key, not to use it. A key shorter than 16 characters is all `…`:
+ * its two ends would be most of it (a 10-character key would show 8).
+ */
 export function keyHint(key: string): string {
-  return key.length <= 8 ? '…' : `${key.slice(0, 4)}…${key.slice(-4)}`
+  return key.length < 16 ? '…' : `${key.slice(0, 4)}…${key.slice(-4)}`
 }

@@ -90,7 +90,7 @@ export class OidcClient {
     if (!idClaims) throw new Error('the provider returned no ID token')
     let userinfo: Record<string, unknown> = {}
     if (configuration.serverMetadata().userinfo_endpoint && tokens.access_token) {
-      userinfo = (await client.fetchUserInfo(configuration, tokens.access_token, idClaims.sub)) as Record<string, unknown>
+      userinfo = await client.fetchUserInfo(configuration, tokens.access_token, idClaims.sub)
     }
     return { ...idClaims, ...userinfo }
   }

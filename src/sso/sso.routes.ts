@@ -27,7 +27,15 @@ const HANDOFF_COOKIE = 'token_handoff'
 
 export function registerSsoRoutes(
   app: App,
-  deps: { sso: Sso | null; config: Pick<Config, 'oidc' | 'enableLoginForm'>; settings: AccountSettings; version: string; guards: Guards },
+  deps: {
+    sso: Sso | null
+    config: Pick<Config, 'oidc' | 'enableLoginForm'>
+    settings: AccountSettings
+    version: string
+    guards: Guards
+    /** Whether any account exists (the answer's `onboarding` is its negation). */
+    hasAccounts: () => Promise<boolean>
+  },
 ): void {
   const { sso, config, settings, guards } = deps
   const tags = ['sso']
@@ -40,11 +48,13 @@ export function registerSsoRoutes(
     },
     handler: async () => {
       const policy = await settings.policy()
+      const providers: Record<string, string> = config.oidc ? { oidc: config.oidc.providerName } : {}
       return {
         status: true as const,
         name: 'modelgate',
         version: deps.version,
-        oauth: { providers: (config.oidc ? { oidc: config.oidc.providerName } : {}) as Record<string, string> },
+        onboarding: !(await deps.hasAccounts()),
+        oauth: { providers },
         features: {
           auth: true as const,
           enable_signup: policy.enableSignup && config.enableLoginForm,
@@ -174,5 +184,9 @@ function describe(error: unknown, depth = 0): string {
 function errorName(error: unknown): string {
   if (!(error instanceof Error)) return 'error'
   const body = (error as { error?: unknown }).error
-  return typeof body === 'string' ? body.slice(0, 100) : (error as { code?: unknown }).code ? String((error as { code?: unknown }).code).slice(0, 100) : error.name
+  return typeof body === 'string'
+    ? body.slice(0, 100)
+    : (error as { code?: unknown }).code
+      ? String((error as { code?: unknown }).code).slice(0, 100)
+      : error.name
 }

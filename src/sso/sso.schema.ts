@@ -8,6 +8,7 @@ export const PublicConfigSchema = z.object({
   status: z.literal(true),
   name: z.string(),
   version: z.string(),
+  onboarding: z.boolean().describe('No account exists yet: the first sign-up creates the administrator (Open WebUI’s field).'),
   oauth: z.object({
     providers: z
       .record(z.string(), z.string())

@@ -96,10 +96,20 @@ export class SsoService {
               merge === 'not_verified'
                 ? 'An account with this email exists, and the identity provider does not say the email is verified: it is not joined.'
                 : 'An account with this email is already registered. Ask an administrator to link it.'
-            return { refusal: new SsoRefusal(merge === 'not_verified' ? 'email_not_verified' : 'email_taken', detail), userId: sameEmail.id, after: { sub, email } }
+            return {
+              refusal: new SsoRefusal(merge === 'not_verified' ? 'email_not_verified' : 'email_taken', detail),
+              userId: sameEmail.id,
+              after: { sub, email },
+            }
           }
           user = (await users.update(sameEmail.id, { oauth_sub: linkOf(sub), updated_at: epochSeconds() })) ?? sameEmail
-          audit.push({ action: 'user.sso_link', actorId: user.id, targetType: 'user', targetId: user.id, after: { oauth_sub: linkOf(sub), via: 'verified_email' } })
+          audit.push({
+            action: 'user.sso_link',
+            actorId: user.id,
+            targetType: 'user',
+            targetId: user.id,
+            after: { oauth_sub: linkOf(sub), via: 'verified_email' },
+          })
         }
         const isFirst = !user && (await users.count()) === 0
         const decision = ssoRole(config, claims, { isFirst, existingRole: user?.role ?? null, defaultRole: policy.defaultUserRole })
@@ -117,7 +127,14 @@ export class SsoService {
         }
         if (!user) {
           if (!isFirst && !config.enableSignup) {
-            return { refusal: new SsoRefusal('signup_disabled', 'There is no account for you here, and single sign-on does not create accounts (ENABLE_OAUTH_SIGNUP).'), userId: null, after: { sub, email } }
+            return {
+              refusal: new SsoRefusal(
+                'signup_disabled',
+                'There is no account for you here, and single sign-on does not create accounts (ENABLE_OAUTH_SIGNUP).',
+              ),
+              userId: null,
+              after: { sub, email },
+            }
           }
           const now = epochSeconds()
           user = {
@@ -133,7 +150,13 @@ export class SsoService {
             oauth_sub: linkOf(sub),
           }
           await users.insert(user, unusablePassword)
-          audit.push({ action: 'auth.signup', actorId: user.id, targetType: 'user', targetId: user.id, after: { email, name, role: user.role, method: 'oidc' } })
+          audit.push({
+            action: 'auth.signup',
+            actorId: user.id,
+            targetType: 'user',
+            targetId: user.id,
+            after: { email, name, role: user.role, method: 'oidc' },
+          })
         } else {
           user = await this.applyClaims(trx, users, user, { role: decision.role, name, email, picture }, audit)
         }
@@ -211,7 +234,14 @@ export class SsoService {
   async refuse(code: SsoRefusalCode, message: string, userId: string | null, origin: RequestOrigin, after: Record<string, unknown> = {}): Promise<never> {
     await recordAudit(
       this.database.db,
-      [{ action: 'auth.signin_failed', actorId: null, ...(userId && { targetType: 'user' as const, targetId: userId }), after: { ...after, method: 'oidc', reason: code } }],
+      [
+        {
+          action: 'auth.signin_failed',
+          actorId: null,
+          ...(userId && { targetType: 'user' as const, targetId: userId }),
+          after: { ...after, method: 'oidc', reason: code },
+        },
+      ],
       origin,
     )
     throw new SsoRefusal(code, message)

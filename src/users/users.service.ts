@@ -7,7 +7,7 @@ import { epochSeconds, lockInTransaction } from '../db/executor.js'
 import type { DB } from '../db/types.js'
 import { AppError } from '../errors/app-error.js'
 import type { Actor } from '../access/actor.js'
-import { requireAccountRead, userSearchView } from '../access/directory-access.js'
+import { requireAccountRead, userSearchOrder, userSearchView } from '../access/directory-access.js'
 import { presentUser } from './users.presenter.js'
 import { UsersRepo, type UserRow } from './users.repo.js'
 import type { UserListQueryInput, UserSearchItem, UserSearchQueryInput, UserUpdateInput, UserWithGroups } from './users.schema.js'
@@ -52,6 +52,18 @@ export class UsersService {
   ) {
     this.users = new UsersRepo(database.db)
   }
+
+  /**
+   * Whether any account exists (`GET /api/config`'s `onboarding` is its negation: the web app opens "Create
+   * the administrator account" on a fresh instance). Once true it is kept: counting costs nothing on the
+   * empty table of a first run, and nothing at all afterwards.
+   */
+  async hasAccounts(): Promise<boolean> {
+    if (!this.accountsSeen) this.accountsSeen = (await this.users.count()) > 0
+    return this.accountsSeen
+  }
+
+  private accountsSeen = false
 
   onUserDeleted(hook: UserDeletionHook): void {
     this.deletionHooks.push(hook)
@@ -102,7 +114,7 @@ export class UsersService {
     const page = await this.users.list({
       query: query.query,
       nameOnly: view === 'public',
-      orderBy: sortColumn(query.order_by),
+      orderBy: sortColumn(userSearchOrder(actor, query.order_by)),
       direction: query.direction,
       offset: (query.page - 1) * SEARCH_PAGE_SIZE,
       limit: SEARCH_PAGE_SIZE,

@@ -325,7 +325,7 @@ describe('web workspace (Chromium)', { timeout: 60_000 }, () => {
     await shot(admin, 'access-dialog', false)
     await access.getByRole('button', { name: 'Apply' }).click()
     await access.waitFor({ state: 'detached' })
-    expect(await admin.getByTestId('access-summary').textContent()).toBe('Private · 1 group')
+    expect(await admin.getByTestId('access-summary').textContent()).toBe('Shared · 1 group')
     await admin.getByText('JSON preview of the request').click()
     await shot(admin, 'editor')
     await admin.getByRole('button', { name: 'Create model' }).click()

@@ -52,8 +52,8 @@ export interface RunningServer {
   log: () => string
 }
 
-/** `node dist/main.js` on 127.0.0.1:`port` with its own data directory, once /health answers. */
-export async function startServer(port: number, dataDir: string): Promise<RunningServer> {
+/** `node dist/main.js` on 127.0.0.1:`port` with its own data directory (and `env` besides), once /health answers. */
+export async function startServer(port: number, dataDir: string, env: Record<string, string> = {}): Promise<RunningServer> {
   let output = ''
   const child = spawn(process.execPath, ['dist/main.js'], {
     cwd: ROOT,
@@ -64,6 +64,7 @@ export async function startServer(port: number, dataDir: string): Promise<Runnin
       HOST: '127.0.0.1',
       DATA_DIR: dataDir,
       LOG_LEVEL: 'warn',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

@@ -131,6 +131,8 @@ export async function startOidcProvider(
     cookies: { keys: ['test-provider-cookie-key-0123456789'] },
   })
   provider.proxy = false
+  // A provider-side failure is the test's problem to read, not a page that says "oops".
+  provider.on('server_error', (_ctx: unknown, error: Error) => console.error('oidc-provider server_error:', error))
   const handle = provider.callback()
   server.on('request', (req, res) => {
     if (req.url?.startsWith('/interaction/')) {

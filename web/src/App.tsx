@@ -8,15 +8,19 @@ import { Loading } from './components/States'
 import { AuthPage } from './pages/AuthPage'
 import { PendingPage } from './pages/PendingPage'
 import { ModelsPage } from './pages/ModelsPage'
-import { createQueryClient } from './lib/queries'
+import { createQueryClient, usePublicConfig } from './lib/queries'
 import { ModelEditorPage } from './pages/model-editor/ModelEditorPage'
 import { UsersPage } from './pages/admin/UsersPage'
 import { GroupsPage } from './pages/admin/GroupsPage'
 import { ConnectionsPage } from './pages/admin/ConnectionsPage'
 import { AuditPage } from './pages/admin/AuditPage'
 import { ModelConfigPage } from './pages/admin/ModelConfigPage'
+import { BaseModelsPage } from './pages/admin/BaseModelsPage'
 import { SsoPage } from './pages/admin/SsoPage'
 import { TrashPage } from './pages/TrashPage'
+import { AccountPage } from './pages/account/AccountPage'
+import { ModelViewPage } from './pages/model-view/ModelViewPage'
+import { Avatar } from './components/Avatar'
 import { TemplatesGate, TemplatesPage } from './pages/templates/TemplatesPage'
 import { TemplateEditorPage } from './pages/templates/TemplateEditorPage'
 
@@ -39,9 +43,16 @@ function Gate() {
   const { user } = useSession()
   const { pathname, search, href } = useLocation()
   const isPublic = PUBLIC_PATHS.includes(pathname)
+  // First run (issue #16 item 6): while no account exists, every signed-out address opens the sign-up
+  // that creates the administrator (`onboarding` of GET /api/config).
+  const config = usePublicConfig()
+  const onboarding = user === null ? config.data?.onboarding : undefined
+  const configPending = user === null && config.isPending
 
   useEffect(() => {
-    if (user === null && !isPublic) {
+    if (user === null && onboarding === true && pathname !== '/signup') {
+      navigate('/signup', { replace: true })
+    } else if (user === null && !isPublic && !configPending) {
       const next = pathname === '/' ? '' : `?next=${encodeURIComponent(href)}`
       navigate(`/signin${next}`, { replace: true })
     } else if (user && isPublic) {
@@ -50,9 +61,9 @@ function Gate() {
     } else if (user && pathname === '/') {
       navigate('/workspace/models', { replace: true })
     }
-  }, [user, isPublic, pathname, search, href])
+  }, [user, isPublic, pathname, search, href, onboarding, configPending])
 
-  if (user === undefined) {
+  if (user === undefined || (user === null && configPending && !isPublic)) {
     return (
       <main className="centered" id="main">
         <Loading label="Checking your session…" />
@@ -78,6 +89,10 @@ function Routes({ pathname }: { pathname: string }) {
       return <ModelsPage />
     case '/workspace/models/create':
       return <ModelEditorPage mode="create" />
+    case '/workspace/models/view':
+      return <ModelViewPage />
+    case '/account':
+      return <AccountPage />
     case '/workspace/models/edit':
       return <ModelEditorPage mode="edit" />
     case '/workspace/trash':
@@ -117,6 +132,8 @@ function Routes({ pathname }: { pathname: string }) {
         return <AuditPage />
       case '/admin/models':
         return <ModelConfigPage />
+      case '/admin/base-models':
+        return <BaseModelsPage />
       case '/admin/sso':
         return <SsoPage />
       default:
@@ -152,6 +169,7 @@ function Layout({ children }: { children: ReactNode }) {
           { to: '/admin/users', label: 'Users', active: pathname === '/admin/users' || pathname === '/admin' },
           { to: '/admin/groups', label: 'Groups', active: pathname === '/admin/groups' },
           { to: '/admin/connections', label: 'Connections', active: pathname === '/admin/connections' },
+          { to: '/admin/base-models', label: 'Base models', active: pathname === '/admin/base-models' },
           { to: '/admin/models', label: 'Model settings', active: pathname === '/admin/models' },
           { to: '/admin/sso', label: 'Single sign-on', active: pathname === '/admin/sso' },
           { to: '/admin/audit', label: 'Audit', active: pathname === '/admin/audit' },
@@ -177,10 +195,11 @@ function Layout({ children }: { children: ReactNode }) {
           ))}
         </nav>
         <div className="account">
-          <span className="account-name" title={user.email}>
+          <Link to="/account" className="account-name" title={`Your account (${user.email})`} aria-current={pathname === '/account' ? 'page' : undefined}>
+            <Avatar src={user.profile_image_url} size={24} />
             {user.name}
             {user.role === 'admin' ? <span className="badge badge-accent">admin</span> : null}
-          </span>
+          </Link>
           <button type="button" className="button button-small" onClick={signOut}>
             Sign out
           </button>

@@ -129,6 +129,8 @@ export interface paths {
                             status: true;
                             name: string;
                             version: string;
+                            /** @description No account exists yet: the first sign-up creates the administrator (Open WebUI’s field). */
+                            onboarding: boolean;
                             oauth: {
                                 /** @description Sign-in providers and their names: {"oidc": OAUTH_PROVIDER_NAME} when OpenID Connect is configured; {} otherwise. */
                                 providers: {
@@ -2870,6 +2872,69 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/models/base/list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Admin: every provider model with its connection, override row (name, on/off, tags, grants) and status, then override rows no provider serves any more; filtered by connection and text, a page at a time. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only the models this connection serves. */
+                    connection_id?: string;
+                    /** @description Matches the id, the name and the provider name, case-insensitively; a literal substring. */
+                    query?: string;
+                    /** @description 1-based page number. */
+                    page?: number;
+                    /** @description Page size, 1..100 (default 30). */
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BaseModels"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/models/conflicts": {
         parameters: {
             query?: never;
@@ -4022,6 +4087,79 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["ModelWriteResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/model/try": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Try a model: one turn streamed through the gateway with the preset applied as chat applies it (or with the editor’s unsaved draft: writers only), reporting the request the provider received (secrets redacted) and the time to the first token. Reading the model is enough to try it as saved. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The model to try (read access is enough). Without a draft it is tried as saved. */
+                        id?: string;
+                        /** @description Unsaved edits tried instead of the saved preset: needs write access to `id`, or, without `id` (a model not created yet), the workspace.models permission. */
+                        draft?: {
+                            /** @description The base model the draft would use; null: the model id itself (an override row of a provider model). */
+                            base_model_id: string | null;
+                            /** @description The draft parameters (system prompt included), as the editor would save them. */
+                            params: unknown;
+                        };
+                        messages: {
+                            /** @enum {string} */
+                            role: "system" | "user" | "assistant";
+                            content: string;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Server-sent events (request, first_token, delta, done or error). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": string;
                     };
                 };
                 /** @description An error from the catalogue (docs/errors.md): `code` says which. */
@@ -8398,6 +8536,44 @@ export interface components {
             /** @description Pass as `cursor` for the next (older) page; null on the last page. */
             next_cursor: string | null;
         };
+        BaseModel: {
+            /** @description The provider model id (as clients call it). */
+            id: string;
+            /** @description The name people see: the override row's, else the provider's. */
+            name: string;
+            /** @description The name the provider gives it; null when no provider serves it any more. */
+            provider_name: string | null;
+            /** @description The connection that serves it; null when none does. */
+            connection_id: string | null;
+            connection_name: string | null;
+            /** @description The provider's owned_by. */
+            owned_by: string | null;
+            /** @description A provider serves the id now (false: an override row left behind by a model that vanished). */
+            served: boolean;
+            /** @description On: the override row is active, or there is no row. */
+            is_active: boolean;
+            /** @description The override row's tag names. */
+            tags: string[];
+            /**
+             * @description The registry row with this id: an override (renames, hides or restricts it), an admin's preset that took the id (the provider model is not listed at run time), a conflict (a non-admin's row, ignored); null: none.
+             * @enum {string|null}
+             */
+            row: "override" | "preset" | "conflict" | null;
+            /** @description The override row (its grants are who may use the model; without one, admins only), when there is one. */
+            override: components["schemas"]["ModelWriteResponse"] | null;
+            status: components["schemas"]["ModelStatus"];
+        };
+        BaseModels: {
+            items: components["schemas"]["BaseModel"][];
+            /** @description Every match of the filters. */
+            total: number;
+            /** @description The enabled connections and how many models each serves (for the connection filter). */
+            connections: {
+                id: string;
+                name: string;
+                count: number;
+            }[];
+        };
         /** @description Selects, as GET /list does (presets only), the models you may write; every field narrows. */
         BulkAccessFilter: {
             /** @description Matches name, id, base model, owner name and email; % and _ are literal. */
@@ -8667,6 +8843,7 @@ export interface components {
             /** @description Open WebUI's flag: the same as can.write. */
             write_access: boolean;
             can: components["schemas"]["Abilities"];
+            status: components["schemas"]["ModelStatus"];
         };
         ModelConflict: {
             id: string;
@@ -8819,6 +8996,13 @@ export interface components {
                 permission: "read" | "write";
             }[] | null;
         };
+        /** @description Whether the model works for you: false for a preset whose base model is gone, whose chain is broken or whose base is not available to you. */
+        ModelStatus: {
+            /** @description The model can be used: a chat with it by you would reach a provider. */
+            ok: boolean;
+            /** @description Why not (only when ok is false), e.g. no provider serves the base model any more. */
+            reason?: string;
+        };
         ModelTrash: {
             /** @description Latest deletion first. */
             items: {
@@ -8965,6 +9149,7 @@ export interface components {
             /** @description The template the model came from or was last applied from (docs/templates.md); null: none. */
             template_id: string | null;
             can: components["schemas"]["Abilities"];
+            status: components["schemas"]["ModelStatus"];
         };
         /** @description An error from the catalogue, with the OpenAI `error` object too (docs/errors.md). */
         OpenAiErrorResponse: {

@@ -224,6 +224,12 @@ export const deleteModel = (id: string, ifMatch?: number) =>
 /** Admin: models in conflict with a provider model id (docs/access-control.md, "Provider model ids"). */
 export const listModelConflicts = () => sdk.models.conflicts()
 
+/** Admin: every provider model with its connection, override row and status (GET /base/list, issue #16 item 4). */
+export type BaseModels = Api.ResponseOf<'/api/v1/models/base/list', 'get'>
+export type BaseModel = BaseModels['items'][number]
+export type BaseModelsQuery = Api.QueryOf<'/api/v1/models/base/list', 'get'>
+export const listBaseModels = (query: BaseModelsQuery): Promise<BaseModels> => answer(sdk.raw.GET('/api/v1/models/base/list', { params: { query } }))
+
 /** Every model the caller may write (admin: all), as the file `importModels` accepts. */
 export const exportModels = () => sdk.models.exportBlob()
 
@@ -390,3 +396,72 @@ export const getModelsConfig = () => answer(sdk.raw.GET('/api/v1/configs/models'
 export type ModelsConfig = Awaited<ReturnType<typeof getModelsConfig>>
 /** Saves the five keys (each left out keeps its value; null clears it). */
 export const setModelsConfig = (config: ModelsConfig) => answer(sdk.raw.POST('/api/v1/configs/models', { body: config as never }))
+
+// ─── Your account (issue #16 item 1; docs/auth.md) ───────────────────────────────────────────────
+
+/** The API key as shown once, at creation (`api_key`), with its hint and dates. */
+export type ApiKeyCreated = Api.ResponseOf<'/api/v1/auths/api_key', 'post'>
+export type ApiKeyDescription = Api.ResponseOf<'/api/v1/auths/api_key', 'get'>
+
+/** Your own name and picture (a data: URI, or '' for the default picture). */
+export const updateOwnProfile = (patch: { name?: string; profile_image_url?: string }): Promise<User> =>
+  answer(sdk.raw.POST('/api/v1/auths/update/profile', { body: patch })) as Promise<User>
+
+/** Changes your password; the server revokes your other sessions and answers a fresh token for this one. */
+export const changeOwnPassword = (current: string, next: string): Promise<SessionResponse> =>
+  answer(sdk.raw.POST('/api/v1/auths/update/password', { body: { password: current, new_password: next } }))
+
+/** Your API key's hint and dates, or null when you have none (the server answers 404). */
+export async function getOwnApiKey(): Promise<ApiKeyDescription | null> {
+  try {
+    return await answer(sdk.raw.GET('/api/v1/auths/api_key'))
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return null
+    throw error
+  }
+}
+
+/** Creates your API key, replacing the one you had (one key per account, as in Open WebUI). */
+export const createOwnApiKey = (): Promise<ApiKeyCreated> => answer(sdk.raw.POST('/api/v1/auths/api_key'))
+
+export const deleteOwnApiKey = () => answer(sdk.raw.DELETE('/api/v1/auths/api_key'))
+
+/** `{DEFAULT_MODEL_METADATA, DEFAULT_MODEL_PARAMS}`: what a new preset starts from (docs/compat.md). */
+export const getModelDefaults = () => answer(sdk.raw.GET('/api/v1/configs/models/defaults'))
+export type ModelDefaults = Awaited<ReturnType<typeof getModelDefaults>>
+
+// ─── Try it (issue #16 item 2; POST /api/v1/models/model/try) ──────────────────────────────────────
+
+export type TryBody = Api.BodyOf<'/api/v1/models/model/try', 'post'>
+
+/**
+ * Starts a try and answers the raw event stream (server-sent events, parsed by pages/try-it/stream.ts).
+ * A refusal before the stream (404, 403, 400, a provider failure) is thrown as the API's error.
+ */
+export async function startTry(body: TryBody, signal: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+  const token = tokenStore.get()
+  let response: Response
+  try {
+    response = await fetch('/api/v1/models/model/try', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...(token && { authorization: `Bearer ${token}` }) },
+      body: JSON.stringify(body),
+      signal,
+    })
+  } catch (error) {
+    if (signal.aborted) throw error
+    throw new ApiError(0, 'NETWORK_ERROR', 'The server could not be reached.')
+  }
+  if (!response.ok || !response.body) {
+    let parsed: unknown
+    try {
+      parsed = await response.json()
+    } catch {
+      parsed = undefined
+    }
+    const failure = errorFromAnswer(response.status, response.statusText, parsed, response.headers)
+    if (failure instanceof UnauthorizedError && tokenStore.get()) unauthorizedHandler?.()
+    throw failure
+  }
+  return response.body
+}

@@ -51,12 +51,20 @@ export function isPublic(grants: readonly GrantInput[]): boolean {
   return grants.some((grant) => grant.principal_type === 'user' && grant.principal_id === '*')
 }
 
-/** "Private", "Public", "Private · 1 group, 2 users", … for the editor's Access button. */
+/**
+ * The one word for a model's access, wherever it is shown (issue #16 item 7: card and editor agree):
+ * Public (every signed-in user), Shared (some groups or users), Private (the owner and administrators).
+ */
+export function accessWord(grants: readonly GrantInput[]): 'Public' | 'Shared' | 'Private' {
+  return isPublic(grants) ? 'Public' : grants.length > 0 ? 'Shared' : 'Private'
+}
+
+/** "Private", "Public", "Shared · 1 group, 2 users", … for the editor's Access button (its first word is accessWord's). */
 export function describeAccess(grants: readonly GrantInput[]): string {
   const draft = draftFromGrants(grants)
   const groups = draft.entries.filter((entry) => entry.principal_type === 'group').length
   const users = draft.entries.length - groups
-  const base = draft.publicLevel === 'write' ? 'Public, everyone may edit' : draft.publicLevel === 'read' ? 'Public' : 'Private'
+  const base = draft.publicLevel === 'write' ? 'Public, everyone may edit' : accessWord(grants)
   const parts = [groups ? `${groups} group${groups === 1 ? '' : 's'}` : '', users ? `${users} user${users === 1 ? '' : 's'}` : ''].filter(Boolean)
   return parts.length ? `${base} · ${parts.join(', ')}` : base
 }

@@ -25,6 +25,8 @@ import {
   getSessionUser,
   getUser,
   importModels,
+  listBaseModels,
+  type BaseModelsQuery,
   listAudit,
   listConnectionModels,
   listConnections,
@@ -83,6 +85,8 @@ export const queryKeys = {
     detail: (id: string) => ['models', 'detail', id] as const,
     tags: ['models', 'tags'] as const,
     conflicts: ['models', 'conflicts'] as const,
+    /** Admin: the base-model page (under `models`: every model write may change it). */
+    base: (query: BaseModelsQuery) => ['models', 'base', query] as const,
     /** GET /api/models: presets are in it too, so it lives under `models`. */
     runtime: ['models', 'runtime'] as const,
     /** Under `models`: every model write adds a version, so it refreshes the history too. */
@@ -156,6 +160,10 @@ export const useModelTags = () => useQuery({ queryKey: queryKeys.models.tags, qu
 
 /** Admins only (the route is admin-only): models a provider's id makes ignored. */
 export const useModelConflicts = (enabled: boolean) => useQuery({ queryKey: queryKeys.models.conflicts, queryFn: listModelConflicts, enabled })
+
+/** Admins only: provider models joined with their override rows, a page per filter set. */
+export const useBaseModels = (query: BaseModelsQuery) =>
+  useQuery({ queryKey: queryKeys.models.base(query), queryFn: () => listBaseModels(query), placeholderData: keepPreviousData })
 
 export const useRuntimeModels = () => useQuery({ queryKey: queryKeys.models.runtime, queryFn: listRuntimeModels })
 

@@ -18,6 +18,11 @@ function subscribe(listener: () => void): () => void {
   return () => listeners.delete(listener)
 }
 
+/** Called after every navigation (links, navigate(), back and forward): notices use it (lib/notify.tsx). */
+export function onNavigate(listener: () => void): () => void {
+  return subscribe(listener)
+}
+
 const snapshot = () => window.location.pathname + window.location.search
 
 export function navigate(to: string, options: { replace?: boolean } = {}): void {

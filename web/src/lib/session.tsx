@@ -6,7 +6,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react'
 import { useQueryClient } from '@tanstack/react-query'
 import { onUnauthorized, tokenStore, type SessionResponse, type SessionUser } from '../api/client'
-import { notify } from './notify'
+import { clearNotices, notify } from './notify'
 import { queryKeys, useSessionQuery } from './queries'
 
 export type Feature =
@@ -46,6 +46,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       tokenStore.clear()
       setToken(null)
       client.clear()
+      clearNotices()
       if (wasSignedIn) notify('Your session has ended. Sign in again.', 'error')
     })
     return () => onUnauthorized(null)
@@ -66,6 +67,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     tokenStore.clear()
     setToken(null)
     client.clear()
+    // Nothing said to the account that left stays on screen for the next one (issue #16 item 7).
+    clearNotices()
   }, [client])
 
   const loadError = session.error ?? undefined

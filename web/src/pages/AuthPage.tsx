@@ -77,7 +77,12 @@ export function AuthPage({ mode }: { mode: 'signin' | 'signup' }) {
           <img src="/favicon.svg" alt="" width={32} height={32} />
           modelgate
         </p>
-        <h1>{isSignup ? 'Create an account' : 'Sign in'}</h1>
+        <h1>{isSignup ? (config.data?.onboarding ? 'Create the administrator account' : 'Create an account') : 'Sign in'}</h1>
+        {isSignup && config.data?.onboarding ? (
+          <p className="hint" data-testid="first-run">
+            No account exists yet: this first one administers modelgate (accounts, groups, connections).
+          </p>
+        ) : null}
         {isSignup ? <p className="muted">The first account becomes the administrator. Later accounts wait for an administrator's approval.</p> : null}
         {refusalText ? <InlineError id="sso-error">{refusalText}</InlineError> : null}
         {providerName && !isSignup ? (

@@ -2,7 +2,8 @@ import { modelImageUrl, type ModelWithAccess } from '../api/client'
 import { Menu, type MenuItem } from '../components/Menu'
 import { Switch } from '../components/Switch'
 import { abilitiesOf } from '../lib/abilities'
-import { Link } from '../lib/router'
+import { accessWord } from '../lib/access'
+import { Link, navigate } from '../lib/router'
 
 interface ModelCardProps {
   model: ModelWithAccess
@@ -43,11 +44,12 @@ export function ModelCard(props: ModelCardProps) {
   const tags = tagNames(model.meta)
   const owner = model.user ? (isMine ? `${model.user.name} (you)` : model.user.name) : 'Deleted user'
   const editHref = `/workspace/models/edit?id=${encodeURIComponent(model.id)}`
-  const isPublic = model.access_grants.some((grant) => grant.principal_type === 'user' && grant.principal_id === '*')
-  const access = isPublic ? 'Public' : model.access_grants.length > 0 ? 'Shared' : 'Private'
+  // Readers open the model's own page (issue #16 item 3): what it does, and Try it.
+  const viewHref = `/workspace/models/view?id=${encodeURIComponent(model.id)}`
+  const access = accessWord(model.access_grants)
 
   const items: MenuItem[] = [
-    ...(writable ? [{ label: 'Edit', onSelect: props.onEdit }] : []),
+    ...(writable ? [{ label: 'Edit', onSelect: props.onEdit }] : [{ label: 'View and try', onSelect: () => navigate(viewHref) }]),
     ...(canClone ? [{ label: 'Clone', onSelect: props.onClone }] : []),
     ...(writable && canExport ? [{ label: 'Export', onSelect: props.onExport }] : []),
     { label: 'Copy id', onSelect: props.onCopyId },
@@ -66,7 +68,9 @@ export function ModelCard(props: ModelCardProps) {
         ) : null}
         <img className="model-image" src={modelImageUrl(model.id, model.updated_at)} alt="" width={48} height={48} loading="lazy" />
         <div className="model-card-title">
-          <h2 className="model-name">{writable ? <Link to={editHref}>{model.name}</Link> : model.name}</h2>
+          <h2 className="model-name">
+            <Link to={writable ? editHref : viewHref}>{model.name}</Link>
+          </h2>
           <p className="model-id">
             <code>{model.id}</code>
           </p>
@@ -114,6 +118,12 @@ export function ModelCard(props: ModelCardProps) {
           </span>
         ))}
       </div>
+      {model.status && !model.status.ok ? (
+        // Issue #16 item 5: a preset that cannot run (its base is gone, its chain broken, or not available to you) says why.
+        <p className="status-warning" role="note" data-testid="status-warning">
+          ⚠ {model.status.reason ?? 'This model cannot be used right now.'}
+        </p>
+      ) : null}
       {description ? <p className="model-description">{description}</p> : <p className="model-description muted">No description.</p>}
       <dl className="model-facts">
         <div>

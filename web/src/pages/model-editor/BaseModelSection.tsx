@@ -6,6 +6,7 @@ import { useState, type ReactNode } from 'react'
 import { useController, useWatch } from 'react-hook-form'
 import { describeError } from '../../api/client'
 import { useRuntimeModels } from '../../lib/queries'
+import { useUser } from '../../lib/session'
 import { FieldMessage, useEditor, useField } from './fields'
 
 const OTHER = '\u0000other'
@@ -18,6 +19,7 @@ export function BaseModelSection() {
   const selfId = useWatch({ control, name: 'id' })
   const field = useField('base_model_id')
   const runtime = useRuntimeModels()
+  const isAdmin = useUser().role === 'admin'
   const [other, setOther] = useState(false)
   const options = (runtime.data?.data ?? []).filter((entry) => !entry.preset && entry.id !== selfId)
   const listed = options.some((entry) => entry.id === value)
@@ -27,7 +29,10 @@ export function BaseModelSection() {
   let hint: ReactNode
   if (runtime.isPending) hint = 'Loading the models the providers serve…'
   else if (runtime.error) hint = `The list of served models is not available (${describeError(runtime.error).detail}). Type the id of the base model.`
-  else if (!showSelect) hint = 'No provider serves a model yet. Type the id of the base model (for example llama3.1:8b).'
+  // Only admins see every provider model: for others an empty list means nothing was shared with them (issue #16 item 5).
+  else if (!showSelect && !isAdmin) {
+    hint = 'No models are shared with you yet: an administrator shares base models (Admin › Base models). You may type the id of a model shared with you.'
+  } else if (!showSelect) hint = 'No provider serves a model yet. Type the id of the base model (for example llama3.1:8b).'
   else hint = 'The model this preset runs on, as a provider serves it.'
 
   return (

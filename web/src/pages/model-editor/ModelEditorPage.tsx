@@ -5,8 +5,9 @@
  * meta and params keys) are kept as they were.
  */
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react'
-import { FormProvider, useForm, type FieldErrors } from 'react-hook-form'
-import { currentVersionOf, describeError, type GrantInput, type ModelAbilities, type ModelWithAccess, type Template } from '../../api/client'
+import { FormProvider, useForm, useFormContext, type FieldErrors } from 'react-hook-form'
+import { useQuery } from '@tanstack/react-query'
+import { currentVersionOf, describeError, getModelDefaults, type GrantInput, type ModelAbilities, type ModelWithAccess, type Template } from '../../api/client'
 import { ErrorState, Loading } from '../../components/States'
 import { abilitiesOf } from '../../lib/abilities'
 import { notify } from '../../lib/notify'
@@ -26,6 +27,7 @@ import { ConflictDialog } from '../history/ConflictDialog'
 import { HistoryPanel } from '../history/HistoryPanel'
 import { WhoCanSeePanel } from '../governance/WhoCanSeePanel'
 import { TemplatePicker } from '../templates/TemplatePicker'
+import { TryItPanel } from '../try-it/TryItPanel'
 import { dirtyNames, fillFromTemplate } from '../templates/template-form'
 
 export function ModelEditorPage({ mode }: { mode: 'create' | 'edit' }) {
@@ -54,8 +56,22 @@ export function ModelEditorPage({ mode }: { mode: 'create' | 'edit' }) {
 }
 
 function CreateModel({ fromClone }: { fromClone: boolean }) {
+  // A new model starts from the admin's defaults of new presets (capabilities); a clone from its model.
+  const defaults = useQuery({ queryKey: ['models', 'defaults'], queryFn: getModelDefaults, enabled: !fromClone, staleTime: 60_000 })
+  if (!fromClone && defaults.isPending) {
+    return (
+      <section className="page">
+        <h1 tabIndex={-1}>New model</h1>
+        <Loading label="Loading the defaults…" />
+      </section>
+    )
+  }
+  return <CreateForm fromClone={fromClone} defaultMeta={defaults.data?.DEFAULT_MODEL_METADATA ?? {}} />
+}
+
+function CreateForm({ fromClone, defaultMeta }: { fromClone: boolean; defaultMeta: Record<string, unknown> }) {
   const [initial] = useState<Initial>(() => {
-    if (!fromClone) return emptyInitial()
+    if (!fromClone) return emptyInitial(defaultMeta)
     try {
       const stored = sessionStorage.getItem(CLONE_KEY)
       const parsed: unknown = stored ? JSON.parse(stored) : null
@@ -70,7 +86,7 @@ function CreateModel({ fromClone }: { fromClone: boolean }) {
     } catch {
       // A broken clone falls back to an empty form.
     }
-    return emptyInitial()
+    return emptyInitial(defaultMeta)
   })
   useEffect(() => sessionStorage.removeItem(CLONE_KEY), [])
   return <Editor mode="create" initial={initial} />
@@ -279,6 +295,12 @@ function Editor({ mode, initial: given, model: givenModel, tab = 'edit', onTab, 
               <EditorTabs tab={tab} onTab={onTab} prefix={prefix} />
             </>
           ) : null}
+          {model?.status && !model.status.ok ? (
+            <p className="status-warning status-warning-block" role="note" data-testid="status-warning">
+              ⚠ This model cannot be used now: {model.status.reason ?? 'its base model is not available.'}
+              {model.base_model_id ? ' Choose another base model below.' : ''}
+            </p>
+          ) : null}
 
           <div
             role={onTab ? 'tabpanel' : undefined}
@@ -323,6 +345,8 @@ function Editor({ mode, initial: given, model: givenModel, tab = 'edit', onTab, 
               <ActionsSection isCreate={isCreate} saving={saving} />
             </form>
 
+            <EditorTryIt modelId={model?.id} loaded={initial.loaded} />
+
             {model && can?.delete ? <DangerZone model={model} version={version} onConflict={(current, again) => onConflict(current, 'delete', again)} /> : null}
           </div>
 
@@ -358,6 +382,19 @@ function Editor({ mode, initial: given, model: givenModel, tab = 'edit', onTab, 
       </FormProvider>
     </IdPrefix.Provider>
   )
+}
+
+/**
+ * *Try it* in the editor (issue #16 item 2): the saved model, or the form's unsaved edits as a draft (the
+ * server lets writers only send one); a model not created yet is always tried as its draft.
+ */
+function EditorTryIt({ modelId, loaded }: { modelId: string | undefined; loaded: Initial['loaded'] }) {
+  const { getValues, formState } = useFormContext<EditorValues>()
+  const draft = () => {
+    const body = toBody(getValues(), loaded)
+    return { base_model_id: body.base_model_id ?? null, params: body.params }
+  }
+  return <TryItPanel modelId={modelId} draft={draft} dirty={formState.isDirty} />
 }
 
 const TABS: { key: EditorTab; label: string }[] = [

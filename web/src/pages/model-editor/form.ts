@@ -21,15 +21,15 @@ export interface ParamSpec {
 }
 
 export const PARAMS: ParamSpec[] = [
-  { key: 'temperature', label: 'Temperature', hint: '0 to 2', inputMode: 'decimal', placeholder: '0.8' },
-  { key: 'top_p', label: 'Top P', hint: '0 to 1', inputMode: 'decimal', placeholder: '0.9' },
-  { key: 'top_k', label: 'Top K', hint: 'integer ≥ 0', inputMode: 'numeric', placeholder: '40' },
-  { key: 'min_p', label: 'Min P', hint: '0 to 1', inputMode: 'decimal', placeholder: '0.05' },
-  { key: 'max_tokens', label: 'Max tokens', hint: 'integer ≥ 1', inputMode: 'numeric', placeholder: '1024' },
-  { key: 'num_ctx', label: 'Context length', hint: 'num_ctx, integer ≥ 1', inputMode: 'numeric', placeholder: '4096' },
-  { key: 'frequency_penalty', label: 'Frequency penalty', hint: '−2 to 2', inputMode: 'text', placeholder: '0' },
-  { key: 'presence_penalty', label: 'Presence penalty', hint: '−2 to 2', inputMode: 'text', placeholder: '0' },
-  { key: 'repeat_penalty', label: 'Repeat penalty', hint: '≥ 0', inputMode: 'decimal', placeholder: '1.1' },
+  { key: 'temperature', label: 'Temperature', hint: '0 to 2', inputMode: 'decimal', placeholder: 'default' },
+  { key: 'top_p', label: 'Top P', hint: '0 to 1', inputMode: 'decimal', placeholder: 'default' },
+  { key: 'top_k', label: 'Top K', hint: 'integer ≥ 0', inputMode: 'numeric', placeholder: 'default' },
+  { key: 'min_p', label: 'Min P', hint: '0 to 1', inputMode: 'decimal', placeholder: 'default' },
+  { key: 'max_tokens', label: 'Max tokens', hint: 'integer ≥ 1', inputMode: 'numeric', placeholder: 'default' },
+  { key: 'num_ctx', label: 'Context length', hint: 'num_ctx, integer ≥ 1', inputMode: 'numeric', placeholder: 'default' },
+  { key: 'frequency_penalty', label: 'Frequency penalty', hint: '−2 to 2', inputMode: 'text', placeholder: 'default' },
+  { key: 'presence_penalty', label: 'Presence penalty', hint: '−2 to 2', inputMode: 'text', placeholder: 'default' },
+  { key: 'repeat_penalty', label: 'Repeat penalty', hint: '≥ 0', inputMode: 'decimal', placeholder: 'default' },
   { key: 'seed', label: 'Seed', hint: 'integer', inputMode: 'text', placeholder: 'random' },
 ]
 
@@ -80,7 +80,13 @@ export interface Initial {
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
 
-export function emptyInitial(): Initial {
+/**
+ * The form of a new model. Its capabilities start from the admin's defaults of new presets
+ * (`DEFAULT_MODEL_METADATA.capabilities` of GET /configs/models/defaults; issue #16 item 7): what they
+ * tick is ticked, nothing else (not everything, as before).
+ */
+export function emptyInitial(defaultMeta: Record<string, unknown> = {}): Initial {
+  const defaults = isRecord(defaultMeta['capabilities']) ? defaultMeta['capabilities'] : {}
   return {
     values: {
       id: '',
@@ -89,7 +95,7 @@ export function emptyInitial(): Initial {
       meta: {
         description: '',
         tags: [],
-        capabilities: Object.fromEntries(CAPABILITIES.map((cap) => [cap.key, cap.byDefault])),
+        capabilities: Object.fromEntries(CAPABILITIES.map((cap) => [cap.key, defaults[cap.key] === true])),
         suggestion_prompts: [],
         profile_image_url: '',
       },
