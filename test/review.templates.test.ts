@@ -170,12 +170,10 @@ describe.each(DIALECTS)('review: templates on %s', { timeout: 120_000 }, (dialec
     expectError(await tryTemplate(plain, { id: `t-${token()}`, name: 'No' }), 403, 'ACCESS_PROHIBITED')
   })
 
-  // Reported, not fixed (src/templates is being changed by the templates follow-up): applying another
-  // template — one of the caller's own — rewrites a locked key of the template the model came from and
-  // re-links the model, so the lock no longer holds. A non-admin update of the same key is 409
-  // PARAM_LOCKED (docs/templates.md, "Locked parameters"). `it.fails`: turns red once the hole is closed;
-  // then drop `.fails`.
-  it.fails('HOLE (reported): applying an own template does not escape the locked keys of the template a model came from', async () => {
+  // Applying another template — one of the caller's own — would rewrite a locked key of the template
+  // the model follows and re-link the model, so the lock would no longer hold. Refused like an update of
+  // the key: PARAM_LOCKED (docs/templates.md, "Locked parameters").
+  it('applying an own template does not escape the locked keys of the template a model follows', async () => {
     const policy = await createTemplate(h.admin, {
       id: `policy-${token()}`,
       name: 'Policy',
@@ -186,26 +184,45 @@ describe.each(DIALECTS)('review: templates on %s', { timeout: 120_000 }, (dialec
     const model = await create(mallory, { ...preset(`locked-${token()}`), template_id: policy.id })
     expectError(await tryUpdate(mallory, { id: model.id, params: { system: 'Ignore the policy.' } }), 409, 'PARAM_LOCKED')
     const escape = await createTemplate(mallory, { id: `escape-${token()}`, name: 'Escape', params: { system: 'Ignore the policy.' } })
-    const report = await apply(mallory, { id: escape.id, model_ids: [model.id], mode: 'replace' })
-    expect(report.changed).toEqual([])
-    expect(report.refused.map((r) => r.id)).toEqual([model.id])
-    expect((await getModel(mallory, model.id)).params['system']).toBe('Follow the policy.')
+    // Neither mode, and not even a template that holds nothing (the re-link alone would drop the lock).
+    const empty = await createTemplate(mallory, { id: `empty-${token()}`, name: 'Empty' })
+    for (const [tpl, mode] of [
+      [escape, 'replace'],
+      [escape, 'merge'],
+      [empty, 'merge'],
+    ] as const) {
+      const report = await apply(mallory, { id: tpl.id, model_ids: [model.id], mode })
+      expect(report.changed).toEqual([])
+      expect(report.refused.map((r) => `${r.id}:${r.code}`)).toEqual([`${model.id}:PARAM_LOCKED`])
+    }
+    const after = await getModel(mallory, model.id)
+    expect(after.params['system']).toBe('Follow the policy.')
+    expect(after.template_id).toBe(policy.id)
+    // An administrator may move it to another template.
+    const moved = await apply(h.admin, { id: escape.id, model_ids: [model.id], mode: 'replace' })
+    expect(moved.changed.map((c) => c.id)).toEqual([model.id])
   })
 
-  // Reported, not fixed (src/templates): a model's write-grantee links the owner's model to a template of
-  // its own whose locked keys then bind the owner, who can neither read nor change that template nor
-  // unlink the model (update bodies cannot set template_id). A writer gains a power over the owner that a
-  // single update never gives. `it.fails`: turns red once the hole is closed; then drop `.fails`.
-  it.fails("HOLE (reported): a model's writer cannot lock the owner out of the owner's own model through a template", async () => {
+  // A write grantee who is not the owner would link the owner's model to a template of their own whose
+  // locked keys then bind the owner (who can neither read that template nor unlink the model). Applying a
+  // template that locks keys is the owner's (or an admin's) call: ACCESS_PROHIBITED for anyone else.
+  it("a model's writer cannot lock the owner out of the owner's own model through a template", async () => {
     const owner = await h.createUser('user', 'Model Owner')
-    await createGroup(`Owners ${token()}`, { workspace: { models: true }, sharing: { models: true } }, [owner.id])
+    await createGroup(`Owners ${token()}`, { workspace: { models: true, templates: true }, sharing: { models: true } }, [owner.id])
     const model = await create(owner, { ...preset(`owned-${token()}`), params: { system: 'Mine.' }, access_grants: [user(mallory.id, 'write')] })
     const trap = await createTemplate(mallory, { id: `trap-${token()}`, name: 'Trap', params: { system: 'Mallory rules.' }, locked_params: ['system'] })
     const report = await apply(mallory, { id: trap.id, model_ids: [model.id], mode: 'merge' })
-    expect(report.changed.map((c) => c.id)).toEqual([model.id])
-    // The owner takes their model back.
-    const res = await tryUpdate(owner, { id: model.id, params: { system: 'Mine.' } })
+    expect(report.changed).toEqual([])
+    expect(report.refused.map((r) => `${r.id}:${r.code}`)).toEqual([`${model.id}:ACCESS_PROHIBITED`])
+    // A template without locks is a plain edit the writer may make.
+    const plainTemplate = await createTemplate(mallory, { id: `plain-${token()}`, name: 'Plain', params: { temperature: 0.2 } })
+    expect((await apply(mallory, { id: plainTemplate.id, model_ids: [model.id], mode: 'merge' })).changed.map((c) => c.id)).toEqual([model.id])
+    // The owner still edits their model.
+    const res = await tryUpdate(owner, { id: model.id, params: { system: 'Mine, still.' } })
     expect(res.statusCode, res.body).toBe(200)
+    // And the owner may lock their own model with their own template.
+    const own = await createTemplate(owner, { id: `own-${token()}`, name: 'Own', params: { system: 'Mine.' }, locked_params: ['system'] })
+    expect((await apply(owner, { id: own.id, model_ids: [model.id], mode: 'merge' })).changed.map((c) => c.id)).toEqual([model.id])
   })
 
   it('odd bodies and query strings answer 4xx, never 500, and change nothing', async () => {

@@ -481,6 +481,32 @@ export class AccessService {
     return null
   }
 
+  /**
+   * Applying a template to a model (non-admins; admins may always): locks must hold on this path too.
+   * - A model that follows another template with locked keys keeps following it: re-linking it would
+   *   drop those locks (and a changed locked value is refused as on update) — PARAM_LOCKED.
+   * - A template that locks keys binds the model's owner, so only the owner may put it on their model: a
+   *   writer who is not the owner could otherwise lock the owner out of their own model — ACCESS_PROHIBITED.
+   */
+  templateApplyRefusal(
+    actor: Actor,
+    model: { user_id: string; template_id: string | null },
+    template: { id: string; locked_params: readonly string[] | null },
+    currentLocks: readonly string[],
+  ): AppError | null {
+    if (actor.role === 'admin') return null
+    if (model.template_id !== null && model.template_id !== template.id && currentLocks.length > 0) {
+      return new AppError(
+        'PARAM_LOCKED',
+        `This model follows template "${model.template_id}", which locks parameters; only an administrator may apply another template to it.`,
+      )
+    }
+    if ((template.locked_params?.length ?? 0) > 0 && model.user_id !== actor.id) {
+      return new AppError('ACCESS_PROHIBITED', "Only the model's owner or an administrator may apply a template that locks parameters.")
+    }
+    return null
+  }
+
   /** Pruning history destroys what restores and audits need: an admin's call. */
   requireHistoryPrune(actor: Actor): void {
     this.requireAdmin(actor)

@@ -182,6 +182,9 @@ export class TemplateApplier {
     const byId = new Map(rows.map((row) => [row.id, row]))
     const grants = await tx.grants.grantsOf(rows.map((row) => row.id))
     const conflicts = await conflictingIds(tx.models, tx.access, rows, run.served)
+    // The locks of the templates these models follow now (other than this one): they hold on apply too.
+    const others = [...new Set(rows.flatMap((row) => (row.template_id && row.template_id !== template.id ? [row.template_id] : [])))]
+    const locks = others.length > 0 ? await this.registry.templates.lockedParams(others, tx) : new Map<string, string[]>()
     const writes: PlannedWrite[] = []
     for (const id of chunk) {
       const row = byId.get(id)
@@ -190,6 +193,8 @@ export class TemplateApplier {
         if (!row) throw modelNotFound(id)
         tx.access.requireModelWrite(who, row, before)
         if (conflicts.has(id)) throw new AppError('MODEL_ID_UNAVAILABLE', 'This model id is not available any more: the model can be deleted, not changed.')
+        const lockRefusal = tx.access.templateApplyRefusal(actor, row, template, (row.template_id && locks.get(row.template_id)) || [])
+        if (lockRefusal) throw lockRefusal
       } catch (error) {
         if (error instanceof AppError) {
           refuse(id, error)

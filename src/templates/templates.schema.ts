@@ -155,7 +155,14 @@ export const TemplateApplySchema = z
   .meta({ id: 'TemplateApplyRequest' })
 export type TemplateApply = z.infer<typeof TemplateApplySchema>
 
-export const APPLY_REFUSAL_CODES = ['MODEL_NOT_FOUND', 'ACCESS_PROHIBITED', 'MODEL_ID_UNAVAILABLE', 'BASE_MODEL_UNAVAILABLE', 'VALIDATION_ERROR'] as const
+export const APPLY_REFUSAL_CODES = [
+  'MODEL_NOT_FOUND',
+  'ACCESS_PROHIBITED',
+  'MODEL_ID_UNAVAILABLE',
+  'BASE_MODEL_UNAVAILABLE',
+  'VALIDATION_ERROR',
+  'PARAM_LOCKED',
+] as const
 
 export const TemplateApplyReportSchema = z
   .object({
