@@ -319,11 +319,12 @@ describe.each(DIALECTS)('audit log on %s', (dialect) => {
       after: null,
     })
     const rows = Array.from({ length: 2100 }, (_, i) => row(i, i % 700 === 0 ? 'zzrare.event' : 'zzcommon.event'))
-    for (let i = 0; i < rows.length; i += 300)
+    for (let i = 0; i < rows.length; i += 300) {
       await db
         .insertInto('audit_log')
         .values(rows.slice(i, i + 300))
         .execute()
+    }
     const common = await walk({ action: 'zzcommon.*' }, 100)
     expect(common).toHaveLength(2097)
     expect(common.map((e) => e.id)).toEqual([...common.map((e) => e.id)].sort().reverse())

@@ -322,7 +322,7 @@ describe('bulk access and "Who can see this?" in the web workspace (Chromium)', 
   })
 
   it('the admin selects the internal presets and previews removing Interns (a dry run changes nothing)', async () => {
-    await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Models' }).click()
+    await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Models', exact: true }).click()
     await admin.getByRole('heading', { name: /^Models/, level: 1 }).waitFor()
     await admin.getByLabel('Tag').selectOption('internal')
     await admin.waitForFunction(`document.querySelectorAll('li.model-card').length === 3`)
@@ -467,7 +467,7 @@ describe('bulk access and "Who can see this?" in the web workspace (Chromium)', 
     const table = owner.getByRole('table', { name: `Who can see ${HR.name}` })
     await table.waitFor()
     // Admins who read only through their bypass are not shown to a writer who is not an admin.
-    const listed = await table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-user-id')))
+    const listed = await attributes(table.locator('tbody tr'), 'data-user-id')
     expect(listed.sort()).toEqual([ids['owner'], ids['agent']].sort())
     // She cannot list accounts: no search, an id field.
     expect(await owner.getByLabel('Find a user').count()).toBe(0)

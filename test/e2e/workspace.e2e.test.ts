@@ -237,10 +237,11 @@ describe('web workspace (Chromium)', { timeout: 60_000 }, () => {
   })
 
   it('signs the first account up as admin', async () => {
+    // A fresh instance opens the sign-up of the administrator at once (issue #16 item 6).
     await admin.goto(`${base}/`)
-    await admin.waitForURL(/\/signin/)
-    await admin.getByRole('heading', { name: 'Sign in' }).waitFor()
-    await shot(admin, 'sign-in')
+    await admin.waitForURL(/\/signup/)
+    await admin.getByRole('heading', { name: 'Create the administrator account' }).waitFor()
+    await shot(admin, 'first-run')
     await signUp(admin, base, ADMIN)
     await admin.getByRole('heading', { name: /^Models/ }).waitFor()
     expect(admin.url()).toBe(`${base}/workspace/models`)
@@ -293,7 +294,7 @@ describe('web workspace (Chromium)', { timeout: 60_000 }, () => {
   })
 
   it('creates a preset, shows the server refusing a bad parameter next to its field, and shares it with the group', async () => {
-    await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Models' }).click()
+    await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Models', exact: true }).click()
     await admin.getByRole('link', { name: 'New model' }).click()
     await admin.getByRole('heading', { name: 'New model' }).waitFor()
     await admin.getByLabel('Name', { exact: true }).fill(PRESET.name)
@@ -373,7 +374,7 @@ describe('web workspace (Chromium)', { timeout: 60_000 }, () => {
   })
 
   it('imports a file with one bad item and reports what was skipped and why', async () => {
-    await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Models' }).click()
+    await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Models', exact: true }).click()
     await admin.locator(`[data-model-id="${PRESET.id}"]`).waitFor()
     const file = [
       {

@@ -195,7 +195,13 @@ function Layout({ children }: { children: ReactNode }) {
           ))}
         </nav>
         <div className="account">
-          <Link to="/account" className="account-name" title={`Your account (${user.email})`} aria-current={pathname === '/account' ? 'page' : undefined}>
+          <Link
+            to="/account"
+            className="account-name"
+            title={user.email}
+            aria-label={`${user.name}${user.role === 'admin' ? ' (admin)' : ''}: your account`}
+            aria-current={pathname === '/account' ? 'page' : undefined}
+          >
             <Avatar src={user.profile_image_url} size={24} />
             {user.name}
             {user.role === 'admin' ? <span className="badge badge-accent">admin</span> : null}

@@ -9363,7 +9363,7 @@ export interface components {
                 id: string;
                 reason: string;
                 /** @enum {string} */
-                code: "MODEL_NOT_FOUND" | "ACCESS_PROHIBITED" | "MODEL_ID_UNAVAILABLE" | "BASE_MODEL_UNAVAILABLE" | "VALIDATION_ERROR";
+                code: "MODEL_NOT_FOUND" | "ACCESS_PROHIBITED" | "MODEL_ID_UNAVAILABLE" | "BASE_MODEL_UNAVAILABLE" | "VALIDATION_ERROR" | "PARAM_LOCKED";
             }[];
         };
         TemplateApplyRequest: {

@@ -405,7 +405,7 @@ export type ApiKeyDescription = Api.ResponseOf<'/api/v1/auths/api_key', 'get'>
 
 /** Your own name and picture (a data: URI, or '' for the default picture). */
 export const updateOwnProfile = (patch: { name?: string; profile_image_url?: string }): Promise<User> =>
-  answer(sdk.raw.POST('/api/v1/auths/update/profile', { body: patch })) as Promise<User>
+  answer(sdk.raw.POST('/api/v1/auths/update/profile', { body: patch }))
 
 /** Changes your password; the server revokes your other sessions and answers a fresh token for this one. */
 export const changeOwnPassword = (current: string, next: string): Promise<SessionResponse> =>

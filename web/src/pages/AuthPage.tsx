@@ -79,11 +79,12 @@ export function AuthPage({ mode }: { mode: 'signin' | 'signup' }) {
         </p>
         <h1>{isSignup ? (config.data?.onboarding ? 'Create the administrator account' : 'Create an account') : 'Sign in'}</h1>
         {isSignup && config.data?.onboarding ? (
-          <p className="hint" data-testid="first-run">
+          <p className="muted" data-testid="first-run">
             No account exists yet: this first one administers modelgate (accounts, groups, connections).
           </p>
+        ) : isSignup ? (
+          <p className="muted">The first account becomes the administrator. Later accounts wait for an administrator's approval.</p>
         ) : null}
-        {isSignup ? <p className="muted">The first account becomes the administrator. Later accounts wait for an administrator's approval.</p> : null}
         {refusalText ? <InlineError id="sso-error">{refusalText}</InlineError> : null}
         {providerName && !isSignup ? (
           <>
@@ -136,7 +137,8 @@ export function AuthPage({ mode }: { mode: 'signin' | 'signup' }) {
             </button>
           </form>
         )}
-        <p className="auth-switch" hidden={formHidden}>
+        {/* On a fresh instance there is no account to sign in to (issue #16 item 6). */}
+        <p className="auth-switch" hidden={formHidden || (isSignup && config.data?.onboarding === true)}>
           {isSignup ? (
             <>
               Already have an account? <Link to="/signin">Sign in</Link>

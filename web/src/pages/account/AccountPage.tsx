@@ -101,7 +101,7 @@ function ProfileSection() {
         <p className="muted">{user.email}</p>
       </div>
       <InlineError>{error}</InlineError>
-      <div className="actions">
+      <div className="form-actions">
         <button type="submit" className="button button-primary" disabled={!changed || save.isPending}>
           {save.isPending ? 'Saving…' : 'Save profile'}
         </button>
@@ -155,7 +155,7 @@ function PasswordSection() {
         <input id={`${id}-again`} type="password" autoComplete="new-password" value={again} onChange={(event) => setAgain(event.target.value)} />
       </div>
       <InlineError>{error}</InlineError>
-      <div className="actions">
+      <div className="form-actions">
         <button type="submit" className="button button-primary" disabled={change.isPending}>
           {change.isPending ? 'Changing…' : 'Change password'}
         </button>
@@ -283,7 +283,7 @@ function ApiKeySection() {
         </dl>
       ) : null}
       <InlineError>{error}</InlineError>
-      <div className="actions">
+      <div className="form-actions">
         <button
           type="button"
           className="button button-primary"

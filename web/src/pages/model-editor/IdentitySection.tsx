@@ -2,6 +2,7 @@
 import { useRef, useState } from 'react'
 import { useWatch } from 'react-hook-form'
 import { describeError, modelImageUrl } from '../../api/client'
+import { DEFAULT_AVATAR } from '../../components/Avatar'
 import { InlineError } from '../../components/States'
 import { resizeImage, slugify } from '../../lib/format'
 import { FieldMessage, useEditor, useField } from './fields'
@@ -32,9 +33,8 @@ export function PictureField({ model }: { model?: { id: string; updated_at: numb
       {src ? (
         <img src={src} alt={`Picture of ${name || 'the model'}`} width={96} height={96} className="image-preview" />
       ) : (
-        <div className="image-placeholder" aria-hidden="true">
-          {(name.trim()[0] ?? '?').toUpperCase()}
-        </div>
+        // The same default picture as the card and the server (components/Avatar.tsx).
+        <img src={DEFAULT_AVATAR} alt="" width={96} height={96} className="image-preview" data-testid="default-picture" />
       )}
       <input
         ref={input}

@@ -186,7 +186,7 @@ function TurnView({ turn }: { turn: Turn }) {
             <div>
               <dt>Model</dt>
               <dd>
-                <code>{String(state.request.body['model'] ?? '')}</code>
+                <code>{typeof state.request.body['model'] === 'string' ? state.request.body['model'] : ''}</code>
               </dd>
             </div>
             <div>
