@@ -4,8 +4,8 @@
  * Debian's Chromium through playwright-core.
  *
  * On a fresh instance the first visit of `/` opens "Create the administrator account" and creates the
- * admin; a user creates an API key on the account page and calls `/v1/chat/completions` with it (its
- * "last used" follows); a read-only user opens the preset from its card, reads its system prompt and
+ * admin; a user creates an API key on the account page and calls `/v1/chat/completions` and the
+ * Vercel AI SDK's `generateText` with it (its "last used" follows); a read-only user opens the preset from its card, reads its system prompt and
  * tries it in the chat panel, the answer streaming in, with the request the provider received and the
  * time to the first token; notices go with the next navigation and at sign-out. Each page is
  * photographed at 1280×800 and 390×844 (test-artifacts/screenshots/people-*), and none may scroll
@@ -14,6 +14,8 @@
  * Needs /usr/bin/chromium and fails, never skips, without it. Builds first when dist/ or web/dist is
  * older than its sources (test/support/e2e-server.ts).
  */
+import { createOpenAI } from '@ai-sdk/openai'
+import { generateText } from 'ai'
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -187,6 +189,11 @@ describe('the workspace as people use it (Chromium)', { timeout: 90_000 }, () =>
     const completion = (await response.json()) as { model: string; choices: { message: { content: string } }[] }
     expect(completion.model).toBe('sql-tutor')
     expect(completion.choices[0]?.message.content).toBe('echo: ping')
+    // And from the Vercel AI SDK's default call (generateText through the Responses API, translated for
+    // this chat-only provider), against the preset.
+    const generated = await generateText({ model: createOpenAI({ baseURL: `${base}/v1`, apiKey: key })('sql-tutor'), prompt: 'hello sdk', maxRetries: 0 })
+    expect(generated.text).toBe('echo: hello sdk')
+    expect(generated.response.modelId).toBe('sql-tutor')
 
     await reader.reload()
     await reader.getByTestId('api-key-info').waitFor()
