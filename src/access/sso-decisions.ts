@@ -42,14 +42,16 @@ export type SsoRoleDecision = { allowed: true; role: UserRole } | { allowed: fal
  * ENABLE_OAUTH_ROLE_MANAGEMENT the claim decides at every sign-in: any of OAUTH_ADMIN_ROLES → admin, else
  * any of OAUTH_ALLOWED_ROLES → user, else refused (Open WebUI falls back to the default role there;
  * issue #15 asks for a refusal). Without it a new account gets DEFAULT_USER_ROLE and an existing one
- * keeps its role.
+ * keeps its role. An account the SCIM client deactivated (`deactivated`) stays pending either way.
  */
 export function ssoRole(
   config: Pick<OidcConfig, 'roleManagement' | 'rolesClaim' | 'allowedRoles' | 'adminRoles'>,
   claims: Record<string, unknown>,
-  account: { isFirst: boolean; existingRole: UserRole | null; defaultRole: UserRole },
+  account: { isFirst: boolean; existingRole: UserRole | null; defaultRole: UserRole; deactivated?: boolean },
 ): SsoRoleDecision {
   if (account.isFirst) return { allowed: true, role: 'admin' }
+  // Deactivated by the SCIM client (`active: false`): only the SCIM client reactivates it, whatever the roles claim says.
+  if (account.deactivated) return { allowed: true, role: 'pending' }
   if (!config.roleManagement) return { allowed: true, role: account.existingRole ?? account.defaultRole }
   const roles = claimList(claims, config.rolesClaim) ?? []
   if (roles.some((role) => config.adminRoles.includes(role))) return { allowed: true, role: 'admin' }

@@ -47,7 +47,9 @@ export function parseEqFilter<M extends Record<string, string>>(filter: string |
       return visit({ op: 'eq', attrPath: `${node.attrPath}.value`, compValue: node.valFilter.compValue })
     }
     if (node.op === 'eq') {
-      const name = attributes[node.attrPath.replace(CORE_PREFIX, '').toLowerCase()] as M[keyof M] | undefined
+      const key = node.attrPath.replace(CORE_PREFIX, '').toLowerCase()
+      // Own keys only: `constructor eq "x"` must not find Object.prototype's and filter as something else.
+      const name = Object.hasOwn(attributes, key) ? (attributes[key] as M[keyof M]) : undefined
       if (name === undefined) throw invalidFilter(`Filtering on "${node.attrPath}" is not supported; filter on ${supportedList(attributes)}.`)
       if (typeof node.compValue !== 'string') throw invalidFilter(`"${node.attrPath} eq" takes a string in double quotes.`)
       conditions.push({ attribute: name, value: node.compValue })

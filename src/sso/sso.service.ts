@@ -20,6 +20,7 @@ import type { GroupsService } from '../groups/groups.service.js'
 import { emailText } from '../schema/common.js'
 import { UsersRepo, type UserRow } from '../users/users.repo.js'
 import type { UsersService } from '../users/users.service.js'
+import { FLOW_LIFETIME_S } from './flow-cookie.js'
 
 /** Why a sign-in was refused: a code the sign-in page turns into a sentence (docs/sso.md lists them). */
 export type SsoRefusalCode =
@@ -52,7 +53,18 @@ const linkOf = (sub: string) => `oidc@${sub}`
 const MAX_NAME = 255
 const MAX_PICTURE = 2000
 
+/** Refusals before the provider vouched for anyone: no flow cookie or a forged one, a bad state, nonce or code, an error answer. */
+const UNVOUCHED: ReadonlySet<SsoRefusalCode> = new Set(['invalid_state', 'invalid_nonce', 'invalid_code', 'provider_error'])
+/** How many of them are audited per client address and window (the flow cookie's lifetime). */
+const UNVOUCHED_AUDITS = 5
+const UNVOUCHED_WINDOW_MS = FLOW_LIFETIME_S * 1000
+/** Addresses tracked at most (then the count starts over), so that the map cannot grow without bound. */
+const UNVOUCHED_MAX_ADDRESSES = 10_000
+
 export class SsoService {
+  /** Client address → unvouched refusals audited in its current window, and when that window ends (ms). */
+  private readonly unvouchedAudits = new Map<string, { count: number; until: number }>()
+
   constructor(
     private readonly database: Database,
     readonly config: OidcConfig,
@@ -112,7 +124,9 @@ export class SsoService {
           })
         }
         const isFirst = !user && (await users.count()) === 0
-        const decision = ssoRole(config, claims, { isFirst, existingRole: user?.role ?? null, defaultRole: policy.defaultUserRole })
+        // For an account the SCIM client manages, pending is `active: false`: the roles claim does not undo it.
+        const deactivated = user?.role === 'pending' && (await users.isScimManaged(user.id))
+        const decision = ssoRole(config, claims, { isFirst, existingRole: user?.role ?? null, defaultRole: policy.defaultUserRole, deactivated })
         if (!decision.allowed) {
           // Roles no longer allowed: whatever sessions the account still has end now (committed with the refusal).
           if (user) {
@@ -230,8 +244,14 @@ export class SsoService {
     return updated
   }
 
-  /** Audits a refused sign-in (`auth.signin_failed`, method oidc, the reason) and throws it. */
+  /**
+   * Audits a refused sign-in (`auth.signin_failed`, method oidc, the reason) and throws it. A refusal before
+   * the provider vouched for anyone (UNVOUCHED: anybody can cause one with a forged callback, at no cost)
+   * is audited at most UNVOUCHED_AUDITS times per client address and window, so that an anonymous client
+   * cannot write one audit row per request; it is refused all the same.
+   */
   async refuse(code: SsoRefusalCode, message: string, userId: string | null, origin: RequestOrigin, after: Record<string, unknown> = {}): Promise<never> {
+    if (UNVOUCHED.has(code) && !this.unvouchedAuditAllowed(origin.ip ?? '')) throw new SsoRefusal(code, message)
     await recordAudit(
       this.database.db,
       [
@@ -245,6 +265,20 @@ export class SsoService {
       origin,
     )
     throw new SsoRefusal(code, message)
+  }
+
+  /** Counts one audited unvouched refusal of `address` in its window; false once the window's budget is spent. */
+  private unvouchedAuditAllowed(address: string): boolean {
+    const now = Date.now()
+    const entry = this.unvouchedAudits.get(address)
+    if (!entry || entry.until <= now) {
+      if (this.unvouchedAudits.size >= UNVOUCHED_MAX_ADDRESSES) this.unvouchedAudits.clear()
+      this.unvouchedAudits.set(address, { count: 1, until: now + UNVOUCHED_WINDOW_MS })
+      return true
+    }
+    if (entry.count >= UNVOUCHED_AUDITS) return false
+    entry.count += 1
+    return true
   }
 }
 

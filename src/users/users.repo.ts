@@ -36,6 +36,12 @@ export class UsersRepo {
     return this.db.selectFrom('users').selectAll().where('oauth_sub', '=', oauthSub).executeTakeFirst()
   }
 
+  /** Whether the SCIM client provisioned or changed the account (marked in `scim_users`, migration 0012). */
+  async isScimManaged(userId: string): Promise<boolean> {
+    const row = await this.db.selectFrom('scim_users').select('user_id').where('user_id', '=', userId).executeTakeFirst()
+    return row !== undefined
+  }
+
   /** Ids among `ids` that exist (used to validate grants and memberships). */
   async existingIds(ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set()

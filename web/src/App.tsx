@@ -1,7 +1,7 @@
 /** Routes behind two gates: signed in (else the sign-in page) and approved (else the waiting page). */
 import { useEffect, useRef, useState, type ReactNode } from 'react'
 import { QueryClientProvider } from '@tanstack/react-query'
-import { Link, navigate, useLocation } from './lib/router'
+import { Link, navigate, safeNext, useLocation } from './lib/router'
 import { Notices } from './lib/notify'
 import { SessionProvider, can, useSession, useUser } from './lib/session'
 import { Loading } from './components/States'
@@ -57,7 +57,7 @@ function Gate() {
       navigate(`/signin${next}`, { replace: true })
     } else if (user && isPublic) {
       const next = search.get('next')
-      navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/workspace/models', { replace: true })
+      navigate(safeNext(next, '/workspace/models'), { replace: true })
     } else if (user && pathname === '/') {
       navigate('/workspace/models', { replace: true })
     }

@@ -25,6 +25,14 @@ export function onNavigate(listener: () => void): () => void {
 
 const snapshot = () => window.location.pathname + window.location.search
 
+/**
+ * Where to go after signing in: `next` when it is a path of this site, else `fallback`. A path starts
+ * with one `/`; `//host` and `/\host` (browsers read a backslash as a slash) name another site.
+ */
+export function safeNext(next: string | null, fallback: string): string {
+  return next !== null && /^\/(?![/\\])/.test(next) ? next : fallback
+}
+
 export function navigate(to: string, options: { replace?: boolean } = {}): void {
   if (to === snapshot()) return
   if (options.replace) window.history.replaceState(null, '', to)
