@@ -57,3 +57,19 @@ export function offeredForSharing(share: unknown, isMember: boolean): boolean {
   if (share === true) return true
   return isMember
 }
+
+/**
+ * Whether a group's members and name may be changed by hand (the groups API): not when an identity
+ * provider keeps them (`managed_by`: `oidc`, synced at each sign-in; `scim`, provisioned through SCIM);
+ * 409 naming where to change them. Its description, permissions and grants stay the admin's.
+ */
+export function requireHandManagedGroup<T extends { name: string; managed_by: string | null }>(group: T): T {
+  if (group.managed_by !== null) {
+    const how = group.managed_by === 'scim' ? 'they are provisioned through SCIM' : 'they are synced at each sign-in'
+    throw new AppError(
+      'CONFLICT',
+      `The members (and name) of group "${group.name}" come from the identity provider (${group.managed_by}): change them there; ${how}.`,
+    )
+  }
+  return group
+}

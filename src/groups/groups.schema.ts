@@ -44,9 +44,11 @@ export const GroupResponseSchema = z.object({
   user_ids: z.array(z.string()).describe('The members; for a non-admin only themselves (member lists are for admins).'),
   member_count: z.number().int(),
   managed_by: z
-    .enum(['oidc'])
+    .enum(['oidc', 'scim'])
     .nullable()
-    .describe('oidc: the members come from the identity provider (synced at every sign-in) and cannot be changed by hand; null: administered here.'),
+    .describe(
+      'Who keeps the members and name: oidc, the identity provider at every sign-in; scim, the identity provider through SCIM provisioning; either way they cannot be changed by hand. null: administered here.',
+    ),
   created_at: epochSecondsSchema,
   updated_at: epochSecondsSchema,
 })

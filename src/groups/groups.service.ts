@@ -9,8 +9,8 @@ import type { DB } from '../db/types.js'
 import { AppError, fieldError } from '../errors/app-error.js'
 import { UsersRepo } from '../users/users.repo.js'
 import { GroupsRepo, type GroupRow } from './groups.repo.js'
-import type { GroupCreateInput, GroupInfo, GroupResponse, GroupUpdateInput } from './groups.schema.js'
-import { groupListScope, offeredForSharing, requireGroupRead, seesGroupMembers } from '../access/directory-access.js'
+import { GroupCreateSchema, type GroupCreateInput, type GroupInfo, type GroupResponse, type GroupUpdateInput } from './groups.schema.js'
+import { groupListScope, offeredForSharing, requireGroupRead, requireHandManagedGroup, seesGroupMembers } from '../access/directory-access.js'
 
 /** Work other features do in the same transaction when a group is deleted (its grants go with it). */
 /** Runs inside the deleting transaction; `actorId`: the admin deleting the group (recorded in model history). */
@@ -100,7 +100,7 @@ export class GroupsService {
   async update(id: string, input: GroupUpdateInput, by: Actor): Promise<GroupResponse> {
     return this.inTransaction(async (groups, trx) => {
       const row = await this.findOrThrow(groups, id)
-      if (input.user_ids !== undefined || (input.name !== undefined && input.name !== row.name)) requireHandManaged(row)
+      if (input.user_ids !== undefined || (input.name !== undefined && input.name !== row.name)) requireHandManagedGroup(row)
       const before = audited(await this.present(groups, row))
       const now = epochSeconds()
       await groups.update(id, {
@@ -123,7 +123,7 @@ export class GroupsService {
 
   async addMembers(id: string, userIds: string[], by: Actor): Promise<GroupResponse> {
     return this.inTransaction(async (groups, trx) => {
-      const before = await this.present(groups, requireHandManaged(await this.findOrThrow(groups, id)))
+      const before = await this.present(groups, requireHandManagedGroup(await this.findOrThrow(groups, id)))
       const now = epochSeconds()
       const wanted = await requireUsers(trx, userIds)
       await groups.addMembers(id, wanted, now)
@@ -136,7 +136,7 @@ export class GroupsService {
 
   async removeMembers(id: string, userIds: string[], by: Actor): Promise<GroupResponse> {
     return this.inTransaction(async (groups, trx) => {
-      const before = await this.present(groups, requireHandManaged(await this.findOrThrow(groups, id)))
+      const before = await this.present(groups, requireHandManagedGroup(await this.findOrThrow(groups, id)))
       await groups.removeMembers(id, userIds)
       await groups.update(id, { updated_at: epochSeconds() })
       const removed = [...new Set(userIds)].filter((userId) => before.user_ids.includes(userId))
@@ -160,7 +160,7 @@ export class GroupsService {
    * Makes the account's memberships equal to the groups an identity provider claims (`names`), inside the
    * caller's transaction (the sign-in's). A group of a claimed name is reused (the oldest when several
    * share it) or, with `create`, created; every group joined this way is marked as managed by `source`.
-   * Groups named in `blocked` are neither joined nor left. Audited as `group.create`, `group.members_add`
+   * Groups named in `blocked` are neither joined nor left; a name no group could be given by hand is ignored. Audited as `group.create`, `group.members_add`
    * and `group.members_remove` with the account as actor and `source` in the entry.
    */
   async syncMemberships(
@@ -173,7 +173,12 @@ export class GroupsService {
     // Two first sign-ins claiming one new group must not create it twice.
     await lockInTransaction(this.database, trx, 'modelgate:group-sync')
     const blocked = new Set(options.blocked)
-    const wanted = [...new Set(names)].filter((name) => !blocked.has(name))
+    // A claimed name no group could be given by hand (empty, too long, control characters) is ignored.
+    const valid = names.flatMap((name) => {
+      const parsed = GroupCreateSchema.shape.name.safeParse(name)
+      return parsed.success ? [parsed.data] : []
+    })
+    const wanted = [...new Set(valid)].filter((name) => !blocked.has(name))
     const existing = await groups.findByNames(wanted)
     const byName = new Map<string, GroupRow>()
     for (const row of existing) if (!byName.has(row.name)) byName.set(row.name, row)
@@ -202,8 +207,9 @@ export class GroupsService {
     const currentIds = new Set(current.map((row) => row.id))
     const added = [...target].filter((id) => !currentIds.has(id))
     const removed = current.filter((row) => !target.has(row.id) && !blocked.has(row.name)).map((row) => row.id)
+    // A group another provider keeps (SCIM) stays marked as that provider's.
     await groups.setManagedBy(
-      [...byName.values()].filter((row) => row.managed_by !== options.source).map((row) => row.id),
+      [...byName.values()].filter((row) => row.managed_by === null).map((row) => row.id),
       options.source,
       now,
     )
@@ -253,17 +259,6 @@ export class GroupsService {
   }
 }
 
-/** The group, when its members are administered here; 409 when an identity provider keeps them. */
-function requireHandManaged(row: GroupRow): GroupRow {
-  if (row.managed_by !== null) {
-    throw new AppError(
-      'CONFLICT',
-      `The members (and name) of group "${row.name}" come from the identity provider (${row.managed_by}): change them there; they are synced at each sign-in.`,
-    )
-  }
-  return row
-}
-
 /** The distinct ids, after checking every one names an account (400 naming the unknown ones). */
 async function requireUsers(trx: Transaction<DB>, userIds: readonly string[]): Promise<string[]> {
   const unique = [...new Set(userIds)]
@@ -291,7 +286,7 @@ function present(row: GroupRow, userIds: string[], memberCount = userIds.length)
     data: row.data === null ? null : (JSON.parse(row.data) as Record<string, unknown>),
     user_ids: userIds,
     member_count: memberCount,
-    managed_by: row.managed_by === 'oidc' ? 'oidc' : null,
+    managed_by: row.managed_by === 'oidc' || row.managed_by === 'scim' ? row.managed_by : null,
     created_at: Number(row.created_at),
     updated_at: Number(row.updated_at),
   }

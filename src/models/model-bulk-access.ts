@@ -210,14 +210,22 @@ export class ModelBulkAccess {
  * more than BULK_MAX_MATCHES is a 400 naming body.filter. Shared by bulk access and template apply.
  */
 export async function matchingWritable(who: Principals, filter: NonNullable<BulkAccessBody['filter']>, { models }: RegistryTx): Promise<string[]> {
-  const filters = { who, query: filter.query, tag: filter.tag, baseModelId: filter.base_model_id, ownerId: filter.user_id, permission: 'write' as const }
+  const filters = {
+    who,
+    query: filter.query,
+    tag: filter.tag,
+    baseModelId: filter.base_model_id,
+    ownerId: filter.user_id,
+    templateId: filter.template_id,
+    permission: 'write' as const,
+  }
   const ids = await models.matchingIds(filters, await models.planFor(who), BULK_MAX_MATCHES + 1)
   if (ids.length > BULK_MAX_MATCHES) {
     throw fieldError(
       'VALIDATION_ERROR',
       'body.filter',
       `matches more than ${BULK_MAX_MATCHES} models`,
-      `The filter matches more than ${BULK_MAX_MATCHES} models; narrow it (tag, base_model_id, user_id, query) or change them in several requests.`,
+      `The filter matches more than ${BULK_MAX_MATCHES} models; narrow it (tag, base_model_id, user_id, template_id, query) or change them in several requests.`,
     )
   }
   return ids

@@ -459,6 +459,7 @@ export const BulkFilterSchema = z
     tag: ListQuerySchema.shape.tag,
     base_model_id: ModelIdSchema.optional().describe('Only presets on this base model.'),
     user_id: idText(256).optional().describe('Only models owned by this account.'),
+    template_id: ModelIdSchema.optional().describe('Only models made from (or last applied from) this template (as GET /list?template_id=).'),
   })
   .describe('Selects, as GET /list does (presets only), the models you may write; every field narrows.')
   .meta({ id: 'BulkAccessFilter' })

@@ -153,11 +153,18 @@ export class ScimRepo {
     await this.db.insertInto('groups').values(group).execute()
   }
 
+  /** Marks a group SCIM created or changed as SCIM's: its externalId, and `managed_by` 'scim' (hand edits of members and name refused). */
   async markGroup(groupId: string, externalId: string | null, at: number): Promise<void> {
     await this.db
       .insertInto('scim_groups')
       .values({ group_id: groupId, external_id: externalId, created_at: at })
       .onConflict((oc) => oc.column('group_id').doUpdateSet({ external_id: externalId }))
+      .execute()
+    await this.db
+      .updateTable('groups')
+      .set({ managed_by: 'scim' })
+      .where('id', '=', groupId)
+      .where((eb) => eb.or([eb('managed_by', 'is', null), eb('managed_by', '!=', 'scim')]))
       .execute()
   }
 

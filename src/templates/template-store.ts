@@ -16,7 +16,7 @@ import { AppError, fieldError } from '../errors/app-error.js'
 import { MetaSchema, ParamsSchema, type ModelForm } from '../models/models.schema.js'
 import { toGrant, type ModelTemplates, type Registry, type RegistryTx } from '../models/registry.js'
 import { deepMerge, type TemplateSections } from './template-merge.js'
-import { presentTemplate, sectionsOf } from './templates.presenter.js'
+import { ownersOf, presentTemplate, sectionsOf } from './templates.presenter.js'
 import { TemplatesRepo, type TemplateRow } from './templates.repo.js'
 import type { TemplateCreate, TemplateList, TemplateListQuery, TemplateResponse, TemplateUpdate } from './templates.schema.js'
 
@@ -85,7 +85,8 @@ export class TemplateStore implements ModelTemplates {
           ],
           actor.origin,
         )
-        return presentTemplate(row, (await grants.grantsOf([row.id])).get(row.id) ?? [], true)
+        const owners = await ownersOf(tx.models, [row])
+        return presentTemplate(row, (await grants.grantsOf([row.id])).get(row.id) ?? [], true, owners.get(row.user_id) ?? null)
       })
     } catch (error) {
       // Two creates of one id at once: the primary key decides.
@@ -97,18 +98,20 @@ export class TemplateStore implements ModelTemplates {
   async get(actor: Actor, id: string): Promise<TemplateResponse> {
     const who = await this.registry.access.principalsOf(actor)
     const { row, grants, write } = await this.readable(who, id, this.registry.database.db)
-    return presentTemplate(row, grants, write)
+    const owners = await ownersOf(this.registry.models, [row])
+    return presentTemplate(row, grants, write, owners.get(row.user_id) ?? null)
   }
 
   async list(actor: Actor, query: TemplateListQuery): Promise<TemplateList> {
     const who = await this.registry.access.principalsOf(actor)
     const { templates, grants } = this.repos(this.registry.database.db)
     const [rows, total] = await Promise.all([templates.page(who, query.query, (query.page - 1) * query.limit, query.limit), templates.count(who, query.query)])
-    const own = await grants.grantsOf(rows.map((row) => row.id))
+    const [own, owners] = await Promise.all([grants.grantsOf(rows.map((row) => row.id)), ownersOf(this.registry.models, rows)])
     return {
       items: rows.map((row) => {
         const rowGrants = own.get(row.id) ?? []
-        return presentTemplate(row, rowGrants, this.registry.access.templatePermissions(who, row, rowGrants.map(plainGrant)).write)
+        const write = this.registry.access.templatePermissions(who, row, rowGrants.map(plainGrant)).write
+        return presentTemplate(row, rowGrants, write, owners.get(row.user_id) ?? null)
       }),
       total,
     }
@@ -156,7 +159,13 @@ export class TemplateStore implements ModelTemplates {
       )
       const updated = { ...row, ...patch }
       const ownAfter = (await grants.grantsOf([row.id])).get(row.id) ?? []
-      return presentTemplate(updated, ownAfter, tx.access.templatePermissions(who, updated, ownAfter.map(plainGrant)).write)
+      const owners = await ownersOf(tx.models, [updated])
+      return presentTemplate(
+        updated,
+        ownAfter,
+        tx.access.templatePermissions(who, updated, ownAfter.map(plainGrant)).write,
+        owners.get(updated.user_id) ?? null,
+      )
     })
   }
 

@@ -2,8 +2,11 @@
 import type { TemplateGrantRow } from '../access/template-grants.repo.js'
 import { grantsToAccessControl, type Grant } from '../access/model-grants.js'
 import type { TemplateSections } from './template-merge.js'
+import type { ModelsRepo } from '../models/models.repo.js'
 import type { TemplateRow } from './templates.repo.js'
 import type { TemplateResponse } from './templates.schema.js'
+
+type TemplateOwner = NonNullable<TemplateResponse['user']>
 
 const parsed = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T))
 
@@ -21,11 +24,18 @@ export function sectionsOf(row: TemplateRow): TemplateSections {
 
 const plainGrant = (g: Grant): Grant => ({ principal_type: g.principal_type, principal_id: g.principal_id, permission: g.permission })
 
-export function presentTemplate(row: TemplateRow, own: readonly TemplateGrantRow[], writeAccess: boolean): TemplateResponse {
+/** The owners of template rows as answers show them (id and name), from the models' one owner lookup. */
+export async function ownersOf(models: ModelsRepo, rows: readonly TemplateRow[]): Promise<Map<string, TemplateOwner>> {
+  const owners = await models.owners(rows.map((row) => row.user_id))
+  return new Map([...owners].map(([id, owner]) => [id, { id: owner.id, name: owner.name }]))
+}
+
+export function presentTemplate(row: TemplateRow, own: readonly TemplateGrantRow[], writeAccess: boolean, owner: TemplateOwner | null): TemplateResponse {
   const sections = sectionsOf(row)
   return {
     id: row.id,
     user_id: row.user_id,
+    user: owner,
     name: row.name,
     description: row.description,
     base_model_id: sections.base_model_id,

@@ -79,10 +79,18 @@ const AccessControlOutSchema = z.union([
   }),
 ])
 
+/** The owner as template answers show it: id and name only (a template shared with you must not tell you its owner's email). */
+export const TemplateOwnerSchema = z
+  .object({ id: z.string(), name: z.string() })
+  .nullable()
+  .describe("The owner's id and name (no email: templates are shared with non-admins); null when the account is gone.")
+  .meta({ id: 'TemplateOwner' })
+
 export const TemplateResponseSchema = z
   .object({
     id: z.string(),
     user_id: z.string().describe('The owner.'),
+    user: TemplateOwnerSchema,
     name: z.string(),
     description: z.string(),
     base_model_id: z.string().nullable(),

@@ -368,10 +368,11 @@ describe('configuration templates in the web workspace (Chromium)', { timeout: 9
     const row = reader.locator(`tr[data-template-id="${TEMPLATE.id}"]`)
     await row.waitFor()
     expect(await row.locator('td[data-label="You may"]').textContent()).toBe('Read only')
-    // She cannot list accounts (an admin route): the owner shows as an id.
-    expect(await row.locator('td[data-label="Owner"]').textContent()).toBe(ids['admin'])
+    // She cannot list accounts (an admin route), yet sees the owner's name: the template answer carries it.
+    expect(await row.locator('td[data-label="Owner"]').textContent()).toBe(ADMIN.name)
     await row.getByRole('link', { name: TEMPLATE.name }).click()
     await reader.getByRole('heading', { name: TEMPLATE.name, level: 1, exact: true }).waitFor()
+    expect(await reader.getByTestId('template-owner').textContent()).toBe(`Owner: ${ADMIN.name}`)
     await reader.getByText('You may use and apply this template, not change it.').waitFor()
     expect(await reader.getByLabel('Name', { exact: true }).isDisabled()).toBe(true)
     expect(await reader.getByLabel('System prompt', { exact: true }).isDisabled()).toBe(true)

@@ -2322,10 +2322,10 @@ export interface paths {
                             } | null;
                             member_count: number;
                             /**
-                             * @description oidc: the members come from the identity provider (synced at every sign-in) and cannot be changed by hand; null: administered here.
+                             * @description Who keeps the members and name: oidc, the identity provider at every sign-in; scim, the identity provider through SCIM provisioning; either way they cannot be changed by hand. null: administered here.
                              * @enum {string|null}
                              */
-                            managed_by: "oidc" | null;
+                            managed_by: "oidc" | "scim" | null;
                             /** @description Epoch seconds. */
                             created_at: number;
                             /** @description Epoch seconds. */
@@ -8584,6 +8584,8 @@ export interface components {
             base_model_id?: string;
             /** @description Only models owned by this account. */
             user_id?: string;
+            /** @description Only models made from (or last applied from) this template (as GET /list?template_id=). */
+            template_id?: string;
         };
         BulkAccessReport: {
             dry_run: boolean;
@@ -8765,10 +8767,10 @@ export interface components {
             user_ids: string[];
             member_count: number;
             /**
-             * @description oidc: the members come from the identity provider (synced at every sign-in) and cannot be changed by hand; null: administered here.
+             * @description Who keeps the members and name: oidc, the identity provider at every sign-in; scim, the identity provider through SCIM provisioning; either way they cannot be changed by hand. null: administered here.
              * @enum {string|null}
              */
-            managed_by: "oidc" | null;
+            managed_by: "oidc" | "scim" | null;
             /** @description Epoch seconds. */
             created_at: number;
             /** @description Epoch seconds. */
@@ -9294,6 +9296,7 @@ export interface components {
             id: string;
             /** @description The owner. */
             user_id: string;
+            user: components["schemas"]["TemplateOwner"];
             name: string;
             description: string;
             base_model_id: string | null;
@@ -9480,6 +9483,11 @@ export interface components {
             }[];
             total: number;
         };
+        /** @description The owner's id and name (no email: templates are shared with non-admins); null when the account is gone. */
+        TemplateOwner: {
+            id: string;
+            name: string;
+        } | null;
         TemplateUpdate: {
             /** @description Template id, chosen by the client: the rules of model ids (1..256 characters; / and : allowed). */
             id: string;

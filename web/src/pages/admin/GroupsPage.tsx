@@ -16,6 +16,7 @@ import { useCreateGroup, useDeleteGroup, useGroupMembers, useGroups, useUpdateGr
 import { navigate, useLocation } from '../../lib/router'
 import { GroupCreateSchema, GroupUpdateSchema } from '../../lib/schemas'
 import type { Feature } from '../../lib/session'
+import { managedText } from './groups'
 
 const PERMISSIONS: { path: Feature; label: string; hint: string }[] = [
   { path: 'workspace.models', label: 'Create models', hint: 'workspace.models' },
@@ -85,7 +86,7 @@ export function GroupsPage() {
                   >
                     <span className="group-item-name">
                       {group.name}
-                      {group.managed_by ? <ManagedBadge /> : null}
+                      <ManagedBadge by={group.managed_by} />
                     </span>
                     <span className="muted">
                       {group.member_count} member{group.member_count === 1 ? '' : 's'}
@@ -163,7 +164,7 @@ function GroupDetail({ group, onDeleted }: { group: Group; onDeleted: () => void
     <article className="panel" aria-labelledby="group-title">
       <div className="row row-between">
         <h2 id="group-title">
-          {group.name} {group.managed_by ? <ManagedBadge /> : null}
+          {group.name} <ManagedBadge by={group.managed_by} />
         </h2>
         <button type="button" className="button button-small button-danger-outline" onClick={() => setConfirm(true)}>
           Delete group
@@ -182,8 +183,7 @@ function GroupDetail({ group, onDeleted }: { group: Group; onDeleted: () => void
           />
           {group.managed_by ? (
             <p className="hint" id="group-managed-hint">
-              Managed by single sign-on: the name and the members come from the identity provider and are synced at each sign-in. Permissions and model access
-              are set here.
+              {managedText(group.managed_by)?.nameHint}
             </p>
           ) : null}
           <InlineError id="group-name-error">{errors.name?.message}</InlineError>
@@ -251,11 +251,13 @@ function PermissionsField({ control }: { control: Control<GroupValues, unknown, 
   )
 }
 
-/** A group whose members an identity provider keeps (`managed_by`): shown, never edited by hand here. */
-function ManagedBadge() {
+/** A group whose members an identity provider keeps (`managed_by`: SSO or SCIM): shown, never edited by hand here. */
+function ManagedBadge({ by }: { by: Group['managed_by'] }) {
+  const text = managedText(by)
+  if (!text) return null
   return (
-    <span className="badge badge-accent" title="Members come from the identity provider (single sign-on)">
-      SSO
+    <span className="badge badge-accent" title={text.title} data-managed-by={by}>
+      {text.badge}
     </span>
   )
 }
@@ -326,7 +328,7 @@ function Members({ group }: { group: Group }) {
         </button>
       ) : null}
       {group.managed_by ? (
-        <p className="muted">Members are synced from the identity provider at each sign-in; change them there.</p>
+        <p className="muted">{managedText(group.managed_by)?.membersHint}</p>
       ) : (
         <MemberPicker exclude={group.user_ids} busy={busy} onAdd={(user) => void add(user)} />
       )}

@@ -12,11 +12,11 @@ import { Dialog } from '../../components/Dialog'
 import { InlineError, Loading } from '../../components/States'
 import { abilitiesOf } from '../../lib/abilities'
 import { useDebounced } from '../../lib/hooks'
-import { useApplyTemplate, useModelList, useModelTags } from '../../lib/queries'
+import { useApplyTemplate, useGroups, useModelList, useModelTags, useUserNames } from '../../lib/queries'
 import { useUser } from '../../lib/session'
 import { reportSummary } from '../governance/bulk'
-import { DiffTable } from '../history/DiffTable'
-import { applyBody, emptyApplyDraft, type ApplyDraft } from './apply'
+import { DiffTable, type PrincipalNamer } from '../history/DiffTable'
+import { applyBody, emptyApplyDraft, grantPrincipals, principalNamer, type ApplyDraft } from './apply'
 
 type Step = { kind: 'edit' } | { kind: 'preview'; report: TemplateApplyReport } | { kind: 'done'; report: TemplateApplyReport }
 
@@ -91,14 +91,18 @@ export function ApplyTemplateDialog({ template, onClose }: { template: Template;
       }
       footer={footer}
     >
-      {step.kind === 'edit' ? <ApplyForm draft={draft} onDraft={setDraft} /> : <ApplyReport report={step.report} names={names} done={step.kind === 'done'} />}
+      {step.kind === 'edit' ? (
+        <ApplyForm templateId={template.id} draft={draft} onDraft={setDraft} />
+      ) : (
+        <ApplyReport report={step.report} names={names} done={step.kind === 'done'} />
+      )}
       {apply.isPending ? <Loading label={step.kind === 'preview' ? 'Applying…' : 'Asking the server for the plan…'} /> : null}
       <InlineError>{error}</InlineError>
     </Dialog>
   )
 }
 
-function ApplyForm({ draft, onDraft }: { draft: ApplyDraft; onDraft: (draft: ApplyDraft) => void }) {
+function ApplyForm({ templateId, draft, onDraft }: { templateId: string; draft: ApplyDraft; onDraft: (draft: ApplyDraft) => void }) {
   const user = useUser()
   const tags = useModelTags()
   const prefix = useId()
@@ -125,6 +129,17 @@ function ApplyForm({ draft, onDraft }: { draft: ApplyDraft; onDraft: (draft: App
 
       {draft.by === 'filter' ? (
         <div className="apply-filter">
+          <label className="checkbox apply-follow">
+            <input
+              type="checkbox"
+              checked={draft.filter.template_id !== ''}
+              onChange={(event) => setFilter('template_id', event.target.checked ? templateId : '')}
+            />
+            <span>
+              <strong>Models that follow this template</strong>
+              <span className="hint"> Re-apply it to the models made from it or last applied from it (the drifted ones change, the others stay).</span>
+            </span>
+          </label>
           <div className="field">
             <label htmlFor={`${prefix}-query`}>Search</label>
             <input
@@ -246,9 +261,25 @@ function ModelChooser({ chosen, onChosen }: { chosen: ReadonlyMap<string, string
   )
 }
 
+/**
+ * Names for the groups and accounts that access changes name, as far as the caller may read them: groups
+ * through the groups API (admins every group, others their own), accounts through the users API (admins
+ * only) and the caller; the id otherwise.
+ */
+export function usePrincipalNames(changes: readonly { path: string }[]): PrincipalNamer {
+  const self = useUser()
+  const principals = grantPrincipals(changes)
+  const groups = useGroups(principals.groups.length > 0)
+  const userIds = principals.users.filter((id) => id !== self.id)
+  const accounts = useUserNames(userIds, self.role === 'admin')
+  const users = new Map(userIds.flatMap((id, index) => (accounts[index]?.data ? [[id, accounts[index].data.name] as const] : [])))
+  return principalNamer({ groups: groups.data ?? [], users, self })
+}
+
 /** The plan (dry run) or the outcome: per changed model its diff, then refused and unchanged. */
 function ApplyReport({ report, names, done }: { report: TemplateApplyReport; names: ReadonlyMap<string, string>; done: boolean }) {
   const nameOf = (id: string) => names.get(id) ?? id
+  const principalName = usePrincipalNames(report.changed.flatMap((item) => item.changes))
   return (
     <div className="bulk-report" data-testid={done ? 'apply-result' : 'apply-preview'}>
       {done ? (
@@ -281,6 +312,7 @@ function ApplyReport({ report, names, done }: { report: TemplateApplyReport; nam
                     fromLabel={done ? 'Before' : 'Now'}
                     toLabel={done ? 'After' : 'After applying'}
                     caption={`Changes to ${nameOf(item.id)}`}
+                    nameOf={principalName}
                   />
                 </details>
               </li>

@@ -18,6 +18,7 @@ import { slugify } from '../../lib/format'
 import { notify } from '../../lib/notify'
 import { useDeleteTemplate, useSaveTemplate, useTemplate } from '../../lib/queries'
 import { Link, navigate, useLocation } from '../../lib/router'
+import { useUser } from '../../lib/session'
 import { AccessDialog } from '../AccessDialog'
 import { BaseModelSection } from '../model-editor/BaseModelSection'
 import { FieldMessage, IdPrefix } from '../model-editor/fields'
@@ -27,6 +28,7 @@ import {
   TEMPLATE_UNPLACED,
   emptyTemplate,
   initialFromTemplate,
+  ownerLabel,
   placeTemplateError,
   templateResolver,
   toTemplateBody,
@@ -102,6 +104,7 @@ function TemplateEditor({ mode, initial: given, template, tab = 'edit', onTab, o
   const isCreate = mode === 'create'
   const [initial] = useState(given)
   const readOnly = template !== undefined && !template.write_access
+  const user = useUser()
   const [access, setAccess] = useState<GrantInput[] | null>(initial.access)
   const [sharing, setSharing] = useState<GrantInput[]>(initial.sharing)
   const [resolver] = useState(() => templateResolver(mode, initial.loaded))
@@ -173,7 +176,7 @@ function TemplateEditor({ mode, initial: given, template, tab = 'edit', onTab, o
           </div>
           {template ? (
             <p className="hint editor-version">
-              <code>{template.id}</code>
+              <code>{template.id}</code> · <span data-testid="template-owner">Owner: {ownerLabel(template, user.id)}</span>
               {readOnly ? (
                 <>
                   {' '}

@@ -10,6 +10,7 @@ import { Pagination } from '../../components/Pagination'
 import { useTemplateModels } from '../../lib/queries'
 import { Link } from '../../lib/router'
 import { DiffTable } from '../history/DiffTable'
+import { usePrincipalNames } from './ApplyTemplateDialog'
 
 const PAGE_SIZE = 20
 
@@ -17,6 +18,7 @@ export function TemplateModelsPanel({ template }: { template: Template }) {
   const [page, setPage] = useState(1)
   const models = useTemplateModels(template.id, page, PAGE_SIZE)
   const [open, setOpen] = useState<ReadonlySet<string>>(new Set())
+  const principalName = usePrincipalNames((models.data?.items ?? []).flatMap((item) => item.changes))
   const toggle = (id: string) =>
     setOpen((current) => {
       const next = new Set(current)
@@ -66,7 +68,13 @@ export function TemplateModelsPanel({ template }: { template: Template }) {
               ) : null}
             </div>
             {item.drifted && open.has(item.id) ? (
-              <DiffTable changes={item.changes} fromLabel="The model now" toLabel="After applying" caption={`How ${item.name} differs from ${template.name}`} />
+              <DiffTable
+                changes={item.changes}
+                fromLabel="The model now"
+                toLabel="After applying"
+                caption={`How ${item.name} differs from ${template.name}`}
+                nameOf={principalName}
+              />
             ) : null}
           </li>
         ))}

@@ -9,12 +9,12 @@ import type { Template } from '../../api/client'
 import { Empty, ErrorState, Loading } from '../../components/States'
 import { Pagination } from '../../components/Pagination'
 import { useDebounced } from '../../lib/hooks'
-import { useTemplateList, useUserNames } from '../../lib/queries'
+import { useTemplateList } from '../../lib/queries'
 import { Link } from '../../lib/router'
 import { can, useUser } from '../../lib/session'
 import { formatDate } from '../../lib/format'
 import { FromModelDialog } from './FromModelDialog'
-import { sectionsOf } from './template-form'
+import { ownerLabel, sectionsOf } from './template-form'
 
 export const TEMPLATES_PAGE_SIZE = 20
 
@@ -42,7 +42,6 @@ export function TemplatesGate({ title, children }: { title: string; children: Re
 
 export function TemplatesPage() {
   const user = useUser()
-  const isAdmin = user.role === 'admin'
   const [text, setText] = useState('')
   const query = useDebounced(text.trim(), 300)
   const [paging, setPaging] = useState({ query, page: 1 })
@@ -50,14 +49,6 @@ export function TemplatesPage() {
   const list = useTemplateList({ query: query || undefined, page, limit: TEMPLATES_PAGE_SIZE })
   const [fromModel, setFromModel] = useState(false)
   const data = list.data
-  // Owners' names: the users API is the admins'; others see "you" or the owner's id.
-  const ownerIds = [...new Set((data?.items ?? []).map((item) => item.user_id))]
-  const owners = useUserNames(ownerIds, isAdmin)
-  const ownerName = (id: string) => {
-    if (id === user.id) return `${user.name} (you)`
-    const found = owners[ownerIds.indexOf(id)]?.data
-    return found ? found.name : id
-  }
 
   return (
     <section className="page">
@@ -126,7 +117,7 @@ export function TemplatesPage() {
               </thead>
               <tbody>
                 {data.items.map((template) => (
-                  <TemplateRow key={template.id} template={template} owner={ownerName(template.user_id)} />
+                  <TemplateRow key={template.id} template={template} owner={ownerLabel(template, user.id)} />
                 ))}
               </tbody>
             </table>

@@ -4,12 +4,15 @@
  * how a change of the report reads. Which models change, stay or are refused is the server's answer.
  */
 import type { TemplateApplyBody } from '../../api/client'
+import { grantOfPath, type PrincipalNamer } from '../history/DiffTable'
 
 export interface ApplyFilter {
   query: string
   tag: string
   base_model_id: string
   user_id: string
+  /** The template's own id: only the models that follow it (re-apply, e.g. to the drifted ones); '' for any. */
+  template_id: string
 }
 
 export interface ApplyDraft {
@@ -23,14 +26,14 @@ export interface ApplyDraft {
 export const emptyApplyDraft = (): ApplyDraft => ({
   by: 'filter',
   ids: new Map(),
-  filter: { query: '', tag: '', base_model_id: '', user_id: '' },
+  filter: { query: '', tag: '', base_model_id: '', user_id: '', template_id: '' },
   mode: 'merge',
 })
 
 /** The filter's fields that narrow (blank ones are not sent). */
 export function filterOf(filter: ApplyFilter): Partial<ApplyFilter> {
   const out: Partial<ApplyFilter> = {}
-  for (const key of ['query', 'tag', 'base_model_id', 'user_id'] as const) {
+  for (const key of ['query', 'tag', 'base_model_id', 'user_id', 'template_id'] as const) {
     const value = filter[key].trim()
     if (value !== '') out[key] = value
   }
@@ -48,6 +51,38 @@ export function applyBody(templateId: string, draft: ApplyDraft, dryRun: boolean
     return { body: { ...base, model_ids: [...draft.ids.keys()] } }
   }
   const filter = filterOf(draft.filter)
-  if (Object.keys(filter).length === 0) return { problem: 'Fill in at least one filter field (search, tag, base model or owner).' }
+  if (Object.keys(filter).length === 0) {
+    return { problem: 'Fill in at least one filter field (search, tag, base model, owner or the models that follow this template).' }
+  }
   return { body: { ...base, filter } }
+}
+
+/** The groups and accounts (other than everyone, "*") that the access changes of a report name, each once. */
+export function grantPrincipals(changes: readonly { path: string }[]): { groups: string[]; users: string[] } {
+  const groups = new Set<string>()
+  const users = new Set<string>()
+  for (const change of changes) {
+    const grant = grantOfPath(change.path)
+    if (!grant || grant.id === '*') continue
+    ;(grant.type === 'group' ? groups : users).add(grant.id)
+  }
+  return { groups: [...groups], users: [...users] }
+}
+
+/**
+ * Names for the principals of access changes, from what the caller may read: the groups the groups API
+ * gave them (admins every group, others their own), the accounts the users API gave them (admins), and
+ * themselves. Anything else is undefined, and the diff shows the id.
+ */
+export function principalNamer(known: {
+  groups: readonly { id: string; name: string }[]
+  users: ReadonlyMap<string, string>
+  self: { id: string; name: string }
+}): PrincipalNamer {
+  const groups = new Map(known.groups.map((group) => [group.id, group.name]))
+  return (type, id) => {
+    if (type === 'group') return groups.get(id)
+    if (id === known.self.id) return `${known.self.name} (you)`
+    return known.users.get(id)
+  }
 }

@@ -269,6 +269,12 @@ export function placeTemplateError(error: unknown, isCreate: boolean): { fields:
   return { fields, rest }
 }
 
+/** The owner as the list and the editor show it: the name the server sends ("(you)" for the caller's own), the id when the account is gone. */
+export function ownerLabel(template: Pick<Template, 'user_id' | 'user'>, selfId: string): string {
+  const name = template.user?.name ?? template.user_id
+  return template.user_id === selfId ? `${name} (you)` : name
+}
+
 /** "Parameters (2, 1 locked)", "Meta", "Base model", "Access": what a template holds, for the list. */
 export function sectionsOf(template: Pick<Template, 'base_model_id' | 'params' | 'locked_params' | 'meta' | 'access_grants'>): string[] {
   const sections: string[] = []

@@ -11,13 +11,15 @@ vi.hoisted(() => vi.stubGlobal('window', { location: { origin: 'http://127.0.0.1
 
 import { ApiError, type Template } from '../../api/client'
 import { emptyInitial } from '../model-editor/form'
-import { applyBody, emptyApplyDraft, filterOf } from './apply'
+import { describePath } from '../history/DiffTable'
+import { applyBody, emptyApplyDraft, filterOf, grantPrincipals, principalNamer } from './apply'
 import {
   TEMPLATE_UNPLACED,
   dirtyNames,
   emptyTemplate,
   fillFromTemplate,
   initialFromTemplate,
+  ownerLabel,
   placeTemplateError,
   sectionsOf,
   templateFieldFor,
@@ -29,6 +31,7 @@ import {
 const template = (patch: Partial<Template> = {}): Template => ({
   id: 'support-bot',
   user_id: 'u1',
+  user: { id: 'u1', name: 'Ada' },
   name: 'Support bot',
   description: '',
   base_model_id: null,
@@ -259,13 +262,55 @@ describe('a new model from a template', () => {
   })
 })
 
+describe('the owner', () => {
+  it('shows the name the server sends, "(you)" for your own, the id when the account is gone', () => {
+    expect(ownerLabel(template(), 'someone-else')).toBe('Ada')
+    expect(ownerLabel(template(), 'u1')).toBe('Ada (you)')
+    expect(ownerLabel(template({ user: null, user_id: 'gone' }), 'u1')).toBe('gone')
+  })
+})
+
+describe('names in the apply preview', () => {
+  const changes = [
+    { path: 'access_grants.group:g1:read' },
+    { path: 'access_grants.group:g1:write' },
+    { path: 'access_grants.user:u2:read' },
+    { path: 'access_grants.user:*:read' },
+    { path: 'access_grants.user:me:write' },
+    { path: 'params.temperature' },
+  ]
+
+  it('collects the groups and accounts the access changes name, each once (not everyone)', () => {
+    expect(grantPrincipals(changes)).toEqual({ groups: ['g1'], users: ['u2', 'me'] })
+    expect(grantPrincipals([{ path: 'meta.tags' }])).toEqual({ groups: [], users: [] })
+  })
+
+  it('names groups and accounts the caller may read, yourself as "(you)", and falls back to the id', () => {
+    const nameOf = principalNamer({ groups: [{ id: 'g1', name: 'Support' }], users: new Map([['u2', 'Bea']]), self: { id: 'me', name: 'Ada' } })
+    expect(describePath('access_grants.group:g1:read', nameOf)).toBe('Access: group Support may read')
+    expect(describePath('access_grants.user:u2:write', nameOf)).toBe('Access: user Bea may write')
+    expect(describePath('access_grants.user:me:write', nameOf)).toBe('Access: user Ada (you) may write')
+    expect(describePath('access_grants.group:unknown:read', nameOf)).toBe('Access: group unknown may read')
+    expect(describePath('access_grants.user:hidden:read', nameOf)).toBe('Access: user hidden may read')
+    expect(describePath('access_grants.user:*:read', nameOf)).toBe('Access: everyone may read')
+    expect(describePath('params.temperature', nameOf)).toBe('params.temperature')
+  })
+})
+
 describe('apply to models', () => {
   it('sends the chosen ids, or the filter fields that narrow', () => {
     const byIds = { ...emptyApplyDraft(), by: 'ids' as const, ids: new Map([['a', 'A']]), mode: 'replace' as const }
     expect(applyBody('t', byIds, true)).toEqual({ body: { id: 't', mode: 'replace', dry_run: true, model_ids: ['a'] } })
-    const byTag = { ...emptyApplyDraft(), filter: { query: ' ', tag: 'support', base_model_id: '', user_id: '' } }
+    const byTag = { ...emptyApplyDraft(), filter: { query: ' ', tag: 'support', base_model_id: '', user_id: '', template_id: '' } }
     expect(applyBody('t', byTag, false)).toEqual({ body: { id: 't', mode: 'merge', dry_run: false, filter: { tag: 'support' } } })
-    expect(filterOf({ query: ' faq ', tag: '', base_model_id: 'b', user_id: 'u' })).toEqual({ query: 'faq', base_model_id: 'b', user_id: 'u' })
+    expect(filterOf({ query: ' faq ', tag: '', base_model_id: 'b', user_id: 'u', template_id: '' })).toEqual({ query: 'faq', base_model_id: 'b', user_id: 'u' })
+  })
+
+  it('"models that follow this template" alone is a filter: template_id, with the other fields that narrow', () => {
+    const following = { ...emptyApplyDraft(), filter: { ...emptyApplyDraft().filter, template_id: 't' } }
+    expect(applyBody('t', following, true)).toEqual({ body: { id: 't', mode: 'merge', dry_run: true, filter: { template_id: 't' } } })
+    const drifted = { ...emptyApplyDraft(), filter: { ...emptyApplyDraft().filter, template_id: 't', tag: 'support' } }
+    expect(applyBody('t', drifted, false)).toEqual({ body: { id: 't', mode: 'merge', dry_run: false, filter: { tag: 'support', template_id: 't' } } })
   })
 
   it('never sends an empty choice: no model, or a filter that would pick every model', () => {
