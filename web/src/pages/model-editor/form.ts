@@ -23,13 +23,13 @@ export interface ParamSpec {
 export const PARAMS: ParamSpec[] = [
   { key: 'temperature', label: 'Temperature', hint: '0 to 2', inputMode: 'decimal', placeholder: 'default' },
   { key: 'top_p', label: 'Top P', hint: '0 to 1', inputMode: 'decimal', placeholder: 'default' },
-  { key: 'top_k', label: 'Top K', hint: 'integer ≥ 0', inputMode: 'numeric', placeholder: 'default' },
+  { key: 'top_k', label: 'Top K', hint: '≥ 0', inputMode: 'decimal', placeholder: 'default' },
   { key: 'min_p', label: 'Min P', hint: '0 to 1', inputMode: 'decimal', placeholder: 'default' },
-  { key: 'max_tokens', label: 'Max tokens', hint: 'integer ≥ 1', inputMode: 'numeric', placeholder: 'default' },
-  { key: 'num_ctx', label: 'Context length', hint: 'num_ctx, integer ≥ 1', inputMode: 'numeric', placeholder: 'default' },
+  { key: 'max_tokens', label: 'Max tokens', hint: 'integer ≥ 1; −1 no limit', inputMode: 'text', placeholder: 'default' },
+  { key: 'num_ctx', label: 'Context length', hint: 'num_ctx, integer ≥ 1; −1 no limit', inputMode: 'text', placeholder: 'default' },
   { key: 'frequency_penalty', label: 'Frequency penalty', hint: '−2 to 2', inputMode: 'text', placeholder: 'default' },
   { key: 'presence_penalty', label: 'Presence penalty', hint: '−2 to 2', inputMode: 'text', placeholder: 'default' },
-  { key: 'repeat_penalty', label: 'Repeat penalty', hint: '≥ 0', inputMode: 'decimal', placeholder: 'default' },
+  { key: 'repeat_penalty', label: 'Repeat penalty', hint: '≥ −2', inputMode: 'text', placeholder: 'default' },
   { key: 'seed', label: 'Seed', hint: 'integer', inputMode: 'text', placeholder: 'random' },
 ]
 
