@@ -177,7 +177,8 @@ describe('single sign-on in the web workspace (Chromium)', { timeout: 90_000 }, 
     await signInWithSso(carol)
     // The token left the address bar at once.
     expect(carol.url()).not.toContain('token=')
-    expect(await cardIds(carol)).toEqual([ENG_MODEL.id, SALES_MODEL.id].sort())
+    // The list loads after the page: wait for it to settle on the answer.
+    await expect.poll(() => cardIds(carol), { timeout: 15_000 }).toEqual([ENG_MODEL.id, SALES_MODEL.id].sort())
     await shots(carol, 'models-two-groups')
     const me = (await api('/api/v1/users/', adminToken)) as { users: { email: string; group_ids: string[]; role: string }[] }
     const account = me.users.find((user) => user.email === CAROL.email)
@@ -190,7 +191,7 @@ describe('single sign-on in the web workspace (Chromium)', { timeout: 90_000 }, 
     await carol.getByRole('button', { name: 'Sign out' }).click()
     await carol.getByRole('link', { name: 'Sign in with Test IdP' }).waitFor()
     await signInWithSso(carol)
-    expect(await cardIds(carol)).toEqual([ENG_MODEL.id])
+    await expect.poll(() => cardIds(carol), { timeout: 15_000 }).toEqual([ENG_MODEL.id])
     await shots(carol, 'models-one-group')
     const sales = (await api(`/api/v1/groups/id/${groupIds['Sales']}`, adminToken)) as { user_ids: string[]; managed_by: string | null }
     expect(sales.user_ids).toEqual([])
