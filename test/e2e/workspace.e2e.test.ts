@@ -8,19 +8,15 @@
  * Needs /usr/bin/chromium (`apt-get install chromium`; .ci/run installs it) and fails, never skips,
  * without it. Builds (`npm run build`) first when dist/ or web/dist is missing or older than its sources.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer as createHttpServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { CHROMIUM, ensureBuilt, SHOTS, startServer, stopServer, type RunningServer } from '../support/e2e-server.js'
 import { freePort } from '../support/timing.js'
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const CHROMIUM = '/usr/bin/chromium'
-const SHOTS = join(ROOT, 'test-artifacts', 'screenshots')
 const PASSWORD = 'correct horse battery'
 
 const ADMIN = { name: 'Ada Admin', email: 'ada@example.com' }
@@ -38,70 +34,7 @@ const EXPECTED_FAILURES: { path: string; status: number }[] = [{ path: '/api/v1/
 const PROVIDER_MODELS = ['llama3.1:8b', 'qwen2.5-coder:7b']
 const LATE_ID = 'carols-assistant'
 
-// ─── Build, server, browser ────────────────────────────────────────────────────────────────────────
-
-function newestMtime(path: string): number {
-  if (!existsSync(path)) return 0
-  const stat = statSync(path)
-  if (!stat.isDirectory()) return stat.mtimeMs
-  let newest = stat.mtimeMs
-  for (const entry of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, entry)))
-  return newest
-}
-
-/** Runs `npm run build` when an output is missing or older than the sources it comes from. */
-function ensureBuilt(): void {
-  const server = join(ROOT, 'dist', 'main.js')
-  const web = join(ROOT, 'web', 'dist', 'index.html')
-  const serverStale = !existsSync(server) || newestMtime(join(ROOT, 'src')) > statSync(server).mtimeMs
-  const webSources = Math.max(
-    newestMtime(join(ROOT, 'web', 'src')),
-    newestMtime(join(ROOT, 'web', 'index.html')),
-    newestMtime(join(ROOT, 'web', 'public')),
-    newestMtime(join(ROOT, 'sdk', 'src')),
-  )
-  const webStale = !existsSync(web) || webSources > statSync(web).mtimeMs
-  if (!serverStale && !webStale) return
-  try {
-    // vitest sets NODE_ENV=test, which would make Vite bundle React's development build.
-    execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'pipe', timeout: 170_000, env: { ...process.env, NODE_ENV: 'production' } })
-  } catch (error) {
-    const output = error as { stdout?: Buffer; stderr?: Buffer }
-    throw new Error(`npm run build failed before the e2e test:\n${String(output.stdout ?? '')}\n${String(output.stderr ?? '')}`, { cause: error })
-  }
-}
-
-async function startServer(port: number, dataDir: string): Promise<{ process: ChildProcess; log: () => string }> {
-  let output = ''
-  // A clean environment: nothing from the caller's (DATABASE_URL, DEFAULT_USER_ROLE…) changes the story.
-  const child = spawn(process.execPath, ['dist/main.js'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      HOME: process.env['HOME'] ?? tmpdir(),
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  const deadline = Date.now() + 30_000
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`The server exited (${child.exitCode}) before answering:\n${output}`)
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/health`)
-      if (response.ok) return { process: child, log: () => output }
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 150))
-  }
-  child.kill('SIGKILL')
-  throw new Error(`The server did not answer /health within 30 s:\n${output}`)
-}
+// ─── The provider (build and server: test/support/e2e-server.ts) ───────────────────────────────────
 
 /** A stand-in for vLLM or OpenAI: answers GET /v1/models, nothing else. */
 async function startFakeProvider(): Promise<{ server: Server; url: string }> {
@@ -181,7 +114,7 @@ async function fillBaseModel(page: Page, id: string): Promise<void> {
 
 // Each step takes a second or two; the margin is for a machine busy with the other test files.
 describe('web workspace (Chromium)', { timeout: 60_000 }, () => {
-  let server: { process: ChildProcess; log: () => string } | undefined
+  let server: RunningServer | undefined
   let provider: { server: Server; url: string } | undefined
   let browser: Browser | undefined
   let adminContext: BrowserContext
@@ -219,11 +152,7 @@ describe('web workspace (Chromium)', { timeout: 60_000 }, () => {
 
   afterAll(async () => {
     await browser?.close()
-    if (server && server.process.exitCode === null) {
-      const exited = new Promise((resolve) => server?.process.once('exit', resolve))
-      server.process.kill('SIGTERM')
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))])
-    }
+    await stopServer(server)
     await new Promise((resolve) => (provider ? provider.server.close(resolve) : resolve(undefined)))
     if (dataDir) rmSync(dataDir, { recursive: true, force: true })
   })
