@@ -176,7 +176,7 @@ describe('Admin › Base models and broken presets in the web workspace (Chromiu
     const labels = await connection.locator('option').allTextContents()
     expect(labels).toEqual(['All connections', 'Lab vLLM (3)'])
     await connection.selectOption({ label: 'Lab vLLM (3)' })
-    await expect(admin.locator('tr[data-base-id]').count()).resolves.toBe(3)
+    await admin.waitForFunction("document.querySelectorAll('tr[data-base-id]').length === 3")
     await admin.getByLabel('Search').fill('raw')
     await admin.locator('tr[data-base-id]').first().waitFor()
     await admin.waitForFunction("document.querySelectorAll('tr[data-base-id]').length === 1")
@@ -204,7 +204,8 @@ describe('Admin › Base models and broken presets in the web workspace (Chromiu
     expect(await ids('/v1/models', userToken)).toContain(RAW)
     await user.reload()
     const select = user.getByLabel('Base model', { exact: true })
-    await select.waitFor()
+    // The select renders before the base-model list arrives: wait for the option itself (CI read it early).
+    await select.locator(`option[value="${RAW}"]`).waitFor({ state: 'attached' })
     await expect(select.locator(`option[value="${RAW}"]`).count()).resolves.toBe(1)
     await shots(user, 'user-sees-shared')
   })
