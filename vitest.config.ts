@@ -16,10 +16,16 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'sdk/**/*.test.ts', 'web/**/*.test.ts'],
     setupFiles: ['test/support/setup.ts'],
+    // Once per run: the e2e build, started in the background when stale.
+    globalSetup: ['test/support/global-setup.ts'],
     // PGlite boots a WASM Postgres per test file; give hooks room on a loaded 2-core machine.
     hookTimeout: 60_000,
     testTimeout: 30_000,
     pool: 'forks',
+    // vitest's default is one worker less than the cores: one file at a time on the 2-core CI machine,
+    // where most files spend much of their time waiting (PostgreSQL round trips, server processes,
+    // Chromium). Three files at a time keep both cores busy.
+    maxWorkers: 3,
     // On for every whole-suite `vitest run` (npm test), so the floor below fails a run that lowers coverage.
     coverage: {
       enabled: !narrowed,

@@ -19,25 +19,33 @@ import { createDatabase, type Database } from '../src/db/database.js'
 import { migrateToLatest } from '../src/db/migrator.js'
 import { generateDataset, type Dataset } from './dataset.js'
 import { freePort } from '../test/support/timing.js'
+import { latencyLoop, statementsPerRequest, streamLoop, type Percentiles, type StreamTimes, type Target } from './latency.js'
 import { BENCH_SECRET, load, waitReady } from './load.js'
+import { startPortkey, type Peer } from './peers.js'
+import { targetsTable } from './targets.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
 /**
- * The runner's own requests (setup, S7, time to first chunk). Idle sockets are dropped after a second,
- * long before the server's keep-alive timeout, so a request never lands on a socket the server is
- * closing after minutes of autocannon scenarios (that race once failed the import with EPIPE).
+ * The runner's own requests (setup, S7's upload, S12, route probes) each open a connection of their own
+ * and close it after (`pipelining: 0` turns keep-alive off). A kept-alive socket could be one the server
+ * has closed (Fastify's 72 s keep-alive timeout) while this process sat blocked in autocannon
+ * (execFileSync), neither reading the FIN nor running its idle timer: a request written to it fails with
+ * EPIPE or "other side closed", and a POST is not retried. The µs loops (latency.ts) keep their
+ * connections alive on purpose and use them without pauses.
  */
-const runnerAgent = new Agent({ keepAliveTimeout: 1000, keepAliveMaxTimeout: 1000 })
+const runnerAgent = new Agent({ pipelining: 0 })
 const http = (url: string, init: Parameters<typeof undiciFetch>[1] = {}) => undiciFetch(url, { dispatcher: runnerAgent, ...init })
 const SECRET = BENCH_SECRET
 const PG_URL = process.env['BENCH_POSTGRES_URL'] ?? process.env['TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test'
 
-interface Options {
+export interface Options {
   full: boolean
   sizes: number[]
   dialects: ('sqlite' | 'postgres')[]
   seconds: number
+  /** Start the optional peers (Portkey's gateway) next to the bare proxy in S9. */
+  peers: boolean
 }
 
 function parseArgs(argv: string[]): Options {
@@ -51,6 +59,7 @@ function parseArgs(argv: string[]): Options {
     sizes: (value('--sizes') ?? (full ? '100000,1000000' : '10000')).split(',').map(Number),
     dialects: (value('--dialects') ?? 'sqlite,postgres').split(',') as Options['dialects'],
     seconds: Number(value('--seconds') ?? (full ? 10 : 3)),
+    peers: argv.includes('--peers'),
   }
 }
 
@@ -98,7 +107,9 @@ async function prepareDatabase(dialect: 'sqlite' | 'postgres', size: number): Pr
   return { url: url.toString(), database: createDatabase({ dialect: 'postgres', url: url.toString() }) }
 }
 
-interface Row {
+export interface Row {
+  /** A short name the targets table finds the row by (S1, S6a, S8b, …). */
+  key?: string
   scenario: string
   rps: number | null
   p50: number | null
@@ -109,20 +120,31 @@ interface Row {
   note: string
 }
 
-async function runSuite(
-  dialect: 'sqlite' | 'postgres',
-  size: number,
-  options: Options,
-  providerUrl: string,
-): Promise<{ rows: Row[]; failures: string[]; setup: string }> {
-  const started = performance.now()
-  const { url: databaseUrl, database } = await prepareDatabase(dialect, size)
-  await migrateToLatest(database)
-  const data: Dataset = await generateDataset(database.db, { models: size })
-  if (dialect === 'postgres') await (await import('kysely')).sql`analyze`.execute(database.db)
-  await database.close()
-  const setup = `${((performance.now() - started) / 1000).toFixed(1)} s to generate`
+/** What S9 and S13 measure besides the rows, for the anchors section and the targets table. */
+export interface Anchor {
+  name: string
+  rps: number | null
+  latency: Percentiles | null
+  stream: StreamTimes | null
+}
 
+export interface SuiteResult {
+  dialect: 'sqlite' | 'postgres'
+  size: number
+  rows: Row[]
+  failures: string[]
+  setup: string
+  /** S9: direct, proxy, gateway, gateway without usage recording, and the peers that started. */
+  anchors: Map<string, Anchor>
+  /** SQL statements per request by request kind (null: the server has no counter). */
+  statements: Map<string, number | null>
+  /** S13: uncached pages at c=1, p50 µs, by reader: page 1 and the deep page. */
+  pages: { reader: string; page1: number; deep: number; deepPage: number }[]
+}
+
+const METRICS_TOKEN = 'bench-metrics-token-0123456789'
+
+async function startServer(databaseUrl: string, providerUrl: string, extraEnv: Record<string, string> = {}) {
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
   const server = spawn(process.execPath, [`${ROOT}/dist/main.js`], {
@@ -139,10 +161,37 @@ async function runSuite(
       OPENAI_API_KEYS: '',
       IMPORT_BODY_LIMIT_BYTES: String(256 * 1024 * 1024),
       REDIS_URL: '',
+      METRICS_TOKEN,
+      ...extraEnv,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   })
-  const pid = server.pid ?? 0
+  return { server, base, pid: server.pid ?? 0 }
+}
+
+async function stopServer(server: ReturnType<typeof spawn>): Promise<void> {
+  if (server.exitCode === null && server.signalCode === null) {
+    server.kill('SIGTERM')
+    await new Promise((resolve) => server.once('exit', resolve))
+  }
+}
+
+async function runSuite(
+  dialect: 'sqlite' | 'postgres',
+  size: number,
+  options: Options,
+  anchorsUrls: { provider: string; proxy: string; peers: Peer[] },
+): Promise<SuiteResult> {
+  const providerUrl = anchorsUrls.provider
+  const started = performance.now()
+  const { url: databaseUrl, database } = await prepareDatabase(dialect, size)
+  await migrateToLatest(database)
+  const data: Dataset = await generateDataset(database.db, { models: size })
+  if (dialect === 'postgres') await (await import('kysely')).sql`analyze`.execute(database.db)
+  await database.close()
+  const setup = `${((performance.now() - started) / 1000).toFixed(1)} s to generate`
+
+  const { server, base, pid } = await startServer(databaseUrl, providerUrl)
   let serverExit = ''
   server.once('exit', (code, signal) => {
     serverExit = `server exited (code ${code}, signal ${signal})`
@@ -150,6 +199,9 @@ async function runSuite(
   })
   const rows: Row[] = []
   const failures: string[] = []
+  const anchors = new Map<string, Anchor>()
+  const statements = new Map<string, number | null>()
+  const pages: SuiteResult['pages'] = []
   try {
     await waitReady(base, server)
     const signer = new TokenSigner(SECRET, 3_600_000)
@@ -164,38 +216,52 @@ async function runSuite(
     const measure = (
       scenario: string,
       url: string,
-      opts: { headers?: Record<string, string>; method?: string; body?: string; note?: string; paths?: string[] } = {},
+      opts: { headers?: Record<string, string>; method?: string; body?: string; note?: string; paths?: string[]; key?: string; c1?: boolean } = {},
     ): Row => {
       resetPeakRss(pid)
       const c32 = load(url, { connections: 32, seconds: options.seconds, ...opts })
-      const c1 = load(url, { connections: 1, seconds: Math.max(1, Math.round(options.seconds / 2)), ...opts })
+      // Rows whose latency the µs loops measure (S9) skip autocannon's c=1 run (its histogram is in ms).
+      const c1 = opts.c1 === false ? null : load(url, { connections: 1, seconds: Math.max(1, Math.round(options.seconds / 2)), ...opts })
       for (const [label, result] of [
         ['c32', c32],
         ['c1', c1],
       ] as const) {
+        if (!result) continue
         if (result.non2xx > 0 || result.errors > 0 || result.requests === 0) {
           failures.push(`${dialect} ${size} ${scenario} ${label}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.requests} requests`)
         }
       }
-      const row: Row = { scenario, rps: c32.rps, p50: c32.p50, p99: c32.p99, p50c1: c1.p50, rssMb: peakRssMb(pid), ratio: null, note: opts.note ?? '' }
+      const row: Row = {
+        ...(opts.key && { key: opts.key }),
+        scenario,
+        rps: c32.rps,
+        p50: c32.p50,
+        p99: c32.p99,
+        p50c1: c1?.p50 ?? null,
+        rssMb: peakRssMb(pid),
+        ratio: null,
+        note: opts.note ?? '',
+      }
       rows.push(row)
       return row
     }
 
     const ceiling = measure('ceiling (in-memory JSON, size of S1 page)', `${base}/bench/ceiling?bytes=${Buffer.byteLength(s1Body)}`, {
+      key: 'ceiling',
       note: `${Buffer.byteLength(s1Body)} B`,
     })
     const list = `${base}/api/v1/models/list`
-    measure('S1 list page 1, admin', list, { headers: admin })
-    measure('S2 list page 1, user reading ~90%', list, { headers: dense })
-    measure('S3 list page 1, user reading ~10', list, { headers: sparse })
+    measure('S1 list page 1, admin', list, { headers: admin, key: 'S1' })
+    measure('S2 list page 1, user reading ~90%', list, { headers: dense, key: 'S2' })
+    measure('S3 list page 1, user reading ~10', list, { headers: sparse, key: 'S3' })
     // The same pages built anew on every request (the page cache skipped): the query plans' real cost.
     const fresh = { 'cache-control': 'no-cache' }
-    measure('S1u list page 1, admin, uncached', list, { headers: { ...admin, ...fresh } })
-    measure('S2u list page 1, user reading ~90%, uncached', list, { headers: { ...dense, ...fresh } })
-    measure('S3u list page 1, user reading ~10, uncached', list, { headers: { ...sparse, ...fresh } })
-    measure('S4 list, text query + tag (~1% match)', `${list}?query=${data.query}&tag=${data.tag}`, { headers: dense })
-    measure('S5 GET /model', `${base}/api/v1/models/model?id=m0000001`, { headers: dense })
+    measure('S1u list page 1, admin, uncached', list, { headers: { ...admin, ...fresh }, key: 'S1u' })
+    measure('S2u list page 1, user reading ~90%, uncached', list, { headers: { ...dense, ...fresh }, key: 'S2u' })
+    measure('S3u list page 1, user reading ~10, uncached', list, { headers: { ...sparse, ...fresh }, key: 'S3u' })
+    pages.push(...(await deepPages(list, { admin, dense, sparse }, fresh, rows, () => peakRssMb(pid))))
+    measure('S4 list, text query + tag (~1% match)', `${list}?query=${data.query}&tag=${data.tag}`, { headers: dense, key: 'S4' })
+    measure('S5 GET /model', `${base}/api/v1/models/model?id=m0000001`, { headers: dense, key: 'S5' })
     const createBody = JSON.stringify({
       id: 'bench-new-[<id>]',
       base_model_id: 'llama3.1:8b',
@@ -203,10 +269,30 @@ async function runSuite(
       meta: { tags: ['bench'] },
       params: { temperature: 0.5 },
     })
-    measure('S6a create', `${base}/api/v1/models/create`, { headers: admin, method: 'POST', body: createBody, note: 'writes/s' })
+    measure('S6a create', `${base}/api/v1/models/create`, { headers: admin, method: 'POST', body: createBody, note: 'writes/s', key: 'S6a' })
     const updateBody = JSON.stringify({ id: 'm0000003', name: 'Renamed [<id>]', params: { temperature: 0.3 } })
-    measure('S6b update', `${base}/api/v1/models/model/update`, { headers: admin, method: 'POST', body: updateBody, note: 'writes/s' })
-    measure('S8 GET /v1/models, user reading 1k', `${base}/v1/models`, { headers: user1k })
+    measure('S6b update', `${base}/api/v1/models/model/update`, { headers: admin, method: 'POST', body: updateBody, note: 'writes/s', key: 'S6b' })
+    // S8/S8b (issue #17): the runtime lists against a bare server sending the same bytes (their own ceilings).
+    const runtimeLists: [string, string, string][] = [
+      ['S8', 'S8 GET /v1/models, user reading 1k', '/v1/models'],
+      ['S8b', 'S8b GET /api/models, user reading 1k', '/api/models'],
+    ]
+    for (const [key, scenario, path] of runtimeLists) {
+      const answer = await freshGet(`${base}${path}`, user1k)
+      if (answer.status !== 200) {
+        failures.push(`${dialect} ${size} ${key}: HTTP ${answer.status}`)
+        continue
+      }
+      const bytes = Buffer.byteLength(answer.text)
+      const row = measure(scenario, `${base}${path}`, { headers: user1k, key, c1: key === 'S8' })
+      const own = measure(`ceiling for ${key} (in-memory JSON, same bytes)`, `${base}/bench/ceiling?bytes=${bytes}`, {
+        key: `ceiling-${key}`,
+        note: `${bytes} B`,
+        c1: false,
+      })
+      row.note = `ratio to its own ceiling (${bytes} B)`
+      row.ratio = own.rps && row.rps !== null ? row.rps / own.rps : null
+    }
 
     // S10/S11 (issue #12): history and audit pages. A route not built yet (the app's 404 NOT_FOUND for
     // an unknown path) gives an "n/a" row instead of a failure.
@@ -240,7 +326,7 @@ async function runSuite(
       } else failures.push(`${dialect} ${size} S11b: the first filtered audit page has no next_cursor`)
       measure('S11d audit filtered by a rare prefix (action=auth.*, ~1% of entries)', `${audit}?action=auth.*`, { headers: admin })
     }
-    for (const row of rows) if (row !== ceiling && ceiling.rps && row.rps !== null) row.ratio = row.rps / ceiling.rps
+    for (const row of rows) if (!row.key?.startsWith('ceiling') && row.ratio === null && ceiling.rps && row.rps !== null) row.ratio = row.rps / ceiling.rps
 
     // S7: import of 10k models in one request, and the complete export.
     const importFile = JSON.stringify({
@@ -263,6 +349,7 @@ async function runSuite(
       failures.push(`${dialect} ${size} S7 import: HTTP ${imported.status}, created ${report.created?.length}`)
     }
     rows.push({
+      key: 'S7a',
       scenario: 'S7a import 10k models',
       rps: null,
       p50: importSeconds * 1000,
@@ -333,28 +420,81 @@ async function runSuite(
     // one request (real run): seconds and the server's peak RSS growth.
     await governanceAtScale(base, pid, admin, size, dialect, rows, failures)
 
-    // S9: a chat completion through the gateway and the same request straight to the provider.
+    // S9 (issue #17): a chat completion straight to the provider, through the bare pass-through proxy
+    // (the reference), through modelgate (a preset), through a second modelgate with usage recording
+    // off (its cost), and through the peers started with --peers.
     const chatBody = JSON.stringify({ model: 'm0000002', messages: [{ role: 'user', content: 'hello [<id>]' }] })
-    const directBody = JSON.stringify({ model: 'llama3.1:8b', messages: [{ role: 'user', content: 'hello [<id>]' }] })
-    const preset = (await (await http(`${base}/api/v1/models/model?id=m0000002`, { headers: admin })).json()) as { base_model_id?: string }
-    const directModelBody = directBody.replace('llama3.1:8b', preset.base_model_id ?? 'llama3.1:8b')
-    const direct = measure('S9 ceiling: chat sent straight to the provider', `${providerUrl}/v1/chat/completions`, { method: 'POST', body: directModelBody })
-    const gateway = measure('S9 chat through the gateway (preset)', `${base}/v1/chat/completions`, { headers: admin, method: 'POST', body: chatBody })
-    direct.ratio = null
-    gateway.ratio = direct.rps ? (gateway.rps ?? 0) / direct.rps : null
-    gateway.note = `added p50 at c=1: ${((gateway.p50c1 ?? 0) - (direct.p50c1 ?? 0)).toFixed(2)} ms; ratio vs direct`
-    const ttfb = await timeToFirstChunk(`${base}/v1/chat/completions`, admin, chatBody.replace('hello', 'stream').replace('}]}', '}],"stream":true}'))
-    const ttfbDirect = await timeToFirstChunk(`${providerUrl}/v1/chat/completions`, {}, directModelBody.replace('}]}', '}],"stream":true}'))
-    rows.push({
-      scenario: 'S9 stream: time to first chunk (p50, c=1)',
-      rps: null,
-      p50: ttfb,
-      p99: null,
-      p50c1: null,
-      rssMb: peakRssMb(pid),
-      ratio: null,
-      note: `direct ${ttfbDirect.toFixed(2)} ms`,
-    })
+    const preset = (await freshGet(`${base}/api/v1/models/model?id=m0000002`, admin)).body as { base_model_id?: string } | null
+    const directBody = JSON.stringify({ model: preset?.base_model_id ?? 'llama3.1:8b', messages: [{ role: 'user', content: 'hello [<id>]' }] })
+    const chatTargets: (Target & { key: string })[] = [
+      { key: 'direct', name: 'direct to the provider', url: `${providerUrl}/v1/chat/completions`, body: directBody },
+      { key: 'proxy', name: 'bare pass-through proxy', url: `${anchorsUrls.proxy}/v1/chat/completions`, headers: PROXY_HEADERS, body: directBody },
+      { key: 'gateway', name: 'modelgate (preset)', url: `${base}/v1/chat/completions`, headers: admin, body: chatBody },
+    ]
+    const peerTargets = anchorsUrls.peers.map((peer) => ({ key: peer.name, name: peer.name, url: peer.chatUrl, headers: peer.headers, body: directBody }))
+    const noUsage = await startServer(databaseUrl, providerUrl, { USAGE_ANALYTICS: 'false' })
+    try {
+      await waitReady(noUsage.base, noUsage.server)
+      await freshGet(`${noUsage.base}/api/models/base`, admin)
+      const gatewayNoUsage = {
+        key: 'gatewayNoUsage',
+        name: 'modelgate, USAGE_ANALYTICS=false',
+        url: `${noUsage.base}/v1/chat/completions`,
+        headers: admin,
+        body: chatBody,
+      }
+      for (const t of [...chatTargets, gatewayNoUsage, ...peerTargets]) {
+        const row = measure(`S9 chat c=32: ${t.name}`, t.url, {
+          method: 'POST',
+          body: t.body,
+          ...(t.headers && { headers: t.headers }),
+          key: `S9-${t.key}`,
+          c1: false,
+        })
+        anchors.set(t.key, { name: t.name, rps: row.rps, latency: null, stream: null })
+      }
+      // A peer's errors are printed, not failures of the run (it is optional and not ours).
+      for (const peer of peerTargets) {
+        const own = failures.filter((f) => f.includes(peer.name))
+        for (const f of own) console.error(`${f} (peer: not counted as a failure)`)
+        failures.splice(0, failures.length, ...failures.filter((f) => !own.includes(f)))
+      }
+    } finally {
+      await stopServer(noUsage.server)
+    }
+    const streaming = (t: Target) => ({ ...t, body: (t.body ?? '').replace('}]}', '}],"stream":true}') })
+    const latency = await latencyLoop(chatTargets, 2000, 200)
+    const streams = await streamLoop(chatTargets.map(streaming), 200, 20)
+    for (const t of chatTargets) Object.assign(anchors.get(t.key) ?? {}, { latency: latency.get(t.name) ?? null, stream: streams.get(t.name) ?? null })
+    // A peer that fails a loop is left out of it, with the reason printed; the run goes on.
+    for (const peer of peerTargets) {
+      const anchor = anchors.get(peer.key) ?? { name: peer.name, rps: null, latency: null, stream: null }
+      try {
+        anchor.latency = (await latencyLoop([peer], 2000, 200)).get(peer.name) ?? null
+      } catch (error) {
+        console.error(`${peer.name}: latency loop failed, left out: ${(error as Error).message}`)
+      }
+      try {
+        anchor.stream = (await streamLoop([streaming(peer)], 200, 20)).get(peer.name) ?? null
+      } catch (error) {
+        console.error(`${peer.name}: streaming failed, left out: ${(error as Error).message}`)
+      }
+    }
+    const directRps = anchors.get('direct')?.rps
+    const proxyRps = anchors.get('proxy')?.rps
+    for (const row of rows) {
+      if (!row.key?.startsWith('S9-') || row.rps === null) continue
+      row.ratio = directRps ? row.rps / directRps : null
+      row.note = `ratio vs direct; ${proxyRps ? (row.rps / proxyRps).toFixed(2) : '–'}× the proxy`
+    }
+
+    // SQL statements per request (the server's modelgate_db_statements_total on GET /metrics).
+    const statementTargets: [string, Target][] = [
+      ['chat completion (preset)', { name: 'chat', url: `${base}/v1/chat/completions`, headers: admin, body: chatBody }],
+      ['GET /v1/models (user reading 1k)', { name: 'v1-models', url: `${base}/v1/models`, headers: user1k }],
+      ['list page 1, cached (user reading ~90%)', { name: 'list', url: list, headers: dense }],
+    ]
+    for (const [label, target] of statementTargets) statements.set(label, await statementsPerRequest(`${base}/metrics`, METRICS_TOKEN, target, 100))
     rows.push({
       scenario: 'server RSS: after start-up, and after the run',
       rps: null,
@@ -369,12 +509,9 @@ async function runSuite(
     failures.push(`${dialect} ${size}: ${serverExit || (error as Error).message}`)
     console.error(error)
   } finally {
-    if (server.exitCode === null && server.signalCode === null) {
-      server.kill('SIGTERM')
-      await new Promise((resolve) => server.once('exit', resolve))
-    }
+    await stopServer(server)
   }
-  return { rows, failures, setup }
+  return { dialect, size, rows, failures, setup, anchors, statements, pages }
 }
 
 const ROUTE_MISSING = 'n/a (route missing)'
@@ -461,21 +598,65 @@ async function governanceAtScale(
  * A GET on a connection of its own (closed after): after minutes of autocannon, a kept-alive socket of
  * the runner's agent was found closed under the request ("other side closed").
  */
-async function freshGet(url: string, headers: Record<string, string>): Promise<{ status: number; body: unknown }> {
-  const agent = new Agent()
+async function freshGet(url: string, headers: Record<string, string>): Promise<{ status: number; body: unknown; text: string }> {
+  const response = await http(url, { headers })
+  const text = await response.text()
+  let body: unknown = null
   try {
-    const response = await undiciFetch(url, { headers, dispatcher: agent })
-    const text = await response.text()
-    let body: unknown = null
-    try {
-      body = JSON.parse(text) as unknown
-    } catch {
-      // not JSON
-    }
-    return { status: response.status, body }
-  } finally {
-    await agent.close()
+    body = JSON.parse(text) as unknown
+  } catch {
+    // not JSON
   }
+  return { status: response.status, body, text }
+}
+
+/** The bare proxy's one key (bench/bare-proxy.ts). */
+const PROXY_HEADERS = { authorization: 'Bearer bench-proxy-key' }
+
+/**
+ * S13 (issue #17): uncached list pages timed at c=1 in µs, page 1 for each reader (the target at 1M:
+ * p50 ≤ 10 ms) and a deep page for the admin and the ~90% reader (page 1,000, or the last page when
+ * the reader has fewer): a deep page must cost no more than page 1.
+ */
+async function deepPages(
+  list: string,
+  readers: Record<'admin' | 'dense' | 'sparse', Record<string, string>>,
+  fresh: Record<string, string>,
+  rows: Row[],
+  rssMb: () => number,
+): Promise<SuiteResult['pages']> {
+  const targets: Target[] = []
+  const deepOf = new Map<string, number>()
+  for (const [reader, headers] of Object.entries(readers)) {
+    const first = (await freshGet(list, headers)).body as { total?: number } | null
+    const deep = Math.min(1000, Math.max(1, Math.ceil((first?.total ?? 0) / 30)))
+    targets.push({ name: `${reader} 1`, url: `${list}?page=1`, headers: { ...headers, ...fresh } })
+    if (deep > 1) {
+      deepOf.set(reader, deep)
+      targets.push({ name: `${reader} deep`, url: `${list}?page=${deep}`, headers: { ...headers, ...fresh } })
+    }
+  }
+  const times = await latencyLoop(targets, 100, 10, 10)
+  const pages: SuiteResult['pages'] = []
+  for (const reader of Object.keys(readers)) {
+    const page1 = times.get(`${reader} 1`)?.p50 ?? Number.NaN
+    const deepPage = deepOf.get(reader)
+    const deep = deepPage ? (times.get(`${reader} deep`)?.p50 ?? Number.NaN) : Number.NaN
+    pages.push({ reader, page1, deep, deepPage: deepPage ?? 1 })
+    const base = { rps: null, p99: null, p50c1: null, rssMb: rssMb(), ratio: null }
+    rows.push({ ...base, key: `S13-${reader}`, scenario: `S13 uncached page 1 at c=1 (µs loop), ${reader}`, p50: null, p50c1: page1 / 1000, note: '' })
+    if (deepPage) {
+      rows.push({
+        ...base,
+        key: `S13-${reader}-deep`,
+        scenario: `S13 uncached page ${deepPage.toLocaleString('en-US')} at c=1 (µs loop), ${reader}`,
+        p50: null,
+        p50c1: deep / 1000,
+        note: `${(deep / page1).toFixed(2)}× page 1`,
+      })
+    }
+  }
+  return pages
 }
 
 /** True when the app answers its 404 NOT_FOUND for an unknown path (the route is not built yet). */
@@ -494,28 +675,6 @@ function readableIds(size: number, count: number): string[] {
   return ids
 }
 
-async function timeToFirstChunk(url: string, headers: Record<string, string>, body: string): Promise<number> {
-  const samples: number[] = []
-  for (let i = 0; i < 200; i++) {
-    const t = performance.now()
-    // Each sample on a connection of its own: the stream is cancelled after its first chunk.
-    const agent = new Agent()
-    const response = await undiciFetch(url, {
-      method: 'POST',
-      headers: { ...headers, 'content-type': 'application/json' },
-      body: body.replace('[<id>]', String(i)),
-      dispatcher: agent,
-    })
-    const reader = response.body?.getReader()
-    await reader?.read()
-    samples.push(performance.now() - t)
-    await reader?.cancel()
-    await agent.destroy()
-  }
-  samples.sort((a, b) => a - b)
-  return samples[Math.floor(samples.length / 2)] ?? 0
-}
-
 const fmt = (value: number | null, digits = 1) => (value === null || Number.isNaN(value) ? '–' : value.toFixed(digits))
 
 function table(rows: Row[]): string {
@@ -531,13 +690,51 @@ function table(rows: Row[]): string {
   return lines.join('\n')
 }
 
+/** S9's anchors: throughput, latency at c=1 (µs), streaming, each against direct and the proxy. */
+function anchorsTable(result: SuiteResult): string {
+  const direct = result.anchors.get('direct')
+  const proxy = result.anchors.get('proxy')
+  const us = (value: number | undefined) => (value === undefined || Number.isNaN(value) ? '–' : value.toFixed(0))
+  const ms = (value: number | undefined) => (value === undefined || Number.isNaN(value) ? '–' : (value / 1000).toFixed(2))
+  const ratio = (a: number | null | undefined, b: number | null | undefined) => (a && b ? (a / b).toFixed(2) : '–')
+  const lines = [
+    '| S9 anchor | req/s c=32 | × direct | × proxy | p50 µs c=1 | p90 µs | p99 µs | added p50 over direct µs | added p50 over the proxy µs | first chunk p50 ms | last byte p50 ms | first chunk × proxy |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ]
+  for (const [key, a] of result.anchors) {
+    const p50 = a.latency?.p50
+    lines.push(
+      `| ${a.name} | ${fmt(a.rps, 0)} | ${ratio(a.rps, direct?.rps)} | ${ratio(a.rps, proxy?.rps)} | ${us(p50)} | ${us(a.latency?.p90)} | ${us(a.latency?.p99)} | ` +
+        `${key === 'direct' || p50 === undefined || !direct?.latency ? '–' : us(p50 - direct.latency.p50)} | ` +
+        `${key === 'direct' || key === 'proxy' || p50 === undefined || !proxy?.latency ? '–' : us(p50 - proxy.latency.p50)} | ` +
+        `${ms(a.stream?.firstChunk)} | ${ms(a.stream?.lastByte)} | ${ratio(a.stream?.firstChunk, proxy?.stream?.firstChunk)} |`,
+    )
+  }
+  lines.push('', '| SQL statements per request (100 requests, `modelgate_db_statements_total` on /metrics) | statements |', '|---|---|')
+  for (const [label, count] of result.statements) lines.push(`| ${label} | ${count === null ? 'n/a (no counter on /metrics)' : count.toFixed(2)} |`)
+  return lines.join('\n')
+}
+
+/** A process of this checkout's bench/ that prints its URL on its first line. */
+async function startHelper(script: string, args: string[] = []): Promise<{ child: ReturnType<typeof spawn>; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', `${ROOT}/bench/${script}`, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout?.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()))
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)))
+  })
+  return { child, url }
+}
+
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2))
-  const provider = spawn(process.execPath, ['--import', 'tsx', `${ROOT}/bench/provider.ts`], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const providerUrl = await new Promise<string>((resolve, reject) => {
-    provider.stdout?.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()))
-    provider.once('exit', (code) => reject(new Error(`fake provider exited with ${code}`)))
-  })
+  const provider = await startHelper('provider.ts')
+  const proxy = await startHelper('bare-proxy.ts', [`${provider.url}/v1`])
+  const peers: Peer[] = []
+  if (options.peers) {
+    const portkey = await startPortkey(provider.url)
+    if ('why' in portkey) console.error(`Portkey's gateway is left out: ${portkey.why}`)
+    else peers.push(portkey)
+  }
   const commit = (() => {
     try {
       return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim()
@@ -549,19 +746,27 @@ async function main(): Promise<void> {
   const command = `npm run bench${options.full ? ' -- --full' : ''}`
   let report = `# modelgate benchmark\n\n- date: ${new Date().toISOString()}\n- commit: ${commit}\n- machine: ${machine}\n- command: \`${command}\` (${options.seconds} s per scenario and concurrency)\n`
   const failures: string[] = []
+  const results: SuiteResult[] = []
+  const started = performance.now()
   try {
     for (const size of options.sizes) {
       for (const dialect of options.dialects) {
-        const result = await runSuite(dialect, size, options, providerUrl)
+        const result = await runSuite(dialect, size, options, { provider: provider.url, proxy: proxy.url, peers })
+        results.push(result)
         failures.push(...result.failures)
-        const section = `\n## ${dialect}, ${size.toLocaleString('en-US')} models (${result.setup})\n\n${table(result.rows)}\n`
+        const section = `\n## ${dialect}, ${size.toLocaleString('en-US')} models (${result.setup})\n\n${table(result.rows)}\n\n${anchorsTable(result)}\n`
         console.log(section)
         report += section
       }
     }
   } finally {
-    provider.kill('SIGTERM')
+    for (const peer of peers) peer.stop()
+    proxy.child.kill('SIGTERM')
+    provider.child.kill('SIGTERM')
   }
+  const targets = `\n## Targets (issue #17)\n\n${targetsTable(results, options.full)}\n\n✘ is reported, never fatal: the run fails only on errors (see bench/README.md).\n`
+  console.log(targets)
+  report += targets + `\nTotal: ${((performance.now() - started) / 1000).toFixed(0)} s.\n`
   mkdirSync(`${ROOT}/bench/results`, { recursive: true })
   const file = `${ROOT}/bench/results/${new Date().toISOString().slice(0, 10)}-${options.full ? 'full' : 'quick'}-${commit}.md`
   writeFileSync(file, report + (failures.length ? `\n## Failures\n\n${failures.map((f) => `- ${f}`).join('\n')}\n` : ''))

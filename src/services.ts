@@ -12,11 +12,14 @@ import type { Config } from './config/env.js'
 import type { Database } from './db/database.js'
 import { GroupsService } from './groups/groups.service.js'
 import { ChatService } from './gateway/chat.service.js'
+import { combineObservers } from './gateway/gateway-observer.js'
 import { RuntimeModelsService } from './gateway/runtime-models.service.js'
 import { TryItService } from './gateway/try-it.js'
 import { createModels, type Models, type ServedModels } from './models/models.feature.js'
 import { ConnectionsService } from './providers/connections.service.js'
 import { LocalBus, RedisBus, type InvalidationBus } from './providers/invalidation-bus.js'
+import { PgNotifyBus } from './db/pg-notify-bus.js'
+import { WRITE_TOPICS, type WriteTopic } from './db/write-watch.js'
 import { KeyBox } from './providers/key-box.js'
 import { ModelCatalog } from './providers/model-catalog.js'
 import { OwuiConnections } from './providers/owui-connections.js'
@@ -28,6 +31,9 @@ import { ExplainRepo } from './explain/explain.repo.js'
 import { createTemplates, type Templates } from './templates/templates.feature.js'
 import { ScimService } from './scim/scim.service.js'
 import { createSso, type Sso } from './sso/sso.feature.js'
+import { Metrics } from './metrics/registry.js'
+import { TopicCache } from './cache/topic-cache.js'
+import { createAnalytics, type Analytics } from './analytics/analytics.feature.js'
 
 export interface Services {
   config: Readonly<Config>
@@ -58,6 +64,10 @@ export interface Services {
   /** The web's *Try it* panel: one streamed turn through a preset or an unsaved draft (issue #16). */
   tryIt: TryItService
   bus: InvalidationBus
+  /** GET /metrics (docs/metrics.md): the request durations http records, and the gateway's observer. */
+  metrics: Metrics
+  /** Usage analytics (docs/analytics.md): the recorder the gateway reports to, and the queries. */
+  analytics: Analytics
   /** Releases what the services hold besides the database (the Redis connections). */
   close(): Promise<void>
 }
@@ -72,7 +82,9 @@ export interface ServiceOptions {
 export function createServices(config: Readonly<Config>, database: Database, secretKey: string, options: ServiceOptions = {}): Services {
   // Sign-up, API keys, token lifetime and default permissions as the admin set them (the environment's until then).
   const accountSettings = new AccountSettings(database, config)
-  const access = new AccessService(new AccessRepo(database.db), new PrincipalsRepo(database.db), accountSettings, config.bypassAdminAccessControl)
+  // Each user's groups as every request reads them, until an account table is written (docs/performance.md, "Gateway caches").
+  const memberships = new TopicCache<{ id: string; permissions: unknown }[]>(database.watch, 'accounts', 10_000)
+  const access = new AccessService(new AccessRepo(database.db), new PrincipalsRepo(database.db), accountSettings, config.bypassAdminAccessControl, memberships)
   const signinLimiter =
     options.signinLimiter ??
     createAttemptLimiter({
@@ -80,7 +92,15 @@ export function createServices(config: Readonly<Config>, database: Database, sec
       windowMs: config.signinRateLimit.windowMs,
       ...(options.onBackgroundError && { onError: options.onBackgroundError }),
     })
-  const auth = new AuthService(database, config, new TokenSigner(secretKey, config.jwtExpiresInMs), access, accountSettings, signinLimiter)
+  const auth = new AuthService(
+    database,
+    config,
+    new TokenSigner(secretKey, config.jwtExpiresInMs),
+    access,
+    accountSettings,
+    signinLimiter,
+    options.onBackgroundError,
+  )
   // Account administration resets passwords and revokes API keys through auth (auth → users, no cycle).
   const users = new UsersService(database, auth)
   const groups = new GroupsService(database)
@@ -109,7 +129,8 @@ export function createServices(config: Readonly<Config>, database: Database, sec
   const templates = createTemplates(models.registry)
   users.onUserDeleted(() => Promise.resolve((trx, deleted, byAdminId) => templates.store.onUserDeleted(trx, deleted.id, byAdminId)))
   groups.onGroupDeleted((trx, groupId) => templates.store.onGroupDeleted(trx, groupId))
-  const bus: InvalidationBus = config.redisUrl ? new RedisBus(config.redisUrl, options.onBackgroundError ?? (() => undefined)) : new LocalBus()
+  const bus = createBus(config, database, options.onBackgroundError ?? (() => undefined))
+  const unwireCaches = wireGatewayCaches(database, bus)
   // The catalog loads connections through the service, and the service invalidates the catalog.
   const connections: ConnectionsService = new ConnectionsService(database, config, new KeyBox(secretKey), () => catalog)
   const catalog = new ModelCatalog(
@@ -118,8 +139,19 @@ export function createServices(config: Readonly<Config>, database: Database, sec
     bus,
     () => connections.version(),
   )
-  const runtime = new RuntimeModelsService(database, access, catalog, config.bypassModelAccessControl, models.config)
-  const chat = new ChatService(runtime, config.providerChatTimeoutMs)
+  // Before the gateway: the recorder is one of its observers (null with USAGE_ANALYTICS=false).
+  const analytics = createAnalytics(
+    database,
+    { recording: config.usageAnalytics, retentionDays: config.usageRetentionDays },
+    options.onBackgroundError ? { onError: options.onBackgroundError } : {},
+  )
+  const runtime = new RuntimeModelsService(database, access, catalog, config.bypassModelAccessControl, models.config, () => models.registry.version())
+  const metrics = new Metrics(database)
+  const chat = new ChatService(runtime, config.providerChatTimeoutMs, {
+    observer: analytics.recorder ? combineObservers(metrics.gateway, analytics.recorder) : metrics.gateway,
+    tracing: config.tracing,
+    usage: analytics.recorder !== null,
+  })
   return {
     config,
     database,
@@ -140,6 +172,49 @@ export function createServices(config: Readonly<Config>, database: Database, sec
     chat,
     tryIt: new TryItService(runtime, access, models.registry, config.providerChatTimeoutMs),
     bus,
-    close: async () => void (await Promise.all([bus.close(), signinLimiter.close()])),
+    metrics,
+    analytics,
+    close: async () => {
+      unwireCaches()
+      auth.close()
+      accountSettings.close()
+      memberships.close()
+      metrics.close()
+      await Promise.all([bus.close(), signinLimiter.close(), analytics.close()])
+    },
+  }
+}
+
+/** Redis pub/sub with REDIS_URL; PostgreSQL's LISTEN/NOTIFY on PostgreSQL without it; else one process. */
+function createBus(config: Readonly<Config>, database: Database, onError: (error: Error) => void): InvalidationBus {
+  if (config.redisUrl) return new RedisBus(config.redisUrl, onError)
+  if (database.dialect === 'postgres' && config.database.dialect === 'postgres') return new PgNotifyBus(config.database.url, onError)
+  return new LocalBus()
+}
+
+/** Database topics travel on the bus under this prefix (other subscribers ignore them). */
+const DB_TOPIC_PREFIX = 'db:'
+
+/**
+ * The gateway caches across instances (docs/performance.md, "Gateway caches"): this instance's commits
+ * are published, other instances' invalidate here, and while the bus does not hear them the caches are
+ * not trusted (bypassed; emptied when it is back). Answers the unwiring.
+ */
+function wireGatewayCaches(database: Database, bus: InvalidationBus): () => void {
+  let wired = true
+  const unlisten = database.watch.listen((topic, source) => {
+    if (source === 'commit') bus.publish(`${DB_TOPIC_PREFIX}${topic}`)
+  })
+  bus.subscribe((message) => {
+    const topic = message.slice(DB_TOPIC_PREFIX.length) as WriteTopic
+    if (wired && message.startsWith(DB_TOPIC_PREFIX) && WRITE_TOPICS.includes(topic)) database.watch.invalidate(topic, 'remote')
+  })
+  database.watch.setTrusted(bus.connected)
+  bus.onConnectedChange((connected) => {
+    if (wired) database.watch.setTrusted(connected)
+  })
+  return () => {
+    wired = false
+    unlisten()
   }
 }

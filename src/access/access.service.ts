@@ -4,6 +4,7 @@
  */
 import type { PermissionDefaults, UserRole } from '../config/env.js'
 import { AppError } from '../errors/app-error.js'
+import type { TopicCache } from '../cache/topic-cache.js'
 import type { Executor } from '../db/executor.js'
 import { AccessRepo, PrincipalsRepo } from './access.repo.js'
 import type { Actor } from './actor.js'
@@ -52,7 +53,26 @@ export class AccessService {
     private readonly principalsRepo: PrincipalsRepo,
     private readonly defaults: PermissionDefaultsSource,
     private readonly bypassAdminAccessControl: boolean,
+    /**
+     * The groups (and their permission trees) of each user, as every request asks them: invalidated by
+     * every write of an account table (docs/performance.md, "Gateway caches"). Never used inside a
+     * transaction (`on`), which must read its own writes.
+     */
+    private readonly memberships?: TopicCache<{ id: string; permissions: unknown }[]>,
   ) {}
+
+  /** The user's groups with their permission trees: cached on the root service, read through a transaction's. */
+  private groupsOf(userId: string): Promise<{ id: string; permissions: unknown }[]> {
+    return this.memberships ? this.memberships.get(userId, () => this.repo.groupsOf(userId)) : this.repo.groupsOf(userId)
+  }
+
+  private async groupIdsOf(userId: string): Promise<string[]> {
+    return this.memberships ? (await this.groupsOf(userId)).map((group) => group.id) : this.repo.groupIdsOf(userId)
+  }
+
+  private async permissionTreesOf(userId: string): Promise<unknown[]> {
+    return this.memberships ? (await this.groupsOf(userId)).map((group) => group.permissions) : this.repo.permissionTreesOf(userId)
+  }
 
   /**
    * The same service reading through `executor` (an open transaction). Checks made inside a transaction
@@ -68,7 +88,7 @@ export class AccessService {
     return {
       userId: actor.id,
       role: actor.role,
-      groupIds: actor.role === 'pending' ? [] : await this.repo.groupIdsOf(actor.id),
+      groupIds: actor.role === 'pending' ? [] : await this.groupIdsOf(actor.id),
       bypass: actor.role === 'admin' && this.bypassAdminAccessControl,
     }
   }
@@ -79,7 +99,7 @@ export class AccessService {
    */
   async modelCaller(actor: Actor): Promise<ModelCaller> {
     if (actor.role !== 'user') return { ...(await this.principalsOf(actor)), mayShare: actor.role === 'admin' }
-    const [groups, defaults] = await Promise.all([this.repo.groupsOf(actor.id), this.permissionDefaults()])
+    const [groups, defaults] = await Promise.all([this.groupsOf(actor.id), this.permissionDefaults()])
     const trees = groups.map((group) => group.permissions)
     const has = (path: FeaturePermission) => hasFeaturePermission(actor, path, trees, defaults)
     return {
@@ -368,7 +388,7 @@ export class AccessService {
   }
 
   async featurePermissions(actor: Actor): Promise<ResolvedPermissions> {
-    const trees = actor.role === 'user' ? await this.repo.permissionTreesOf(actor.id) : []
+    const trees = actor.role === 'user' ? await this.permissionTreesOf(actor.id) : []
     return resolveFeaturePermissions(actor, trees, await this.permissionDefaults())
   }
 
@@ -381,7 +401,7 @@ export class AccessService {
 
   async hasFeature(actor: Actor, path: FeaturePermission): Promise<boolean> {
     if (actor.role !== 'user') return actor.role === 'admin'
-    const [trees, defaults] = await Promise.all([this.repo.permissionTreesOf(actor.id), this.permissionDefaults()])
+    const [trees, defaults] = await Promise.all([this.permissionTreesOf(actor.id), this.permissionDefaults()])
     return hasFeaturePermission(actor, path, trees, defaults)
   }
 

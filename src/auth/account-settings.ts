@@ -5,8 +5,9 @@
  * user has before groups). The environment gives the first value; the first save stores it in
  * `app_settings`, which wins from then on (Open WebUI's persistent config).
  *
- * Readers get a snapshot that is at most SETTINGS_CHECK_INTERVAL_MS old: a save updates the saving
- * instance's snapshot at once, other instances re-read the table when their snapshot is older than that.
+ * Readers get a snapshot kept until a write of an account table (`app_settings` among them) on any
+ * instance invalidates it (the database's write watch and the bus: docs/performance.md, "Gateway caches"),
+ * at most SETTINGS_MAX_AGE_MS; while the bus is down every read goes to the database.
  */
 import { permissionDefaultsFrom, type PermissionTree } from '../access/feature-permissions.js'
 import { recordAudit, type AuditActor } from '../audit/audit-log.js'
@@ -16,6 +17,9 @@ import { epochSeconds, lockInTransaction, type Executor } from '../db/executor.j
 import { USER_ROLES } from '../schema/roles.js'
 import type { AdminConfig, AdminConfigUpdate, DefaultPermissions } from './auth.schema.js'
 import { SettingsRepo } from './settings.repo.js'
+
+/** A safety bound on a snapshot's age; invalidation, not this, is what makes a change apply. */
+const SETTINGS_MAX_AGE_MS = 60_000
 
 const ADMIN_CONFIG_KEY = 'auth.admin_config'
 const DEFAULT_PERMISSIONS_KEY = 'users.default_permissions'
@@ -55,7 +59,20 @@ export class AccountSettings {
   constructor(
     private readonly database: Database,
     private readonly env: SettingsEnvironment,
-  ) {}
+  ) {
+    this.unlisten = database.watch.listen((topic) => {
+      if (topic !== 'accounts') return
+      this.snapshot = undefined
+      this.loading = undefined
+    })
+  }
+
+  private readonly unlisten: () => void
+
+  /** Stops listening for invalidations (services.ts closes it with the services). */
+  close(): void {
+    this.unlisten()
+  }
 
   /** `executor`: the transaction the caller is in, if any (on SQLite the root handle would wait for it). */
   async policy(executor?: Executor): Promise<AuthPolicy> {
@@ -145,12 +162,15 @@ export class AccountSettings {
 
   private remember(snapshot: Snapshot): void {
     this.generation += 1
+    // The write's own invalidation (after its commit) dropped the snapshot: this one is what it saved.
+    if (!this.database.watch.trusted) return
     this.snapshot = snapshot
     this.checkedAt = Date.now()
   }
 
   private current(executor?: Executor): Promise<Snapshot> {
-    if (this.snapshot && Date.now() - this.checkedAt < this.env.settingsCheckIntervalMs) return Promise.resolve(this.snapshot)
+    const watch = this.database.watch
+    if (this.snapshot && watch.trusted && Date.now() - this.checkedAt < SETTINGS_MAX_AGE_MS) return Promise.resolve(this.snapshot)
     // A transaction reads through itself, alone: sharing a load through the root handle could wait for it.
     if (executor && executor !== this.database.db) return this.load(executor)
     this.loading ??= this.load(this.database.db).finally(() => {
@@ -161,8 +181,13 @@ export class AccountSettings {
 
   private async load(executor: Executor): Promise<Snapshot> {
     const generation = this.generation
+    const written = this.database.watch.generation('accounts')
     const snapshot = this.parse(await new SettingsRepo(executor).all())
     if (generation !== this.generation && this.snapshot) return this.snapshot
+    // A transaction may read its own uncommitted writes: used by it, never kept.
+    if (executor !== this.database.db) return snapshot
+    // Read before a write was seen (or while other instances' writes may go unheard): used, not kept.
+    if (written !== this.database.watch.generation('accounts') || !this.database.watch.trusted) return snapshot
     this.snapshot = snapshot
     this.checkedAt = Date.now()
     return snapshot

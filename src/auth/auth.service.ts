@@ -24,9 +24,14 @@ import { MemoryAttemptLimiter, type AttemptLimiter, type Reservation } from './r
 import type { TokenSigner } from './tokens.js'
 import type { AccountSettings } from './account-settings.js'
 import { createHash } from 'node:crypto'
+import { TopicCache } from '../cache/topic-cache.js'
+import type { ApiKeyRow } from './api-keys.repo.js'
 
 /** last_used_at is refreshed at most this often, so API-key traffic does not write on every request. */
 const API_KEY_TOUCH_INTERVAL_S = 60
+
+/** Accounts and API keys kept in memory (each cache; docs/performance.md, "Gateway caches"). */
+const CREDENTIAL_CACHE_ENTRIES = 10_000
 
 /**
  * Refused sign-ins are audited once per account and client per refusal window, not once per request:
@@ -43,6 +48,14 @@ export class AuthService implements AccountCredentials {
   private readonly apiKeys: ApiKeysRepo
   /** Account and client of each refused sign-in already audited → when that refusal window ends (ms). */
   private readonly auditedRefusals = new Map<string, number>()
+  /**
+   * The account by id and the API key by hash, as every request reads them: emptied by every write of
+   * an account table on any instance (the database's write watch and the bus), bypassed while the bus is down.
+   */
+  private readonly accountsById: TopicCache<UserRow | undefined>
+  private readonly keysByHash: TopicCache<ApiKeyRow | undefined>
+  /** `last_used_at` touches under way, by account: reading the key waits for them (read your own use). */
+  private readonly touches = new Map<string, Promise<void>>()
 
   /**
    * `limiter` counts password attempts per account and per client address (in memory, or shared
@@ -56,9 +69,24 @@ export class AuthService implements AccountCredentials {
     /** Sign-up, default role, API keys and token lifetime as the admin set them (environment first). */
     readonly settings: AccountSettings,
     private readonly limiter: AttemptLimiter = new MemoryAttemptLimiter(config.signinRateLimit.windowMs),
+    /** Where a failed `last_used_at` touch is reported (it runs off the request's path). */
+    private readonly onBackgroundError: (error: Error) => void = () => undefined,
   ) {
     this.users = new UsersRepo(database.db)
     this.apiKeys = new ApiKeysRepo(database.db)
+    this.accountsById = new TopicCache(database.watch, 'accounts', CREDENTIAL_CACHE_ENTRIES)
+    this.keysByHash = new TopicCache(database.watch, 'accounts', CREDENTIAL_CACHE_ENTRIES)
+  }
+
+  /** Stops listening for invalidations (services.ts closes it with the services). */
+  close(): void {
+    this.accountsById.close()
+    this.keysByHash.close()
+  }
+
+  /** The account by id, from the cache (a deleted account is remembered as none until a write). */
+  private account(id: string): Promise<UserRow | undefined> {
+    return this.accountsById.get(id, () => this.users.findById(id))
   }
 
   /** Public sign-up. The first account becomes admin; later ones get DEFAULT_USER_ROLE. */
@@ -234,20 +262,35 @@ export class AuthService implements AccountCredentials {
     const credential = bearerOf(authorization)
     if (!credential) throw new AppError('UNAUTHORIZED')
     if (credential.startsWith(API_KEY_PREFIX)) {
-      const key = await this.apiKeys.findByHash(hashApiKey(credential))
-      const user = key ? await this.users.findById(key.user_id) : undefined
+      const keyHash = hashApiKey(credential)
+      // Unknown keys are not remembered: guesses must not push real keys out of the cache.
+      const key = await this.keysByHash.get(
+        keyHash,
+        () => this.apiKeys.findByHash(keyHash),
+        (row) => row !== undefined,
+      )
+      const user = key ? await this.account(key.user_id) : undefined
       if (!key || !user) throw new AppError('UNAUTHORIZED', 'The API key is not valid or was revoked.')
       if (!(await this.settings.policy()).enableApiKeys) {
         throw new AppError('ACCESS_PROHIBITED', 'API keys are disabled on this server (ENABLE_API_KEYS). Sign in instead.')
       }
       const now = epochSeconds()
       if (key.last_used_at === null || now - Number(key.last_used_at) >= API_KEY_TOUCH_INTERVAL_S) {
-        await this.apiKeys.touch(key.id, now)
+        // Throttled in memory (the cached row) and off the request's path; the driver does not count
+        // this write as a change of the key (src/db/write-watch.ts).
+        key.last_used_at = now
+        const touch = this.apiKeys
+          .touch(key.id, now)
+          .catch((error: unknown) => this.onBackgroundError(error instanceof Error ? error : new Error(String(error))))
+          .finally(() => {
+            if (this.touches.get(key.user_id) === touch) this.touches.delete(key.user_id)
+          })
+        this.touches.set(key.user_id, touch)
       }
       return { user, kind: 'api_key', expiresAt: null }
     }
     const claims = await this.tokens.verify(credential)
-    const user = claims ? await this.users.findById(claims.userId) : undefined
+    const user = claims ? await this.account(claims.userId) : undefined
     // A token of an older version is revoked, unless it is the one the account's last own password change kept.
     const current =
       user &&
@@ -333,6 +376,7 @@ export class AuthService implements AccountCredentials {
   }
 
   async getApiKey(user: UserRow): Promise<ApiKeyInfo> {
+    await this.touches.get(user.id)
     const row = await this.apiKeys.findByUser(user.id)
     if (!row) throw new AppError('NOT_FOUND', 'You have no API key. Create one with POST /api/v1/auths/api_key.')
     return {

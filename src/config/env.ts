@@ -156,10 +156,20 @@ const envSchema = z.object({
   PROVIDER_CHAT_TIMEOUT_MS: integerVar(60_000, 50, 3_600_000),
   SIGNIN_WINDOW_SECONDS: integerVar(300, 1, 86_400),
   SETTINGS_CHECK_INTERVAL_MS: integerVar(1000, 0, 3_600_000),
+  // Usage analytics (docs/analytics.md): recording of gateway calls, and how long rows are kept (0: forever).
+  USAGE_ANALYTICS: booleanVar(true),
+  USAGE_RETENTION_DAYS: integerVar(90, 0, 36_500),
   // SCIM 2.0 provisioning (docs/sso.md, "SCIM"): ENABLE_SCIM, or Open WebUI's SCIM_ENABLED; ENABLE_SCIM wins when both are set.
   ENABLE_SCIM: booleanVar(false),
   SCIM_ENABLED: booleanVar(false),
   SCIM_TOKEN: z.string().optional(),
+  // GET /metrics (docs/metrics.md): a scraper's bearer token besides admin credentials; optional tracing.
+  METRICS_TOKEN: z
+    .string()
+    .optional()
+    .refine((token) => token === undefined || token.trim() === '' || token.trim().length >= 16, 'must be at least 16 characters'),
+  OTEL_TRACING: booleanVar(false),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().trim().optional(),
   // OpenID Connect sign-in (docs/sso.md): Open WebUI's names and defaults.
   OPENID_PROVIDER_URL: z.string().trim().optional(),
   OAUTH_CLIENT_ID: z.string().trim().optional(),
@@ -274,8 +284,16 @@ export interface Config {
    * last saw: the bound on how long another instance's connection change stays unseen without Redis.
    */
   settingsCheckIntervalMs: number
+  /** USAGE_ANALYTICS: record each gateway call (docs/analytics.md). */
+  usageAnalytics: boolean
+  /** USAGE_RETENTION_DAYS: usage rows older than this are pruned; 0 keeps them forever. */
+  usageRetentionDays: number
   /** Hosts (exact, lower-case) that model profile images may redirect to; empty: none. */
   profileImageHosts: string[]
+  /** METRICS_TOKEN: a scraper reads GET /metrics with `Authorization: Bearer <it>`; null: admins only (docs/metrics.md). */
+  metricsToken: string | null
+  /** OTEL_TRACING or OTEL_EXPORTER_OTLP_ENDPOINT: provider calls get a span id of their own in the caller's trace. */
+  tracing: boolean
   /** SCIM 2.0 provisioning at /api/v1/scim/v2 (docs/sso.md): on or off, and the bearer token its client sends. */
   scim: { enabled: boolean; token: string | null }
   /** ENABLE_LOGIN_FORM: false hides and refuses password sign-in, except for admins (break-glass, docs/sso.md). */
@@ -418,7 +436,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     benchRoutes: e.BENCH_ROUTES,
     trustProxy: e.TRUST_PROXY,
     settingsCheckIntervalMs: e.SETTINGS_CHECK_INTERVAL_MS,
+    usageAnalytics: e.USAGE_ANALYTICS,
+    usageRetentionDays: e.USAGE_RETENTION_DAYS,
     profileImageHosts: e.PROFILE_IMAGE_HOSTS,
+    metricsToken: e.METRICS_TOKEN?.trim() ? e.METRICS_TOKEN.trim() : null,
+    tracing: e.OTEL_TRACING || Boolean(e.OTEL_EXPORTER_OTLP_ENDPOINT),
     scim: scimConfig(env, e.ENABLE_SCIM, e.SCIM_ENABLED, e.SCIM_TOKEN),
     enableLoginForm: e.ENABLE_LOGIN_FORM,
     oidc: oidc.config,

@@ -10,12 +10,17 @@ import { FifoSqliteDialect } from './fifo-sqlite-dialect.js'
 import pg from 'pg'
 import type { DatabaseTarget } from '../config/env.js'
 import type { DB } from './types.js'
+import { watchDialect, WriteWatch } from './write-watch.js'
 
 export type DialectName = 'sqlite' | 'postgres'
 
 export interface Database {
   db: Kysely<DB>
   dialect: DialectName
+  /** Every write to the tables caches are built on, seen at the driver (write-watch.ts). */
+  watch: WriteWatch
+  /** The PostgreSQL pool's connections now (metrics); absent on SQLite, which has one connection. */
+  poolStats?: () => { total: number; idle: number; waiting: number }
   close(): Promise<void>
 }
 
@@ -49,7 +54,8 @@ export function createDatabase(target: DatabaseTarget, options: { pgPoolSize?: n
   const pool = new pg.Pool({ connectionString: target.url, max: options.pgPoolSize ?? 10, types: pgTypes })
   // An idle client that loses its server must not crash the process; the next query reports the error.
   pool.on('error', () => undefined)
-  return fromDialect(new PostgresDialect({ pool }), 'postgres')
+  const poolStats = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount })
+  return { ...fromDialect(new PostgresDialect({ pool }), 'postgres'), poolStats }
 }
 
 /**
@@ -75,8 +81,12 @@ function withStatementCache(sqlite: SqliteDatabase.Database, size = 1000): Kysel
   }
 }
 
-/** Wraps an already-built Kysely dialect (tests use it for PGlite and per-schema PostgreSQL pools). */
+/**
+ * Wraps an already-built Kysely dialect (tests use it for PGlite and per-schema PostgreSQL pools); every
+ * statement goes through the write watch's driver.
+ */
 export function fromDialect(dialect: Dialect, name: DialectName): Database {
-  const db = new Kysely<DB>({ dialect })
-  return { db, dialect: name, close: () => db.destroy() }
+  const watch = new WriteWatch()
+  const db = new Kysely<DB>({ dialect: watchDialect(dialect, watch) })
+  return { db, dialect: name, watch, close: () => db.destroy() }
 }

@@ -16,6 +16,7 @@ import * as m0008 from './migrations/0008_accounts_parity.js'
 import * as m0009 from './migrations/0009_connections_parity.js'
 import * as m0011 from './migrations/0011_sso.js'
 import * as m0012 from './migrations/0012_scim.js'
+import * as m0013 from './migrations/0013_usage.js'
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -29,6 +30,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0009_connections_parity': m0009,
   '0011_sso': m0011,
   '0012_scim': m0012,
+  '0013_usage': m0013,
 }
 
 /**

@@ -223,7 +223,27 @@ export interface ScimGroupsTable {
   created_at: number
 }
 
+/** One gateway call (migration 0013, src/analytics): who called which model, tokens, latency, outcome. */
+export interface UsageEventsTable {
+  created_at: number
+  user_id: string
+  model_id: string
+  base_model_id: string
+  connection_id: string
+  endpoint: string
+  /** 1 for a streamed answer, else 0. */
+  stream: number
+  status: number
+  error: string | null
+  prompt_tokens: number
+  completion_tokens: number
+  total_tokens: number
+  latency_ms: number
+  first_chunk_ms: number | null
+}
+
 export interface DB {
+  usage_events: UsageEventsTable
   scim_users: ScimUsersTable
   scim_groups: ScimGroupsTable
   app_settings: AppSettingsTable

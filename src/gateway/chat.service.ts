@@ -17,6 +17,9 @@ import { redactText } from '../errors/redact.js'
 import { applyPreset, applyPresetToResponses, effectiveParams } from './preset-params.js'
 import { ChatToResponsesStream, chatToResponse, responsesToChat, sseEvent, type ResponsesEvent } from './responses-translate.js'
 import type { RuntimeModelsService } from './runtime-models.service.js'
+import { errorKindOf, NO_OBSERVER, UpstreamWatch, type GatewayObserver } from './gateway-observer.js'
+import { upstreamTraceHeaders, type IncomingTrace } from './trace-context.js'
+import { askForUsage, UsageLines } from './usage-lines.js'
 
 /** Who is asking and how to tell them about a fault that comes after the answer started (mid-stream). */
 export interface ChatContext {
@@ -24,6 +27,16 @@ export interface ChatContext {
   requestId: string
   /** Called with a provider fault that ends a stream (the route logs it). */
   onStreamFault?: (fault: AppError) => void
+  /** The caller's W3C trace context, passed on to the provider (trace-context.ts). */
+  trace?: IncomingTrace
+}
+
+/** Who hears of every provider call, and whether provider calls get a span id of their own (trace-context.ts). */
+export interface ChatObservation {
+  observer: GatewayObserver
+  tracing: boolean
+  /** Ask providers for streamed token counts, hidden from clients that did not ask (usage-lines.ts). */
+  usage?: boolean
 }
 
 export type ChatAnswer =
@@ -44,12 +57,20 @@ export class ChatService {
   constructor(
     private readonly runtime: RuntimeModelsService,
     private readonly timeoutMs: number,
+    private readonly observation: ChatObservation = { observer: NO_OBSERVER, tracing: false },
   ) {}
+
+  /** The watch of each provider call whose answer is still being read, by its response (gateway-observer.ts). */
+  private readonly watches = new WeakMap<ProviderResponse, UpstreamWatch>()
+  /** Streams whose `usage` the gateway asked for (the client did not): it is read, then hidden. */
+  private readonly askedUsage = new WeakSet<ProviderResponse>()
 
   async complete(actor: Actor, request: Json & { model: string }, callerGone: AbortSignal, context: ChatContext = { requestId: '' }): Promise<ChatAnswer> {
     const { provider, connection, chainParams } = await this.runtime.resolve(actor, request.model)
     const body = applyPreset(request, effectiveParams(chainParams), provider.upstream_id)
-    const response = await this.call(connection, '/chat/completions', body, callerGone)
+    const asked = this.observation.usage === true && askForUsage(body)
+    const response = await this.call(connection, '/chat/completions', body, callerGone, { actor, model: request.model, context })
+    if (asked) this.askedUsage.add(response)
     return this.relayAnswer(actor, connection, response, body['stream'] === true, request.model, callerGone, context)
   }
 
@@ -68,7 +89,9 @@ export class ChatService {
     const { provider, connection, chainParams } = await this.runtime.resolve(actor, request.model)
     const body =
       path === '/completions' ? applyPreset(request, effectiveParams(chainParams), provider.upstream_id) : { ...request, model: provider.upstream_id }
-    const response = await this.call(connection, path, body, callerGone)
+    const asked = this.observation.usage === true && path === '/completions' && askForUsage(body)
+    const response = await this.call(connection, path, body, callerGone, { actor, model: request.model, context })
+    if (asked) this.askedUsage.add(response)
     return this.relayAnswer(actor, connection, response, body['stream'] === true, request.model, callerGone, context)
   }
 
@@ -85,17 +108,29 @@ export class ChatService {
     const known = this.speaksResponses(connection)
     if (known !== false) {
       const body = applyPresetToResponses(request, preset, provider.upstream_id)
-      const response = await this.call(connection, '/responses', body, callerGone, (status) => status === 404 || status === 405 || status === 501)
+      const response = await this.call(
+        connection,
+        '/responses',
+        body,
+        callerGone,
+        { actor, model: request.model, context },
+        (status) => status === 404 || status === 405 || status === 501,
+      )
       if (response.statusCode >= 200 && response.statusCode < 300) {
         this.rememberResponses(connection, true)
         return this.relayAnswer(actor, connection, response, isStream, request.model, callerGone, context)
       }
-      if (!(await isMissingRoute(response))) throw await upstreamRefusal(connection, response, this.timeoutMs)
+      if (!(await isMissingRoute(response))) {
+        const refusal = await upstreamRefusal(connection, response, this.timeoutMs)
+        this.watches.get(response)?.end(errorKindOf(refusal.code, response.statusCode))
+        throw refusal
+      }
+      this.watches.get(response)?.end()
       this.rememberResponses(connection, false)
     }
     // Translated: the chat request it means, with the preset applied exactly as for chat.
     const body = applyPreset(responsesToChat(request), preset, provider.upstream_id)
-    const response = await this.call(connection, '/chat/completions', body, callerGone)
+    const response = await this.call(connection, '/chat/completions', body, callerGone, { actor, model: request.model, context })
     const echo = { model: request.model, request }
     const contentType = String(response.headers['content-type'] ?? '')
     if (isStream && contentType.includes('text/event-stream')) {
@@ -106,7 +141,7 @@ export class ChatService {
         chunks: this.translate(actor, connection, response, echo, callerGone, context),
       }
     }
-    return { kind: 'json', status: 200, body: chatToResponse(await providerJson(connection, response, this.timeoutMs), echo) }
+    return { kind: 'json', status: 200, body: chatToResponse(await this.readJson(connection, response, callerGone), echo) }
   }
 
   private speaksResponses(connection: Connection): boolean | undefined {
@@ -123,20 +158,64 @@ export class ChatService {
 
   /**
    * POSTs `body` to `path` of the connection's OpenAI API; a non-2xx answer becomes our error, except the
-   * statuses `keep` accepts, which the caller reads itself.
+   * statuses `keep` accepts, which the caller reads itself. The call is watched (gateway-observer.ts) until
+   * its answer is read; the caller's trace context goes with it (trace-context.ts).
    */
-  private async call(connection: Connection, path: string, body: Json, callerGone: AbortSignal, keep?: (status: number) => boolean): Promise<ProviderResponse> {
+  private async call(
+    connection: Connection,
+    path: string,
+    body: Json,
+    callerGone: AbortSignal,
+    who: { actor: Actor; model: string; context: ChatContext },
+    keep?: (status: number) => boolean,
+  ): Promise<ProviderResponse> {
     const isStream = body['stream'] === true
-    const response = await providerRequest(connection, joinUrl(openAiBase(connection), path), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: isStream ? 'text/event-stream' : 'application/json' },
-      body: JSON.stringify(body),
-      timeoutMs: this.timeoutMs,
-      signal: callerGone,
+    const upstreamModel = typeof body['model'] === 'string' ? body['model'] : ''
+    const watch = new UpstreamWatch(this.observation.observer, {
+      connectionId: connection.id,
+      connectionName: connection.name,
+      path,
+      userId: who.actor.id,
+      model: who.model,
+      upstreamModel,
+      stream: isStream,
     })
-    if (response.statusCode >= 200 && response.statusCode < 300) return response
-    if (keep?.(response.statusCode)) return response
-    throw await upstreamRefusal(connection, response, this.timeoutMs)
+    const trace = upstreamTraceHeaders(who.context.trace, this.observation.tracing)
+    let response: ProviderResponse
+    try {
+      response = await providerRequest(connection, joinUrl(openAiBase(connection), path), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: isStream ? 'text/event-stream' : 'application/json', ...trace },
+        body: JSON.stringify(body),
+        timeoutMs: this.timeoutMs,
+        signal: callerGone,
+      })
+    } catch (error) {
+      watch.end(callerGone.aborted ? 'cancelled' : errorKindOf((error as AppError).code, 0))
+      throw error
+    }
+    watch.answered(response.statusCode)
+    if ((response.statusCode >= 200 && response.statusCode < 300) || keep?.(response.statusCode)) {
+      this.watches.set(response, watch)
+      return response
+    }
+    const refusal = await upstreamRefusal(connection, response, this.timeoutMs)
+    watch.end(errorKindOf(refusal.code, response.statusCode))
+    throw refusal
+  }
+
+  /** A 2xx JSON answer read, ending its call's watch. */
+  private async readJson(connection: Connection, response: ProviderResponse, callerGone: AbortSignal): Promise<unknown> {
+    const watch = this.watches.get(response)
+    try {
+      const body = await providerJson(connection, response, this.timeoutMs)
+      watch?.usage(isObject(body) ? body['usage'] : undefined)
+      watch?.end()
+      return body
+    } catch (error) {
+      watch?.end(callerGone.aborted ? 'cancelled' : errorKindOf((error as AppError).code, response.statusCode))
+      throw error
+    }
   }
 
   /** The provider's 2xx answer relayed: JSON with `model` set to the id called, or its stream, each event so. */
@@ -158,7 +237,7 @@ export class ChatService {
         chunks: this.relay(actor, connection, response, calledId, callerGone, context),
       }
     }
-    return { kind: 'json', status: response.statusCode, body: withModel(await providerJson(connection, response, this.timeoutMs), calledId) }
+    return { kind: 'json', status: response.statusCode, body: withModel(await this.readJson(connection, response, callerGone), calledId) }
   }
 
   /**
@@ -176,23 +255,36 @@ export class ChatService {
     context: ChatContext,
   ): AsyncGenerator<Uint8Array> {
     const lines = new LineSplitter()
-    const rewrite = (line: Buffer) => this.rewriteLine(actor, connection, line, calledId, context)
+    const watch = this.watches.get(response)
+    const watched = watchedContext(context, watch)
+    const usage = watch ? new UsageLines(watch, this.askedUsage.has(response)) : undefined
+    const rewrite = (line: Buffer) => {
+      const kept = usage ? usage.line(line) : line
+      return kept.length === 0 ? kept : this.rewriteLine(actor, connection, kept, calledId, watched)
+    }
     try {
       for await (const chunk of response.body) {
+        watch?.firstChunk()
         const complete = lines.push(chunk as Buffer)
         if (complete.length > 0) yield Buffer.concat(complete.map(rewrite))
       }
       const rest = lines.flush()
       if (rest) yield rewrite(rest)
     } catch (error) {
+      watch?.fault(callerGone.aborted ? 'cancelled' : this.streamFaultKind(connection, error))
       if (callerGone.aborted) return
       const fault = this.streamFault(connection, error, context)
       const message = withRequestId(fault.detailFor(actor), context.requestId)
       const event = { error: { message, type: 'provider_error', code: fault.code, ...(context.requestId && { request_id: context.requestId }) } }
       yield new TextEncoder().encode(`data: ${JSON.stringify(event)}\n\n`)
     } finally {
+      watch?.end(callerGone.aborted ? 'cancelled' : undefined)
       if (!response.body.destroyed) response.body.destroy()
     }
+  }
+
+  private streamFaultKind(connection: Connection, error: unknown): 'timeout' | 'stream_broken' {
+    return providerFault(connection, error, this.timeoutMs).code === 'PROVIDER_TIMEOUT' ? 'timeout' : 'stream_broken'
   }
 
   /** A chat stream as the Responses API's events (responses-translate.ts), ending with an `error` event on a fault. */
@@ -205,6 +297,8 @@ export class ChatService {
     context: ChatContext,
   ): AsyncGenerator<Uint8Array> {
     const lines = new LineSplitter()
+    const watch = this.watches.get(response)
+    const watched = watchedContext(context, watch)
     const events = new ChatToResponsesStream(echo)
     const encode = (list: ResponsesEvent[]) => Buffer.from(list.map(sseEvent).join(''))
     const failWith = (fault: AppError) =>
@@ -218,6 +312,7 @@ export class ChatService {
     try {
       yield encode(events.start())
       for await (const chunk of response.body) {
+        watch?.firstChunk()
         const out: ResponsesEvent[] = []
         for (const line of lines.push(chunk as Buffer)) {
           const data = dataOf(line)
@@ -231,18 +326,21 @@ export class ChatService {
           const reported = isObject(parsed) && parsed['error'] !== undefined && parsed['error'] !== null ? providerErrorEvent(line) : undefined
           if (reported) {
             if (out.length > 0) yield encode(out)
-            yield failWith(this.reportedFault(connection, reported, context))
+            yield failWith(this.reportedFault(connection, reported, watched))
             return
           }
+          if (isObject(parsed) && isObject(parsed['usage'])) watch?.usage(parsed['usage'])
           out.push(...events.push(parsed))
         }
         if (out.length > 0) yield encode(out)
       }
       yield encode(events.end())
     } catch (error) {
+      watch?.fault(callerGone.aborted ? 'cancelled' : this.streamFaultKind(connection, error))
       if (callerGone.aborted) return
       yield failWith(this.streamFault(connection, error, context))
     } finally {
+      watch?.end(callerGone.aborted ? 'cancelled' : undefined)
       if (!response.body.destroyed) response.body.destroy()
     }
   }
@@ -305,6 +403,18 @@ export class ChatService {
     const inner = isObject(event['response']) ? withModel(event['response'], calledId) : undefined
     if (renamed === event && inner === event['response']) return line
     return Buffer.from(`data: ${JSON.stringify(inner === undefined ? renamed : { ...renamed, response: inner })}${end}`)
+  }
+}
+
+/** The context with a provider's error event mid-stream also marked on the call's watch. */
+function watchedContext(context: ChatContext, watch: UpstreamWatch | undefined): ChatContext {
+  if (!watch) return context
+  return {
+    ...context,
+    onStreamFault: (fault) => {
+      watch.fault('stream_error')
+      context.onStreamFault?.(fault)
+    },
   }
 }
 

@@ -24,6 +24,7 @@ import {
 } from './gateway.schema.js'
 import { ModelIdSchema } from '../models/models.schema.js'
 import { toOpenAiModel, type RuntimeModelsService } from './runtime-models.service.js'
+import { incomingTrace } from './trace-context.js'
 
 export function registerGatewayRoutes(app: App, deps: { runtime: RuntimeModelsService; chat: ChatService; guards: Guards }): void {
   const { runtime, chat, guards } = deps
@@ -201,6 +202,7 @@ async function answer(
     result = await run(callerGone.signal, {
       requestId: request.id,
       onStreamFault: (fault) => request.log.warn({ err: fault }, 'provider stream failed'),
+      ...traceOf(request.headers),
     })
   } catch (error) {
     // Nobody is listening any more: nothing to answer, nothing went wrong on our side.
@@ -217,4 +219,10 @@ async function answer(
     'x-accel-buffering': 'no',
   })
   return reply.send(Readable.from(result.chunks, { objectMode: false }))
+}
+
+/** The caller's trace context (W3C `traceparent`), when it sent a valid one. */
+function traceOf(headers: FastifyRequest['headers']): { trace?: NonNullable<ChatContext['trace']> } {
+  const trace = incomingTrace(headers)
+  return trace ? { trace } : {}
 }

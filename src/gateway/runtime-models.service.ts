@@ -73,10 +73,10 @@ export interface Resolution {
 export class RuntimeModelsService {
   private readonly models: ModelsRepo
   private readonly grants: ModelGrantsRepo
-  private readonly lists = new VersionedCache<RuntimeEntry[]>(1000, 60_000)
-  private readonly runtimeTexts = new VersionedCache<JsonText<{ data: RuntimeModel[] }>>(1000, 60_000)
-  private readonly openAiTexts = new VersionedCache<JsonText<{ object: 'list'; data: OpenAiModel[] }>>(1000, 60_000)
-  private readonly resolutions = new VersionedCache<Resolution>(5000, 60_000)
+  private readonly lists = new VersionedCache<RuntimeEntry[]>(1000, 60_000, 'runtime_lists')
+  private readonly runtimeTexts = new VersionedCache<JsonText<{ data: RuntimeModel[] }>>(1000, 60_000, 'runtime_list_texts')
+  private readonly openAiTexts = new VersionedCache<JsonText<{ object: 'list'; data: OpenAiModel[] }>>(1000, 60_000, 'openai_list_texts')
+  private readonly resolutions = new VersionedCache<Resolution>(5000, 60_000, 'resolutions')
 
   constructor(
     database: Database,
@@ -86,6 +86,8 @@ export class RuntimeModelsService {
     private readonly bypassModelAccessControl: boolean,
     /** MODEL_ORDER_LIST (a save bumps the registry version, so cached lists are stale at once). */
     private readonly modelConfig?: ModelConfigStore,
+    /** The registry version, from the registry's cache (services.ts); the database's when not given. */
+    private readonly registryVersion: () => Promise<number> = () => this.models.version(),
   ) {
     this.models = new ModelsRepo(database.db)
     this.grants = new ModelGrantsRepo(database.db)
@@ -144,7 +146,7 @@ export class RuntimeModelsService {
     // version stale at once, instead of caching the old list under the new generation.
     const generation = this.catalog.generation
     const providerModels = await this.catalog.models() // also starts due background refreshes
-    const version = `${await this.models.version()}:${generation}`
+    const version = `${await this.registryVersion()}:${generation}`
     return { view, version, providerModels }
   }
 

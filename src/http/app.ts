@@ -31,7 +31,11 @@ import type { Services } from '../services.js'
 import { registerUsersRoutes } from '../users/users.routes.js'
 import { registerSsoRoutes } from '../sso/sso.routes.js'
 import { registerScimRoutes } from '../scim/scim.routes.js'
+import { registerAnalyticsRoutes } from '../analytics/analytics.routes.js'
 import { requireScimClient } from '../access/scim-access.js'
+import { requireMetricsReader } from '../access/metrics-access.js'
+import { registerMetricsRoutes } from '../metrics/metrics.routes.js'
+import { registerRequestMetrics } from './request-metrics.js'
 import { handleError } from './error-handler.js'
 import { registerOpenApiComponents, tidyComponents } from './openapi-components.js'
 import { checkResponses, declareErrorResponses } from './response-schemas.js'
@@ -92,6 +96,7 @@ export async function buildApp(
   // Before any route: every route declares the error bodies, and the document names the main schemas.
   app.addHook('onRoute', declareErrorResponses)
   registerAccessLog(app)
+  registerRequestMetrics(app, services.metrics.requests)
   registerOpenApiComponents()
   if (options.checkResponses ?? Boolean(process.env['VITEST'])) checkResponses(app)
 
@@ -135,6 +140,7 @@ export async function buildApp(
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', description: 'Session JWT or API key (sk-…).' },
           scimToken: { type: 'http', scheme: 'bearer', description: 'SCIM_TOKEN: the SCIM client only (/api/v1/scim/v2).' },
+          metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN: a metrics scraper only (GET /metrics).' },
         },
       },
     },
@@ -167,6 +173,8 @@ export async function buildApp(
     hasAccounts: () => services.users.hasAccounts(),
   })
   registerScimRoutes(app, { scim: services.scim, guards })
+  registerMetricsRoutes(app, { metrics: services.metrics, guards })
+  registerAnalyticsRoutes(app, { analytics: services.analytics.service, guards })
   app.addHook('onClose', () => services.close())
   return app
 }
@@ -202,6 +210,11 @@ function createGuards(services: Services): Guards {
       requireScimClient(services.config.scim, request.headers.authorization)
       return Promise.resolve()
     },
+    metrics: (request) =>
+      requireMetricsReader(services.config.metricsToken, request.headers.authorization, async () => {
+        request.account = await auth.authenticate(request.headers.authorization)
+        access.requireAdmin(request.account)
+      }),
   }
 }
 

@@ -57,6 +57,8 @@ export interface Guards {
   authenticatedAllowCookie: onRequestAsyncHookHandler
   /** The SCIM client (SCIM_TOKEN), not an account: for /api/v1/scim/v2 only (access/scim-access.ts). */
   scim: onRequestAsyncHookHandler
+  /** A scraper with METRICS_TOKEN, or an admin: GET /metrics only (access/metrics-access.ts). */
+  metrics: onRequestAsyncHookHandler
 }
 
 /** The authenticated account of a request that passed a guard, with the request's origin (for the audit log). */

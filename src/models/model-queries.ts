@@ -11,7 +11,7 @@ import { VersionedCache } from '../cache/versioned-cache.js'
 import { conflictingIds } from './conflicts.js'
 import { modelStatuses, STATUS_OK } from './model-status.js'
 import { presentAccessModel, presentModel, withoutInlineImage } from './models.presenter.js'
-import type { ListFilters, ListPlan, ModelRow } from './models.repo.js'
+import type { ListFilters, ListPlan, ModelRow, PageBoundary } from './models.repo.js'
 import type {
   BaseModelItem,
   BaseModelsQuery,
@@ -28,6 +28,8 @@ import type { Registry, ServedCatalog } from './registry.js'
 
 const PAGE_CACHE_SIZE = 2000
 const TOTALS_CACHE_SIZE = 5000
+/** Page boundaries kept (one small entry per page reached: sort key, id; ~0.2 kB with its key). */
+const BOUNDARY_CACHE_SIZE = 20_000
 const CACHE_MAX_AGE_MS = 60_000
 
 export class ModelQueries {
@@ -35,10 +37,16 @@ export class ModelQueries {
    * Serialized list pages and models, valid while the registry version and the ids providers serve are
    * unchanged (see listJson).
    */
-  private readonly pages = new VersionedCache<JsonText<ListResponse>>(PAGE_CACHE_SIZE, CACHE_MAX_AGE_MS)
-  private readonly single = new VersionedCache<{ json: JsonText<ModelAccessResponse>; version: number }>(PAGE_CACHE_SIZE, CACHE_MAX_AGE_MS)
+  private readonly pages = new VersionedCache<JsonText<ListResponse>>(PAGE_CACHE_SIZE, CACHE_MAX_AGE_MS, 'model_pages')
+  private readonly single = new VersionedCache<{ json: JsonText<ModelAccessResponse>; version: number }>(PAGE_CACHE_SIZE, CACHE_MAX_AGE_MS, 'single_models')
   /** Totals of dense lists, valid while the registry version is unchanged (see total). */
-  private readonly totals = new VersionedCache<number>(TOTALS_CACHE_SIZE, CACHE_MAX_AGE_MS)
+  private readonly totals = new VersionedCache<number>(TOTALS_CACHE_SIZE, CACHE_MAX_AGE_MS, 'model_totals')
+  /**
+   * Where each page reached ends (its last row's sort key and id), valid while the registry version is
+   * unchanged: page N+1 seeks the sort index after page N's boundary instead of walking N pages (see
+   * pageRows). `null`: the page had no last row (past the end).
+   */
+  private readonly boundaries = new VersionedCache<PageBoundary | null>(BOUNDARY_CACHE_SIZE, CACHE_MAX_AGE_MS, 'page_boundaries')
 
   constructor(private readonly registry: Registry) {}
 
@@ -174,7 +182,7 @@ export class ModelQueries {
   }
 
   private async version(): Promise<string> {
-    return String(await this.registry.models.version())
+    return String(await this.registry.version())
   }
 
   private async listFor(caller: ModelCaller, query: ListQuery, version: string, served: ReadonlyMap<string, string>): Promise<ListResponse> {
@@ -182,9 +190,45 @@ export class ModelQueries {
     const viewOption = query.view_option === 'created' || query.view_option === 'shared' ? query.view_option : undefined
     const filters = { who: caller, query: query.query, viewOption, tag: query.tag, templateId: query.template_id }
     const plan = await models.planFor(caller, viewOption)
-    const page = { orderBy: query.order_by, direction: query.direction, offset: (query.page - 1) * query.limit, limit: query.limit }
-    const [rows, total] = await Promise.all([models.listPage(filters, plan, page), this.total(filters, plan, version)])
+    const [rows, total] = await Promise.all([this.pageRows(filters, plan, query, version), this.total(filters, plan, version)])
     return { items: await this.withAccess(caller, rows, served, { stripInlineImages: true }), total }
+  }
+
+  /**
+   * The rows of page `query.page`, the same as `OFFSET (page - 1) × limit` on the same data. Page N > 1
+   * starts after page N − 1's boundary (a seek on the (sort key, id) index, as cheap as page 1); a
+   * boundary not known at this registry version is found once by walking to it (the cost of OFFSET),
+   * and every page built records its own, so paging forward or re-reading a deep page seeks. Any
+   * registry write (a new version) forgets the boundaries: rows added or deleted move every page, as
+   * OFFSET would (docs/performance.md, "Deep pages").
+   */
+  private async pageRows(filters: ListFilters, plan: ListPlan, query: ListQuery, version: string): Promise<ModelRow[]> {
+    const { models } = this.registry
+    const page = { orderBy: query.order_by, direction: query.direction, offset: 0, limit: query.limit }
+    const listKey = [
+      principalKey(filters.who),
+      filters.query,
+      filters.viewOption,
+      filters.tag,
+      filters.templateId,
+      plan,
+      query.order_by,
+      query.direction,
+      query.limit,
+    ]
+    const boundaryKey = (n: number) => JSON.stringify([...listKey, n])
+    let after: PageBoundary | null | undefined
+    if (query.page > 1) {
+      after = await this.boundaries.get(boundaryKey(query.page - 1), version, async () => {
+        const [last] = await models.listPage(filters, plan, { ...page, offset: (query.page - 1) * query.limit - 1, limit: 1 })
+        return last ? boundaryOf(last, query.order_by) : null
+      })
+      if (after === null) return []
+    }
+    const rows = await models.listPage(filters, plan, { ...page, after: after ?? undefined })
+    const last = rows.at(-1)
+    if (last && rows.length === query.limit) void this.boundaries.get(boundaryKey(query.page), version, () => Promise.resolve(boundaryOf(last, query.order_by)))
+    return rows
   }
 
   private async getFor(caller: ModelCaller, id: string, served: ReadonlyMap<string, string>): Promise<ModelAccessResponse> {
@@ -251,6 +295,8 @@ function servedFingerprint(served: ReadonlyMap<string, string>): string {
   }
   return fingerprint
 }
+
+const boundaryOf = (row: ModelRow, orderBy: ListQuery['order_by']): PageBoundary => ({ key: row[orderBy], id: row.id })
 
 const isNamed = (tag: unknown): tag is { name: string } => typeof tag === 'object' && tag !== null && typeof (tag as { name?: unknown }).name === 'string'
 

@@ -96,7 +96,7 @@ export class ModelSync {
     await tx.versions.baseline(plan.update)
     const deleted = await tx.versions.recordDeletion(plan.delete, change)
     await models.insertMany(inserts)
-    for (const { id, fields } of updates) await models.update(id, fields)
+    await models.updateFieldsMany(updates, now)
     await grantsRepo.replaceMany(grantChanges, now)
     await models.setTagsMany(tagChanges)
     await models.deleteMany(plan.delete)

@@ -163,7 +163,7 @@ export class ModelTransfer {
         }
       }
 
-      // 6. Writes: new rows and grant and tag changes in multi-row statements; updates one by one.
+      // 6. Writes: new rows, updates, grant and tag changes in multi-row statements (a chunk of 500 each).
       const now = epochSeconds()
       const inserts: NewModelRow[] = []
       // Rows are updated after the baseline below: a row older than history must be recorded as it was.
@@ -198,12 +198,21 @@ export class ModelTransfer {
         throw new AppError('VALIDATION_ERROR', `Import refused (strict): ${report.skipped.length} item(s) would be skipped: ${reasons}`)
       }
       await tx.versions.baseline(changed)
-      for (const { id, fields } of updates) await models.update(id, fields)
-      await models.insertMany(inserts)
+      await models.updateFieldsMany(updates, now)
+      // A new row is inserted at its first version (an id with history continues its numbering), and that
+      // version is recorded from the row and grants written here: nothing is read back or updated after.
+      const lastVersions = await tx.versions.lastVersions(inserts.map((row) => row.id))
+      const createdRows: ModelRow[] = inserts.map((row) => ({ base_model_id: null, template_id: null, ...row, version: (lastVersions.get(row.id) ?? 0) + 1 }))
+      await models.insertMany(createdRows)
       await grantsRepo.replaceMany(grantChanges, now)
       await models.setTagsMany(tagChanges)
       // Each created and updated model is a version (source import); the audit log gets one entry.
-      const created = await tx.versions.recordIds(report.created, { action: 'create', source: 'import', actorId: actor.id })
+      const createdGrants = new Map(grantChanges.map((change) => [change.modelId, change.grants]))
+      await tx.versions.recordKnownMany(
+        createdRows.map((row) => ({ row, grants: createdGrants.get(row.id) ?? [] })),
+        { action: 'create', source: 'import', actorId: actor.id },
+      )
+      const created = new Map(createdRows.map((row) => [row.id, Number(row.version)]))
       const updated = await tx.versions.recordIds(changed, { action: 'update', source: 'import', actorId: actor.id })
       await recordAudit(
         tx.executor,

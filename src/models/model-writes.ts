@@ -57,6 +57,7 @@ export class ModelWrites {
       updated_at: now,
       template_id: form.template_id ?? null,
     }
+    let known: Known | undefined
     try {
       await this.registry.inTransaction(async (tx) => {
         // The id first, then the base: the order of checks never depends on which case applies.
@@ -67,9 +68,11 @@ export class ModelWrites {
         // The id may have history (a model deleted before): the new row continues its numbering.
         const created = { ...row, version: await tx.versions.nextVersionOf(row.id) }
         await tx.models.insert(created)
-        const grantRows = await tx.grants.replace(row.id, grants, now)
-        await tx.models.setTags(row.id, tagNames(form.meta))
-        await this.recorded(tx, actor, { row: created, grants: grantRows }, 'create')
+        // A new row has no grants or tags yet (a deleted model's went with it): insert, nothing to replace.
+        const grantRows = grants.length > 0 ? await tx.grants.replace(row.id, grants, now) : []
+        await tx.models.insertTags(row.id, tagNames(form.meta))
+        known = { row: created, grants: grantRows }
+        await this.recorded(tx, actor, known, 'create')
       })
     } catch (error) {
       // Two creates of one id at once: the primary key decides, the loser gets 409 (TAKEN only when it
@@ -82,7 +85,8 @@ export class ModelWrites {
       }
       throw error
     }
-    return this.answer(caller, this.registry.root, row.id, served)
+    // Answered from what it wrote (nothing read back), as update does.
+    return this.answer(caller, this.registry.root, row.id, served, known)
   }
 
   async update(actor: Actor, queryId: string | undefined, body: ModelUpdate, expected?: ExpectedVersion): Promise<ModelWriteResponse> {

@@ -56,6 +56,17 @@ export interface PageOptions {
   direction: 'asc' | 'desc'
   offset: number
   limit: number
+  /**
+   * Keyset: start after this row (its sort key and id) instead of at the top; `offset` then counts from
+   * there. A deep page seeks the sort index rather than walking every row before it.
+   */
+  after?: PageBoundary | undefined
+}
+
+/** Where a page ends: its last row's sort key and id. */
+export interface PageBoundary {
+  key: string | number
+  id: string
 }
 
 type ModelsQuery = SelectQueryBuilder<DB, 'models', object>
@@ -108,6 +119,12 @@ export class ModelsRepo {
     for (const chunk of chunks(rows)) await this.db.insertInto('models').values(chunk).execute()
   }
 
+  /** The tag rows of a model just inserted (it has none yet: one INSERT, or nothing). */
+  async insertTags(modelId: string, names: readonly string[]): Promise<void> {
+    const rows = [...new Map(names.map((name) => [name.toLowerCase(), name]))].map(([tag_key, name]) => ({ model_id: modelId, tag_key, name }))
+    if (rows.length > 0) await this.db.insertInto('model_tags').values(rows).execute()
+  }
+
   /** Replaces the tag rows of many models at once (import). */
   async setTagsMany(entries: readonly { modelId: string; names: readonly string[] }[]): Promise<void> {
     for (const chunk of chunks(entries.map((e) => e.modelId))) {
@@ -138,6 +155,30 @@ export class ModelsRepo {
       const values = sql.join(chunk.map((e) => sql`(${e.id}, ${e.base_model_id}, ${e.params}, ${e.meta})`))
       await sql`update models set base_model_id = v.column2, params = coalesce(v.column3, models.params), meta = coalesce(v.column4, models.meta),
         template_id = ${common.template_id}, updated_at = ${common.updated_at}, version = models.version + 1
+        from (values ${values}) as v where models.id = v.column1`.execute(this.db)
+    }
+  }
+
+  /**
+   * Sets base, name, params, meta, is_active and (when given) the owner, each row its own, and one
+   * updated_at on many rows (an import's or a sync's updates): one `UPDATE models … FROM (VALUES …)` per chunk of 500 instead of a round trip
+   * per row, the same SQL on both dialects (VALUES columns are text: is_active is cast back).
+   */
+  async updateFieldsMany(
+    entries: readonly {
+      id: string
+      fields: { base_model_id?: string | null | undefined; name: string; params: string; meta: string; is_active: number; user_id?: string | undefined }
+    }[],
+    updatedAt: number,
+  ): Promise<void> {
+    for (const chunk of chunks(entries)) {
+      const values = sql.join(
+        chunk.map(
+          ({ id, fields: f }) => sql`(${id}, ${f.base_model_id ?? null}, ${f.name}, ${f.params}, ${f.meta}, ${String(f.is_active)}, ${f.user_id ?? null})`,
+        ),
+      )
+      await sql`update models set base_model_id = v.column2, name = v.column3, params = v.column4, meta = v.column5,
+        is_active = cast(v.column6 as integer), user_id = coalesce(v.column7, models.user_id), updated_at = ${updatedAt}
         from (values ${values}) as v where models.id = v.column1`.execute(this.db)
     }
   }
@@ -212,12 +253,11 @@ export class ModelsRepo {
   /** The query behind listPage, unexecuted (its plan is checked by models.list-plans.test.ts). */
   listPageQuery(filters: ListFilters, plan: ListPlan, page: PageOptions) {
     const column = `models.${page.orderBy}` as const
-    return this.filtered(filters, plan)
-      .selectAll('models')
-      .orderBy(column, page.direction)
-      .orderBy('models.id', page.direction)
-      .offset(page.offset)
-      .limit(page.limit)
+    let query = this.filtered(filters, plan)
+    const after = page.after
+    // A row-value comparison on (sort key, id): both dialects range-scan the (key, id) index with it.
+    if (after) query = query.where((eb) => eb(eb.refTuple(column, 'models.id'), page.direction === 'desc' ? '<' : '>', eb.tuple(after.key, after.id)))
+    return query.selectAll('models').orderBy(column, page.direction).orderBy('models.id', page.direction).offset(page.offset).limit(page.limit)
   }
 
   async count(filters: ListFilters, plan: ListPlan): Promise<number> {

@@ -8,6 +8,7 @@ import type { Actor } from '../access/actor.js'
 import { ModelGrantsRepo, type GrantRow } from '../access/model-grants.repo.js'
 import type { Grant, ModelCaller, Principals } from '../access/model-grants.js'
 import type { Database } from '../db/database.js'
+import { TopicCache } from '../cache/topic-cache.js'
 import type { Executor } from '../db/executor.js'
 import { AppError, fieldError, preconditionFailed } from '../errors/app-error.js'
 import { versionMatches, type ExpectedVersion } from './if-match.js'
@@ -76,6 +77,8 @@ export class Registry {
   readonly models: ModelsRepo
   readonly grants: ModelGrantsRepo
   private templateHooks: ModelTemplates = NO_TEMPLATES
+  /** The registry version as every list and chat request reads it: kept until a registry write (write watch, bus). */
+  private readonly versionCache: TopicCache<number>
 
   constructor(
     readonly database: Database,
@@ -86,6 +89,12 @@ export class Registry {
   ) {
     this.models = new ModelsRepo(database.db)
     this.grants = new ModelGrantsRepo(database.db)
+    this.versionCache = new TopicCache(database.watch, 'registry', 1)
+  }
+
+  /** The registry version now (cached answers are valid at it): read from memory while no registry write was seen. */
+  version(): Promise<number> {
+    return this.versionCache.get('', () => this.models.version())
   }
 
   /** Wires the templates feature (services.ts). */

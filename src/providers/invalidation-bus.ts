@@ -1,7 +1,11 @@
 /**
- * Tells every instance that provider data changed (a connection was added, edited, removed or
- * refreshed). Without REDIS_URL there is one instance and the bus is local; with it, messages travel
- * over Redis pub/sub so that several instances behind a load balancer drop the same cache entries.
+ * Tells every instance that something cached changed: provider data (a connection was added, edited,
+ * removed or refreshed) and the database topics of the gateway caches (`accounts`, `registry`:
+ * src/db/write-watch.ts). Without REDIS_URL on SQLite there is one instance and the bus is local; with
+ * REDIS_URL messages travel over Redis pub/sub, on PostgreSQL without it over LISTEN/NOTIFY
+ * (src/db/pg-notify-bus.ts), so that several instances behind a load balancer drop the same entries.
+ * `connected` says whether other instances' messages are heard now: caches that revocation depends on
+ * are bypassed while it is false (docs/performance.md, "Gateway caches").
  */
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
@@ -10,11 +14,18 @@ export interface InvalidationBus {
   /** Announces that `topic` changed; local subscribers hear it too. */
   publish(topic: string): void
   subscribe(handler: (topic: string) => void): void
+  /** Whether messages of other instances are heard now (false while (re)connecting). */
+  readonly connected: boolean
+  /** Hears every change of `connected`. */
+  onConnectedChange(handler: (connected: boolean) => void): void
   close(): Promise<void>
 }
 
 export class LocalBus implements InvalidationBus {
   private readonly handlers: ((topic: string) => void)[] = []
+  /** One process: nothing to miss. */
+  readonly connected = true
+  onConnectedChange(): void {}
   publish(topic: string): void {
     for (const handler of this.handlers) handler(topic)
   }
@@ -33,19 +44,53 @@ export class RedisBus implements InvalidationBus {
   private readonly instanceId = randomUUID()
   private readonly publisher: Redis
   private readonly subscriber: Redis
+  private isConnected = false
+  private readonly stateHandlers: ((connected: boolean) => void)[] = []
+  /** Topics whose publication failed: sent again when the publisher is back. */
+  private readonly unsent = new Set<string>()
 
   constructor(url: string, onError: (error: Error) => void) {
-    // A Redis outage must not take the service down: caches then just expire by their TTL.
+    // A Redis outage must not take the service down: caches that need the bus are bypassed meanwhile.
     const options = { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: false }
     this.publisher = new Redis(url, options)
     this.subscriber = new Redis(url, options)
     this.publisher.on('error', onError)
     this.subscriber.on('error', onError)
-    void this.subscriber.subscribe(CHANNEL).catch(onError)
+    // Heard again only once SUBSCRIBE is acknowledged on the new connection (messages before it are lost).
+    this.subscriber.on('ready', () => {
+      this.subscriber.subscribe(CHANNEL).then(
+        () => this.setConnected(this.subscriber.status === 'ready'),
+        (error: unknown) => onError(error instanceof Error ? error : new Error(String(error))),
+      )
+    })
+    for (const event of ['close', 'reconnecting', 'end']) this.subscriber.on(event, () => this.setConnected(false))
+    this.publisher.on('ready', () => {
+      const topics = [...this.unsent]
+      this.unsent.clear()
+      for (const topic of topics) this.send(topic)
+    })
     this.subscriber.on('message', (_channel: string, message: string) => {
       const [sender, topic] = message.split('|', 2)
       if (sender !== this.instanceId && topic) this.local.publish(topic)
     })
+  }
+
+  get connected(): boolean {
+    return this.isConnected
+  }
+
+  onConnectedChange(handler: (connected: boolean) => void): void {
+    this.stateHandlers.push(handler)
+  }
+
+  private setConnected(connected: boolean): void {
+    if (connected === this.isConnected) return
+    this.isConnected = connected
+    for (const handler of this.stateHandlers) handler(connected)
+  }
+
+  private send(topic: string): void {
+    void this.publisher.publish(CHANNEL, `${this.instanceId}|${topic}`).catch(() => this.unsent.add(topic))
   }
 
   /** Resolves once both connections are ready, or rejects after `timeoutMs` (Redis unreachable). */
@@ -64,7 +109,7 @@ export class RedisBus implements InvalidationBus {
 
   publish(topic: string): void {
     this.local.publish(topic)
-    void this.publisher.publish(CHANNEL, `${this.instanceId}|${topic}`).catch(() => undefined)
+    this.send(topic)
   }
 
   subscribe(handler: (topic: string) => void): void {
@@ -72,6 +117,7 @@ export class RedisBus implements InvalidationBus {
   }
 
   async close(): Promise<void> {
+    this.setConnected(false)
     this.publisher.disconnect()
     this.subscriber.disconnect()
     return Promise.resolve()

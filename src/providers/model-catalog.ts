@@ -12,6 +12,7 @@
 import type { Connection, ProviderModel } from './connection.js'
 import type { InvalidationBus } from './invalidation-bus.js'
 import { adminDetailOf, fetchProviderModels } from './provider-client.js'
+import { noteCacheLookup } from '../cache/versioned-cache.js'
 
 export interface CatalogStatus {
   /** null until the first attempt ends. */
@@ -56,6 +57,8 @@ export class ModelCatalog {
     private readonly loadVersion?: () => Promise<number>,
   ) {
     bus.subscribe((topic) => {
+      // The database topics of the gateway caches (services.ts) change nothing the catalog serves.
+      if (topic.startsWith('db:')) return
       this.changes += 1
       if (topic === CONNECTIONS_TOPIC) this.connections = null
       else if (topic === REFRESH_TOPIC) this.markAllDue()
@@ -174,6 +177,7 @@ export class ModelCatalog {
     const entry = this.entryFor(connection)
     const now = Date.now()
     const isFresh = entry.attemptedAt !== null && now - entry.attemptedAt < this.options.ttlMs
+    noteCacheLookup('provider_catalog', isFresh)
     if (!isFresh) {
       const refresh = this.refreshEntry(connection, entry)
       // Only a connection never tried before makes the caller wait (at most the timeout).

@@ -3,14 +3,17 @@
  *
  * (a) A change made through instance A is seen through instance B within the documented time, each
  *     measured and printed: model create and update (the registry version lives in the database: B's
- *     next answer, ARCHITECTURE.md), a group membership change (read from the database on every
- *     request: B's next answer), and a connection added, changed and removed. Without Redis, connection
+ *     next answer, ARCHITECTURE.md), a group membership change (B's gateway caches hear it on the
+ *     bus: Redis, or PostgreSQL's LISTEN/NOTIFY without it), and a connection added, changed and removed. Without Redis, connection
  *     changes travel through the settings version in the database, compared at most once per
  *     SETTINGS_CHECK_INTERVAL_MS (default 1 s, used here; docs/gateway.md). With Redis the interval is set
  *     to an hour, so that only pub/sub can carry the change: its fast path is measured on its own.
  *     B's caches are warmed before each change, so a stale cache would show.
  * (b) Concurrent creates of one id through both instances: exactly one 200 and one 409 per id, never a
  *     5xx, and the stored model is the winner's.
+ * (d) Revocations on A refuse B's next requests once the bus delivered them (polled, at most 2 s, each
+ *     delay printed): a deleted API key, a user demoted to pending, a removed membership hiding a model.
+ *     B's caches are warm (a successful chat) before each (docs/performance.md, "Gateway caches").
  * (c) Concurrent grant replacements of one model through both instances store exactly one writer's set
  *     (never a mix), and an update through A racing a delete through B answers 200 or 404, never a 5xx.
  *
@@ -263,5 +266,59 @@ describe.concurrent.each([
       `${mode}: concurrent grant writes (A vs B, ${rounds} models): stored set always one writer's (A's ${winsA}, B's ${rounds - winsA}); ` +
         `update (A) racing delete (B), ${rounds} models: update 200 ${updateWon}, 404 ${rounds - updateWon}, 0 5xx`,
     )
+  })
+
+  step('a revoked key, a demoted user and a removed membership on A are refused by warm caches on B', async () => {
+    const token = admin.token
+    const deadline = 2000
+    const connection = await A().request('POST', '/api/v1/connections/create', { token, body: { name: 'gate', kind: 'openai', base_url: providerOne.baseUrl } })
+    expect(connection.status).toBe(200)
+    const baseOnB = async () => (await B().request('GET', '/api/models/base', { token })).json<{ data: { id: string }[] }>().data.map((m) => m.id)
+    expect(await waitFor(async () => (await baseOnB()).includes('alpha-model'), CONNECTION_DEADLINE_MS)).not.toBeNull()
+    const publicRead = [{ principal_type: 'user', principal_id: '*', permission: 'read' }]
+    expect((await A().request('POST', '/api/v1/models/model/access/update', { token, body: { id: 'alpha-model', access_grants: publicRead } })).status).toBe(
+      200,
+    )
+    const group = await A().request('POST', '/api/v1/groups/create', { token, body: { name: 'Gate readers' } })
+    const groupId = group.json<{ id: string }>().id
+    const preset = await A().request('POST', '/api/v1/models/create', {
+      token,
+      body: {
+        id: 'gate-preset',
+        base_model_id: 'alpha-model',
+        name: 'Gate',
+        access_grants: [{ principal_type: 'group', principal_id: groupId, permission: 'read' }],
+      },
+    })
+    expect(preset.status).toBe(200)
+    /** A member of the group signed in on B, with an API key made on B. */
+    const memberOnB = async (name: string) => {
+      const email = `${name}-${redis ? 'r' : 'n'}@example.com`
+      const added = await A().request('POST', '/api/v1/auths/add', { token, body: { name, email, password: PASSWORD, role: 'user' } })
+      const id = added.json<{ id: string }>().id
+      expect((await A().request('POST', `/api/v1/groups/id/${groupId}/users/add`, { token, body: { user_ids: [id] } })).status).toBe(200)
+      const session = (await B().request('POST', '/api/v1/auths/signin', { body: { email, password: PASSWORD } })).json<{ token: string }>().token
+      const key = (await B().request('POST', '/api/v1/auths/api_key', { token: session })).json<{ api_key: string }>().api_key
+      return { id, session, key }
+    }
+    const chatOnB = async (credential: string) =>
+      (await B().request('POST', '/v1/chat/completions', { token: credential, body: { model: 'gate-preset', messages: [{ role: 'user', content: 'hi' }] } }))
+        .status
+    const warm = async (credential: string) => expect(await waitFor(async () => (await chatOnB(credential)) === 200, deadline)).not.toBeNull()
+
+    const keyed = await memberOnB('keyed')
+    await warm(keyed.key)
+    expect((await A().request('DELETE', '/api/v1/auths/api_key', { token: keyed.session })).status).toBe(200)
+    record('API key deleted (refused on B, 401)', await waitFor(async () => (await chatOnB(keyed.key)) === 401, deadline, 1), deadline)
+
+    const demoted = await memberOnB('demoted')
+    await warm(demoted.session)
+    expect((await A().request('POST', `/api/v1/users/${demoted.id}/update`, { token, body: { role: 'pending' } })).status).toBe(200)
+    record('user demoted to pending (session refused on B, 401)', await waitFor(async () => (await chatOnB(demoted.session)) === 401, deadline, 1), deadline)
+
+    const removed = await memberOnB('removed')
+    await warm(removed.key)
+    expect((await A().request('POST', `/api/v1/groups/id/${groupId}/users/remove`, { token, body: { user_ids: [removed.id] } })).status).toBe(200)
+    record('membership removed (preset hidden on B, 404)', await waitFor(async () => (await chatOnB(removed.key)) === 404, deadline, 1), deadline)
   })
 })

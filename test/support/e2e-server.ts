@@ -5,10 +5,10 @@
  * governance e2e tests take (those keep their own copies for now); new e2e tests use this module.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer as createHttpServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -25,8 +25,7 @@ function newestMtime(path: string): number {
   return newest
 }
 
-/** Builds the server and the web app when either is missing or older than its sources. */
-export function ensureBuilt(): void {
+function isStale(): boolean {
   const server = join(ROOT, 'dist', 'main.js')
   const web = join(ROOT, 'web', 'dist', 'index.html')
   const serverStale = !existsSync(server) || newestMtime(join(ROOT, 'src')) > statSync(server).mtimeMs
@@ -37,14 +36,95 @@ export function ensureBuilt(): void {
     newestMtime(join(ROOT, 'sdk', 'src')),
   )
   const webStale = !existsSync(web) || webSources > statSync(web).mtimeMs
-  if (!serverStale && !webStale) return
+  return serverStale || webStale
+}
+
+/**
+ * One build at a time across the processes of a run (the background build of global-setup.ts, e2e files
+ * in parallel workers): a directory created atomically, holding the builder's pid so that a lock left by
+ * a killed process is taken over.
+ */
+const LOCK = join(ROOT, 'test-artifacts', '.build-lock')
+const LOCK_OWNER = join(LOCK, 'pid')
+
+/** Takes the lock for `owner` (the process that builds), or answers false while a live process holds it. */
+function tryLock(owner = process.pid): boolean {
+  mkdirSync(dirname(LOCK), { recursive: true })
   try {
-    // vitest sets NODE_ENV=test, which would make Vite bundle React's development build.
-    execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'pipe', timeout: 170_000, env: { ...process.env, NODE_ENV: 'production' } })
-  } catch (error) {
-    const output = error as { stdout?: Buffer; stderr?: Buffer }
-    throw new Error(`npm run build failed before the e2e test:\n${String(output.stdout ?? '')}\n${String(output.stderr ?? '')}`, { cause: error })
+    mkdirSync(LOCK)
+  } catch {
+    const holder = Number(readFileOr(LOCK_OWNER, '0'))
+    if (holder && isAlive(holder)) return false
+    // Just taken, its pid not written yet: held. Otherwise its holder died: take it over.
+    if (!holder && Date.now() - (statSync(LOCK, { throwIfNoEntry: false })?.mtimeMs ?? 0) < 2000) return false
+    rmSync(LOCK, { recursive: true, force: true })
+    return tryLock(owner)
   }
+  writeFileSync(LOCK_OWNER, String(owner))
+  return true
+}
+
+const unlock = () => rmSync(LOCK, { recursive: true, force: true })
+
+function readFileOr(path: string, fallback: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return fallback
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+const pause = new Int32Array(new SharedArrayBuffer(4))
+/** ensureBuilt() is synchronous (its callers' API): it waits for another builder by blocking sleeps. */
+const sleepSync = (ms: number) => Atomics.wait(pause, 0, 0, ms)
+
+// vitest sets NODE_ENV=test, which would make Vite bundle React's development build.
+const BUILD_ENV = { ...process.env, NODE_ENV: 'production' }
+
+/** Builds the server and the web app when either is missing or older than its sources. */
+export function ensureBuilt(): void {
+  const deadline = Date.now() + 300_000
+  while (isStale()) {
+    if (!tryLock()) {
+      // Another process builds (the background build, or a parallel e2e file): wait, then look again.
+      if (Date.now() > deadline) throw new Error(`waited 300 s for the build of another process (${LOCK})`)
+      sleepSync(250)
+      continue
+    }
+    try {
+      if (!isStale()) return
+      execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'pipe', timeout: 170_000, env: BUILD_ENV })
+    } catch (error) {
+      const output = error as { stdout?: Buffer; stderr?: Buffer }
+      throw new Error(`npm run build failed before the e2e test:\n${String(output.stdout ?? '')}\n${String(output.stderr ?? '')}`, { cause: error })
+    } finally {
+      unlock()
+    }
+    return
+  }
+}
+
+/**
+ * global-setup.ts: starts the build when it is stale, without waiting, so that it overlaps the first test
+ * files; ensureBuilt() waits for it. A failed background build leaves the tree stale, and the first
+ * e2e file builds again and reports the error.
+ */
+export function startBuildInBackground(): void {
+  if (!isStale() || !tryLock()) return
+  const child = spawn('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'ignore', env: BUILD_ENV })
+  // The build may outlive this process (a run that ends first): the lock names the build itself.
+  if (child.pid) writeFileSync(LOCK_OWNER, String(child.pid))
+  child.once('error', unlock)
+  child.once('exit', unlock)
 }
 
 export interface RunningServer {

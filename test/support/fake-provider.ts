@@ -137,6 +137,9 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       if (!finished) state.abortedStreams += 1
     })
     const count = behavior === 'cutStream' || behavior === 'errorEvent' ? 2 : (options.chunks ?? 3)
+    // As OpenAI does with stream_options.include_usage: `usage: null` on every chunk, the counts in a last chunk without choices.
+    const streamOptions = body['stream_options'] as { include_usage?: unknown } | undefined
+    const withUsage = streamOptions?.include_usage === true ? { usage: null } : {}
     const delay = behavior === 'slowStream' ? (options.chunkDelayMs ?? 200) : 0
     for (let i = 0; i < count; i++) {
       if (res.destroyed) return
@@ -146,6 +149,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
         created: 1700000000,
         model,
         choices: [{ index: 0, delta: { content: `${i === 0 ? reply : ''} tok${i}` }, finish_reason: null }],
+        ...withUsage,
       }
       res.write(`data: ${JSON.stringify(chunk)}\n\n`)
       if (delay) await new Promise((resolve) => setTimeout(resolve, delay))
@@ -162,8 +166,18 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       res.socket?.destroy()
       return
     }
-    const done = { id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1700000000, model, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }
-    res.write(`data: ${JSON.stringify(done)}\n\ndata: [DONE]\n\n`)
+    const done = {
+      id: 'chatcmpl-fake',
+      object: 'chat.completion.chunk',
+      created: 1700000000,
+      model,
+      choices: [{ index: 0, delta: {}, finish_reason: 'stop' }],
+      ...withUsage,
+    }
+    const usage = { prompt_tokens: messages.length, completion_tokens: count, total_tokens: messages.length + count }
+    const usageChunk = { id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1700000000, model, choices: [], usage }
+    // One write, as before usage existed: the last chunk, the usage chunk when asked, and [DONE].
+    res.write(`data: ${JSON.stringify(done)}\n\n${withUsage.usage === null ? `data: ${JSON.stringify(usageChunk)}\n\n` : ''}data: [DONE]\n\n`)
     finished = true
     res.end()
   }

@@ -14,6 +14,7 @@ import { UsersPage } from './pages/admin/UsersPage'
 import { GroupsPage } from './pages/admin/GroupsPage'
 import { ConnectionsPage } from './pages/admin/ConnectionsPage'
 import { AuditPage } from './pages/admin/AuditPage'
+import { AnalyticsPage } from './pages/analytics/AnalyticsPage'
 import { ModelConfigPage } from './pages/admin/ModelConfigPage'
 import { BaseModelsPage } from './pages/admin/BaseModelsPage'
 import { SsoPage } from './pages/admin/SsoPage'
@@ -97,6 +98,8 @@ function Routes({ pathname }: { pathname: string }) {
       return <ModelEditorPage mode="edit" />
     case '/workspace/trash':
       return <TrashPage />
+    case '/workspace/analytics':
+      return <AnalyticsPage />
     case '/workspace/templates':
       return (
         <TemplatesGate title="Templates">
@@ -164,6 +167,7 @@ function Layout({ children }: { children: ReactNode }) {
     // Templates need `workspace.templates` (admins have every permission): others get no entry.
     ...(can(user, 'workspace.templates') ? [{ to: '/workspace/templates', label: 'Templates', active: pathname.startsWith('/workspace/templates') }] : []),
     { to: '/workspace/trash', label: 'Trash', active: pathname === '/workspace/trash' },
+    { to: '/workspace/analytics', label: 'Analytics', active: pathname === '/workspace/analytics' },
     ...(user.role === 'admin'
       ? [
           { to: '/admin/users', label: 'Users', active: pathname === '/admin/users' || pathname === '/admin' },

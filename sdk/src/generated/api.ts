@@ -300,6 +300,388 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/analytics/daily": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Calls, tokens and errors per day (or hour) and model. Admins: everyone (filter by user_id or group_id); others: their own usage. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description From this time, epoch seconds (default: 30 days before `end_date`). */
+                    start_date?: number;
+                    /** @description Until this time (exclusive), epoch seconds (default: now). */
+                    end_date?: number;
+                    /** @description Admins: only the usage of the members of this group (its members now). */
+                    group_id?: string;
+                    /** @description Admins: only this account's usage. Others may name only themselves. */
+                    user_id?: string;
+                    /** @description Buckets of a UTC day (`YYYY-MM-DD`) or hour (`YYYY-MM-DD HH:00`). */
+                    granularity?: "daily" | "hourly";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AnalyticsDaily"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Usage per group (of its current members), most calls first. Admins: everyone (filter by user_id or group_id); others: their own usage. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description From this time, epoch seconds (default: 30 days before `end_date`). */
+                    start_date?: number;
+                    /** @description Until this time (exclusive), epoch seconds (default: now). */
+                    end_date?: number;
+                    /** @description Admins: only the usage of the members of this group (its members now). */
+                    group_id?: string;
+                    /** @description Admins: only this account's usage. Others may name only themselves. */
+                    user_id?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AnalyticsGroups"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Usage per model and base model: calls, users, tokens, error rate, latency p50/p95. Admins: everyone (filter by user_id or group_id); others: their own usage. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description From this time, epoch seconds (default: 30 days before `end_date`). */
+                    start_date?: number;
+                    /** @description Until this time (exclusive), epoch seconds (default: now). */
+                    end_date?: number;
+                    /** @description Admins: only the usage of the members of this group (its members now). */
+                    group_id?: string;
+                    /** @description Admins: only this account's usage. Others may name only themselves. */
+                    user_id?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AnalyticsModels"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Calls, tokens, errors and latency over a range. Admins: everyone (filter by user_id or group_id); others: their own usage. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description From this time, epoch seconds (default: 30 days before `end_date`). */
+                    start_date?: number;
+                    /** @description Until this time (exclusive), epoch seconds (default: now). */
+                    end_date?: number;
+                    /** @description Admins: only the usage of the members of this group (its members now). */
+                    group_id?: string;
+                    /** @description Admins: only this account's usage. Others may name only themselves. */
+                    user_id?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AnalyticsSummary"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Tokens per model and base model, with totals. Admins: everyone (filter by user_id or group_id); others: their own usage. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description From this time, epoch seconds (default: 30 days before `end_date`). */
+                    start_date?: number;
+                    /** @description Until this time (exclusive), epoch seconds (default: now). */
+                    end_date?: number;
+                    /** @description Admins: only the usage of the members of this group (its members now). */
+                    group_id?: string;
+                    /** @description Admins: only this account's usage. Others may name only themselves. */
+                    user_id?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AnalyticsTokens"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The accounts with the most calls, with tokens per model. Admins: everyone (filter by user_id or group_id); others: their own usage. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description From this time, epoch seconds (default: 30 days before `end_date`). */
+                    start_date?: number;
+                    /** @description Until this time (exclusive), epoch seconds (default: now). */
+                    end_date?: number;
+                    /** @description Admins: only the usage of the members of this group (its members now). */
+                    group_id?: string;
+                    /** @description Admins: only this account's usage. Others may name only themselves. */
+                    user_id?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AnalyticsUsers"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit": {
         parameters: {
             query?: never;
@@ -7123,6 +7505,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Metrics in the Prometheus text format: METRICS_TOKEN or an admin (docs/metrics.md). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Prometheus text exposition format 0.0.4. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description An error from the catalogue (docs/errors.md): `code` says which. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/oauth/oidc/callback": {
         parameters: {
             query?: never;
@@ -8485,6 +8921,143 @@ export interface components {
             } & {
                 [key: string]: unknown;
             })[] | null;
+        };
+        AnalyticsDaily: {
+            data: {
+                /** @description `YYYY-MM-DD` (daily) or `YYYY-MM-DD HH:00` (hourly), UTC. */
+                date: string;
+                /** @description Calls per model id. */
+                models: {
+                    [key: string]: number;
+                };
+                /** @description Total tokens per model id. */
+                tokens: {
+                    [key: string]: number;
+                };
+                /** @description Always empty: modelgate knows no prices. */
+                costs: {
+                    [key: string]: number;
+                };
+                /** @description Failed calls per model id (modelgate). */
+                errors: {
+                    [key: string]: number;
+                };
+            }[];
+        };
+        AnalyticsGroups: {
+            /** @description Usage of each group's current members, most calls first. */
+            groups: {
+                group_id: string;
+                name: string;
+                count: number;
+                unique_users: number;
+                total_tokens: number;
+            }[];
+        };
+        AnalyticsModels: {
+            models: {
+                model_id: string;
+                /** @description The provider's own id of the model that served it. */
+                base_model_id: string | null;
+                count: number;
+                unique_users: number;
+                /** @description Always 0: modelgate keeps no chats. */
+                unique_chats: number;
+                input_tokens: number;
+                output_tokens: number;
+                total_tokens: number;
+                errors: number;
+                error_rate: number;
+                latency_p50_ms: number | null;
+                latency_p95_ms: number | null;
+                /** @description Median time to the first chunk of streamed answers; null without streams. */
+                first_chunk_p50_ms: number | null;
+            }[];
+        };
+        AnalyticsSummary: {
+            /** @description Calls (Open WebUI counts chat messages; here every gateway call). */
+            total_messages: number;
+            /** @description Always 0: modelgate keeps no chats. */
+            total_chats: number;
+            /** @description Distinct model ids called. */
+            total_models: number;
+            /** @description Distinct accounts that called. */
+            total_users: number;
+            total_errors: number;
+            /** @description total_errors / total_messages (0 without calls). */
+            error_rate: number;
+            input_tokens: number;
+            output_tokens: number;
+            total_tokens: number;
+            latency_p50_ms: number | null;
+            latency_p95_ms: number | null;
+            /** @description The range answered, epoch seconds. */
+            start_date: number;
+            end_date: number;
+            /** @description USAGE_ANALYTICS: whether calls are being recorded. */
+            recording: boolean;
+            /** @description USAGE_RETENTION_DAYS: older rows are pruned; 0 keeps every row. */
+            retention_days: number;
+            /** @description Admins: calls not recorded since start because the queue was full; null for others. */
+            dropped: number | null;
+        };
+        AnalyticsTokens: {
+            models: {
+                model_id: string;
+                base_model_id: string | null;
+                input_tokens: number;
+                output_tokens: number;
+                cached_tokens: number;
+                reasoning_tokens: number;
+                total_tokens: number;
+                message_count: number;
+                cost: number | null;
+                cost_breakdown: {
+                    input: number | null;
+                    cached: number | null;
+                    output: number | null;
+                    reasoning: number | null;
+                } | null;
+            }[];
+            total_input_tokens: number;
+            total_output_tokens: number;
+            total_cached_tokens: number;
+            total_reasoning_tokens: number;
+            total_tokens: number;
+            total_cost: number | null;
+            cost_breakdown: {
+                input: number | null;
+                cached: number | null;
+                output: number | null;
+                reasoning: number | null;
+            } | null;
+            currency: string | null;
+            unpriced_models: number;
+        };
+        AnalyticsUsers: {
+            users: {
+                user_id: string;
+                /** @description Null for a deleted account. */
+                name: string | null;
+                email: string | null;
+                count: number;
+                input_tokens: number;
+                output_tokens: number;
+                total_tokens: number;
+                cost: number | null;
+                models: {
+                    model_id: string;
+                    base_model_id: string | null;
+                    count: number;
+                    unique_chats: number;
+                    input_tokens: number;
+                    cached_tokens: number;
+                    output_tokens: number;
+                    total_tokens: number;
+                    /** @description Always null: modelgate knows no prices. */
+                    cost: number | null;
+                }[];
+            }[];
         };
         ApiKey: {
             /** @description First and last characters of the key. */

@@ -323,6 +323,28 @@ export const exportAudit = async (filters: AuditFilters): Promise<Blob> => {
   return data as Blob
 }
 
+// ─── Usage analytics (issue #17, docs/analytics.md) ─────────────────────────────────────────────────
+
+/** Range (`start_date`/`end_date`, epoch seconds) and, for admins, `group_id` or `user_id`; others read their own usage. */
+export type AnalyticsFilters = Api.QueryOf<'/api/v1/analytics/summary', 'get'>
+export type AnalyticsSummary = Api.ResponseOf<'/api/v1/analytics/summary', 'get'>
+export type AnalyticsModels = Api.ResponseOf<'/api/v1/analytics/models', 'get'>
+export type AnalyticsUsers = Api.ResponseOf<'/api/v1/analytics/users', 'get'>
+export type AnalyticsGroups = Api.ResponseOf<'/api/v1/analytics/groups', 'get'>
+export type AnalyticsDaily = Api.ResponseOf<'/api/v1/analytics/daily', 'get'>
+export type Granularity = NonNullable<Api.QueryOf<'/api/v1/analytics/daily', 'get'>['granularity']>
+
+export const getAnalyticsSummary = (filters: AnalyticsFilters): Promise<AnalyticsSummary> =>
+  answer(sdk.raw.GET('/api/v1/analytics/summary', { params: { query: filters } }))
+export const getAnalyticsModels = (filters: AnalyticsFilters): Promise<AnalyticsModels> =>
+  answer(sdk.raw.GET('/api/v1/analytics/models', { params: { query: filters } }))
+export const getAnalyticsUsers = (filters: AnalyticsFilters, limit = 10): Promise<AnalyticsUsers> =>
+  answer(sdk.raw.GET('/api/v1/analytics/users', { params: { query: { ...filters, limit } } }))
+export const getAnalyticsGroups = (filters: AnalyticsFilters, limit = 10): Promise<AnalyticsGroups> =>
+  answer(sdk.raw.GET('/api/v1/analytics/groups', { params: { query: { ...filters, limit } } }))
+export const getAnalyticsDaily = (filters: AnalyticsFilters, granularity: Granularity): Promise<AnalyticsDaily> =>
+  answer(sdk.raw.GET('/api/v1/analytics/daily', { params: { query: { ...filters, granularity } } }))
+
 // ─── Single sign-on (issue #15, docs/sso.md) ──────────────────────────────────────────────────────
 
 /** What the sign-in page reads before anybody signs in: the providers (`oauth.providers`) and the sign-in features. */

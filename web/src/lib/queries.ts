@@ -28,6 +28,11 @@ import {
   listBaseModels,
   type BaseModelsQuery,
   listAudit,
+  getAnalyticsDaily,
+  getAnalyticsGroups,
+  getAnalyticsModels,
+  getAnalyticsSummary,
+  getAnalyticsUsers,
   listConnectionModels,
   listConnections,
   listGroups,
@@ -61,6 +66,8 @@ import {
   type TemplateListQuery,
   type TemplateUpdate,
   type AuditFilters,
+  type AnalyticsFilters,
+  type Granularity,
   type BulkAccessBody,
   type Connection,
   type ConnectionCreate,
@@ -98,6 +105,8 @@ export const queryKeys = {
     effective: (id: string, page: number) => ['models', 'effective', id, page] as const,
     explain: (id: string, userId: string) => ['models', 'explain', id, userId] as const,
   },
+  /** Usage analytics per route and filter set (recorded off the request path: never invalidated by writes). */
+  analytics: (route: string, filters: object) => ['analytics', route, filters] as const,
   /** Admin: audit pages per filter set (never invalidated by writes: "Load more" and Refresh read on). */
   audit: (filters: AuditFilters) => ['audit', filters] as const,
   users: {
@@ -212,6 +221,22 @@ export const useAudit = (filters: AuditFilters, limit = 50) =>
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
     staleTime: 0,
+  })
+
+/** Usage analytics (docs/analytics.md): one hook per route; admins may filter by group, others read their own. */
+export const useAnalyticsSummary = (filters: AnalyticsFilters) =>
+  useQuery({ queryKey: queryKeys.analytics('summary', filters), queryFn: () => getAnalyticsSummary(filters), placeholderData: keepPreviousData })
+export const useAnalyticsModels = (filters: AnalyticsFilters) =>
+  useQuery({ queryKey: queryKeys.analytics('models', filters), queryFn: () => getAnalyticsModels(filters), placeholderData: keepPreviousData })
+export const useAnalyticsUsers = (filters: AnalyticsFilters) =>
+  useQuery({ queryKey: queryKeys.analytics('users', filters), queryFn: () => getAnalyticsUsers(filters), placeholderData: keepPreviousData })
+export const useAnalyticsGroups = (filters: AnalyticsFilters, enabled: boolean) =>
+  useQuery({ queryKey: queryKeys.analytics('groups', filters), queryFn: () => getAnalyticsGroups(filters), placeholderData: keepPreviousData, enabled })
+export const useAnalyticsDaily = (filters: AnalyticsFilters, granularity: Granularity) =>
+  useQuery({
+    queryKey: queryKeys.analytics(`daily-${granularity}`, filters),
+    queryFn: () => getAnalyticsDaily(filters, granularity),
+    placeholderData: keepPreviousData,
   })
 
 export const useUserList = (query: UserListQuery, enabled = true) =>

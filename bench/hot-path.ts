@@ -1,0 +1,139 @@
+/**
+ * The gateway's chat path against the bare proxy (docs/performance.md, "Gateway hot path"): the fast fake
+ * provider, the bare proxy and a built modelgate (SQLite, a preset with params, an API key), each a process
+ * of its own; then, interleaved and repeated: c=32 throughput, the c=1 keep-alive loop (p50 µs) and the
+ * streamed first chunk, as ratios to the proxy.
+ *
+ *   npx tsc -p tsconfig.build.json --outDir /tmp/mg-dist && DIST=/tmp/mg-dist npx tsx bench/hot-path.ts
+ *
+ * `ROUNDS=3` rounds (default), `PROFILE=<dir>` starts modelgate with `--cpu-prof` into that directory and
+ * only drives load (20k chat requests, half streamed) for the profile.
+ */
+import { spawn } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Agent, request } from 'undici'
+import { latencyLoop, streamLoop, type Target } from './latency.js'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const DIST = process.env['DIST'] ?? `${ROOT}/dist`
+const ROUNDS = Number(process.env['ROUNDS'] ?? 3)
+const PROFILE = process.env['PROFILE']
+
+function helper(args: string[], env: Record<string, string> = {}): Promise<{ child: ReturnType<typeof spawn>; url: string }> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } })
+  return new Promise((resolve, reject) => {
+    let out = ''
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString()
+      const url = /http:\/\/127\.0\.0\.1:\d+/.exec(out)?.[0]
+      if (url) resolve({ child, url })
+    })
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)))
+  })
+}
+
+const tsx = (script: string, ...args: string[]) => helper(['--import', 'tsx', `${ROOT}/bench/${script}`, ...args])
+
+async function call(url: string, init: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: unknown } = {}) {
+  const res = await request(url, {
+    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+    headers: { ...(init.body !== undefined && { 'content-type': 'application/json' }), ...init.headers },
+    body: init.body === undefined ? null : JSON.stringify(init.body),
+  })
+  const text = await res.body.text()
+  if (res.statusCode >= 300) throw new Error(`${url}: HTTP ${res.statusCode} ${text.slice(0, 300)}`)
+  return JSON.parse(text) as Record<string, unknown>
+}
+
+async function throughput(target: Target, total = 4000, concurrency = 32): Promise<number> {
+  const dispatcher = new Agent({ connections: concurrency, pipelining: 1, keepAliveTimeout: 60_000 })
+  const body = target.body
+  const one = async () => {
+    const res = await request(target.url, { method: 'POST', dispatcher, headers: { 'content-type': 'application/json', ...target.headers }, body: body ?? null })
+    await res.body.dump()
+    if (res.statusCode !== 200) throw new Error(`${target.name}: HTTP ${res.statusCode}`)
+  }
+  for (let i = 0; i < 200; i++) await one()
+  let next = 0
+  const t0 = performance.now()
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next++ < total) await one()
+  }))
+  const rps = total / ((performance.now() - t0) / 1000)
+  await dispatcher.close()
+  return rps
+}
+
+const provider = await tsx('provider.ts')
+const proxy = await tsx('bare-proxy.ts', `${provider.url}/v1`)
+const port = 20000 + Math.floor(Math.random() * 20000)
+const dataDir = mkdtempSync(join(tmpdir(), 'mg-hot-'))
+const server = {
+  child: spawn(process.execPath, [...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : []), `${DIST}/main.js`], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: `sqlite://${dataDir}/db.sqlite`,
+      DATA_DIR: dataDir,
+      WEBUI_SECRET_KEY: 'bench-hot-path-secret-0123456789abcdef',
+      LOG_LEVEL: 'warn',
+      MODELS_CACHE_TTL: '3600',
+      OPENAI_API_BASE_URLS: `${provider.url}/v1`,
+      OPENAI_API_KEYS: '',
+      REDIS_URL: '',
+    },
+  }),
+}
+for (let i = 0; ; i++) {
+  try {
+    if ((await request(`http://127.0.0.1:${port}/health`)).statusCode === 200) break
+  } catch {
+    if (i > 300) throw new Error('modelgate did not start')
+  }
+  await new Promise((r) => setTimeout(r, 100))
+}
+const base = `http://127.0.0.1:${port}`
+try {
+  const session = await call(`${base}/api/v1/auths/signup`, { body: { name: 'Bench', email: 'bench@example.com', password: 'bench-password-123' } })
+  const jwt = { authorization: `Bearer ${String(session['token'])}` }
+  await call(`${base}/api/models/base`, { headers: jwt })
+  await call(`${base}/api/v1/models/create`, {
+    headers: jwt,
+    body: { id: 'bench-preset', base_model_id: 'llama3.1:8b', name: 'Bench preset', params: { temperature: 0.5, system: 'Be brief.' } },
+  })
+  const key = String((await call(`${base}/api/v1/auths/api_key`, { method: 'POST', headers: jwt }))['api_key'])
+  const chat = JSON.stringify({ model: 'bench-preset', messages: [{ role: 'user', content: 'hello [<id>]' }] })
+  const direct = JSON.stringify({ model: 'llama3.1:8b', messages: [{ role: 'user', content: 'hello [<id>]' }] })
+  const targets: Target[] = [
+    { name: 'proxy', url: `${proxy.url}/v1/chat/completions`, headers: { authorization: 'Bearer bench-proxy-key' }, body: direct },
+    { name: 'modelgate', url: `${base}/v1/chat/completions`, headers: { authorization: `Bearer ${key}` }, body: chat },
+  ]
+  const streaming = targets.map((t) => ({ ...t, body: (t.body ?? '').replace('}]}', '}],"stream":true}') }))
+  if (PROFILE) {
+    await latencyLoop([targets[1] as Target], 10_000, 200)
+    await streamLoop([streaming[1] as Target], 10_000, 20)
+    await throughput(targets[1] as Target, 10_000)
+    console.log('profile load done')
+  } else {
+    for (let round = 1; round <= ROUNDS; round++) {
+      const rps: number[] = []
+      for (const t of round % 2 ? targets : [...targets].reverse()) rps[targets.indexOf(t)] = await throughput(t)
+      const lat = await latencyLoop(targets, 2000, 200)
+      const str = await streamLoop(streaming, 400, 40)
+      const [p, g] = [lat.get('proxy')?.p50 ?? NaN, lat.get('modelgate')?.p50 ?? NaN]
+      const [fp, fg] = [str.get('proxy')?.firstChunk ?? NaN, str.get('modelgate')?.firstChunk ?? NaN]
+      console.log(
+        `round ${round}: c=32 proxy ${rps[0]?.toFixed(0)} req/s, modelgate ${rps[1]?.toFixed(0)} req/s (${((rps[1] ?? 0) / (rps[0] ?? 1)).toFixed(2)}×); ` +
+          `c=1 p50 proxy ${p.toFixed(0)} µs, modelgate ${g.toFixed(0)} µs (added ${(g - p).toFixed(0)} µs); ` +
+          `first chunk proxy ${fp.toFixed(0)} µs, modelgate ${fg.toFixed(0)} µs (${(fg / fp).toFixed(2)}×)`,
+      )
+    }
+  }
+} finally {
+  for (const child of [server.child, proxy.child, provider.child]) child.kill('SIGTERM')
+}
