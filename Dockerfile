@@ -46,4 +46,4 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # Migrations run on start (several instances starting at once are safe: docs/deploy.md, "Migrations");
 # `docker compose run --rm modelgate-a node dist/db/migrate.js` applies them as a one-off step.
-CMD ["node", "dist/main.js"]
+CMD ["node", "--max-semi-space-size=4", "--heap-growing-percent=25", "dist/main.js"]

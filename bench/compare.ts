@@ -26,6 +26,7 @@ import type * as MigratorModule from '../src/db/migrator.js'
 import { generateDataset, type Dataset } from './dataset.js'
 import { freePort } from '../test/support/timing.js'
 import { load, median, waitReady, BENCH_SECRET } from './load.js'
+import { SERVER_NODE_FLAGS } from '../scripts/server-node-flags.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 type Side = 'before' | 'after'
@@ -117,7 +118,7 @@ async function main(): Promise<void> {
     for (const side of ['before', 'after'] as const) {
       const port = await freePort()
       bases[side] = `http://127.0.0.1:${port}`
-      const server = spawn(process.execPath, [`${builds[side]}/dist/main.js`], {
+      const server = spawn(process.execPath, [...SERVER_NODE_FLAGS, `${builds[side]}/dist/main.js`], {
         env: {
           ...process.env,
           PORT: String(port),

@@ -7,7 +7,7 @@
  * - `bench-admin`: admin (bypass);
  * - `bench-dense`: member of `g-most`, which may read ~90% of the models (S2);
  * - `bench-sparse`: in no group, granted 10 models directly (S3);
- * - `bench-1k`: granted 1,000 presets directly (S8).
+ * - `bench-1k`: granted 1,000 presets directly (S8), owned by the admin so their raw bases are usable.
  *
  * History (issue #12, unless `history: false` for a build older than migration 0006): every model has
  * five versions with full snapshots (create as a private draft, update, access_update, toggle off,
@@ -79,6 +79,8 @@ export async function generateDataset(db: Kysely<DB>, options: DatasetOptions): 
   const n = options.models
   const now = NOW
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T
+  /** The models granted to the "1k" user (S8): 1,000 of them, spread over the registry. */
+  const for1k = (i: number) => i % Math.max(1, Math.floor(n / 1000)) === 2
 
   const named = { adminId: 'bench-admin', denseUserId: 'bench-dense', sparseUserId: 'bench-sparse', user1kId: 'bench-1k' }
   const userIds = [named.adminId, named.denseUserId, named.sparseUserId, named.user1kId]
@@ -131,10 +133,14 @@ export async function generateDataset(db: Kysely<DB>, options: DatasetOptions): 
       const id = `m${String(i).padStart(7, '0')}`
       const tags = [pick(TAGS)]
       if (i % 100 === 7) tags.push('rare-tag')
+      const owner = userIds[4 + Math.floor(random() * (userIds.length - 4))] as string
+      const base_model_id = i % 200 === 199 ? null : pick(BASE_MODELS)
       yield {
         id,
-        user_id: userIds[4 + Math.floor(random() * (userIds.length - 4))] as string,
-        base_model_id: i % 200 === 199 ? null : pick(BASE_MODELS),
+        // The 1k user's presets are the admin's: a user's preset does not expose its raw base to its
+        // readers (access-control.md, hole 2), so S8's /v1/models would list none of them.
+        user_id: base_model_id !== null && for1k(i) ? named.adminId : owner,
+        base_model_id,
         name: i % 100 === 7 ? `Needle helper ${i}` : `${pick(['SQL', 'Writer', 'Coder', 'Helper', 'Tutor', 'Analyst'])} ${i}`,
         params: JSON.stringify({ temperature: Math.round(random() * 200) / 100, system: `You are preset ${i}.` }),
         meta: JSON.stringify({ description: `Benchmark preset ${i}`, tags: tags.map((name) => ({ name })) }),
@@ -179,7 +185,7 @@ export async function generateDataset(db: Kysely<DB>, options: DatasetOptions): 
         // else: private (owner only), ~30%
         if (i < 5) grant('user', '*', 'read') // a handful of public models
         if (model.base_model_id !== null && i % Math.max(1, Math.floor(n / 10)) === 1) grant('user', named.sparseUserId, 'read')
-        if (model.base_model_id !== null && i % Math.max(1, Math.floor(n / 1000)) === 2) grant('user', named.user1kId, 'read')
+        if (model.base_model_id !== null && for1k(i)) grant('user', named.user1kId, 'read')
         if (history) {
           versionRows.push(...versionsOf(model, grants, i))
           auditRows.push(...auditOf(model.id, model.user_id, i, [1, 2]))

@@ -1,16 +1,20 @@
 /**
  * The gateway's chat path against the bare proxy (docs/performance.md, "Gateway hot path"): the fast fake
  * provider, the bare proxy and a built modelgate (SQLite, a preset with params, an API key), each a process
- * of its own; then, interleaved and repeated: c=32 throughput, the c=1 keep-alive loop (p50 µs) and the
- * streamed first chunk, as ratios to the proxy.
+ * of its own; then, per round: CPU µs per request of each server process (from /proc, the steadiest figure
+ * on a shared machine), c=32 throughput, the c=1 keep-alive loop (p50 µs) and the streamed first chunk, as
+ * ratios to the proxy. The build may live outside the checkout (so as not to touch dist/) if a
+ * node_modules link sits next to it:
  *
- *   npx tsc -p tsconfig.build.json --outDir /tmp/mg-dist && DIST=/tmp/mg-dist npx tsx bench/hot-path.ts
+ *   npx tsc -p tsconfig.build.json --outDir /tmp/mg/dist && ln -s $PWD/node_modules /tmp/mg/node_modules
+ *   DIST=/tmp/mg/dist npx tsx bench/hot-path.ts
  *
- * `ROUNDS=3` rounds (default), `PROFILE=<dir>` starts modelgate with `--cpu-prof` into that directory and
- * only drives load (20k chat requests, half streamed) for the profile.
+ * `ROUNDS=3` rounds (default); `PROFILE=<dir>` starts modelgate with `--cpu-prof` into that directory and
+ * only drives load (30k chat requests, a third streamed); `HOLD=<ms>` prints the URLs and the key and
+ * keeps the servers up that long (for probes by hand).
  */
 import { spawn } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -24,6 +28,7 @@ const PROFILE = process.env['PROFILE']
 
 function helper(args: string[], env: Record<string, string> = {}): Promise<{ child: ReturnType<typeof spawn>; url: string }> {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } })
+  children.push(child)
   return new Promise((resolve, reject) => {
     let out = ''
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -35,6 +40,8 @@ function helper(args: string[], env: Record<string, string> = {}): Promise<{ chi
   })
 }
 
+const children: ReturnType<typeof spawn>[] = []
+process.on('exit', () => children.forEach((c) => c.kill('SIGTERM')))
 const tsx = (script: string, ...args: string[]) => helper(['--import', 'tsx', `${ROOT}/bench/${script}`, ...args])
 
 async function call(url: string, init: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: unknown } = {}) {
@@ -52,19 +59,40 @@ async function throughput(target: Target, total = 4000, concurrency = 32): Promi
   const dispatcher = new Agent({ connections: concurrency, pipelining: 1, keepAliveTimeout: 60_000 })
   const body = target.body
   const one = async () => {
-    const res = await request(target.url, { method: 'POST', dispatcher, headers: { 'content-type': 'application/json', ...target.headers }, body: body ?? null })
+    const res = await request(target.url, {
+      method: 'POST',
+      dispatcher,
+      headers: { 'content-type': 'application/json', ...target.headers },
+      body: body ?? null,
+    })
     await res.body.dump()
     if (res.statusCode !== 200) throw new Error(`${target.name}: HTTP ${res.statusCode}`)
   }
   for (let i = 0; i < 200; i++) await one()
   let next = 0
   const t0 = performance.now()
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next++ < total) await one()
-  }))
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next++ < total) await one()
+    }),
+  )
   const rps = total / ((performance.now() - t0) / 1000)
   await dispatcher.close()
   return rps
+}
+
+/** CPU seconds (user + system) a process has used, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+/** CPU µs per request of the process serving `target`, over `n` sequential requests (less noisy than req/s on a shared machine). */
+async function cpuPerRequest(pid: number, target: Target, n: number): Promise<number> {
+  await latencyLoop([target], 200, 0, 200)
+  const before = cpuSeconds(pid)
+  await latencyLoop([target], n, 0, n)
+  return ((cpuSeconds(pid) - before) / n) * 1e6
 }
 
 const provider = await tsx('provider.ts')
@@ -89,6 +117,7 @@ const server = {
     },
   }),
 }
+children.push(server.child)
 for (let i = 0; ; i++) {
   try {
     if ((await request(`http://127.0.0.1:${port}/health`)).statusCode === 200) break
@@ -114,6 +143,10 @@ try {
     { name: 'modelgate', url: `${base}/v1/chat/completions`, headers: { authorization: `Bearer ${key}` }, body: chat },
   ]
   const streaming = targets.map((t) => ({ ...t, body: (t.body ?? '').replace('}]}', '}],"stream":true}') }))
+  if (process.env['HOLD']) {
+    console.log(JSON.stringify({ proxy: proxy.url, base, key }))
+    await new Promise((r) => setTimeout(r, Number(process.env['HOLD'])))
+  }
   if (PROFILE) {
     await latencyLoop([targets[1] as Target], 10_000, 200)
     await streamLoop([streaming[1] as Target], 10_000, 20)
@@ -127,6 +160,17 @@ try {
       const str = await streamLoop(streaming, 400, 40)
       const [p, g] = [lat.get('proxy')?.p50 ?? NaN, lat.get('modelgate')?.p50 ?? NaN]
       const [fp, fg] = [str.get('proxy')?.firstChunk ?? NaN, str.get('modelgate')?.firstChunk ?? NaN]
+      const pids = [proxy.child.pid ?? 0, server.child.pid ?? 0]
+      const cpu = await (async () => {
+        const out: number[] = []
+        for (const k of [0, 1]) out.push(await cpuPerRequest(pids[k] ?? 0, targets[k] as Target, 3000))
+        for (const k of [0, 1]) out.push(await cpuPerRequest(pids[k] ?? 0, streaming[k] as Target, 1000))
+        return out
+      })()
+      console.log(
+        `round ${round}: CPU per request: proxy ${cpu[0]?.toFixed(0)} µs, modelgate ${cpu[1]?.toFixed(0)} µs (${((cpu[1] ?? 0) / (cpu[0] ?? 1)).toFixed(2)}×); ` +
+          `streamed: proxy ${cpu[2]?.toFixed(0)} µs, modelgate ${cpu[3]?.toFixed(0)} µs (${((cpu[3] ?? 0) / (cpu[2] ?? 1)).toFixed(2)}×)`,
+      )
       console.log(
         `round ${round}: c=32 proxy ${rps[0]?.toFixed(0)} req/s, modelgate ${rps[1]?.toFixed(0)} req/s (${((rps[1] ?? 0) / (rps[0] ?? 1)).toFixed(2)}×); ` +
           `c=1 p50 proxy ${p.toFixed(0)} µs, modelgate ${g.toFixed(0)} µs (added ${(g - p).toFixed(0)} µs); ` +

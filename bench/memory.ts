@@ -8,7 +8,7 @@
  * that hold memory: cached and uncached list pages, deep pages, the runtime lists of the "1k" user
  * (S8, S8b), the import of 10k models in one request (S7a) and the streamed export (S7b). Prints, per
  * phase, the peak RSS (VmHWM, reset before the phase) and the peaks of V8's heap, of external memory
- * and of array buffers.
+ * and of array buffers. `MEMORY_NODE_FLAGS` adds node flags to the server's command line (experiments).
  */
 import { spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -94,27 +94,39 @@ async function suite(dialect: 'sqlite' | 'postgres', size: number, seconds: numb
   writeFileSync(samplerFile, SAMPLER)
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
-  const server = spawn(process.execPath, ['--require', samplerFile, `${process.env['MEMORY_DIST'] ?? `${ROOT}/dist`}/main.js`], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: url,
-      WEBUI_SECRET_KEY: BENCH_SECRET,
-      LOG_LEVEL: 'warn',
-      BENCH_ROUTES: 'true',
-      MODELS_CACHE_TTL: '3600',
-      OPENAI_API_BASE_URLS: `${providerUrl}/v1`,
-      OPENAI_API_KEYS: '',
-      IMPORT_BODY_LIMIT_BYTES: String(256 * 1024 * 1024),
-      REDIS_URL: '',
-      MEMORY_SAMPLER_FILE: peaksFile,
+  const server = spawn(
+    process.execPath,
+    [
+      ...(process.env['MEMORY_NODE_FLAGS']?.split(' ').filter(Boolean) ?? []),
+      '--require',
+      samplerFile,
+      `${process.env['MEMORY_DIST'] ?? `${ROOT}/dist`}/main.js`,
+    ],
+    {
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATABASE_URL: url,
+        WEBUI_SECRET_KEY: BENCH_SECRET,
+        LOG_LEVEL: 'warn',
+        BENCH_ROUTES: 'true',
+        MODELS_CACHE_TTL: '3600',
+        OPENAI_API_BASE_URLS: `${providerUrl}/v1`,
+        OPENAI_API_KEYS: '',
+        IMPORT_BODY_LIMIT_BYTES: String(256 * 1024 * 1024),
+        REDIS_URL: '',
+        MEMORY_SAMPLER_FILE: peaksFile,
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  })
+  )
   const pid = server.pid ?? 0
   const table: string[] = []
   let overall = 0
+  // Requests/s of each load run in the phase (the flags' speed cost shows here).
+  let rates: number[] = []
+  const run = (url: string, options: Parameters<typeof load>[1]) => rates.push(Math.round(load(url, options).rps))
   // Ends a phase: its peaks (VmHWM since the last reset; the sampler's), then resets both.
   const phase = async (name: string, note = '') => {
     const hwm = vm(pid, 'VmHWM')
@@ -132,8 +144,9 @@ async function suite(dialect: 'sqlite' | 'postgres', size: number, seconds: numb
     if (!peaks) throw new Error('the sampler did not answer')
     overall = Math.max(overall, hwm)
     table.push(
-      `| ${dialect} | ${size} | ${name} | ${mb(hwm)} | ${mb(peaks.heapUsed)} / ${mb(peaks.heapTotal)} | ${mb(peaks.external)} | ${mb(peaks.arrayBuffers)} | ${note} |`,
+      `| ${dialect} | ${size} | ${name} | ${mb(hwm)} | ${mb(peaks.heapUsed)} / ${mb(peaks.heapTotal)} | ${mb(peaks.external)} | ${mb(peaks.arrayBuffers)} | ${[note, rates.length ? `${rates.join(', ')} req/s` : ''].filter(Boolean).join('; ')} |`,
     )
+    rates = []
     try {
       writeFileSync(`/proc/${pid}/clear_refs`, '5')
     } catch {
@@ -152,25 +165,25 @@ async function suite(dialect: 'sqlite' | 'postgres', size: number, seconds: numb
     await phase('start (ready, provider catalog warm)')
 
     const list = `${base}/api/v1/models/list`
-    for (const headers of [admin, dense, sparse]) load(list, { connections: 32, seconds, headers })
+    for (const headers of [admin, dense, sparse]) run(list, { connections: 32, seconds, headers })
     await phase('S1–S3 list page 1, cached')
     const fresh = { 'cache-control': 'no-cache' }
-    for (const headers of [admin, dense, sparse]) load(list, { connections: 32, seconds, headers: { ...headers, ...fresh } })
+    for (const headers of [admin, dense, sparse]) run(list, { connections: 32, seconds, headers: { ...headers, ...fresh } })
     await phase('S1u–S3u list page 1, uncached')
     // Deep pages: walk 50 pages as the dense reader, then load a spread of pages (the page-boundary cache).
     let cursorPage = 1
     const paths: string[] = []
     for (; cursorPage <= 200; cursorPage += 4) paths.push(`/api/v1/models/list?page=${cursorPage}`)
-    load(base, { connections: 32, seconds, headers: dense, paths })
+    run(base, { connections: 32, seconds, headers: dense, paths })
     await phase('S13 pages 1–200, dense reader')
-    load(`${list}?query=${data.query}&tag=${data.tag}`, { connections: 32, seconds, headers: dense })
+    run(`${list}?query=${data.query}&tag=${data.tag}`, { connections: 32, seconds, headers: dense })
     await phase('S4 text query + tag')
 
     let bytes = 0
     for (const path of ['/v1/models', '/api/models']) {
       const answer = await http(`${base}${path}`, { headers: user1k })
       bytes = (await answer.arrayBuffer()).byteLength
-      load(`${base}${path}`, { connections: 32, seconds, headers: user1k })
+      run(`${base}${path}`, { connections: 32, seconds, headers: user1k })
       await phase(`${path === '/v1/models' ? 'S8 /v1/models' : 'S8b /api/models'}, user reading 1k`, `${bytes} B`)
     }
     // Every user's runtime list once (many entries in the runtime-list caches), as a gateway with many users sees.

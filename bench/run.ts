@@ -23,6 +23,7 @@ import { latencyLoop, statementsPerRequest, streamLoop, type Percentiles, type S
 import { BENCH_SECRET, load, waitReady } from './load.js'
 import { startPortkey, type Peer } from './peers.js'
 import { targetsTable } from './targets.js'
+import { SERVER_NODE_FLAGS } from '../scripts/server-node-flags.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
@@ -147,7 +148,7 @@ const METRICS_TOKEN = 'bench-metrics-token-0123456789'
 async function startServer(databaseUrl: string, providerUrl: string, extraEnv: Record<string, string> = {}) {
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
-  const server = spawn(process.execPath, [`${ROOT}/dist/main.js`], {
+  const server = spawn(process.execPath, [...SERVER_NODE_FLAGS, `${ROOT}/dist/main.js`], {
     env: {
       ...process.env,
       PORT: String(port),

@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
+import { SERVER_NODE_FLAGS } from '../scripts/server-node-flags.js'
 import { loadConfig } from '../src/config/env.js'
 import { createHarness, type Harness } from './support/harness.js'
 import { freePort } from './support/timing.js'
@@ -135,12 +136,18 @@ describe('Dockerfile', () => {
     for (const kept of ['node_modules', 'dist', 'web/dist', '.git', '.env', 'data', 'coverage']) expect(isIgnored(kept), kept).toBe(true)
   })
 
+  it('npm start runs the server with the same V8 flags as the image', () => {
+    const start = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start
+    expect(start).toContain(`node ${SERVER_NODE_FLAGS.join(' ')} dist/main.js`)
+  })
+
   it('runs node dist/main.js as a non-root user, listening beyond loopback, with DATA_DIR a volume', () => {
     const steps = runtime?.steps ?? []
     const user = steps.filter((s) => s.keyword === 'USER').at(-1)?.args
     expect(user).toBeDefined()
     expect(['root', '0', '0:0']).not.toContain(user)
-    expect(steps.filter((s) => s.keyword === 'CMD').at(-1)?.args).toBe('["node", "dist/main.js"]')
+    const command = JSON.parse(steps.filter((s) => s.keyword === 'CMD').at(-1)?.args ?? '[]') as string[]
+    expect(command).toEqual(['node', ...SERVER_NODE_FLAGS, 'dist/main.js'])
     const env = steps.filter((s) => s.keyword === 'ENV').map((s) => s.args)
     expect(env.join(' ')).toMatch(/HOST=0\.0\.0\.0/)
     const dataDir = /DATA_DIR=(\S+)/.exec(env.join(' '))?.[1]

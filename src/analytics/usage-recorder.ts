@@ -111,10 +111,14 @@ const ENDPOINTS: Record<string, string> = {
   '/completions': 'completions',
 }
 
+/** The token columns are 32-bit integers on PostgreSQL: one row out of range would fail its whole batch. */
+const MAX_TOKENS = 2_000_000_000
+const tokens = (value: number): number => (Number.isFinite(value) && value > 0 ? Math.min(Math.round(value), MAX_TOKENS) : 0)
+
 function toRow(call: UpstreamCall, now: number): UsageRow {
   const usage = call.usage
-  const prompt = usage?.prompt_tokens ?? 0
-  const completion = usage?.completion_tokens ?? 0
+  const prompt = tokens(usage?.prompt_tokens ?? 0)
+  const completion = tokens(usage?.completion_tokens ?? 0)
   return {
     // When the call started, so a long stream counts in the bucket it began in.
     created_at: Math.floor((now - call.latencyMs) / 1000),
@@ -128,7 +132,7 @@ function toRow(call: UpstreamCall, now: number): UsageRow {
     error: call.error ?? null,
     prompt_tokens: prompt,
     completion_tokens: completion,
-    total_tokens: usage?.total_tokens ?? prompt + completion,
+    total_tokens: tokens(usage?.total_tokens ?? prompt + completion),
     latency_ms: Math.round(call.latencyMs),
     first_chunk_ms: call.firstChunkMs === undefined ? null : Math.round(call.firstChunkMs),
   }

@@ -53,9 +53,6 @@ export class AccountSettings {
   private snapshot: Snapshot | undefined
   private checkedAt = 0
   private loading: Promise<Snapshot> | undefined
-  /** Bumped by every local save, so a read that started before it cannot overwrite what it saved. */
-  private generation = 0
-
   constructor(
     private readonly database: Database,
     private readonly env: SettingsEnvironment,
@@ -124,8 +121,8 @@ export class AccountSettings {
       }
       return after
     })
-    const current = await this.current()
-    this.remember({ ...current, policy: saved.policy, kept: saved.kept })
+    // Not kept as the snapshot: its commit dropped the old one, and the next read loads what is stored now
+    // (another admin's or instance's write may have landed since this commit).
     return adminConfigView(saved)
   }
 
@@ -155,17 +152,7 @@ export class AccountSettings {
       }
       return tree
     })
-    const current = await this.current()
-    this.remember({ ...current, permissions: stored })
     return defaultPermissionsView(stored)
-  }
-
-  private remember(snapshot: Snapshot): void {
-    this.generation += 1
-    // The write's own invalidation (after its commit) dropped the snapshot: this one is what it saved.
-    if (!this.database.watch.trusted) return
-    this.snapshot = snapshot
-    this.checkedAt = Date.now()
   }
 
   private current(executor?: Executor): Promise<Snapshot> {
@@ -180,10 +167,8 @@ export class AccountSettings {
   }
 
   private async load(executor: Executor): Promise<Snapshot> {
-    const generation = this.generation
     const written = this.database.watch.generation('accounts')
     const snapshot = this.parse(await new SettingsRepo(executor).all())
-    if (generation !== this.generation && this.snapshot) return this.snapshot
     // A transaction may read its own uncommitted writes: used by it, never kept.
     if (executor !== this.database.db) return snapshot
     // Read before a write was seen (or while other instances' writes may go unheard): used, not kept.

@@ -32,15 +32,28 @@ const TABLE_TOPICS: Readonly<Record<string, WriteTopic>> = {
   template_grants: 'registry',
 }
 
-/** Anywhere in the text (CTEs write too): the verb, an optional schema, the table. */
-const WRITE_PATTERN =
-  /\b(?:insert\s+(?:or\s+\w+\s+)?into|replace\s+into|update(?:\s+or\s+\w+)?|delete\s+from|merge\s+into|truncate(?:\s+table)?|(?:drop|alter)\s+table(?:\s+if\s+exists)?)\s+(?:only\s+)?(?:"?\w+"?\s*\.\s*)?"?(\w+)"?/gi
+/**
+ * Anywhere in the text (CTEs write too): the verb, an optional schema, the table. Words may be parted by
+ * comments as well as spaces, and a quoted name (`"…"`, SQLite's `` `…` `` and `[…]`) may follow its verb
+ * with no space at all: both are valid SQL a raw statement may use, and an unseen write would leave a
+ * revoked credential cached. A false match only costs a cache miss.
+ */
+const GAP = String.raw`(?:\s|/\*[\s\S]*?\*/|--[^\n]*(?:\n|$))`
+const WORDS = `${GAP}+`
+const WRITE_PATTERN = new RegExp(
+  String.raw`\b(?:insert${WORDS}(?:or${WORDS}\w+${WORDS})?into|replace${WORDS}into|update(?:${WORDS}or${WORDS}\w+)?|delete${WORDS}from|merge${WORDS}into|truncate(?:${WORDS}table)?|(?:drop|alter)${WORDS}table(?:${WORDS}if${WORDS}exists)?)` +
+    String.raw`(?:${GAP}+|(?=["\x60[]))(?:only${WORDS})?(?:["\x60[]?\w+["\x60\]]?${GAP}*\.${GAP}*)?["\x60[]?(\w+)`,
+  'gi',
+)
 
 /**
  * Writes that change nothing a cache holds: the throttled `last_used_at` touch of an API key (it runs
  * once a minute per key, and would otherwise empty every instance's credential cache each time).
  */
 const UNWATCHED_WRITES = [/^update "api_keys" set "last_used_at" = (?:\?|\$1) where "id" = (?:\?|\$2)$/]
+
+/** BEGIN, COMMIT, ROLLBACK sent as statements (not a savepoint's `rollback … to …`: the transaction goes on). */
+const RAW_TRANSACTION = /^\s*(begin|start\s+transaction|commit|end|rollback(?![^;]*\bto\b))\b/i
 
 const topicsBySql = new Map<string, readonly WriteTopic[]>()
 const NONE: readonly WriteTopic[] = []
@@ -129,7 +142,10 @@ class WatchedConnection implements DatabaseConnection {
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     countStatement()
     const topics = writtenTopics(query.sql)
-    if (topics.length === 0) return this.inner.executeQuery<R>(query)
+    if (topics.length === 0) {
+      const control = RAW_TRANSACTION.exec(query.sql)?.[1]?.toLowerCase()
+      return control ? this.rawTransaction<R>(query, control) : this.inner.executeQuery<R>(query)
+    }
     for (const topic of topics) this.watch.invalidate(topic, 'statement')
     try {
       return await this.inner.executeQuery<R>(query)
@@ -137,6 +153,27 @@ class WatchedConnection implements DatabaseConnection {
       // Outside a transaction the statement committed when it returned (or failed: invalidating is harmless).
       if (this.pending) for (const topic of topics) this.pending.add(topic)
       else for (const topic of topics) this.watch.invalidate(topic, 'commit')
+    }
+  }
+
+  /**
+   * A transaction opened and ended in raw SQL on one connection (`db.connection()`), past the driver's
+   * begin/commit: its writes are invalidated again at its COMMIT, as the driver's transactions are;
+   * otherwise a reader on another connection before the COMMIT would keep the old row.
+   */
+  private async rawTransaction<R>(query: CompiledQuery, control: string): Promise<QueryResult<R>> {
+    if (control === 'begin' || control.startsWith('start')) {
+      const result = await this.inner.executeQuery<R>(query)
+      this.pending ??= new Set()
+      return result
+    }
+    const pending = this.pending
+    try {
+      return await this.inner.executeQuery<R>(query)
+    } finally {
+      this.pending = undefined
+      // After a ROLLBACK too: invalidating is harmless, and it keeps the rule simple.
+      for (const topic of pending ?? []) this.watch.invalidate(topic, 'commit')
     }
   }
 

@@ -95,6 +95,8 @@ export function providerFault(connection: Connection, error: unknown, timeoutMs:
  * Basic authorization when the connection has no key of its own.
  */
 function withoutUserinfo(url: string): { url: string; basic: string | null } {
+  // Credentials need an "@": most URLs have none and skip the parse (on every provider call).
+  if (!url.includes('@')) return { url, basic: null }
   let parsed: URL
   try {
     parsed = new URL(url)
