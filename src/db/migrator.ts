@@ -51,12 +51,28 @@ export async function createMigrator(database: Database): Promise<Migrator> {
   })
 }
 
-/** Applies every pending migration; throws with the failing migration's name when one fails. */
+/**
+ * Applies every pending migration; throws with the failing migration's name when one fails.
+ * Before migrating, Kysely looks for its bookkeeping tables by introspecting every schema of the
+ * database; a schema dropped by someone else meanwhile (another test run, a benchmark) makes that
+ * catalog query fail with "schema … does not exist" before any migration has run. Only that failure
+ * is retried, a few times: nothing was applied, and applying is idempotent.
+ */
 export async function migrateToLatest(database: Database): Promise<string[]> {
-  const result: MigrationResultSet = await (await createMigrator(database)).migrateToLatest()
-  if (result.error) {
+  for (let attempt = 1; ; attempt++) {
+    const result: MigrationResultSet = await (await createMigrator(database)).migrateToLatest()
+    if (!result.error) return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+    if (attempt < 5 && result.results === undefined && isConcurrentSchemaDrop(result.error)) {
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt))
+      continue
+    }
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown'
     throw new Error(`Migration ${failed} failed`, { cause: result.error })
   }
-  return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+}
+
+/** PostgreSQL's invalid_schema_name and undefined_table: an object another session dropped under the catalog query. */
+function isConcurrentSchemaDrop(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return code === '3F000' || code === '42P01'
 }
