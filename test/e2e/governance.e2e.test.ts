@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { CHROMIUM, ensureBuilt, SHOTS, startServer, stopServer, type RunningServer } from '../support/e2e-server.js'
+import { jsonApi, CHROMIUM, ensureBuilt, SHOTS, startServer, stopServer, type RunningServer } from '../support/e2e-server.js'
 import { freePort } from '../support/timing.js'
 
 const PASSWORD = 'correct horse battery'
@@ -131,16 +131,7 @@ describe('bulk access and "Who can see this?" in the web workspace (Chromium)', 
   const ids: Record<string, string> = {}
 
   /** One JSON call to the API; `status` is the answer expected. */
-  async function api(path: string, token: string | null, body?: unknown, status = 200): Promise<Record<string, unknown>> {
-    const response = await fetch(`${base}${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    })
-    const text = await response.text()
-    expect(response.status, `${path}: ${text}`).toBe(status)
-    return JSON.parse(text) as Record<string, unknown>
-  }
+  const api = jsonApi(() => base)
   const signInToken = async (account: { email: string }) =>
     String((await api('/api/v1/auths/signin', null, { email: account.email, password: PASSWORD }))['token'])
   /** A model's grants as `{principal_type, principal_id, permission}`. */

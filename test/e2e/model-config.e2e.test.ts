@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { CHROMIUM, ensureBuilt, SHOTS, startServer, stopServer, type RunningServer } from '../support/e2e-server.js'
+import { jsonApi, CHROMIUM, ensureBuilt, SHOTS, startServer, stopServer, type RunningServer } from '../support/e2e-server.js'
 import { freePort } from '../support/timing.js'
 
 const PASSWORD = 'correct horse battery'
@@ -110,16 +110,7 @@ describe('Admin › Model settings in the web workspace (Chromium)', { timeout: 
   let adminToken = ''
   let userToken = ''
 
-  async function api(path: string, token: string | null, body?: unknown, status = 200): Promise<Record<string, unknown>> {
-    const response = await fetch(`${base}${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    })
-    const text = await response.text()
-    expect(response.status, `${path}: ${text}`).toBe(status)
-    return JSON.parse(text) as Record<string, unknown>
-  }
+  const api = jsonApi(() => base)
   const ids = async (path: string, token: string) => ((await api(path, token))['data'] as { id: string }[]).map((model) => model.id)
 
   beforeAll(async () => {

@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { CHROMIUM, SHOTS, ensureBuilt, startServer, stopServer, type RunningServer } from '../support/e2e-server.js'
+import { jsonApi, CHROMIUM, SHOTS, ensureBuilt, startServer, stopServer, type RunningServer } from '../support/e2e-server.js'
 import { startFakeProvider, type FakeProvider } from '../support/fake-provider.js'
 import { freePort } from '../support/timing.js'
 
@@ -66,16 +66,7 @@ describe('the workspace as people use it (Chromium)', { timeout: 90_000 }, () =>
   let dataDir = ''
   let adminToken = ''
 
-  async function api(path: string, token: string | null, body?: unknown, status = 200): Promise<Record<string, unknown>> {
-    const response = await fetch(`${base}${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    })
-    const text = await response.text()
-    expect(response.status, `${path}: ${text}`).toBe(status)
-    return JSON.parse(text) as Record<string, unknown>
-  }
+  const api = jsonApi(() => base)
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { CHROMIUM, ensureBuilt, SHOTS, startFakeProvider, startServer, stopServer, type RunningServer } from '../support/e2e-server.js'
+import { jsonApi, CHROMIUM, ensureBuilt, SHOTS, startFakeProvider, startServer, stopServer, type RunningServer } from '../support/e2e-server.js'
 import { oidcEnv, startOidcProvider, type TestProvider } from '../support/oidc-provider.js'
 import { freePort } from '../support/timing.js'
 
@@ -72,16 +72,7 @@ describe('single sign-on in the web workspace (Chromium)', { timeout: 90_000 }, 
   let adminToken = ''
   const groupIds: Record<string, string> = {}
 
-  async function api(path: string, token: string | null, body?: unknown, status = 200): Promise<unknown> {
-    const response = await fetch(`${base}${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    })
-    const text = await response.text()
-    expect(response.status, `${path}: ${text}`).toBe(status)
-    return JSON.parse(text) as unknown
-  }
+  const api = jsonApi(() => base)
 
   async function signInWithSso(page: Page): Promise<void> {
     await page.goto(`${base}/signin`)

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { CHROMIUM, SHOTS, ensureBuilt, startFakeProvider, startServer, stopServer, type RunningServer } from '../support/e2e-server.js'
+import { jsonApi, CHROMIUM, SHOTS, ensureBuilt, startFakeProvider, startServer, stopServer, type RunningServer } from '../support/e2e-server.js'
 import { freePort } from '../support/timing.js'
 
 const PASSWORD = 'correct horse battery'
@@ -90,16 +90,7 @@ describe('configuration templates in the web workspace (Chromium)', { timeout: 9
   let outsiderToken = ''
   const ids: Record<string, string> = {}
 
-  async function api(path: string, token: string | null, body?: unknown, status = 200): Promise<Record<string, unknown>> {
-    const response = await fetch(`${base}${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    })
-    const text = await response.text()
-    expect(response.status, `${path}: ${text}`).toBe(status)
-    return JSON.parse(text) as Record<string, unknown>
-  }
+  const api = jsonApi(() => base)
   const signInToken = async (account: { email: string }) =>
     String((await api('/api/v1/auths/signin', null, { email: account.email, password: PASSWORD }))['token'])
   const model = (id: string) => api(`/api/v1/models/model?id=${id}`, adminToken)

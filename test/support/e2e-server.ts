@@ -10,6 +10,7 @@ import { createServer as createHttpServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { expect } from 'vitest'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const CHROMIUM = '/usr/bin/chromium'
@@ -93,13 +94,17 @@ const BUILD_ENV = { ...process.env, NODE_ENV: 'production' }
 /** Builds the server and the web app when either is missing or older than its sources. */
 export function ensureBuilt(): void {
   const deadline = Date.now() + 300_000
-  while (isStale()) {
-    if (!tryLock()) {
-      // Another process builds (the background build, or a parallel e2e file): wait, then look again.
+  for (;;) {
+    // A build under way rewrites dist/ and then web/dist/ (Vite empties it first): never start a server
+    // meanwhile, even when what it wrote first already looks fresh (only src/ changed: dist/ is new, and
+    // web/dist/ is being emptied).
+    if (buildInProgress()) {
       if (Date.now() > deadline) throw new Error(`waited 300 s for the build of another process (${LOCK})`)
       sleepSync(250)
       continue
     }
+    if (!isStale()) return
+    if (!tryLock()) continue
     try {
       if (!isStale()) return
       execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'pipe', timeout: 170_000, env: BUILD_ENV })
@@ -111,6 +116,14 @@ export function ensureBuilt(): void {
     }
     return
   }
+}
+
+/** Whether a live process holds the build lock (or has just taken it and not yet written its pid). */
+function buildInProgress(): boolean {
+  if (!existsSync(LOCK)) return false
+  const holder = Number(readFileOr(LOCK_OWNER, '0'))
+  if (holder) return isAlive(holder)
+  return Date.now() - (statSync(LOCK, { throwIfNoEntry: false })?.mtimeMs ?? 0) < 2000
 }
 
 /**
@@ -188,4 +201,22 @@ export async function startFakeProvider(baseModel: string): Promise<{ server: Se
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : 0
   return { server, url: `http://127.0.0.1:${port}/v1` }
+}
+
+/**
+ * A JSON call to the server under test (GET without a body, POST with one) that expects `status` (200
+ * unless given) and names the path and the answer when it gets another. `base` is read at each call:
+ * the tests learn their server's address in beforeAll.
+ */
+export function jsonApi(base: () => string) {
+  return async function api(path: string, token: string | null, body?: unknown, status = 200): Promise<Record<string, unknown>> {
+    const response = await fetch(`${base()}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    })
+    const text = await response.text()
+    expect(response.status, `${path}: ${text}`).toBe(status)
+    return JSON.parse(text) as Record<string, unknown>
+  }
 }
