@@ -200,6 +200,9 @@ describe('the Analytics page (Chromium)', { timeout: 90_000 }, () => {
     await expect.poll(() => mine.locator('tbody tr').count()).toBe(1)
     expect(await mine.textContent()).toContain(USER.name)
     expect(await mine.textContent()).not.toContain(OTHER.name)
+    // On a phone the table stacks its cells; each cell names its column (data-label) so the numbers keep their meaning.
+    const labels = await Promise.all((await mine.locator('tbody td').all()).map((cell) => cell.getAttribute('data-label')))
+    expect(labels).toEqual(['User', 'Calls', 'Tokens'])
     await expect.poll(() => barsIn(user, 'Calls per day, by model').count()).toBe(2)
     expect(await tile(user, 'Calls').textContent()).toBe('8')
     expect(await tile(user, 'Error rate').textContent()).toBe('0.0%')

@@ -111,9 +111,9 @@ export function AnalyticsPage() {
               <tbody>
                 {users.data.users.map((u) => (
                   <tr key={u.user_id}>
-                    <td>{u.name ?? <span className="hint">Deleted account</span>}</td>
-                    <td>{numberFormat.format(u.count)}</td>
-                    <td>{numberFormat.format(u.total_tokens)}</td>
+                    <td data-label="User">{u.name ?? <span className="hint">Deleted account</span>}</td>
+                    <td data-label="Calls">{numberFormat.format(u.count)}</td>
+                    <td data-label="Tokens">{numberFormat.format(u.total_tokens)}</td>
                   </tr>
                 ))}
               </tbody>
@@ -137,10 +137,10 @@ export function AnalyticsPage() {
                 <tbody>
                   {topGroups.data.groups.map((g) => (
                     <tr key={g.group_id}>
-                      <td>{g.name}</td>
-                      <td>{numberFormat.format(g.count)}</td>
-                      <td>{numberFormat.format(g.unique_users)}</td>
-                      <td>{numberFormat.format(g.total_tokens)}</td>
+                      <td data-label="Group">{g.name}</td>
+                      <td data-label="Calls">{numberFormat.format(g.count)}</td>
+                      <td data-label="Users">{numberFormat.format(g.unique_users)}</td>
+                      <td data-label="Tokens">{numberFormat.format(g.total_tokens)}</td>
                     </tr>
                   ))}
                 </tbody>
