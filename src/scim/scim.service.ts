@@ -29,6 +29,7 @@ import { UsersRepo } from '../users/users.repo.js'
 import type { AccountCredentials, UsersService } from '../users/users.service.js'
 import { invalidValue, ScimError, uniqueness } from './scim-error.js'
 import { GROUP_FILTER_ATTRIBUTES, parseEqFilter, USER_FILTER_ATTRIBUTES } from './scim-filter.js'
+import { demotesLastAdmin } from '../access/last-admin.js'
 import { ScimRepo, type ScimGroupRow, type ScimUserRow } from './scim.repo.js'
 import {
   SCIM_GROUP_SCHEMA,
@@ -229,7 +230,7 @@ export class ScimService {
     if (wanted.name !== undefined && wanted.name !== current.name) fields.name = wanted.name
     if (wanted.active === false && current.role !== 'pending') fields.role = 'pending'
     if (wanted.active === true && current.role === 'pending') fields.role = 'user'
-    if (fields.role === 'pending' && current.role === 'admin' && (await users.countAdmins()) <= 1) {
+    if (await demotesLastAdmin(current.role, fields.role, () => users.countAdmins())) {
       throw new ScimError('CONFLICT', 'This is the last administrator: make another user admin first.')
     }
     for (const key of ['email', 'name', 'role'] as const) {

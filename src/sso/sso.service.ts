@@ -21,6 +21,7 @@ import { emailText } from '../schema/common.js'
 import { UsersRepo, type UserRow } from '../users/users.repo.js'
 import type { UsersService } from '../users/users.service.js'
 import { FLOW_LIFETIME_S } from './flow-cookie.js'
+import { demotesLastAdmin } from '../access/last-admin.js'
 
 /** Why a sign-in was refused: a code the sign-in page turns into a sentence (docs/sso.md lists them). */
 export type SsoRefusalCode =
@@ -211,10 +212,11 @@ export class SsoService {
   ): Promise<UserRow> {
     const patch: Partial<UserRow> = {}
     let role = from.role
-    if (role !== 'admin' && user.role === 'admin') {
+    const countAdminsLocked = async () => {
       await lockInTransaction(this.database, trx, 'modelgate:admins')
-      if ((await users.countAdmins()) <= 1) role = 'admin'
+      return users.countAdmins()
     }
+    if (await demotesLastAdmin(user.role, role, countAdminsLocked)) role = 'admin'
     if (role !== user.role) patch.role = role
     if (this.config.updateNameOnLogin && from.name !== user.name) patch.name = from.name
     if (this.config.updateEmailOnLogin && from.email !== user.email) {

@@ -11,6 +11,7 @@ import { requireAccountRead, userSearchOrder, userSearchView } from '../access/d
 import { presentUser } from './users.presenter.js'
 import { UsersRepo, type UserRow } from './users.repo.js'
 import type { UserListQueryInput, UserSearchItem, UserSearchQueryInput, UserUpdateInput, UserWithGroups } from './users.schema.js'
+import { demotesLastAdmin } from '../access/last-admin.js'
 
 /** Open WebUI's page size for user lists and searches. */
 const SEARCH_PAGE_SIZE = 30
@@ -171,7 +172,7 @@ export class UsersService {
         const users = new UsersRepo(trx)
         const user = await users.findById(id)
         if (!user) throw new AppError('NOT_FOUND', `No user with id "${id}".`)
-        if (patch.role && patch.role !== 'admin' && user.role === 'admin' && (await users.countAdmins()) <= 1) {
+        if (await demotesLastAdmin(user.role, patch.role, () => users.countAdmins())) {
           throw new AppError('CONFLICT', 'This is the last administrator: make another user admin first.')
         }
         if (patch.email && patch.email !== user.email && (await users.findByEmail(patch.email))) {
