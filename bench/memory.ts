@@ -11,19 +11,17 @@
  * and of array buffers. `MEMORY_NODE_FLAGS` adds node flags to the server's command line (experiments).
  */
 import { spawn } from 'node:child_process'
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import pg from 'pg'
 import { Agent, fetch as undiciFetch } from 'undici'
 import { TokenSigner } from '../src/auth/tokens.js'
-import { createDatabase, type Database } from '../src/db/database.js'
 import { migrateToLatest } from '../src/db/migrator.js'
 import { freePort } from '../test/support/timing.js'
+import { freshBenchDatabase } from './databases.js'
 import { generateDataset } from './dataset.js'
 import { BENCH_SECRET, load, waitReady } from './load.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const PG_URL = process.env['BENCH_POSTGRES_URL'] ?? process.env['TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test'
 const agent = new Agent({ pipelining: 0 })
 const http = (url: string, init: Parameters<typeof undiciFetch>[1] = {}) => undiciFetch(url, { dispatcher: agent, ...init })
 
@@ -64,26 +62,8 @@ function vm(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024
 }
 
-async function prepare(dialect: 'sqlite' | 'postgres', size: number): Promise<{ url: string; database: Database }> {
-  if (dialect === 'sqlite') {
-    const dir = '/tmp/modelgate-bench-memory'
-    mkdirSync(dir, { recursive: true })
-    const path = `${dir}/memory-${size}.db`
-    for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true })
-    return { url: `sqlite://${path}`, database: createDatabase({ dialect: 'sqlite', path }) }
-  }
-  const schema = `bench_memory_${size}`
-  const admin = new pg.Client({ connectionString: PG_URL })
-  await admin.connect()
-  await admin.query(`drop schema if exists ${schema} cascade; create schema ${schema}`)
-  await admin.end()
-  const url = new URL(PG_URL)
-  url.searchParams.set('options', `-c search_path=${schema}`)
-  return { url: url.toString(), database: createDatabase({ dialect: 'postgres', url: url.toString() }) }
-}
-
 async function suite(dialect: 'sqlite' | 'postgres', size: number, seconds: number, providerUrl: string): Promise<void> {
-  const { url, database } = await prepare(dialect, size)
+  const { url, database } = await freshBenchDatabase(dialect, `bench_memory_${size}`)
   await migrateToLatest(database)
   const data = await generateDataset(database.db, { models: size })
   if (dialect === 'postgres') await (await import('kysely')).sql`analyze`.execute(database.db)

@@ -8,20 +8,18 @@
  * The server runs from source (`node --import tsx src/main.ts`), so no build is needed.
  */
 import { spawn } from 'node:child_process'
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import pg from 'pg'
 import { Agent, request } from 'undici'
 import { sql } from 'kysely'
 import { TokenSigner } from '../src/auth/tokens.js'
-import { createDatabase, type Database } from '../src/db/database.js'
 import type { migrateToLatest } from '../src/db/migrator.js'
+import { freshBenchDatabase } from './databases.js'
 import { generateDataset } from './dataset.js'
 import { freePort } from '../test/support/timing.js'
 import { BENCH_SECRET, load, median, waitReady } from './load.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const PG_URL = process.env['BENCH_POSTGRES_URL'] ?? process.env['TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test'
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(name)
   return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback
@@ -33,23 +31,6 @@ const only = arg('--only', 'writes,import,pages').split(',')
 /** Another checkout's sources to serve (an A/B against an older build), else this one. */
 const serverRoot = arg('--root', ROOT)
 const tag = arg('--tag', '')
-
-async function prepare(): Promise<{ url: string; database: Database }> {
-  if (dialect === 'sqlite') {
-    mkdirSync('/tmp/modelgate-pgw', { recursive: true })
-    const path = `/tmp/modelgate-pgw/w-${size}${tag}.db`
-    for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true })
-    return { url: `sqlite://${path}`, database: createDatabase({ dialect: 'sqlite', path }) }
-  }
-  const schema = `pgw_${size}${tag}`
-  const admin = new pg.Client({ connectionString: PG_URL })
-  await admin.connect()
-  await admin.query(`drop schema if exists ${schema} cascade; create schema ${schema}`)
-  await admin.end()
-  const url = new URL(PG_URL)
-  url.searchParams.set('options', `-c search_path=${schema}`)
-  return { url: url.toString(), database: createDatabase({ dialect: 'postgres', url: url.toString() }) }
-}
 
 const peakRss = (pid: number) => Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024)
 /** CPU time (user + system) of a process, in seconds (Linux /proc, clock ticks of 10 ms). */
@@ -73,7 +54,7 @@ async function p50(url: string, headers: Record<string, string>, n: number): Pro
 }
 
 async function main(): Promise<void> {
-  const { url, database } = await prepare()
+  const { url, database } = await freshBenchDatabase(dialect, `pgw_${size}${tag}`)
   // The served checkout's own migrations (an older build refuses a database migrated past it).
   const migrator = (await import(`${serverRoot}/src/db/migrator.ts`)) as { migrateToLatest: typeof migrateToLatest }
   await migrator.migrateToLatest(database)

@@ -9,14 +9,13 @@
  * the same size as S1's page (and, for S9, the same request sent straight to the provider).
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import pg from 'pg'
 import { Agent, fetch as undiciFetch } from 'undici'
 import { TokenSigner } from '../src/auth/tokens.js'
-import { createDatabase, type Database } from '../src/db/database.js'
 import { migrateToLatest } from '../src/db/migrator.js'
+import { freshBenchDatabase } from './databases.js'
 import { generateDataset, type Dataset } from './dataset.js'
 import { freePort } from '../test/support/timing.js'
 import { latencyLoop, statementsPerRequest, streamLoop, type Percentiles, type StreamTimes, type Target } from './latency.js'
@@ -38,7 +37,6 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const runnerAgent = new Agent({ pipelining: 0 })
 const http = (url: string, init: Parameters<typeof undiciFetch>[1] = {}) => undiciFetch(url, { dispatcher: runnerAgent, ...init })
 const SECRET = BENCH_SECRET
-const PG_URL = process.env['BENCH_POSTGRES_URL'] ?? process.env['TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test'
 
 export interface Options {
   full: boolean
@@ -88,24 +86,6 @@ function resetPeakRss(pid: number): void {
   } catch {
     // not permitted here: peaks are then since start
   }
-}
-
-async function prepareDatabase(dialect: 'sqlite' | 'postgres', size: number): Promise<{ url: string; database: Database }> {
-  if (dialect === 'sqlite') {
-    const dir = '/tmp/modelgate-bench'
-    mkdirSync(dir, { recursive: true })
-    const path = `${dir}/bench-${size}.db`
-    for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true })
-    return { url: `sqlite://${path}`, database: createDatabase({ dialect: 'sqlite', path }) }
-  }
-  const schema = `bench_${size}`
-  const admin = new pg.Client({ connectionString: PG_URL })
-  await admin.connect()
-  await admin.query(`drop schema if exists ${schema} cascade; create schema ${schema}`)
-  await admin.end()
-  const url = new URL(PG_URL)
-  url.searchParams.set('options', `-c search_path=${schema}`)
-  return { url: url.toString(), database: createDatabase({ dialect: 'postgres', url: url.toString() }) }
 }
 
 export interface Row {
@@ -185,7 +165,7 @@ async function runSuite(
 ): Promise<SuiteResult> {
   const providerUrl = anchorsUrls.provider
   const started = performance.now()
-  const { url: databaseUrl, database } = await prepareDatabase(dialect, size)
+  const { url: databaseUrl, database } = await freshBenchDatabase(dialect, `bench_${size}`)
   await migrateToLatest(database)
   const data: Dataset = await generateDataset(database.db, { models: size })
   if (dialect === 'postgres') await (await import('kysely')).sql`analyze`.execute(database.db)
