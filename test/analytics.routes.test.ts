@@ -209,6 +209,14 @@ describe.each(DIALECTS)('usage analytics on %s', (dialect) => {
       expect(all.total_messages).toBeGreaterThan(mine.total_messages)
     })
 
+    it('answers 401 without a credential, and 401 with a forged one, on every route', async () => {
+      for (const route of ['summary', 'models', 'users', 'daily', 'tokens', 'groups'] as const) {
+        expect((await h.request({ method: 'GET', url: `/api/v1/analytics/${route}` })).statusCode).toBe(401)
+        const forged = await h.request({ method: 'GET', url: `/api/v1/analytics/${route}`, headers: { authorization: 'Bearer sk-not-a-key' } })
+        expect(forged.statusCode).toBe(401)
+      }
+    })
+
     it("refuses a user who asks for another account's usage, by user or by group (attack)", async () => {
       for (const route of ['summary', 'models', 'users', 'daily', 'tokens', 'groups'] as const) {
         const byUser = await refused(bob, route, `user_id=${alice.id}`, 403)
