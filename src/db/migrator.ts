@@ -17,6 +17,7 @@ import * as m0009 from './migrations/0009_connections_parity.js'
 import * as m0011 from './migrations/0011_sso.js'
 import * as m0012 from './migrations/0012_scim.js'
 import * as m0013 from './migrations/0013_usage.js'
+import * as m0014 from './migrations/0014_history_storage.js'
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -31,6 +32,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0011_sso': m0011,
   '0012_scim': m0012,
   '0013_usage': m0013,
+  '0014_history_storage': m0014,
 }
 
 /**

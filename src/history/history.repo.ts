@@ -2,7 +2,7 @@
  * The reads of model history (issue #12) and the one write of its own, pruning. Versions are written by
  * the registry's writers (src/models/model-versions.ts), in their transactions.
  */
-import type { Selectable } from 'kysely'
+import { sql, type Selectable } from 'kysely'
 import type { Executor } from '../db/executor.js'
 import type { ModelVersionsTable } from '../db/types.js'
 import { AppError } from '../errors/app-error.js'
@@ -97,7 +97,8 @@ export class HistoryRepo {
   private trashQuery(ownerId: string | null) {
     let query = this.db
       .selectFrom('model_versions as mv')
-      .where('mv.action', '=', 'delete')
+      // A literal, not a parameter: only then may either dialect use the partial trash index (0014).
+      .where('mv.action', '=', sql.lit('delete'))
       .where((eb) =>
         eb(
           'mv.version',
