@@ -26,7 +26,7 @@ const version = (modelId: string, n: number, action: 'create' | 'update' | 'dele
   created_at: 1_700_000_000 + n,
   user_id: 'admin',
   action,
-  source: 'route',
+  source: 'route' as const,
   owner_id: 'owner-1',
   snapshot: JSON.stringify({ id: modelId, name: `v${n}` }),
   template_id: null,
