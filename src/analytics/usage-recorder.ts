@@ -1,12 +1,17 @@
 /**
  * Records each gateway call as a usage row, off the request's path (docs/analytics.md): the gateway's
- * observer hook only appends to a bounded in-memory queue; a timer (every `flushMs`) or a full batch
- * writes the queue with multi-row INSERTs in one transaction. A full queue drops the call and counts it,
- * so a slow or unreachable database never makes the process grow; a failed write drops its batch (counted
- * too) rather than retrying into a growing backlog. `close()` writes what is left (shutdown).
+ * observer hook only appends the row's values to a bounded in-memory queue (one flat array, no object per
+ * call); a timer (every `flushMs`) or a full batch hands the queue to the writer (usage-writer.ts: a worker
+ * thread on a SQLite file, else multi-row INSERTs in one transaction). A full queue drops the call and
+ * counts it, so a slow or unreachable database never makes the process grow; a failed write drops its
+ * batch (counted too) rather than retrying into a growing backlog. `close()` writes what is left and stops
+ * the writer (shutdown).
  */
 import type { GatewayObserver, UpstreamCall } from '../gateway/gateway-observer.js'
-import type { UsageRepo, UsageRow } from './usage.repo.js'
+import { USAGE_COLUMNS, type UsageRepo, type UsageValues } from './usage.repo.js'
+import { UsageWriterSelector, type UsageWriter } from './usage-writer.js'
+
+const WIDTH = USAGE_COLUMNS.length
 
 export interface RecorderOptions {
   /** Calls waiting to be written; beyond it calls are dropped (and counted). */
@@ -18,6 +23,8 @@ export interface RecorderOptions {
   retentionDays: number
   pruneEveryMs?: number
   onError?: (error: Error) => void
+  /** Where batches go; default: a worker thread on a SQLite file, else the repo (usage-writer.ts). */
+  writer?: UsageWriter
 }
 
 export interface RecorderStats {
@@ -27,7 +34,9 @@ export interface RecorderStats {
 }
 
 export class UsageRecorder implements GatewayObserver {
-  private queue: UsageRow[] = []
+  /** The queued rows' values, `USAGE_COLUMNS.length` per row. */
+  private queue: UsageValues = []
+  private readonly writer: UsageWriter
   private flushing: Promise<void> | undefined
   private timers: NodeJS.Timeout[] = []
   private readonly maxQueue: number
@@ -36,11 +45,12 @@ export class UsageRecorder implements GatewayObserver {
   private dropped = 0
 
   constructor(
-    private readonly repo: UsageRepo,
+    repo: UsageRepo,
     private readonly options: RecorderOptions,
   ) {
     this.maxQueue = options.maxQueue ?? 10_000
     this.batchSize = options.batchSize ?? 500
+    this.writer = options.writer ?? new UsageWriterSelector(repo)
   }
 
   /** Starts the flush and prune timers (unref'd: they never keep the process alive). */
@@ -55,12 +65,12 @@ export class UsageRecorder implements GatewayObserver {
     // The Responses API probe of a connection that turned out not to speak it (404/405/501 without an
     // error, then retried as chat completions, chat.service.ts): the retry is the call, not the probe.
     if (call.path === '/responses' && call.error === undefined && (call.status === 404 || call.status === 405 || call.status === 501)) return
-    if (this.queue.length >= this.maxQueue) {
+    if (this.queue.length >= this.maxQueue * WIDTH) {
       this.dropped += 1
       return
     }
-    this.queue.push(toRow(call, Date.now()))
-    if (this.queue.length >= this.batchSize && !this.flushing) setImmediate(() => void this.flush())
+    pushRow(this.queue, call, Date.now())
+    if (this.queue.length >= this.batchSize * WIDTH && !this.flushing) setImmediate(() => void this.flush())
   }
 
   /** Writes every queued row (batch after batch); one flush at a time, a second call joins the first. */
@@ -71,12 +81,14 @@ export class UsageRecorder implements GatewayObserver {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.batchSize)
+      const batch = this.queue.length <= this.batchSize * WIDTH ? this.queue : this.queue.slice(0, this.batchSize * WIDTH)
+      this.queue = batch === this.queue ? [] : this.queue.slice(batch.length)
+      const rows = batch.length / WIDTH
       try {
-        await this.repo.insert(batch)
-        this.written += batch.length
+        await this.writer.write(batch)
+        this.written += rows
       } catch (error) {
-        this.dropped += batch.length
+        this.dropped += rows
         this.report(error)
         return
       }
@@ -86,17 +98,18 @@ export class UsageRecorder implements GatewayObserver {
   /** Deletes rows older than the retention; answers how many (0 when every row is kept). */
   async prune(now = Date.now()): Promise<number> {
     if (this.options.retentionDays <= 0) return 0
-    return this.repo.prune(Math.floor(now / 1000) - this.options.retentionDays * 86_400)
+    return this.writer.prune(Math.floor(now / 1000) - this.options.retentionDays * 86_400)
   }
 
   stats(): RecorderStats {
-    return { queued: this.queue.length, written: this.written, dropped: this.dropped }
+    return { queued: this.queue.length / WIDTH, written: this.written, dropped: this.dropped }
   }
 
   async close(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer)
     this.timers = []
     await this.flush()
+    await this.writer.close()
   }
 
   private report(error: unknown): void {
@@ -115,25 +128,26 @@ const ENDPOINTS: Record<string, string> = {
 const MAX_TOKENS = 2_000_000_000
 const tokens = (value: number): number => (Number.isFinite(value) && value > 0 ? Math.min(Math.round(value), MAX_TOKENS) : 0)
 
-function toRow(call: UpstreamCall, now: number): UsageRow {
+/** Appends the call's row to `queue`, in `USAGE_COLUMNS` order. */
+function pushRow(queue: UsageValues, call: UpstreamCall, now: number): void {
   const usage = call.usage
   const prompt = tokens(usage?.prompt_tokens ?? 0)
   const completion = tokens(usage?.completion_tokens ?? 0)
-  return {
+  queue.push(
     // When the call started, so a long stream counts in the bucket it began in.
-    created_at: Math.floor((now - call.latencyMs) / 1000),
-    user_id: call.userId,
-    model_id: call.model,
-    base_model_id: call.upstreamModel,
-    connection_id: call.connectionId,
-    endpoint: ENDPOINTS[call.path] ?? call.path,
-    stream: call.stream ? 1 : 0,
-    status: call.status,
-    error: call.error ?? null,
-    prompt_tokens: prompt,
-    completion_tokens: completion,
-    total_tokens: tokens(usage?.total_tokens ?? prompt + completion),
-    latency_ms: Math.round(call.latencyMs),
-    first_chunk_ms: call.firstChunkMs === undefined ? null : Math.round(call.firstChunkMs),
-  }
+    Math.floor((now - call.latencyMs) / 1000),
+    call.userId,
+    call.model,
+    call.upstreamModel,
+    call.connectionId,
+    ENDPOINTS[call.path] ?? call.path,
+    call.stream ? 1 : 0,
+    call.status,
+    call.error ?? null,
+    prompt,
+    completion,
+    tokens(usage?.total_tokens ?? prompt + completion),
+    Math.round(call.latencyMs),
+    call.firstChunkMs === undefined ? null : Math.round(call.firstChunkMs),
+  )
 }

@@ -3,11 +3,49 @@
  * routes answer with. Every read is one range of `created_at` (indexed), narrowed to one account or to the
  * current members of one group. Percentiles are exact, through window functions both dialects have.
  */
-import { sql, type ExpressionBuilder, type SelectQueryBuilder } from 'kysely'
-import type { Database } from '../db/database.js'
+import { CompiledQuery, sql, type ExpressionBuilder, type SelectQueryBuilder } from 'kysely'
+import type { Database, DialectName } from '../db/database.js'
 import type { DB, UsageEventsTable } from '../db/types.js'
 
 export type UsageRow = UsageEventsTable
+
+/** The columns of a row in the order of a flat batch (`USAGE_COLUMNS.length` values per row, see `flatten`). */
+export const USAGE_COLUMNS = [
+  'created_at',
+  'user_id',
+  'model_id',
+  'base_model_id',
+  'connection_id',
+  'endpoint',
+  'stream',
+  'status',
+  'error',
+  'prompt_tokens',
+  'completion_tokens',
+  'total_tokens',
+  'latency_ms',
+  'first_chunk_ms',
+] as const satisfies readonly (keyof UsageRow)[]
+
+/** A usage batch as one flat array: each row's values in `USAGE_COLUMNS` order, row after row. */
+export type UsageValues = (string | number | null)[]
+
+export function flatten(rows: readonly UsageRow[]): UsageValues {
+  const values: UsageValues = []
+  for (const row of rows) for (const column of USAGE_COLUMNS) values.push(row[column])
+  return values
+}
+
+/** `insert into usage_events (…) values (…), …` for `rows` rows, with the dialect's placeholders. */
+export function insertSql(dialect: DialectName, rows: number): string {
+  const width = USAGE_COLUMNS.length
+  const tuples: string[] = []
+  for (let r = 0; r < rows; r++) {
+    const marks = USAGE_COLUMNS.map((_, c) => (dialect === 'postgres' ? `$${r * width + c + 1}` : '?'))
+    tuples.push(`(${marks.join(', ')})`)
+  }
+  return `insert into "usage_events" (${USAGE_COLUMNS.map((c) => `"${c}"`).join(', ')}) values ${tuples.join(', ')}`
+}
 
 /** The rows a query reads: [start, end) in epoch seconds, one account's, or one group's members'. */
 export interface UsageFilter {
@@ -17,8 +55,12 @@ export interface UsageFilter {
   groupId: string | null
 }
 
-/** Rows per INSERT statement: 14 columns × 500 stays far below both dialects' bound on parameters. */
-const INSERT_CHUNK = 500
+/**
+ * Rows per INSERT statement at most: 14 columns × 256 stays far below both dialects' bound on parameters.
+ * A batch is cut into chunks of 256, 128, …, 1 rows, so at most nine statement texts exist (each built
+ * once, and prepared once by the SQLite statement cache).
+ */
+const INSERT_CHUNK = 256
 
 export interface ModelAggregate {
   model_id: string
@@ -39,19 +81,44 @@ export interface Percentiles {
 const num = (value: unknown) => Number(value ?? 0)
 
 export class UsageRepo {
+  private readonly statements = new Map<number, string>()
+
   constructor(private readonly database: Database) {}
 
+  get dialect(): DialectName {
+    return this.database.dialect
+  }
+
   /** One transaction: the batch is written whole or not at all. */
-  async insert(rows: readonly UsageRow[]): Promise<void> {
-    if (rows.length === 0) return
+  insert(rows: readonly UsageRow[]): Promise<void> {
+    return this.insertValues(flatten(rows))
+  }
+
+  /**
+   * A flat batch (`flatten`), in one transaction. The statements are sent as compiled text: building a
+   * multi-row INSERT through the query builder cost more than the database's own work (docs/analytics.md).
+   */
+  async insertValues(values: UsageValues): Promise<void> {
+    const width = USAGE_COLUMNS.length
+    const rows = values.length / width
+    if (rows === 0) return
     await this.database.db.transaction().execute(async (trx) => {
-      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-        await trx
-          .insertInto('usage_events')
-          .values(rows.slice(i, i + INSERT_CHUNK))
-          .execute()
+      for (let done = 0; done < rows;) {
+        let n = INSERT_CHUNK
+        while (n > rows - done) n >>= 1
+        let text = this.statements.get(n)
+        if (text === undefined) this.statements.set(n, (text = insertSql(this.database.dialect, n)))
+        await trx.executeQuery(CompiledQuery.raw(text, values.slice(done * width, (done + n) * width)))
+        done += n
       }
     })
+  }
+
+  /** The SQLite file this database lives in; null in memory and on PostgreSQL. */
+  async sqliteFile(): Promise<string | null> {
+    if (this.database.dialect !== 'sqlite') return null
+    const { rows } = await sql<{ file: string | null }>`select file from pragma_database_list where name = 'main'`.execute(this.database.db)
+    return rows[0]?.file || null
   }
 
   /** Deletes rows older than `before` (epoch seconds); answers how many. */
