@@ -10,7 +10,7 @@
  *   DIST=/tmp/mg/dist npx tsx bench/hot-path.ts
  *
  * `ROUNDS=3` rounds (default); `PROFILE=<dir>` starts modelgate with `--cpu-prof` into that directory and
- * only drives load (30k chat requests, a third streamed); `HOLD=<ms>` prints the URLs and the key and
+ * only drives load (30k chat requests, a third streamed; `PROFILE_LOAD=json` or `stream`: 10k sequential of that kind only); `HOLD=<ms>` prints the URLs and the key and
  * keeps the servers up that long (for probes by hand).
  */
 import { spawn } from 'node:child_process'
@@ -148,9 +148,11 @@ try {
     await new Promise((r) => setTimeout(r, Number(process.env['HOLD'])))
   }
   if (PROFILE) {
-    await latencyLoop([targets[1] as Target], 10_000, 200)
-    await streamLoop([streaming[1] as Target], 10_000, 20)
-    await throughput(targets[1] as Target, 10_000)
+    // PROFILE_LOAD=json or stream: only sequential requests of that kind (a cleaner profile of one path).
+    const load = process.env['PROFILE_LOAD'] ?? 'all'
+    if (load !== 'stream') await latencyLoop([targets[1] as Target], 10_000, 200)
+    if (load !== 'json') await streamLoop([streaming[1] as Target], 10_000, 20)
+    if (load === 'all') await throughput(targets[1] as Target, 10_000)
     console.log('profile load done')
   } else {
     for (let round = 1; round <= ROUNDS; round++) {

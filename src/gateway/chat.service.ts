@@ -9,10 +9,19 @@
  * completions for those that do not (responses-translate.ts): which one a connection is, is learnt by
  * trying (docs/gateway.md, "The Responses API").
  */
+import { Readable } from 'node:stream'
 import type { Actor } from '../access/actor.js'
 import type { AppError, ErrorCode } from '../errors/app-error.js'
 import { joinUrl, openAiBase, type Connection } from '../providers/connection.js'
-import { providerError, providerFault, providerJson, providerRequest, secretsOf, type ProviderResponse } from '../providers/provider-client.js'
+import {
+  providerError,
+  providerFault,
+  providerJson,
+  providerRequest,
+  secretsOf,
+  type CallerSignal,
+  type ProviderResponse,
+} from '../providers/provider-client.js'
 import { redactText } from '../errors/redact.js'
 import { applyPreset, applyPresetToResponses, effectiveParams } from './preset-params.js'
 import { ChatToResponsesStream, chatToResponse, responsesToChat, sseEvent, type ResponsesEvent } from './responses-translate.js'
@@ -65,7 +74,7 @@ export class ChatService {
   /** Streams whose `usage` the gateway asked for (the client did not): it is read, then hidden. */
   private readonly askedUsage = new WeakSet<ProviderResponse>()
 
-  async complete(actor: Actor, request: Json & { model: string }, callerGone: AbortSignal, context: ChatContext = { requestId: '' }): Promise<ChatAnswer> {
+  async complete(actor: Actor, request: Json & { model: string }, callerGone: CallerSignal, context: ChatContext = { requestId: '' }): Promise<ChatAnswer> {
     const { provider, connection, chainParams } = await this.runtime.resolve(actor, request.model)
     const body = applyPreset(request, effectiveParams(chainParams), provider.upstream_id)
     const asked = this.observation.usage === true && askForUsage(body)
@@ -83,7 +92,7 @@ export class ChatService {
     actor: Actor,
     path: PassThroughPath,
     request: Json & { model: string },
-    callerGone: AbortSignal,
+    callerGone: CallerSignal,
     context: ChatContext = { requestId: '' },
   ): Promise<ChatAnswer> {
     const { provider, connection, chainParams } = await this.runtime.resolve(actor, request.model)
@@ -101,7 +110,7 @@ export class ChatService {
    * answers "no such route" (404, 405 or 501 not about the model) is remembered as chat-only for
    * NO_RESPONSES_API_MS, and this request goes through chat completions.
    */
-  async respond(actor: Actor, request: Json & { model: string }, callerGone: AbortSignal, context: ChatContext = { requestId: '' }): Promise<ChatAnswer> {
+  async respond(actor: Actor, request: Json & { model: string }, callerGone: CallerSignal, context: ChatContext = { requestId: '' }): Promise<ChatAnswer> {
     const { provider, connection, chainParams } = await this.runtime.resolve(actor, request.model)
     const preset = effectiveParams(chainParams)
     const isStream = request['stream'] === true
@@ -165,7 +174,7 @@ export class ChatService {
     connection: Connection,
     path: string,
     body: Json,
-    callerGone: AbortSignal,
+    callerGone: CallerSignal,
     who: { actor: Actor; model: string; context: ChatContext },
     keep?: (status: number) => boolean,
   ): Promise<ProviderResponse> {
@@ -205,7 +214,7 @@ export class ChatService {
   }
 
   /** A 2xx JSON answer read, ending its call's watch. */
-  private async readJson(connection: Connection, response: ProviderResponse, callerGone: AbortSignal): Promise<unknown> {
+  private async readJson(connection: Connection, response: ProviderResponse, callerGone: CallerSignal): Promise<unknown> {
     const watch = this.watches.get(response)
     try {
       const body = await providerJson(connection, response, this.timeoutMs)
@@ -225,7 +234,7 @@ export class ChatService {
     response: ProviderResponse,
     isStream: boolean,
     calledId: string,
-    callerGone: AbortSignal,
+    callerGone: CallerSignal,
     context: ChatContext,
   ): Promise<ChatAnswer> {
     const contentType = String(response.headers['content-type'] ?? '')
@@ -241,46 +250,79 @@ export class ChatService {
   }
 
   /**
-   * Yields the provider's chunks as they come, pulled one at a time so that a slow reader slows the
-   * provider read (back-pressure). Stopping early destroys the provider stream, which cancels the call.
-   * Whole lines are rewritten (the model id; a provider's own error event replaced by ours); a line
-   * split across chunks waits for its end. A provider that fails mid-stream ends it with an SSE error event.
+   * The provider's chunks as they come, as a stream the reply pipes: the provider's body is paused while
+   * the reader is behind (back-pressure), and destroying the stream (the caller hung up) destroys the
+   * provider's body, which cancels the call. Whole lines are rewritten (the model id; a provider's own
+   * error event replaced by ours); a line split across chunks waits for its end. A provider that fails
+   * mid-stream ends it with an SSE error event. (A Readable fed by the body's events rather than an async
+   * generator under `Readable.from`: no promise per chunk, no async iterator over the body.)
    */
-  private async *relay(
-    actor: Actor,
-    connection: Connection,
-    response: ProviderResponse,
-    calledId: string,
-    callerGone: AbortSignal,
-    context: ChatContext,
-  ): AsyncGenerator<Uint8Array> {
+  private relay(actor: Actor, connection: Connection, response: ProviderResponse, calledId: string, callerGone: CallerSignal, context: ChatContext): Readable {
     const lines = new LineSplitter()
     const watch = this.watches.get(response)
     const watched = watchedContext(context, watch)
     const usage = watch ? new UsageLines(watch, this.askedUsage.has(response)) : undefined
     const rewrite = (line: Buffer) => {
-      const kept = usage ? usage.line(line) : line
-      return kept.length === 0 ? kept : this.rewriteLine(actor, connection, kept, calledId, watched)
+      const read = usage ? usage.read(line) : line
+      if (!('event' in read)) return read.length === 0 ? read : this.rewriteLine(actor, connection, read, calledId, watched)
+      // Parsed once for its usage: renamed and serialized once.
+      return this.rewriteEvent(actor, connection, line, read.event, read.changed, calledId, watched)
     }
-    try {
-      for await (const chunk of response.body) {
-        watch?.firstChunk()
-        const complete = lines.push(chunk as Buffer)
-        if (complete.length > 0) yield Buffer.concat(complete.map(rewrite))
-      }
-      const rest = lines.flush()
-      if (rest) yield rewrite(rest)
-    } catch (error) {
-      watch?.fault(callerGone.aborted ? 'cancelled' : this.streamFaultKind(connection, error))
-      if (callerGone.aborted) return
-      const fault = this.streamFault(connection, error, context)
-      const message = withRequestId(fault.detailFor(actor), context.requestId)
-      const event = { error: { message, type: 'provider_error', code: fault.code, ...(context.requestId && { request_id: context.requestId }) } }
-      yield new TextEncoder().encode(`data: ${JSON.stringify(event)}\n\n`)
-    } finally {
+    const body = response.body
+    let over = false
+    const finish = () => {
+      if (over) return
+      over = true
       watch?.end(callerGone.aborted ? 'cancelled' : undefined)
-      if (!response.body.destroyed) response.body.destroy()
+      body.off('data', onData)
+      if (!body.destroyed) body.destroy()
     }
+    const push = (chunk: Buffer | null) => !out.destroyed && out.push(chunk)
+    const fail = (error: unknown) => {
+      if (over) return
+      watch?.fault(callerGone.aborted ? 'cancelled' : this.streamFaultKind(connection, error))
+      if (!callerGone.aborted) {
+        const fault = this.streamFault(connection, error, context)
+        const message = withRequestId(fault.detailFor(actor), context.requestId)
+        const event = { error: { message, type: 'provider_error', code: fault.code, ...(context.requestId && { request_id: context.requestId }) } }
+        push(Buffer.from(`data: ${JSON.stringify(event)}\n\n`))
+      }
+      finish()
+      push(null)
+    }
+    const onData = (chunk: Buffer) => {
+      try {
+        watch?.firstChunk()
+        const complete = lines.push(chunk)
+        if (complete.length > 0 && !push(complete.length === 1 ? rewrite(complete[0] as Buffer) : Buffer.concat(complete.map(rewrite)))) body.pause()
+      } catch (error) {
+        fail(error)
+      }
+    }
+    const out = new Readable({
+      read: () => {
+        if (!over) body.resume()
+      },
+      destroy: (error, callback) => {
+        finish()
+        callback(error)
+      },
+    })
+    body.on('data', onData)
+    body.on('error', fail)
+    body.once('end', () => {
+      if (over) return
+      try {
+        const rest = lines.flush()
+        if (rest) push(rewrite(rest))
+      } catch (error) {
+        fail(error)
+        return
+      }
+      finish()
+      push(null)
+    })
+    return out
   }
 
   private streamFaultKind(connection: Connection, error: unknown): 'timeout' | 'stream_broken' {
@@ -293,7 +335,7 @@ export class ChatService {
     connection: Connection,
     response: ProviderResponse,
     echo: { model: string; request: Json },
-    callerGone: AbortSignal,
+    callerGone: CallerSignal,
     context: ChatContext,
   ): AsyncGenerator<Uint8Array> {
     const lines = new LineSplitter()
@@ -380,7 +422,13 @@ export class ChatService {
       return line
     }
     if (!isObject(event)) return line
+    return this.rewriteEvent(actor, connection, line, event, false, calledId, context)
+  }
+
+  /** rewriteLine's work on the line's event, already parsed (`changed`: it differs from the line's, which is then sent as the event). */
+  private rewriteEvent(actor: Actor, connection: Connection, line: Buffer, event: Json, changed: boolean, calledId: string, context: ChatContext): Buffer {
     const end = line.at(-1) === 0x0a ? '\n' : ''
+    const hasError = line.indexOf(ERROR_KEY) !== -1
     const reported = hasError ? (providerErrorEvent(line) ?? responsesErrorEvent(event)) : undefined
     if (reported) {
       const fault = this.reportedFault(connection, reported, context)
@@ -401,7 +449,7 @@ export class ChatService {
     }
     const renamed = withModel(event, calledId) as Json
     const inner = isObject(event['response']) ? withModel(event['response'], calledId) : undefined
-    if (renamed === event && inner === event['response']) return line
+    if (renamed === event && inner === event['response']) return changed ? Buffer.from(`data: ${JSON.stringify(event)}${end}`) : line
     return Buffer.from(`data: ${JSON.stringify(inner === undefined ? renamed : { ...renamed, response: inner })}${end}`)
   }
 }

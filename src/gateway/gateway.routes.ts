@@ -8,8 +8,10 @@ import { z } from 'zod'
 import { accountOf, BEARER, sendJsonText, validationFormatter, type App, type Guards } from '../http/route-kit.js'
 import { modelNotFound } from '../access/access.service.js'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyRouteSchemaDef } from 'fastify/types/schema.js'
 import type { ChatAnswer, ChatContext, ChatService } from './chat.service.js'
 import {
+  fieldwiseCheck,
   ChatRequestSchema,
   ChatStreamSchema,
   CompletionsRequestSchema,
@@ -25,6 +27,9 @@ import {
 import { ModelIdSchema } from '../models/models.schema.js'
 import { toOpenAiModel, type RuntimeModelsService } from './runtime-models.service.js'
 import { incomingTrace } from './trace-context.js'
+import { CallerGone } from '../providers/provider-client.js'
+import { validatorCompiler } from '../http/validation.js'
+import { findUnstorableText } from '../schema/common.js'
 
 export function registerGatewayRoutes(app: App, deps: { runtime: RuntimeModelsService; chat: ChatService; guards: Guards }): void {
   const { runtime, chat, guards } = deps
@@ -99,6 +104,7 @@ export function registerGatewayRoutes(app: App, deps: { runtime: RuntimeModelsSe
     app.post(url, {
       onRequest: guards.verified,
       schemaErrorFormatter: paramsFormatter,
+      validatorCompiler: chatValidatorCompiler,
       schema: {
         tags: ['openai'],
         security: BEARER,
@@ -179,6 +185,22 @@ export function registerGatewayRoutes(app: App, deps: { runtime: RuntimeModelsSe
   )
 }
 
+const chatBodyCheck = fieldwiseCheck(ChatRequestSchema)
+
+/**
+ * The app's validator (http/validation.ts), with ChatRequestSchema checked field by field first
+ * (gateway.schema.ts, `fieldwiseCheck`: the same contract, only the fields sent). A body that fails either
+ * that or the text check goes to the full validator, which answers exactly as before.
+ */
+const chatValidatorCompiler = <S>(route: FastifyRouteSchemaDef<S>) => {
+  const full = validatorCompiler(route as unknown as FastifyRouteSchemaDef<z.ZodType>)
+  if (route.httpPart !== 'body') return full
+  return (data: unknown) => {
+    const checked = findUnstorableText(data).length === 0 ? chatBodyCheck(data) : undefined
+    return checked ?? full(data)
+  }
+}
+
 /** Request fields other than the model and the conversation are parameters: INVALID_PARAMS names them. */
 const paramsFormatter = validationFormatter(
   (path, carried) => carried ?? (path[0] && !['model', 'messages', 'input', 'prompt'].includes(String(path[0])) ? 'INVALID_PARAMS' : 'VALIDATION_ERROR'),
@@ -191,34 +213,35 @@ const paramsFormatter = validationFormatter(
 async function answer(
   request: FastifyRequest,
   reply: FastifyReply,
-  run: (signal: AbortSignal, context: ChatContext) => Promise<ChatAnswer>,
+  run: (signal: CallerGone, context: ChatContext) => Promise<ChatAnswer>,
 ): Promise<FastifyReply> {
-  const callerGone = new AbortController()
+  const callerGone = new CallerGone()
   reply.raw.on('close', () => {
     if (!reply.raw.writableFinished) callerGone.abort(new Error('caller disconnected'))
   })
   let result: ChatAnswer
   try {
-    result = await run(callerGone.signal, {
+    result = await run(callerGone, {
       requestId: request.id,
       onStreamFault: (fault) => request.log.warn({ err: fault }, 'provider stream failed'),
       ...traceOf(request.headers),
     })
   } catch (error) {
     // Nobody is listening any more: nothing to answer, nothing went wrong on our side.
-    if (callerGone.signal.aborted) {
+    if (callerGone.aborted) {
       request.log.debug('caller hung up before the provider answered')
       return reply
     }
     throw error
   }
-  if (result.kind === 'json') return reply.status(result.status).send(result.body)
+  // Serialized here: the route's 2xx JSON schema is `unknown`, so the serializer would only check nothing and stringify.
+  if (result.kind === 'json') return reply.status(result.status).type('application/json; charset=utf-8').send(JSON.stringify(result.body))
   void reply.status(result.status).headers({
     'content-type': result.contentType,
     'cache-control': 'no-cache',
     'x-accel-buffering': 'no',
   })
-  return reply.send(Readable.from(result.chunks, { objectMode: false }))
+  return reply.send(result.chunks instanceof Readable ? result.chunks : Readable.from(result.chunks, { objectMode: false }))
 }
 
 /** The caller's trace context (W3C `traceparent`), when it sent a valid one. */

@@ -12,6 +12,37 @@ export const ChatRequestSchema = z.looseObject({
   ...REQUEST_PARAMS,
 })
 
+/**
+ * The same contract as a loose object schema, checked faster: such a schema has no check that spans two
+ * fields, so a body passes it exactly when each field of its shape passes its own schema (an absent one
+ * as `undefined`). This checks only the fields present (which absent fields refuse `undefined` is known up
+ * front) and builds the output as zod does (the shape's fields in its order, then the others as sent).
+ * Undefined means "not known to pass": the full schema then decides and names every failure. (Measured
+ * in the running server: the chat body's full parse runs the 26 params' checks on `undefined` each time.)
+ */
+export function fieldwiseCheck(schema: z.ZodObject<z.core.$ZodShape>): (data: unknown) => { value: Record<string, unknown> } | undefined {
+  const def = schema._zod.def
+  if ((def.checks?.length ?? 0) > 0 || def.catchall?._zod.def.type !== 'unknown') throw new Error('fieldwiseCheck: a loose object without checks only')
+  const fields = Object.entries(def.shape)
+  const required = new Set(fields.filter(([, field]) => !z.safeParse(field, undefined).success).map(([key]) => key))
+  return (data) => {
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined
+    const body = data as Record<string, unknown>
+    const value: Record<string, unknown> = {}
+    for (const [key, field] of fields) {
+      if (!Object.hasOwn(body, key)) {
+        if (required.has(key)) return undefined
+        continue
+      }
+      const result = z.safeParse(field, body[key])
+      if (!result.success) return undefined
+      value[key] = result.data
+    }
+    for (const key of Object.keys(body)) if (!Object.hasOwn(def.shape, key)) value[key] = body[key]
+    return { value }
+  }
+}
+
 const RuntimeFunctionSchema = z.object({ id: z.string(), name: z.string(), description: z.null(), icon: z.null() })
 
 export const RuntimeModelSchema = z.object({

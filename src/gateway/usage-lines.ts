@@ -36,6 +36,17 @@ export class UsageLines {
 
   /** The line as the client gets it (empty when the whole event was the gateway's). */
   line(line: Buffer): Buffer {
+    const read = this.read(line)
+    if (!('event' in read)) return read
+    return read.changed ? Buffer.from(`data: ${JSON.stringify(read.event)}${line.at(-1) === 0x0a ? '\n' : ''}`) : line
+  }
+
+  /**
+   * The same, for a caller that goes on with the event (chat.service.ts renames its model): a line that
+   * carries no usage comes back as is; one that does comes back parsed, as the client gets it (`changed`
+   * when the gateway's usage was taken out), so that it is parsed and serialized once.
+   */
+  read(line: Buffer): Buffer | { event: Json; changed: boolean } {
     if (this.dropBlank) {
       this.dropBlank = false
       // The blank line that ended a dropped event goes with it.
@@ -54,12 +65,12 @@ export class UsageLines {
     // Chat and completions: `usage` on the chunk; the Responses API: on `response.completed`'s response.
     const usage = 'usage' in event ? event['usage'] : isObject(event['response']) ? event['response']['usage'] : undefined
     if (isObject(usage)) this.watch.usage(usage)
-    if (!this.hide || !('usage' in event)) return line
+    if (!this.hide || !('usage' in event)) return { event, changed: false }
     if (Array.isArray(event['choices']) && event['choices'].length === 0) {
       this.dropBlank = true
       return EMPTY
     }
     const { usage: _added, ...rest } = event
-    return Buffer.from(`data: ${JSON.stringify(rest)}${line.at(-1) === 0x0a ? '\n' : ''}`)
+    return { event: rest, changed: true }
   }
 }
