@@ -8,6 +8,7 @@ import type { Actor } from '../access/actor.js'
 import { ModelGrantsRepo, type GrantRow } from '../access/model-grants.repo.js'
 import type { Grant, ModelCaller, Principals } from '../access/model-grants.js'
 import type { Database } from '../db/database.js'
+import { CoalescedBump } from '../cache/coalesced-bump.js'
 import { TopicCache } from '../cache/topic-cache.js'
 import type { Executor } from '../db/executor.js'
 import { AppError, fieldError, preconditionFailed } from '../errors/app-error.js'
@@ -79,6 +80,8 @@ export class Registry {
   private templateHooks: ModelTemplates = NO_TEMPLATES
   /** The registry version as every list and chat request reads it: kept until a registry write (write watch, bus). */
   private readonly versionCache: TopicCache<number>
+  /** The registry version's bump after a write commits, shared by the writes committed meanwhile. */
+  private readonly versionBump = new CoalescedBump(() => this.models.bumpVersion())
 
   constructor(
     readonly database: Database,
@@ -129,18 +132,26 @@ export class Registry {
   }
 
   /**
-   * Runs registry writes in one transaction and bumps the registry version with them. Every query of
-   * the work, access checks included, must go through the repositories and access service it is given.
+   * Runs registry writes in one transaction, then bumps the registry version. Every query of the work,
+   * access checks included, must go through the repositories and access service it is given.
+   *
+   * The bump runs after the COMMIT, not in the transaction: in it, every writer held the one version row
+   * locked until its COMMIT (a round trip to Node and a WAL flush later), so all writes of the registry
+   * took turns (docs/performance.md, "PostgreSQL writes and deep pages"). After it, a bump started after
+   * the commit is shared by every write committed meanwhile (CoalescedBump). The answer waits for it, so
+   * a read after the answer is at a newer version than any answer cached before the write. A reader
+   * between the commit and the bump may cache the new state under the old version: that entry is retired
+   * by the bump like the others (a page newer than its version, never older).
    */
-  inTransaction<T>(work: (tx: RegistryTx) => Promise<T>): Promise<T> {
-    return this.database.db.transaction().execute(async (trx) => {
+  async inTransaction<T>(work: (tx: RegistryTx) => Promise<T>): Promise<T> {
+    const result = await this.database.db.transaction().execute(async (trx) => {
       const models = new ModelsRepo(trx)
       const grants = new ModelGrantsRepo(trx)
       const versions = new ModelVersions(trx, models, grants, this.historyMaxVersions)
-      const result = await work({ models, grants, access: this.access.on(trx), versions, executor: trx })
-      await models.bumpVersion()
-      return result
+      return work({ models, grants, access: this.access.on(trx), versions, executor: trx })
     })
+    await this.versionBump.bump()
+    return result
   }
 
   /** The row and grants of a model the caller may read (404 otherwise). */
