@@ -38,7 +38,11 @@ export function fieldwiseCheck(schema: z.ZodObject<z.core.$ZodShape>): (data: un
       if (!result.success) return undefined
       value[key] = result.data
     }
-    for (const key of Object.keys(body)) if (!Object.hasOwn(def.shape, key)) value[key] = body[key]
+    for (const key of Object.keys(body)) {
+      // An own `__proto__` key (JSON.parse makes one) would set the output's prototype: zod decides.
+      if (key === '__proto__') return undefined
+      if (!Object.hasOwn(def.shape, key)) value[key] = body[key]
+    }
     return { value }
   }
 }

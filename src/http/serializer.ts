@@ -5,10 +5,11 @@
  * Why not zod at run time: encoding an answer through its zod schema cost ~45 µs of an ~1.2 ms model
  * update in the running server (profiled: zod's shared parse functions see hundreds of schemas there and
  * run far slower than in a microbenchmark); the compiled serializer writes the same JSON in a few µs.
- * It keeps what zod's encoding gave us: keys a schema does not declare are left out (an object schema
- * is `additionalProperties: false` unless the zod object is loose), and a required key that is missing
- * fails the answer. Under test, every answer is also checked against its zod schema after serializing
- * (response-schemas.ts `checkResponses`), so the two cannot drift apart unnoticed.
+ * It keeps what zod's encoding gave us: keys a schema does not declare are left out (fast-json-stringify
+ * writes only declared keys unless the zod object is loose; `additionalProperties: false` is taken out,
+ * see withoutClosedObjects), and a required key that is missing fails the answer. Under test, every
+ * answer is also checked against its zod schema after serializing (response-schemas.ts
+ * `checkResponses`), so the two cannot drift apart unnoticed.
  *
  * A schema JSON Schema cannot express (a transform, a custom type) keeps zod's serializer.
  */
@@ -25,7 +26,7 @@ export const serializerCompiler: FastifySerializerCompiler<ZodType> = (route) =>
   if (schema) {
     try {
       const jsonSchema = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'throw', target: 'draft-7', metadata: NO_REGISTRY, cycles: 'throw' })
-      const stringify = fastJsonStringify(jsonSchema as Parameters<typeof fastJsonStringify>[0])
+      const stringify = fastJsonStringify(withoutClosedObjects(jsonSchema) as Parameters<typeof fastJsonStringify>[0])
       return (data) => stringify(data)
     } catch {
       // Not expressible in JSON Schema: serialized by zod, as before.
@@ -38,4 +39,21 @@ function zodSchemaOf(value: unknown): ZodType | undefined {
   if (value instanceof z.ZodType) return value
   const properties = (value as { properties?: unknown } | null)?.properties
   return properties instanceof z.ZodType ? properties : undefined
+}
+
+/**
+ * The schema without `additionalProperties: false`. fast-json-stringify writes only the declared keys of
+ * an object anyway; but it picks a union's branch (anyOf/oneOf, and `.nullable()` is one) by validating
+ * the value against each, and a closed object then refuses a value with one undeclared key: the answer
+ * failed (a 500) where zod stripped the key (review 2026-12-07, test/review.session-1207.test.ts).
+ */
+function withoutClosedObjects(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withoutClosedObjects)
+  if (typeof schema !== 'object' || schema === null) return schema
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === 'additionalProperties' && value === false) continue
+    out[key] = withoutClosedObjects(value)
+  }
+  return out
 }

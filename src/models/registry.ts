@@ -74,6 +74,9 @@ export interface RegistryTx {
 /** Where a base model id points, as the write-time rule of hole 2 sees it. */
 export type BaseKind = 'readable row' | 'unreadable row' | 'no row'
 
+/** How often a registry version bump after a commit is tried before the write's answer fails. */
+const BUMP_ATTEMPTS = 3
+
 export class Registry {
   readonly models: ModelsRepo
   readonly grants: ModelGrantsRepo
@@ -81,7 +84,7 @@ export class Registry {
   /** The registry version as every list and chat request reads it: kept until a registry write (write watch, bus). */
   private readonly versionCache: TopicCache<number>
   /** The registry version's bump after a write commits, shared by the writes committed meanwhile. */
-  private readonly versionBump = new CoalescedBump(() => this.models.bumpVersion())
+  private readonly versionBump = new CoalescedBump(() => this.sendBump())
 
   constructor(
     readonly database: Database,
@@ -152,6 +155,22 @@ export class Registry {
     })
     await this.versionBump.bump()
     return result
+  }
+
+  /**
+   * The bump, tried up to BUMP_ATTEMPTS times: its write has committed, and until the version moves every
+   * versioned cache (runtime lists, resolutions) keeps serving the state before it (a revoked grant still
+   * resolving: review 2026-12-07). A bump that still fails fails the write's answer.
+   */
+  private async sendBump(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.models.bumpVersion()
+      } catch (error) {
+        if (attempt >= BUMP_ATTEMPTS) throw error
+        await new Promise((resolve) => setTimeout(resolve, 20 * attempt))
+      }
+    }
   }
 
   /** The row and grants of a model the caller may read (404 otherwise). */
