@@ -190,7 +190,9 @@ describe('Admin › Base models and broken presets in the web workspace (Chromiu
     await dialog.getByRole('button', { name: 'Done' }).click()
     // Exact: "No override" (the row before the refetch) also contains "override" (CI read the old row).
     await row(RAW).getByText('Override', { exact: true }).waitFor()
-    await row(RAW).getByText(/Public/).waitFor()
+    await row(RAW)
+      .getByText(/Public/)
+      .waitFor()
     await expect(row(RAW).textContent()).resolves.toMatch(/Public/)
     await shots(admin, 'shared')
 
