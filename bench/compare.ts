@@ -249,7 +249,7 @@ async function main(): Promise<void> {
     )
   }
   const [bi, ai] = [imports.before, imports.after]
-  if (bi.seconds.length)
+  if (bi.seconds.length) {
     lines.push(
       '',
       '| S7a import of 10k new models, one request | before | after | after / before |',
@@ -257,6 +257,7 @@ async function main(): Promise<void> {
       `| seconds | ${cell(bi.seconds, 2)} | ${cell(ai.seconds, 2)} | ${(median(ai.seconds) / median(bi.seconds)).toFixed(2)} |`,
       `| server CPU ms | ${cell(bi.cpuMs)} | ${cell(ai.cpuMs)} | ${(median(ai.cpuMs) / median(bi.cpuMs)).toFixed(2)} |`,
     )
+  }
   const report = `${lines.join('\n')}\n`
   console.log(report)
   mkdirSync(`${ROOT}/bench/results`, { recursive: true })
