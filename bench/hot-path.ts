@@ -14,46 +14,19 @@
  * keeps the servers up that long (for probes by hand).
  */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Agent, request } from 'undici'
 import { latencyLoop, streamLoop, type Target } from './latency.js'
+import { waitReady } from './load.js'
+import { callJson, cpuSeconds, killOnExit, startBenchScript } from './processes.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const DIST = process.env['DIST'] ?? `${ROOT}/dist`
 const ROUNDS = Number(process.env['ROUNDS'] ?? 3)
 const PROFILE = process.env['PROFILE']
-
-function helper(args: string[], env: Record<string, string> = {}): Promise<{ child: ReturnType<typeof spawn>; url: string }> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } })
-  children.push(child)
-  return new Promise((resolve, reject) => {
-    let out = ''
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString()
-      const url = /http:\/\/127\.0\.0\.1:\d+/.exec(out)?.[0]
-      if (url) resolve({ child, url })
-    })
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)))
-  })
-}
-
-const children: ReturnType<typeof spawn>[] = []
-process.on('exit', () => children.forEach((c) => c.kill('SIGTERM')))
-const tsx = (script: string, ...args: string[]) => helper(['--import', 'tsx', `${ROOT}/bench/${script}`, ...args])
-
-async function call(url: string, init: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: unknown } = {}) {
-  const res = await request(url, {
-    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
-    headers: { ...(init.body !== undefined && { 'content-type': 'application/json' }), ...init.headers },
-    body: init.body === undefined ? null : JSON.stringify(init.body),
-  })
-  const text = await res.body.text()
-  if (res.statusCode >= 300) throw new Error(`${url}: HTTP ${res.statusCode} ${text.slice(0, 300)}`)
-  return JSON.parse(text) as Record<string, unknown>
-}
 
 async function throughput(target: Target, total = 4000, concurrency = 32): Promise<number> {
   const dispatcher = new Agent({ connections: concurrency, pipelining: 1, keepAliveTimeout: 60_000 })
@@ -81,12 +54,6 @@ async function throughput(target: Target, total = 4000, concurrency = 32): Promi
   return rps
 }
 
-/** CPU seconds (user + system) a process has used, from /proc (Linux). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
-  return (Number(fields[11]) + Number(fields[12])) / 100
-}
-
 /** CPU µs per request of the process serving `target`, over `n` sequential requests (less noisy than req/s on a shared machine). */
 async function cpuPerRequest(pid: number, target: Target, n: number): Promise<number> {
   await latencyLoop([target], 200, 0, 200)
@@ -95,8 +62,8 @@ async function cpuPerRequest(pid: number, target: Target, n: number): Promise<nu
   return ((cpuSeconds(pid) - before) / n) * 1e6
 }
 
-const provider = await tsx('provider.ts')
-const proxy = await tsx('bare-proxy.ts', `${provider.url}/v1`)
+const provider = await startBenchScript('provider.ts')
+const proxy = await startBenchScript('bare-proxy.ts', `${provider.url}/v1`)
 const port = 20000 + Math.floor(Math.random() * 20000)
 const dataDir = mkdtempSync(join(tmpdir(), 'mg-hot-'))
 const server = {
@@ -117,25 +84,18 @@ const server = {
     },
   }),
 }
-children.push(server.child)
-for (let i = 0; ; i++) {
-  try {
-    if ((await request(`http://127.0.0.1:${port}/health`)).statusCode === 200) break
-  } catch {
-    if (i > 300) throw new Error('modelgate did not start')
-  }
-  await new Promise((r) => setTimeout(r, 100))
-}
+killOnExit(server.child)
+await waitReady(`http://127.0.0.1:${port}`, server.child)
 const base = `http://127.0.0.1:${port}`
 try {
-  const session = await call(`${base}/api/v1/auths/signup`, { body: { name: 'Bench', email: 'bench@example.com', password: 'bench-password-123' } })
+  const session = await callJson(`${base}/api/v1/auths/signup`, { body: { name: 'Bench', email: 'bench@example.com', password: 'bench-password-123' } })
   const jwt = { authorization: `Bearer ${String(session['token'])}` }
-  await call(`${base}/api/models/base`, { headers: jwt })
-  await call(`${base}/api/v1/models/create`, {
+  await callJson(`${base}/api/models/base`, { headers: jwt })
+  await callJson(`${base}/api/v1/models/create`, {
     headers: jwt,
     body: { id: 'bench-preset', base_model_id: 'llama3.1:8b', name: 'Bench preset', params: { temperature: 0.5, system: 'Be brief.' } },
   })
-  const key = String((await call(`${base}/api/v1/auths/api_key`, { method: 'POST', headers: jwt }))['api_key'])
+  const key = String((await callJson(`${base}/api/v1/auths/api_key`, { method: 'POST', headers: jwt }))['api_key'])
   const chat = JSON.stringify({ model: 'bench-preset', messages: [{ role: 'user', content: 'hello [<id>]' }] })
   const direct = JSON.stringify({ model: 'llama3.1:8b', messages: [{ role: 'user', content: 'hello [<id>]' }] })
   const targets: Target[] = [

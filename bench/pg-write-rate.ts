@@ -17,8 +17,7 @@
  * put back in the write's transaction (as before the change of docs/performance.md, "PostgreSQL writes
  * and deep pages"): writes/s and this process's CPU µs per write.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { sql } from 'kysely'
 import { Agent, request } from 'undici'
@@ -37,6 +36,7 @@ import { freePort } from '../test/support/timing.js'
 import { freshBenchDatabase } from './databases.js'
 import { generateDataset } from './dataset.js'
 import { BENCH_SECRET, load, median, waitReady } from './load.js'
+import { cpuSeconds, startBenchScript } from './processes.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const arg = (name: string, fallback: string) => {
@@ -53,11 +53,6 @@ const connections = Number(arg('--connections', '32'))
 const nodeFlags = arg('--node-flags', '').split(',').filter(Boolean)
 const METRICS_TOKEN = 'bench-metrics-token-0123456789'
 
-/** User + system CPU seconds of a process (Linux /proc, ticks of 10 ms). */
-const cpuSeconds = (pid: number) => {
-  const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ')
-  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100
-}
 const agent = new Agent({ pipelining: 0 })
 
 async function statements(base: string): Promise<number> {
@@ -70,15 +65,6 @@ async function post(url: string, headers: Record<string, string>, body: string):
   const res = await request(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body, dispatcher: agent })
   await res.body.text()
   if (res.statusCode >= 300) throw new Error(`${url}: HTTP ${res.statusCode}`)
-}
-
-async function startProvider(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', `${ROOT}/bench/provider.ts`], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout?.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()))
-    child.once('exit', (code) => reject(new Error(`provider exited with ${code}`)))
-  })
-  return { child, url }
 }
 
 interface Row {
@@ -229,7 +215,7 @@ async function inProcess(): Promise<void> {
 
 async function main(): Promise<void> {
   if (process.argv.includes('--in-process')) return inProcess()
-  const provider = await startProvider()
+  const provider = await startBenchScript('provider.ts')
   const rows: Row[] = []
   try {
     for (let round = 1; round <= rounds; round++) {

@@ -15,12 +15,13 @@
  * that directory and only drives load (the same on each).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { Agent, request } from 'undici'
 import { latencyLoop, streamLoop, type Target } from './latency.js'
 import { freshBenchDatabase } from './databases.js'
+import { median, waitReady } from './load.js'
+import { callJson, cpuSeconds, killOnExit, startBenchScript } from './processes.js'
 import { freePort } from '../test/support/timing.js'
 import { SERVER_NODE_FLAGS } from '../scripts/server-node-flags.js'
 
@@ -34,23 +35,6 @@ const option = (name: string) => {
 const ROUNDS = Number(option('--rounds') ?? 5)
 const DIALECT = option('--dialect') === 'postgres' ? 'postgres' : 'sqlite'
 const TOTAL = Number(option('--requests') ?? 6000)
-
-const children: ChildProcess[] = []
-process.on('exit', () => children.forEach((c) => c.kill('SIGTERM')))
-
-function providerProcess(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', `${ROOT}/bench/provider.ts`], { stdio: ['ignore', 'pipe', 'inherit'] })
-  children.push(child)
-  return new Promise((resolve, reject) => {
-    let out = ''
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString()
-      const url = /http:\/\/127\.0\.0\.1:\d+/.exec(out)?.[0]
-      if (url) resolve({ child, url })
-    })
-    child.once('exit', (code) => reject(new Error(`provider exited with ${code}`)))
-  })
-}
 
 async function startServer(databaseUrl: string, providerUrl: string, usage: boolean): Promise<{ child: ChildProcess; base: string }> {
   const port = await freePort()
@@ -72,37 +56,10 @@ async function startServer(databaseUrl: string, providerUrl: string, usage: bool
       USAGE_ANALYTICS: String(usage),
     },
   })
-  children.push(child)
+  killOnExit(child)
   const base = `http://127.0.0.1:${port}`
-  for (let i = 0; ; i++) {
-    try {
-      if ((await request(`${base}/health`)).statusCode === 200) break
-    } catch {
-      if (i > 600 || child.exitCode !== null) throw new Error('modelgate did not start')
-    }
-    await new Promise((r) => setTimeout(r, 100))
-  }
+  await waitReady(base, child)
   return { child, base }
-}
-
-async function call(url: string, init: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: unknown } = {}) {
-  const res = await request(url, {
-    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
-    headers: { ...(init.body !== undefined && { 'content-type': 'application/json' }), ...init.headers },
-    body: init.body === undefined ? null : JSON.stringify(init.body),
-  })
-  const text = await res.body.text()
-  if (res.statusCode >= 300) throw new Error(`${url}: HTTP ${res.statusCode} ${text.slice(0, 300)}`)
-  return JSON.parse(text) as Record<string, unknown>
-}
-
-/** User + system CPU seconds so far (Linux /proc; clock ticks of 10 ms) of a process, or of its main thread. */
-function cpuSeconds(pid: number, mainThread = false): number {
-  const fields =
-    readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8')
-      .split(') ')[1]
-      ?.split(' ') ?? []
-  return (Number(fields[11]) + Number(fields[12])) / 100
 }
 
 /** c=32 throughput, and the server's CPU µs per request over the same run (its batches flushed within it). */
@@ -146,26 +103,20 @@ async function cpuPerRequest(pid: number, target: Target, n: number, streamed: b
   return ((cpuSeconds(pid) - before) / n) * 1e6
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2
-}
-
-const provider = await providerProcess()
+const provider = await startBenchScript('provider.ts')
 const { url: databaseUrl, database } = await freshBenchDatabase(DIALECT, 'usage_cost')
 await database.close()
 const on = await startServer(databaseUrl, provider.url, true)
-const session = await call(`${on.base}/api/v1/auths/signup`, { body: { name: 'Bench', email: 'bench@example.com', password: 'bench-password-123' } })
+const session = await callJson(`${on.base}/api/v1/auths/signup`, { body: { name: 'Bench', email: 'bench@example.com', password: 'bench-password-123' } })
 const jwt = { authorization: `Bearer ${String(session['token'])}` }
-await call(`${on.base}/api/models/base`, { headers: jwt })
-await call(`${on.base}/api/v1/models/create`, {
+await callJson(`${on.base}/api/models/base`, { headers: jwt })
+await callJson(`${on.base}/api/v1/models/create`, {
   headers: jwt,
   body: { id: 'bench-preset', base_model_id: 'llama3.1:8b', name: 'Bench preset', params: { temperature: 0.5, system: 'Be brief.' } },
 })
-const key = { authorization: `Bearer ${String((await call(`${on.base}/api/v1/auths/api_key`, { method: 'POST', headers: jwt }))['api_key'])}` }
+const key = { authorization: `Bearer ${String((await callJson(`${on.base}/api/v1/auths/api_key`, { method: 'POST', headers: jwt }))['api_key'])}` }
 const off = await startServer(databaseUrl, provider.url, false)
-await call(`${off.base}/api/models/base`, { headers: jwt })
+await callJson(`${off.base}/api/models/base`, { headers: jwt })
 const body = JSON.stringify({ model: 'bench-preset', messages: [{ role: 'user', content: 'hello [<id>]' }] })
 const streamed = body.replace('}]}', '}],"stream":true}')
 const sides = [
