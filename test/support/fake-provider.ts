@@ -60,6 +60,15 @@ export interface FakeProviderOptions {
   errorMessage?: string
   /** Speaks the Responses API (`POST /v1/responses`); without it that path answers 404 (no such route). */
   responsesApi?: boolean
+  /**
+   * Chat usage counted from the request (bench/analytics-day.ts): prompt tokens = the messages' characters / 4,
+   * completion tokens = `max_tokens` when given (else the reply's characters / 4). Off: the fixed counts below.
+   */
+  countTokens?: boolean
+  /** Per model: every n-th chat call to it answers 500 like 'error500' (1: every call); a flaky model among healthy ones. */
+  failEvery?: Record<string, number>
+  /** Per model: ms per completion token a chat answer takes (a JSON answer waits it all; a stream a third before its first chunk, the rest between chunks). */
+  msPerToken?: Record<string, number>
 }
 
 export async function startFakeProvider(options: FakeProviderOptions = {}): Promise<FakeProvider> {
@@ -68,6 +77,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
   let behavior: FakeBehavior = options.behavior ?? 'ok'
   const sockets = new Set<Socket>()
   const state = { requests: [] as RecordedRequest[], abortedStreams: 0 }
+  const chatCalls = new Map<string, number>()
 
   const server: Server = createServer((req, res) => {
     void handle(req, res)
@@ -121,16 +131,25 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     const reply = `echo: ${typeof last === 'string' ? last : JSON.stringify(last)}`
     const tools = Array.isArray(body['tools']) ? (body['tools'] as { function?: { name?: string } }[]) : []
     if (tools.length > 0 && messages[messages.length - 1]?.role === 'user') return toolCall(res, body, model, tools[0]?.function?.name ?? '', String(last))
+    const calls = (chatCalls.get(model) ?? 0) + 1
+    chatCalls.set(model, calls)
+    const failEvery = options.failEvery?.[model]
+    const failMessage = options.errorMessage ?? 'the fake provider failed'
+    if (failEvery && calls % failEvery === 0) return json(res, 500, { error: { message: failMessage, type: 'server_error' } })
+    const counted = options.countTokens ? countTokens(messages, body['max_tokens'], reply) : undefined
+    const answerMs = (options.msPerToken?.[model] ?? 0) * (counted?.completion_tokens ?? 1)
     if (body['stream'] !== true) {
+      if (answerMs) await sleep(answerMs)
       return json(res, 200, {
         id: 'chatcmpl-fake',
         object: 'chat.completion',
         created: 1700000000,
         model,
         choices: [{ index: 0, message: { role: 'assistant', content: reply }, finish_reason: 'stop' }],
-        usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+        usage: counted ?? { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
       })
     }
+    if (answerMs) await sleep(answerMs / 3)
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
     let finished = false
     res.on('close', () => {
@@ -140,7 +159,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     // As OpenAI does with stream_options.include_usage: `usage: null` on every chunk, the counts in a last chunk without choices.
     const streamOptions = body['stream_options'] as { include_usage?: unknown } | undefined
     const withUsage = streamOptions?.include_usage === true ? { usage: null } : {}
-    const delay = behavior === 'slowStream' ? (options.chunkDelayMs ?? 200) : 0
+    const delay = behavior === 'slowStream' ? (options.chunkDelayMs ?? 200) : answerMs ? (answerMs * 2) / 3 / count : 0
     for (let i = 0; i < count; i++) {
       if (res.destroyed) return
       const chunk = {
@@ -174,7 +193,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       choices: [{ index: 0, delta: {}, finish_reason: 'stop' }],
       ...withUsage,
     }
-    const usage = { prompt_tokens: messages.length, completion_tokens: count, total_tokens: messages.length + count }
+    const usage = counted ?? { prompt_tokens: messages.length, completion_tokens: count, total_tokens: messages.length + count }
     const usageChunk = { id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1700000000, model, choices: [], usage }
     // One write, as before usage existed: the last chunk, the usage chunk when asked, and [DONE].
     res.write(`data: ${JSON.stringify(done)}\n\n${withUsage.usage === null ? `data: ${JSON.stringify(usageChunk)}\n\n` : ''}data: [DONE]\n\n`)
@@ -304,6 +323,16 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       return new Promise<void>((resolve) => server.close(() => resolve()))
     },
   }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** countTokens: about four characters a token, as English text with OpenAI's tokenizers. */
+function countTokens(messages: { content?: unknown }[], maxTokens: unknown, reply: string) {
+  const chars = messages.reduce((sum, m) => sum + (typeof m.content === 'string' ? m.content.length : JSON.stringify(m.content ?? '').length), 0)
+  const prompt_tokens = Math.max(1, Math.ceil(chars / 4))
+  const completion_tokens = typeof maxTokens === 'number' && Number.isInteger(maxTokens) && maxTokens > 0 ? maxTokens : Math.max(1, Math.ceil(reply.length / 4))
+  return { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens }
 }
 
 function parseBody(text: string): Record<string, unknown> | null {

@@ -14,6 +14,11 @@ import { fillBuckets, seriesOf, RANGES, rangeFilters, type RangeKey } from './se
 const COLORS = ['#3b5bdb', '#2b8a3e', '#e8590c', '#9c36b5', '#0c8599', '#c2255c', '#5c940d', '#868e96']
 
 const numberFormat = new Intl.NumberFormat()
+// Axis ticks: "300K" fits the axis's 48 px where "300,000" was cut off.
+const compact = new Intl.NumberFormat(undefined, { notation: 'compact' })
+const tickNumber = (value: number) => compact.format(value)
+/** Model ids on the per-model axis, cut to what the axis has room for (the tooltip names the whole id). */
+const tickModel = (id: string) => (id.length > 18 ? `${id.slice(0, 17)}…` : id)
 const percent = (value: number) => `${(value * 100).toFixed(value > 0 && value < 0.01 ? 2 : 1)}%`
 const ms = (value: number | null) => (value === null ? '–' : `${numberFormat.format(Math.round(value))} ms`)
 
@@ -196,8 +201,9 @@ function DailyChart({
       <ResponsiveContainer width="100%" height={260}>
         <BarChart data={rows} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" vertical={false} />
-          <XAxis dataKey="date" tick={{ fontSize: 12 }} />
-          <YAxis allowDecimals={false} tick={{ fontSize: 12 }} width={48} />
+          {/* Hourly buckets show their hour only ("14:00"): the range is the last 24 hours, and more labels fit. */}
+          <XAxis dataKey="date" tick={{ fontSize: 12 }} tickFormatter={hourly ? (date: string) => date.slice(11) : undefined} />
+          <YAxis allowDecimals={false} tick={{ fontSize: 12 }} width={48} tickFormatter={tickNumber} />
           <Tooltip />
           <Legend wrapperStyle={{ fontSize: 12 }} />
           {series.map((s, index) => (
@@ -209,7 +215,10 @@ function DailyChart({
   )
 }
 
-/** Per model: latency p50 and p95 side by side, or the error rate. */
+/**
+ * Per model: latency p50 and p95 side by side, or the error rate. Horizontal bars, the model ids on the
+ * vertical axis: under the bars, the axis hid every other id (they overlapped), at 1280 px as at 390.
+ */
 function ModelChart({ models, kind }: { models: AnalyticsModels | undefined; kind: 'latency' | 'errors' }) {
   const rows = useMemo(() => {
     // One bar per model id (its base models merged: the busiest one's figures stand for it).
@@ -224,11 +233,11 @@ function ModelChart({ models, kind }: { models: AnalyticsModels | undefined; kin
   if (rows.length === 0) return <p className="hint">No calls.</p>
   return (
     <div className="analytics-chart">
-      <ResponsiveContainer width="100%" height={260}>
-        <BarChart data={rows} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
-          <CartesianGrid strokeDasharray="3 3" vertical={false} />
-          <XAxis dataKey="model" tick={{ fontSize: 12 }} />
-          <YAxis tick={{ fontSize: 12 }} width={48} />
+      <ResponsiveContainer width="100%" height={70 + rows.length * (kind === 'latency' ? 34 : 24)}>
+        <BarChart data={rows} layout="vertical" margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
+          <CartesianGrid strokeDasharray="3 3" horizontal={false} />
+          <XAxis type="number" tick={{ fontSize: 12 }} tickFormatter={tickNumber} />
+          <YAxis type="category" dataKey="model" tick={{ fontSize: 12 }} width={124} interval={0} tickFormatter={tickModel} />
           <Tooltip />
           <Legend wrapperStyle={{ fontSize: 12 }} />
           {kind === 'latency' ? (

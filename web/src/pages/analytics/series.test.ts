@@ -22,6 +22,15 @@ describe('analytics series', () => {
     expect(rows[0]).toMatchObject({ date: '2026-01-01', s0: 10, s5: 5, s6: 4 + 3 + 2 })
   })
 
+  it('orders the tokens series by calls too: a model has the same series (colour) in both charts', () => {
+    const data = [{ date: '2026-01-01', models: { busy: 9, wordy: 2 }, tokens: { busy: 100, wordy: 5000 }, costs: {}, errors: {} }]
+    const calls = seriesOf(data, 'models')
+    const tokens = seriesOf(data, 'tokens')
+    expect(tokens.series).toEqual(calls.series)
+    expect(tokens.series.map((s) => s.name)).toEqual(['busy', 'wordy'])
+    expect(tokens.rows[0]).toMatchObject({ s0: 100, s1: 5000 })
+  })
+
   it('ends a range at the next whole minute', () => {
     expect(rangeFilters('24h', 90_000)).toEqual({ start_date: 120 - 86_400, end_date: 120 })
   })

@@ -37,13 +37,15 @@ export const OTHER = 'other'
 /**
  * One row per bucket (`date`, then `s0`, `s1`… one number per series), and the series: the busiest models
  * first, the rest summed as "other". Series are keyed by position, so no model id can collide with `date`.
+ * Busiest means most calls for the tokens chart too, so a model keeps its colour (and its place in
+ * "other") from one chart to the other.
  */
 export function seriesOf(
   data: AnalyticsDaily['data'],
   value: 'models' | 'tokens',
 ): { rows: Record<string, string | number>[]; series: { dataKey: string; name: string }[] } {
   const totals = new Map<string, number>()
-  for (const entry of data) for (const [model, n] of Object.entries(entry[value])) totals.set(model, (totals.get(model) ?? 0) + n)
+  for (const entry of data) for (const [model, n] of Object.entries(entry.models)) totals.set(model, (totals.get(model) ?? 0) + n)
   const ranked = [...totals.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([model]) => model)
   const shown = ranked.length > MAX_SERIES ? ranked.slice(0, MAX_SERIES - 1) : ranked
   const names = ranked.length > MAX_SERIES ? [...shown, OTHER] : shown
