@@ -85,12 +85,7 @@ export class AccessService {
 
   /** The caller's principals for model decisions (one query for the group ids). */
   async principalsOf(actor: Actor): Promise<Principals> {
-    return {
-      userId: actor.id,
-      role: actor.role,
-      groupIds: actor.role === 'pending' ? [] : await this.groupIdsOf(actor.id),
-      bypass: actor.role === 'admin' && this.bypassAdminAccessControl,
-    }
+    return this.principalsWith(actor, actor.role === 'pending' ? [] : await this.groupIdsOf(actor.id))
   }
 
   /**
@@ -117,7 +112,7 @@ export class AccessService {
 
   // ─── Explanations (issue #13: "why can this user see this model?") ─────────────────────────────
 
-  /** Another account's principals (an explanation's subject), its groups given: as `principalsOf` decides them. */
+  /** An account's principals, its groups given (an explanation's subject; `principalsOf`, `runtimeView`). */
   principalsWith(account: Actor, groupIds: readonly string[]): Principals {
     return {
       userId: account.id,
@@ -256,8 +251,30 @@ export class AccessService {
    * BYPASS_MODEL_ACCESS_CONTROL, reads every model without grants being consulted.
    */
   async runtimeView(actor: Actor, bypassModelAccessControl: boolean): Promise<RuntimeView> {
-    return this.runtimeViewOf(await this.principalsOf(actor), bypassModelAccessControl)
+    if (!this.memberships || actor.role === 'pending') return this.runtimeViewOf(await this.principalsOf(actor), bypassModelAccessControl)
+    // Asked on every chat request: the view is kept with the cached memberships it was built from (a
+    // membership change replaces them, and with them the view), per account id, role and flag.
+    const groups = await this.groupsOf(actor.id)
+    let views = this.runtimeViews.get(groups)
+    if (!views) this.runtimeViews.set(groups, (views = new Map<string, RuntimeView>()))
+    const key = `${actor.id}\u0000${actor.role}\u0000${bypassModelAccessControl}`
+    let view = views.get(key)
+    if (!view) {
+      views.set(
+        key,
+        (view = this.runtimeViewOf(
+          this.principalsWith(
+            actor,
+            groups.map((group) => group.id),
+          ),
+          bypassModelAccessControl,
+        )),
+      )
+    }
+    return view
   }
+
+  private readonly runtimeViews = new WeakMap<object, Map<string, RuntimeView>>()
 
   /**
    * `runtimeView` for principals already loaded (as `principalsOf` decides them; a `ModelCaller` is

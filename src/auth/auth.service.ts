@@ -23,7 +23,7 @@ import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from './passwords.j
 import { MemoryAttemptLimiter, type AttemptLimiter, type Reservation } from './rate-limiter.js'
 import type { TokenSigner } from './tokens.js'
 import type { AccountSettings } from './account-settings.js'
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { TopicCache } from '../cache/topic-cache.js'
 import type { ApiKeyRow } from './api-keys.repo.js'
 
@@ -496,7 +496,7 @@ function bearerOf(authorization: string | undefined): string | undefined {
 }
 
 /** How a kept session token is stored: its sha256 (a leaked row is no token). */
-const tokenHash = (token: string): string => createHash('sha256').update(token).digest('hex')
+const tokenHash = (token: string): string => hash('sha256', token, 'hex')
 
 /**
  * The client an address stands for, as the address limit counts it: an IPv4 address as is (also when it

@@ -69,6 +69,15 @@ export class ChatService {
     private readonly observation: ChatObservation = { observer: NO_OBSERVER, tracing: false },
   ) {}
 
+  /** Each cached resolution's merged preset (resolutions are cached, so is this: it ran on every chat request). Never mutated. */
+  private readonly presets = new WeakMap<readonly Record<string, unknown>[], ReturnType<typeof effectiveParams>>()
+
+  private presetOf(chainParams: readonly Record<string, unknown>[]): ReturnType<typeof effectiveParams> {
+    let preset = this.presets.get(chainParams)
+    if (!preset) this.presets.set(chainParams, (preset = effectiveParams(chainParams)))
+    return preset
+  }
+
   /** The watch of each provider call whose answer is still being read, by its response (gateway-observer.ts). */
   private readonly watches = new WeakMap<ProviderResponse, UpstreamWatch>()
   /** Streams whose `usage` the gateway asked for (the client did not): it is read, then hidden. */
@@ -76,7 +85,7 @@ export class ChatService {
 
   async complete(actor: Actor, request: Json & { model: string }, callerGone: CallerSignal, context: ChatContext = { requestId: '' }): Promise<ChatAnswer> {
     const { provider, connection, chainParams } = await this.runtime.resolve(actor, request.model)
-    const body = applyPreset(request, effectiveParams(chainParams), provider.upstream_id)
+    const body = applyPreset(request, this.presetOf(chainParams), provider.upstream_id)
     const asked = this.observation.usage === true && askForUsage(body)
     const response = await this.call(connection, '/chat/completions', body, callerGone, { actor, model: request.model, context })
     if (asked) this.askedUsage.add(response)
@@ -96,8 +105,7 @@ export class ChatService {
     context: ChatContext = { requestId: '' },
   ): Promise<ChatAnswer> {
     const { provider, connection, chainParams } = await this.runtime.resolve(actor, request.model)
-    const body =
-      path === '/completions' ? applyPreset(request, effectiveParams(chainParams), provider.upstream_id) : { ...request, model: provider.upstream_id }
+    const body = path === '/completions' ? applyPreset(request, this.presetOf(chainParams), provider.upstream_id) : { ...request, model: provider.upstream_id }
     const asked = this.observation.usage === true && path === '/completions' && askForUsage(body)
     const response = await this.call(connection, path, body, callerGone, { actor, model: request.model, context })
     if (asked) this.askedUsage.add(response)
@@ -112,7 +120,7 @@ export class ChatService {
    */
   async respond(actor: Actor, request: Json & { model: string }, callerGone: CallerSignal, context: ChatContext = { requestId: '' }): Promise<ChatAnswer> {
     const { provider, connection, chainParams } = await this.runtime.resolve(actor, request.model)
-    const preset = effectiveParams(chainParams)
+    const preset = this.presetOf(chainParams)
     const isStream = request['stream'] === true
     const known = this.speaksResponses(connection)
     if (known !== false) {

@@ -5,7 +5,7 @@
  */
 import { Readable } from 'node:stream'
 import { z } from 'zod'
-import { accountOf, BEARER, sendJsonText, validationFormatter, type App, type Guards } from '../http/route-kit.js'
+import { accountOf, BEARER, callerOf, sendJsonText, validationFormatter, type App, type Guards } from '../http/route-kit.js'
 import { modelNotFound } from '../access/access.service.js'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyRouteSchemaDef } from 'fastify/types/schema.js'
@@ -121,7 +121,7 @@ export function registerGatewayRoutes(app: App, deps: { runtime: RuntimeModelsSe
           },
         },
       },
-      handler: (request, reply) => answer(request, reply, (signal, context) => chat.complete(accountOf(request), request.body, signal, context)),
+      handler: (request, reply) => answer(request, reply, (signal, context) => chat.complete(callerOf(request), request.body, signal, context)),
     })
   }
 
@@ -152,7 +152,7 @@ export function registerGatewayRoutes(app: App, deps: { runtime: RuntimeModelsSe
       paramsFormatter,
     ),
     (request, reply) =>
-      answer(request, reply, (signal, context) => chat.respond(accountOf(request), request.body as z.infer<typeof ResponsesRequestSchema>, signal, context)),
+      answer(request, reply, (signal, context) => chat.respond(callerOf(request), request.body as z.infer<typeof ResponsesRequestSchema>, signal, context)),
   )
 
   app.post(
@@ -165,7 +165,7 @@ export function registerGatewayRoutes(app: App, deps: { runtime: RuntimeModelsSe
     ),
     (request, reply) =>
       answer(request, reply, (signal, context) =>
-        chat.passThrough(accountOf(request), '/embeddings', request.body as z.infer<typeof EmbeddingsRequestSchema>, signal, context),
+        chat.passThrough(callerOf(request), '/embeddings', request.body as z.infer<typeof EmbeddingsRequestSchema>, signal, context),
       ),
   )
 
@@ -180,7 +180,7 @@ export function registerGatewayRoutes(app: App, deps: { runtime: RuntimeModelsSe
     ),
     (request, reply) =>
       answer(request, reply, (signal, context) =>
-        chat.passThrough(accountOf(request), '/completions', request.body as z.infer<typeof CompletionsRequestSchema>, signal, context),
+        chat.passThrough(callerOf(request), '/completions', request.body as z.infer<typeof CompletionsRequestSchema>, signal, context),
       ),
   )
 }

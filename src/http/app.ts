@@ -35,6 +35,7 @@ import { registerScimRoutes } from '../scim/scim.routes.js'
 import { registerAnalyticsRoutes } from '../analytics/analytics.routes.js'
 import { requireScimClient } from '../access/scim-access.js'
 import { requireMetricsReader } from '../access/metrics-access.js'
+import { lazyChildLoggerFactory } from './lazy-child-logger.js'
 import { registerMetricsRoutes } from '../metrics/metrics.routes.js'
 import { registerRequestMetrics } from './request-metrics.js'
 import { handleError } from './error-handler.js'
@@ -82,6 +83,8 @@ export async function buildApp(
     genReqId: () => randomUUID(),
     // One access line per request at debug, a sample at info (http/access-log.ts), instead of Fastify's two at info.
     logController: new LogController({ disableRequestLogging: true }),
+    // Each request's logger is built when it first writes (http/lazy-child-logger.ts).
+    ...(options.logger !== false && { childLoggerFactory: lazyChildLoggerFactory }),
     // Model ids travel in query strings; allow long ones (256 chars, percent-encoded).
     routerOptions: { maxParamLength: 1024 },
     schemaErrorFormatter: validationFormatter(),

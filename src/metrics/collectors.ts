@@ -2,12 +2,13 @@
  * The collectors behind GET /metrics (docs/metrics.md lists each metric). Label values are bounded: route
  * patterns (never raw URLs: no ids, no query strings), connection ids (never URLs: they can carry keys),
  * fixed words. On the request path the cost is one histogram observation; counters of the hot paths are
- * plain numbers read on scrape.
+ * plain numbers read on scrape; the hot histograms are SeriesHistograms (series-histogram.ts).
  */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import { Counter, Gauge, type Registry } from 'prom-client'
 import { VersionedCache } from '../cache/versioned-cache.js'
 import type { Database } from '../db/database.js'
 import { statementCount } from '../db/statement-counter.js'
+import { SeriesHistogram } from './series-histogram.js'
 import type { GatewayObserver } from '../gateway/gateway-observer.js'
 
 /** Seconds: from a cached answer (sub-millisecond) to a long provider call. Fixed, so observing is a short scan. */
@@ -21,18 +22,17 @@ type Observe = (seconds: number) => void
 
 /** `modelgate_http_request_duration_seconds{method, route, status}`. */
 export class RequestDurations {
-  private readonly histogram: Histogram<'method' | 'route' | 'status'>
+  private readonly histogram: SeriesHistogram
   /** route → method → status → the series' observer: no label object or string is built per request after the first. */
   private readonly series = new Map<string, Map<string, Map<number, Observe>>>()
 
   constructor(registry: Registry) {
-    this.histogram = new Histogram({
-      name: 'modelgate_http_request_duration_seconds',
-      help: 'Time to answer an HTTP request, by method, route pattern and status.',
-      labelNames: ['method', 'route', 'status'],
-      buckets: REQUEST_BUCKETS,
-      registers: [registry],
-    })
+    this.histogram = new SeriesHistogram(
+      'modelgate_http_request_duration_seconds',
+      'Time to answer an HTTP request, by method, route pattern and status.',
+      REQUEST_BUCKETS,
+      [registry],
+    )
   }
 
   /** `route`: the matched route's pattern (`/v1/models/*`), undefined when none matched. */
@@ -44,8 +44,7 @@ export class RequestDurations {
     if (!byStatus) byMethod.set(method, (byStatus = new Map<number, Observe>()))
     let observe = byStatus.get(status)
     if (!observe) {
-      const child = this.histogram.labels({ method, route: pattern, status: String(status) })
-      observe = (seconds) => child.observe(seconds)
+      observe = this.histogram.observer({ method, route: pattern, status: String(status) })
       byStatus.set(status, observe)
     }
     observe(milliseconds / 1000)
@@ -60,20 +59,18 @@ export class RequestDurations {
  */
 export function gatewayCollector(registry: Registry): GatewayObserver {
   const registers = [registry]
-  const latency = new Histogram({
-    name: 'modelgate_gateway_upstream_duration_seconds',
-    help: 'Provider calls: from sending the request to the end of the answer (or the failure), by connection id.',
-    labelNames: ['connection'],
-    buckets: UPSTREAM_BUCKETS,
+  const latency = new SeriesHistogram(
+    'modelgate_gateway_upstream_duration_seconds',
+    'Provider calls: from sending the request to the end of the answer (or the failure), by connection id.',
+    UPSTREAM_BUCKETS,
     registers,
-  })
-  const firstChunk = new Histogram({
-    name: 'modelgate_gateway_upstream_first_chunk_seconds',
-    help: "Streamed provider calls: from sending the request to the answer's first chunk, by connection id.",
-    labelNames: ['connection'],
-    buckets: UPSTREAM_BUCKETS,
+  )
+  const firstChunk = new SeriesHistogram(
+    'modelgate_gateway_upstream_first_chunk_seconds',
+    "Streamed provider calls: from sending the request to the answer's first chunk, by connection id.",
+    UPSTREAM_BUCKETS,
     registers,
-  })
+  )
   const errors = new Counter({
     name: 'modelgate_gateway_provider_errors_total',
     help: 'Failed provider calls by connection id and kind (timeout, unreachable, rate_limited, http_4xx, http_5xx, bad_answer, stream_broken, stream_error).',
@@ -96,9 +93,7 @@ export function gatewayCollector(registry: Registry): GatewayObserver {
       if (known?.name !== call.connectionName) {
         if (known) info.remove(connection, known.name)
         info.labels(connection, call.connectionName).set(1)
-        const latencyChild = latency.labels(connection)
-        const firstChunkChild = firstChunk.labels(connection)
-        known = { name: call.connectionName, latency: (s) => latencyChild.observe(s), firstChunk: (s) => firstChunkChild.observe(s) }
+        known = { name: call.connectionName, latency: latency.observer({ connection }), firstChunk: firstChunk.observer({ connection }) }
         series.set(connection, known)
       }
       known.latency(call.latencyMs / 1000)

@@ -124,7 +124,12 @@ export class ModelCatalog {
    * (changed on any instance) is dropped, so its next listing waits for the new one.
    */
   private entryFor(connection: Connection): Entry {
-    const fingerprint = JSON.stringify([connection.kind, connection.base_url, connection.apiKey, connection.prefix_id, connection.model_ids])
+    // Connection objects are replaced when reloaded: their fingerprint is computed once per object (this runs on every chat request).
+    let fingerprint = this.fingerprintOf.get(connection)
+    if (fingerprint === undefined) {
+      fingerprint = JSON.stringify([connection.kind, connection.base_url, connection.apiKey, connection.prefix_id, connection.model_ids])
+      this.fingerprintOf.set(connection, fingerprint)
+    }
     const before = this.fingerprints.get(connection.id)
     if (before !== fingerprint) {
       if (before !== undefined) this.forget(connection.id)
@@ -142,13 +147,23 @@ export class ModelCatalog {
     return (await this.enabledConnections()).find((c) => c.id === id)
   }
 
-  /** Every provider model; when two connections serve one id, the earlier connection wins. */
+  /**
+   * Every provider model; when two connections serve one id, the earlier connection wins. Merged again
+   * only when a connection's list was replaced (as servedIds): asked on every chat request.
+   */
   async models(): Promise<ProviderModel[]> {
     const connections = await this.enabledConnections()
     const lists = await Promise.all(connections.map((c) => this.modelsOf(c)))
+    const last = this.lastMerged
+    if (last && last.lists.length === lists.length && last.lists.every((list, i) => list === lists[i])) return last.models
     const seen = new Set<string>()
-    return lists.flat().filter((m) => (seen.has(m.id) ? false : (seen.add(m.id), true)))
+    const models = lists.flat().filter((m) => (seen.has(m.id) ? false : (seen.add(m.id), true)))
+    this.lastMerged = { lists, models }
+    return models
   }
+
+  private lastMerged: { lists: ProviderModel[][]; models: ProviderModel[] } | undefined
+  private readonly fingerprintOf = new WeakMap<Connection, string>()
 
   /**
    * Served model id → connection id, for the registry's provider-id rules (read on every list page).
