@@ -29,7 +29,6 @@ import type { RuntimeModelsService } from './runtime-models.service.js'
 import { errorKindOf, NO_OBSERVER, UpstreamWatch, type GatewayObserver } from './gateway-observer.js'
 import { upstreamTraceHeaders, type IncomingTrace } from './trace-context.js'
 import { askForUsage, UsageLines } from './usage-lines.js'
-import { editChunkLine } from './chunk-line-edit.js'
 
 /** Who is asking and how to tell them about a fault that comes after the answer started (mid-stream). */
 export interface ChatContext {
@@ -270,12 +269,8 @@ export class ChatService {
     const lines = new LineSplitter()
     const watch = this.watches.get(response)
     const watched = watchedContext(context, watch)
-    const hideUsage = this.askedUsage.has(response)
-    const usage = watch ? new UsageLines(watch, hideUsage) : undefined
+    const usage = watch ? new UsageLines(watch, this.askedUsage.has(response)) : undefined
     const rewrite = (line: Buffer) => {
-      // The common chunk, edited as bytes (chunk-line-edit.ts); any other line is parsed as below.
-      const edited = usage?.awaitsBlankLine ? undefined : editChunkLine(line, calledId, hideUsage)
-      if (edited) return edited
       const read = usage ? usage.read(line) : line
       if (!('event' in read)) return read.length === 0 ? read : this.rewriteLine(actor, connection, read, calledId, watched)
       // Parsed once for its usage: renamed and serialized once.

@@ -34,11 +34,6 @@ export class UsageLines {
     private readonly hide: boolean,
   ) {}
 
-  /** Whether the next line must be read here: the blank line that ends an event this dropped. */
-  get awaitsBlankLine(): boolean {
-    return this.dropBlank
-  }
-
   /** The line as the client gets it (empty when the whole event was the gateway's). */
   line(line: Buffer): Buffer {
     const read = this.read(line)
