@@ -67,7 +67,7 @@ export function registerGatewayRoutes(app: App, deps: { runtime: RuntimeModelsSe
         }),
       },
     },
-    handler: async () => ({ data: await runtime.providerModels() }),
+    handler: async () => ({ data: [...(await runtime.providerModels())] }),
   })
 
   app.get('/v1/models', {

@@ -94,7 +94,7 @@ export class RuntimeModelsService {
   }
 
   /** Admin: what the providers serve, unfiltered. */
-  providerModels(): Promise<ProviderModel[]> {
+  providerModels(): Promise<readonly ProviderModel[]> {
     return this.catalog.models()
   }
 
@@ -150,7 +150,7 @@ export class RuntimeModelsService {
     return { view, version, providerModels }
   }
 
-  private async build(view: RuntimeView, providerModels: ProviderModel[]): Promise<RuntimeEntry[]> {
+  private async build(view: RuntimeView, providerModels: readonly ProviderModel[]): Promise<RuntimeEntry[]> {
     const providerById = new Map(providerModels.map((m) => [m.id, m]))
     const connections = new Map((await this.catalog.enabledConnections()).map((c) => [c.id, c]))
     const entry = (row: ModelRow | null, served: ProviderModel | undefined) => entryOf(row, served, served && connections.get(served.connection_id))
@@ -187,7 +187,7 @@ export class RuntimeModelsService {
     return this.resolutions.get(JSON.stringify([view.key, modelId]), version, () => this.resolveNow(view, modelId, providerModels))
   }
 
-  private async resolveNow(view: RuntimeView, modelId: string, providerModels: ProviderModel[]): Promise<Resolution> {
+  private async resolveNow(view: RuntimeView, modelId: string, providerModels: readonly ProviderModel[]): Promise<Resolution> {
     const providerById = new Map(providerModels.map((m) => [m.id, m]))
     const hops = await this.loadChains([], [modelId])
     const end = followBaseChain(modelId, await this.lookup(view, hops, providerById))
@@ -255,7 +255,7 @@ const isSmallList = (list: readonly RuntimeEntry[]) => list.length <= MAX_CACHED
 interface Snapshot {
   view: RuntimeView
   version: string
-  providerModels: ProviderModel[]
+  providerModels: readonly ProviderModel[]
 }
 
 export type OpenAiModel = ReturnType<typeof toOpenAiModel>

@@ -61,7 +61,7 @@ function catalogOf(connections: Connection[], options: { ttlMs: number; timeoutM
 }
 
 const listRequests = (p: FakeProvider) => p.requests.filter((r) => r.method === 'GET' && (r.path === '/v1/models' || r.path === '/api/tags')).length
-const ids = (models: { id: string }[]) => models.map((m) => m.id).sort()
+const ids = (models: readonly { id: string }[]) => models.map((m) => m.id).sort()
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {

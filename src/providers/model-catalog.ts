@@ -151,7 +151,7 @@ export class ModelCatalog {
    * Every provider model; when two connections serve one id, the earlier connection wins. Merged again
    * only when a connection's list was replaced (as servedIds): asked on every chat request.
    */
-  async models(): Promise<ProviderModel[]> {
+  async models(): Promise<readonly ProviderModel[]> {
     const connections = await this.enabledConnections()
     const lists = await Promise.all(connections.map((c) => this.modelsOf(c)))
     const last = this.lastMerged
