@@ -18,6 +18,7 @@ import * as m0011 from './migrations/0011_sso.js'
 import * as m0012 from './migrations/0012_scim.js'
 import * as m0013 from './migrations/0013_usage.js'
 import * as m0014 from './migrations/0014_history_storage.js'
+import * as m0015 from './migrations/0015_trash_order.js'
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -33,6 +34,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0012_scim': m0012,
   '0013_usage': m0013,
   '0014_history_storage': m0014,
+  '0015_trash_order': m0015,
 }
 
 /**

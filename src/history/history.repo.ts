@@ -84,7 +84,27 @@ export class HistoryRepo {
    * no live row (their deletion version, snapshot included), of one owner or (null) of everybody.
    */
   async trashPage(ownerId: string | null, offset: number, limit: number): Promise<VersionRow[]> {
-    return this.trashQuery(ownerId).selectAll('mv').orderBy('mv.created_at', 'desc').orderBy('mv.model_id').offset(offset).limit(limit).execute()
+    return this.trashPageQuery(ownerId, offset, limit).execute()
+  }
+
+  /**
+   * The query behind trashPage, unexecuted (its plan is checked by migrations.trash-order.test.ts). The
+   * page's keys come from the trash index alone (0015: covering, in the page's order), so rows skipped by
+   * the offset are never loaded; only the page's versions are read, by primary key.
+   */
+  trashPageQuery(ownerId: string | null, offset: number, limit: number) {
+    const keys = this.trashQuery(ownerId)
+      .select(['mv.model_id', 'mv.version', 'mv.created_at'])
+      .orderBy('mv.created_at', 'desc')
+      .orderBy('mv.model_id')
+      .offset(offset)
+      .limit(limit)
+    return this.db
+      .selectFrom(keys.as('page'))
+      .innerJoin('model_versions as row', (join) => join.onRef('row.model_id', '=', 'page.model_id').onRef('row.version', '=', 'page.version'))
+      .selectAll('row')
+      .orderBy('page.created_at', 'desc')
+      .orderBy('page.model_id')
   }
 
   async trashCount(ownerId: string | null): Promise<number> {
@@ -97,7 +117,7 @@ export class HistoryRepo {
   private trashQuery(ownerId: string | null) {
     let query = this.db
       .selectFrom('model_versions as mv')
-      // A literal, not a parameter: only then may either dialect use the partial trash index (0014).
+      // A literal, not a parameter: only then may either dialect use the partial trash indexes (0014, 0015).
       .where('mv.action', '=', sql.lit('delete'))
       .where((eb) =>
         eb(

@@ -87,8 +87,8 @@ export class ModelHistory {
 
   /**
    * Deleted models (the latest version of the id is its deletion, and no row holds the id): admins see
-   * all, others the ones they owned. The owner is only in the snapshot, so the trash is read in batches
-   * and filtered here; only the small items are kept.
+   * all, others the ones they owned (the version's owner_id). A page's keys come from the trash indexes
+   * (migrations 0014, 0015), its rows by primary key (history.repo.ts).
    */
   async trash(actor: Actor, page: number, limit: number): Promise<TrashPage> {
     const ownerId = this.registry.access.trashScope(actor) === 'all' ? null : actor.id
