@@ -24,17 +24,15 @@
  * Writes bench/results/<date>-analytics-day.md, bench/results/analytics-day-desktop.png and
  * bench/results/analytics-day-phone.png (overwritten each run).
  */
-import { execFileSync, spawn } from 'node:child_process'
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { cpus, loadavg, tmpdir } from 'node:os'
+import { execFileSync } from 'node:child_process'
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg } from 'node:os'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import { chromium } from 'playwright-core'
 import { Agent, request } from 'undici'
-import { waitReady } from './load.js'
-import { callJson, killOnExit, startBenchScript } from './processes.js'
-import { freePort } from '../test/support/timing.js'
+import { callJson, startBenchScript, startSqliteServer } from './processes.js'
 
 const started = performance.now()
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -179,33 +177,19 @@ if (DIST === join(ROOT, 'dist')) {
 
 // ── Processes ───────────────────────────────────────────────────────────────────────────────────────────
 const provider = await startBenchScript('provider.ts', JSON.stringify(PROVIDER))
-const port = await freePort()
-const dataDir = mkdtempSync(join(tmpdir(), 'mg-analytics-day-'))
+const {
+  child: server,
+  base,
+  dataDir,
+} = await startSqliteServer(DIST, provider.url, {
+  env: { USAGE_ANALYTICS: 'true' },
+  stdio: ['ignore', 'pipe', 'pipe'],
+})
+// The server's warnings (a line per failed provider call) go to a file, not the table.
 const serverLog = join(dataDir, 'server.log')
 const logStream = createWriteStream(serverLog)
-const server = killOnExit(
-  spawn(process.execPath, [`${DIST}/main.js`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: `sqlite://${dataDir}/db.sqlite`,
-      DATA_DIR: dataDir,
-      WEBUI_SECRET_KEY: 'bench-analytics-day-secret-0123456789abcdef',
-      LOG_LEVEL: 'warn',
-      MODELS_CACHE_TTL: '3600',
-      OPENAI_API_BASE_URLS: `${provider.url}/v1`,
-      OPENAI_API_KEYS: '',
-      REDIS_URL: '',
-      USAGE_ANALYTICS: 'true',
-    },
-  }),
-)
-// The server's warnings (a line per failed provider call) go to a file, not the table.
 server.stdout?.pipe(logStream)
 server.stderr?.pipe(logStream)
-const base = `http://127.0.0.1:${port}`
 
 interface Call {
   hour: number
@@ -233,8 +217,6 @@ interface ModelRow {
 
 let failed = false
 try {
-  await waitReady(base, server)
-
   // ── Set-up: accounts, groups, presets, grants, API keys ─────────────────────────────────────────────
   const session = await callJson(`${base}/api/v1/auths/signup`, { body: { ...ADMIN, password: PASSWORD } })
   const jwt = { authorization: `Bearer ${String(session['token'])}` }

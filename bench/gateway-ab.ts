@@ -9,13 +9,9 @@
  *   git worktree add /tmp/before <commit> && ln -s $PWD/node_modules /tmp/before/ && (cd /tmp/before && npx tsc -p tsconfig.build.json)
  *   ROUNDS=10 N=1500 npx tsx bench/gateway-ab.ts /tmp/before/dist /tmp/after/dist
  */
-import { spawn } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { latencyLoop, type Target } from './latency.js'
-import { median, waitReady } from './load.js'
-import { callJson, cpuSeconds, killOnExit, startBenchScript } from './processes.js'
+import { median } from './load.js'
+import { callJson, cpuSeconds, startBenchScript, startSqliteServer } from './processes.js'
 
 const ROUNDS = Number(process.env['ROUNDS'] ?? 8)
 const N = Number(process.env['N'] ?? 2000)
@@ -30,28 +26,7 @@ interface Server {
 }
 
 async function startBuild(dist: string): Promise<Server> {
-  const port = 20000 + Math.floor(Math.random() * 20000)
-  const dataDir = mkdtempSync(join(tmpdir(), 'mg-ab-'))
-  const child = killOnExit(
-    spawn(process.execPath, [`${dist}/main.js`], {
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATABASE_URL: `sqlite://${dataDir}/db.sqlite`,
-        DATA_DIR: dataDir,
-        WEBUI_SECRET_KEY: 'bench-gateway-ab-secret-0123456789abcdef',
-        LOG_LEVEL: 'warn',
-        MODELS_CACHE_TTL: '3600',
-        OPENAI_API_BASE_URLS: `${provider.url}/v1`,
-        OPENAI_API_KEYS: '',
-        REDIS_URL: '',
-      },
-    }),
-  )
-  const base = `http://127.0.0.1:${port}`
-  await waitReady(base, child)
+  const { child, base } = await startSqliteServer(dist, provider.url)
   const session = await callJson(`${base}/api/v1/auths/signup`, { body: { name: 'Bench', email: 'bench@example.com', password: 'bench-password-123' } })
   const jwt = { authorization: `Bearer ${String(session['token'])}` }
   await callJson(`${base}/api/models/base`, { headers: jwt })

@@ -13,15 +13,10 @@
  * only drives load (30k chat requests, a third streamed; `PROFILE_LOAD=json` or `stream`: 10k sequential of that kind only); `HOLD=<ms>` prints the URLs and the key and
  * keeps the servers up that long (for probes by hand).
  */
-import { spawn } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Agent, request } from 'undici'
 import { latencyLoop, streamLoop, type Target } from './latency.js'
-import { waitReady } from './load.js'
-import { callJson, cpuSeconds, killOnExit, startBenchScript } from './processes.js'
+import { callJson, cpuSeconds, startBenchScript, startSqliteServer } from './processes.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const DIST = process.env['DIST'] ?? `${ROOT}/dist`
@@ -64,29 +59,8 @@ async function cpuPerRequest(pid: number, target: Target, n: number): Promise<nu
 
 const provider = await startBenchScript('provider.ts')
 const proxy = await startBenchScript('bare-proxy.ts', `${provider.url}/v1`)
-const port = 20000 + Math.floor(Math.random() * 20000)
-const dataDir = mkdtempSync(join(tmpdir(), 'mg-hot-'))
-const server = {
-  child: spawn(process.execPath, [...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : []), `${DIST}/main.js`], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: `sqlite://${dataDir}/db.sqlite`,
-      DATA_DIR: dataDir,
-      WEBUI_SECRET_KEY: 'bench-hot-path-secret-0123456789abcdef',
-      LOG_LEVEL: 'warn',
-      MODELS_CACHE_TTL: '3600',
-      OPENAI_API_BASE_URLS: `${provider.url}/v1`,
-      OPENAI_API_KEYS: '',
-      REDIS_URL: '',
-    },
-  }),
-}
-killOnExit(server.child)
-await waitReady(`http://127.0.0.1:${port}`, server.child)
-const base = `http://127.0.0.1:${port}`
+const server = await startSqliteServer(DIST, provider.url, { nodeFlags: PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : [] })
+const base = server.base
 try {
   const session = await callJson(`${base}/api/v1/auths/signup`, { body: { name: 'Bench', email: 'bench@example.com', password: 'bench-password-123' } })
   const jwt = { authorization: `Bearer ${String(session['token'])}` }

@@ -1,12 +1,15 @@
 /**
  * What the focused scripts (hot-path, usage-cost, pg-write-rate) share: helper processes that print their
- * URL on start (the fake provider, the bare proxy, a server), killed when the script exits; a process's
- * CPU time from /proc; one JSON call.
+ * URL on start (the fake provider, the bare proxy, a server), killed when the script exits; a built
+ * modelgate on a fresh SQLite file; a process's CPU time from /proc; one JSON call.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { request } from 'undici'
+import { waitReady } from './load.js'
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url))
 const children: ChildProcess[] = []
@@ -54,4 +57,40 @@ export async function callJson(url: string, init: { method?: 'GET' | 'POST'; hea
   const text = await res.body.text()
   if (res.statusCode >= 300) throw new Error(`${url}: HTTP ${res.statusCode} ${text.slice(0, 300)}`)
   return JSON.parse(text) as Record<string, unknown>
+}
+
+/**
+ * A built modelgate (`<dist>/main.js`) on a fresh SQLite file in a temporary DATA_DIR, served by the fake
+ * provider at `providerUrl`, as the focused scripts run it (hot-path, gateway-ab, analytics-day); resolves
+ * once it answers. `env` adds to or overrides the defaults; `nodeFlags` go before the entry point.
+ */
+export async function startSqliteServer(
+  dist: string,
+  providerUrl: string,
+  options: { env?: Record<string, string>; nodeFlags?: string[]; stdio?: StdioOptions } = {},
+): Promise<{ child: ChildProcess; base: string; dataDir: string }> {
+  const port = 20000 + Math.floor(Math.random() * 20000)
+  const dataDir = mkdtempSync(join(tmpdir(), 'mg-bench-'))
+  const child = killOnExit(
+    spawn(process.execPath, [...(options.nodeFlags ?? []), `${dist}/main.js`], {
+      stdio: options.stdio ?? ['ignore', 'inherit', 'inherit'],
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATABASE_URL: `sqlite://${dataDir}/db.sqlite`,
+        DATA_DIR: dataDir,
+        WEBUI_SECRET_KEY: 'bench-server-secret-0123456789abcdef',
+        LOG_LEVEL: 'warn',
+        MODELS_CACHE_TTL: '3600',
+        OPENAI_API_BASE_URLS: `${providerUrl}/v1`,
+        OPENAI_API_KEYS: '',
+        REDIS_URL: '',
+        ...options.env,
+      },
+    }),
+  )
+  const base = `http://127.0.0.1:${port}`
+  await waitReady(base, child)
+  return { child, base, dataDir }
 }
