@@ -240,4 +240,16 @@ describe.each(DIALECTS)('Open WebUI model configuration on %s', (dialect) => {
     expect(layered.meta).toMatchObject({ description: 'Template description', capabilities: { vision: true, citations: true } })
     await reset()
   })
+
+  it('a create after a save uses the saved defaults (they are kept in memory between saves)', async () => {
+    // Each create reads the defaults (cached after the first); each save must retire what was kept.
+    for (const [n, params] of [{ temperature: 0.2 }, { temperature: 0.4, top_p: 0.9 }, null].entries()) {
+      expect((await setModelsConfig({ DEFAULT_MODEL_PARAMS: params })).statusCode).toBe(200)
+      for (const copy of ['a', 'b']) {
+        const created = await createModel(creator, { id: `cached-defaults-${n}-${copy}`, base_model_id: 'alpha', name: `Cached ${n}` })
+        expect(created.params).toEqual(params ?? {})
+      }
+    }
+    await reset()
+  })
 })

@@ -72,6 +72,27 @@ export function auditId(now = Date.now()): string {
   return `${String(lastMs).padStart(13, '0')}-${String(counter).padStart(4, '0')}-${PROCESS_TAG}`
 }
 
+/**
+ * The row `recordAudit` inserts for `event` (id drawn, secrets redacted), for a writer that inserts it
+ * in a statement of its own (a model write on PostgreSQL: with its version, one round trip).
+ */
+export function auditRow(event: AuditEvent, origin: RequestOrigin | undefined, at = Date.now()) {
+  return {
+    id: auditId(at),
+    at,
+    actor_id: event.actorId,
+    action: event.action,
+    target_type: event.targetType ?? null,
+    target_id: event.targetId ?? null,
+    ip: origin?.ip ?? null,
+    request_id: origin?.requestId ?? null,
+    before: json(event.before),
+    after: json(event.after),
+  }
+}
+
+export type AuditRow = ReturnType<typeof auditRow>
+
 const json = (value: unknown): string | null => (value === undefined || value === null ? null : JSON.stringify(redact(value)))
 
 /**
@@ -80,25 +101,19 @@ const json = (value: unknown): string | null => (value === undefined || value ==
  */
 export async function recordAudit(db: Executor, events: readonly AuditEvent[], origin: RequestOrigin | undefined): Promise<void> {
   if (events.length === 0) return
-  const ip = origin?.ip ?? null
-  const requestId = origin?.requestId ?? null
   const at = Date.now()
-  const rows = events.map((event) => ({
-    id: auditId(at),
-    at,
-    actor_id: event.actorId,
-    action: event.action,
-    target_type: event.targetType ?? null,
-    target_id: event.targetId ?? null,
-    ip,
-    request_id: requestId,
-    before: json(event.before),
-    after: json(event.after),
-  }))
+  await insertAuditRows(
+    db,
+    events.map((event) => auditRow(event, origin, at)),
+  )
+}
+
+/** Inserts rows made by `auditRow` (one multi-row statement per 500). */
+export async function insertAuditRows(db: Executor, rows: readonly AuditRow[]): Promise<void> {
   const [only] = rows
   if (rows.length === 1 && only) {
-    const { id, actor_id, action, target_type, target_id, before, after } = only
-    await insertOne.execute(db, id, at, actor_id, action, target_type, target_id, ip, requestId, before, after)
+    const { id, at, actor_id, action, target_type, target_id, ip, request_id, before, after } = only
+    await insertOne.execute(db, id, at, actor_id, action, target_type, target_id, ip, request_id, before, after)
     return
   }
   for (let i = 0; i < rows.length; i += 500) {

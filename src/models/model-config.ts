@@ -12,6 +12,7 @@
  * sharing the database, is stale at once.
  */
 import { recordAudit, type AuditActor } from '../audit/audit-log.js'
+import { TopicCache } from '../cache/topic-cache.js'
 import type { Database } from '../db/database.js'
 import { epochSeconds, lockInTransaction, type Executor } from '../db/executor.js'
 import { ModelConfigRepo, MODEL_CONFIG_KEY } from './model-config.repo.js'
@@ -31,11 +32,24 @@ type Json = Record<string, unknown>
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value)
 
 export class ModelConfigStore {
-  constructor(private readonly database: Database) {}
+  /**
+   * The stored configuration, read once and kept until a write of `app_settings` (topic `accounts` of the
+   * write watch, on this instance or heard on the bus): every create of a preset reads its defaults, and
+   * this read was one round trip of each (docs/performance.md, "Model writes, round trips").
+   */
+  private readonly cache: TopicCache<ModelsConfig>
 
-  /** The configuration as stored (every key null until an admin sets it). */
-  async get(executor: Executor = this.database.db): Promise<ModelsConfig> {
-    return parse(await new ModelConfigRepo(executor).read())
+  constructor(private readonly database: Database) {
+    this.cache = new TopicCache(database.watch, 'accounts', 1)
+  }
+
+  /**
+   * The configuration as stored (every key null until an admin sets it). Through `executor` (a
+   * transaction) it is read there; otherwise from the cache. Callers must not change what they get.
+   */
+  async get(executor?: Executor): Promise<ModelsConfig> {
+    if (executor) return parse(await new ModelConfigRepo(executor).read())
+    return this.cache.get('', async () => parse(await new ModelConfigRepo(this.database.db).read()))
   }
 
   /** What a new preset starts from. */
@@ -72,7 +86,7 @@ export class ModelConfigStore {
   }
 
   /** The ids `MODEL_ORDER_LIST` puts first (read through `executor`). */
-  async order(executor: Executor = this.database.db): Promise<readonly string[]> {
+  async order(executor?: Executor): Promise<readonly string[]> {
     return (await this.get(executor)).MODEL_ORDER_LIST ?? []
   }
 

@@ -39,12 +39,14 @@ export async function modelStatuses(
   bypassModelAccessControl: boolean,
   rows: readonly ModelRow[],
   served: { has(id: string): boolean },
+  /** Hops the caller has already read (null: no row with that id), taken instead of read again. */
+  known?: ReadonlyMap<string, ModelRow | null>,
 ): Promise<Map<string, ModelStatus>> {
   const result = new Map<string, ModelStatus>()
   if (rows.length === 0) return result
   const { models, grants: grantsRepo, access } = readers
   const view = access.runtimeViewOf(who, bypassModelAccessControl)
-  const hops = await loadChains(models, rows)
+  const hops = await loadChains(models, rows, known)
   const loaded = [...hops.values()]
   const conflicting = await conflictingIds(models, access, loaded, served)
   const grants = view.needsGrants ? await grantsRepo.grantsOf(loaded.map((row) => row.id)) : new Map<string, never[]>()
@@ -84,12 +86,19 @@ function refusalText(row: ModelRow, reason: ChainRefusal, path: readonly string[
 }
 
 /** `rows` and every registered hop of their base chains, loaded level by level (loop-safe). */
-async function loadChains(models: ModelsRepo, rows: readonly ModelRow[]): Promise<Map<string, ModelRow>> {
+async function loadChains(models: ModelsRepo, rows: readonly ModelRow[], known?: ReadonlyMap<string, ModelRow | null>): Promise<Map<string, ModelRow>> {
   const hops = new Map<string, ModelRow>(rows.map((row) => [row.id, row]))
   const missing = new Set<string>()
   let wanted = rows.map((row) => row.base_model_id).filter((id): id is string => id !== null && !hops.has(id))
   while (wanted.length > 0) {
-    const found = await models.findByIds([...new Set(wanted)])
+    const unknown: string[] = []
+    const found: ModelRow[] = []
+    for (const id of new Set(wanted)) {
+      const hop = known?.get(id)
+      if (hop === undefined) unknown.push(id)
+      else if (hop !== null) found.push(hop)
+    }
+    if (unknown.length > 0) found.push(...(await models.findByIds(unknown)))
     for (const row of found) hops.set(row.id, row)
     for (const id of wanted) if (!hops.has(id)) missing.add(id)
     wanted = found.map((row) => row.base_model_id).filter((id): id is string => id !== null && !hops.has(id) && !missing.has(id))

@@ -15,6 +15,8 @@
 import { isDeepStrictEqual } from 'node:util'
 import type { GrantRow, ModelGrantsRepo } from '../access/model-grants.repo.js'
 import type { Grant } from '../access/model-grants.js'
+import { PostgresAdapter } from 'kysely'
+import { insertAuditRows, type AuditRow } from '../audit/audit-log.js'
 import type { Executor } from '../db/executor.js'
 import { PreparedQuery } from '../db/prepared.js'
 import type { ModelVersionsTable } from '../db/types.js'
@@ -35,6 +37,62 @@ const insertVersion = new PreparedQuery<[string, number, number, string | null, 
       snapshot,
     }),
 )
+/**
+ * PostgreSQL: the version and the write's audit entry in one statement (a data-modifying WITH), so one
+ * round trip instead of two on every single-model write (docs/performance.md, "Model writes, round trips").
+ * SQLite has no INSERT in WITH and no round trip to save: it runs the two inserts.
+ */
+const insertVersionAndAudit = new PreparedQuery<[string, number, number, string | null, VersionAction, VersionSource, string, string, ...AuditValues], never>(
+  18,
+  (
+    db,
+    modelId,
+    version,
+    createdAt,
+    userId,
+    action,
+    source,
+    ownerId,
+    snapshot,
+    id,
+    at,
+    actorId,
+    auditAction,
+    targetType,
+    targetId,
+    ip,
+    requestId,
+    before,
+    after,
+  ) =>
+    db
+      .with('version_row', (qc) =>
+        qc.insertInto('model_versions').values({
+          model_id: modelId,
+          version: slot<number>(version),
+          created_at: slot<number>(createdAt),
+          user_id: userId,
+          action: slot<VersionAction>(action),
+          source: slot<VersionSource>(source),
+          owner_id: ownerId,
+          snapshot,
+        }),
+      )
+      .insertInto('audit_log')
+      .values({
+        id,
+        at: slot<number>(at),
+        actor_id: actorId,
+        action: auditAction,
+        target_type: slot<AuditRow['target_type']>(targetType),
+        target_id: targetId,
+        ip,
+        request_id: requestId,
+        before,
+        after,
+      }),
+)
+type AuditValues = [string, number, string | null, string, AuditRow['target_type'], string | null, string | null, string | null, string | null, string | null]
 const lastVersionOf = new PreparedQuery<[string], { version: number | string | null }>(1, (db, modelId) =>
   db
     .selectFrom('model_versions')
@@ -141,9 +199,8 @@ export class ModelVersions {
    * Records a state the writer knows without reading it back: it has just written `row` and `grants`
    * and set the row's version column to `row.version` in the same statement. One INSERT.
    */
-  async recordKnown(row: ModelRow, grants: readonly Grant[], change: VersionChange): Promise<void> {
-    await insertVersion.execute(
-      this.db,
+  async recordKnown(row: ModelRow, grants: readonly Grant[], change: VersionChange, audit?: AuditRow): Promise<void> {
+    const version = [
       row.id,
       Number(row.version),
       Date.now(),
@@ -152,7 +209,14 @@ export class ModelVersions {
       change.source,
       row.user_id,
       JSON.stringify(snapshotOf(row, grants)),
-    )
+    ] as const
+    if (audit && this.db.getExecutor().adapter instanceof PostgresAdapter) {
+      const { id, at, actor_id, action, target_type, target_id, ip, request_id, before, after } = audit
+      await insertVersionAndAudit.execute(this.db, ...version, id, at, actor_id, action, target_type, target_id, ip, request_id, before, after)
+    } else {
+      await insertVersion.execute(this.db, ...version)
+      if (audit) await insertAuditRows(this.db, [audit])
+    }
     if (this.maxVersions !== null) await this.prune([row.id])
   }
 

@@ -8,7 +8,7 @@ import { modelNotFound } from '../access/access.service.js'
 import type { Actor } from '../access/actor.js'
 import { ModelGrantsRepo, type GrantRow } from '../access/model-grants.repo.js'
 import { requestedGrants, requestedGrantsOnUpdate, type Grant, type ModelCaller } from '../access/model-grants.js'
-import { recordAudit, type AuditEvent } from '../audit/audit-log.js'
+import { auditRow, recordAudit, type AuditEvent } from '../audit/audit-log.js'
 import { isUniqueViolation } from '../db/errors.js'
 import { epochSeconds } from '../db/executor.js'
 import type { DB } from '../db/types.js'
@@ -58,16 +58,15 @@ export class ModelWrites {
       template_id: form.template_id ?? null,
     }
     let known: Known | undefined
+    let hops: ReadonlyMap<string, ModelRow | null> | undefined
     try {
       await this.registry.inTransaction(async (tx) => {
-        // The id first, then the base: the order of checks never depends on which case applies.
-        await this.registry.checkIdFree(actor, caller, form.id, tx, served)
-        if (form.base_model_id) await this.registry.checkBaseReference(actor, caller, form.base_model_id, tx, served)
+        // The id first, then the base (one read of both): the order of checks never depends on which case applies.
+        hops = await this.registry.checkNewModel(actor, caller, form.id, form.base_model_id ?? null, tx, served)
         // A template deleted since fillForm read it: 404, never a model naming a deleted template.
         if (row.template_id) await this.registry.templates.holdForLink(row.template_id, tx)
         // The id may have history (a model deleted before): the new row continues its numbering.
-        const created = { ...row, version: await tx.versions.nextVersionOf(row.id) }
-        await tx.models.insert(created)
+        const created = { ...row, version: await tx.models.insertAtNextVersion(row) }
         // A new row has no grants or tags yet (a deleted model's went with it): insert, nothing to replace.
         const grantRows = grants.length > 0 ? await tx.grants.replace(row.id, grants, now) : []
         await tx.models.insertTags(row.id, tagNames(form.meta))
@@ -85,8 +84,8 @@ export class ModelWrites {
       }
       throw error
     }
-    // Answered from what it wrote (nothing read back), as update does.
-    return this.answer(caller, this.registry.root, row.id, served, known)
+    // Answered from what it wrote and the base it read in the transaction (nothing read back).
+    return this.answer(caller, this.registry.root, row.id, served, known, hops)
   }
 
   async update(actor: Actor, queryId: string | undefined, body: ModelUpdate, expected?: ExpectedVersion): Promise<ModelWriteResponse> {
@@ -287,11 +286,11 @@ export class ModelWrites {
     action: 'create' | 'update' | 'toggle' | 'access_update',
     extra: { grantsBefore?: readonly Grant[] } = {},
   ): Promise<void> {
-    await tx.versions.recordKnown(known.row, known.grants, { action, source: 'route', actorId: actor.id })
     const version = Number(known.row.version)
     const audit: AuditEvent = { action: `model.${action}`, actorId: actor.id, targetType: 'model', targetId: known.row.id, after: { version } }
     if (extra.grantsBefore) audit.before = { access_grants: extra.grantsBefore }
-    await recordAudit(tx.executor, [audit], actor.origin)
+    // The version and the audit entry: one statement on PostgreSQL (model-versions.ts).
+    await tx.versions.recordKnown(known.row, known.grants, { action, source: 'route', actorId: actor.id }, auditRow(audit, actor.origin))
   }
 
   /**
@@ -299,12 +298,19 @@ export class ModelWrites {
    * transaction a delete right after cannot 404 it). `served`: the catalog the write checked against;
    * the writes refuse conflicting rows, but whether the row is one is still asked, not assumed.
    */
-  private async answer(caller: ModelCaller, tx: RegistryTx, id: string, served: ReadonlyMap<string, string>, known?: Known): Promise<ModelWriteResponse> {
+  private async answer(
+    caller: ModelCaller,
+    tx: RegistryTx,
+    id: string,
+    served: ReadonlyMap<string, string>,
+    known?: Known,
+    hops?: ReadonlyMap<string, ModelRow | null>,
+  ): Promise<ModelWriteResponse> {
     const row = known?.row ?? (await tx.models.findById(id))
     if (!row) throw modelNotFound(id)
     // One after the other: inside a transaction both go through its one connection.
     const grants = known?.grants ?? (await tx.grants.grantsOf([id])).get(id) ?? []
-    return this.registry.writeAnswer(caller, tx, row, grants, served)
+    return this.registry.writeAnswer(caller, tx, row, grants, served, hops)
   }
 }
 

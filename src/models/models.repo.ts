@@ -114,6 +114,28 @@ export class ModelsRepo {
     await this.db.insertInto('models').values(row).execute()
   }
 
+  /**
+   * Inserts a new row at the next version of its id (the id may have history: a model deleted before;
+   * model-versions.ts) and answers that version: the version is read in the INSERT, one statement
+   * instead of two (a round trip less per create on PostgreSQL). The row lock of the INSERT orders two
+   * creates of one id: the second fails on the primary key, as before.
+   */
+  async insertAtNextVersion(row: Omit<NewModelRow, 'version'>): Promise<number> {
+    const inserted = await this.db
+      .insertInto('models')
+      .values({
+        ...row,
+        version: (eb) =>
+          eb
+            .selectFrom('model_versions')
+            .select(sql<number>`coalesce(max(${sql.ref('model_versions.version')}), 0) + 1`.as('next'))
+            .where('model_versions.model_id', '=', row.id),
+      })
+      .returning('version')
+      .executeTakeFirstOrThrow()
+    return Number(inserted.version)
+  }
+
   /** Inserts many rows with multi-row statements (import). */
   async insertMany(rows: readonly NewModelRow[]): Promise<void> {
     for (const chunk of chunks(rows)) await this.db.insertInto('models').values(chunk).execute()

@@ -225,6 +225,45 @@ export class Registry {
     if (status !== 'free') throw idTakenError(status, id)
   }
 
+  /**
+   * A create's checks (checkIdFree, then checkBaseReference, in that order) on one read of both rows and
+   * one of their grants: on PostgreSQL each read is a round trip (docs/performance.md, "Model writes,
+   * round trips"). Answers the base's row as read (null: no row), which the answer's status starts from.
+   */
+  async checkNewModel(
+    actor: Actor,
+    who: Principals,
+    id: string,
+    baseModelId: string | null,
+    tx: RegistryTx,
+    served: ReadonlyMap<string, string>,
+  ): Promise<ReadonlyMap<string, ModelRow | null>> {
+    const ids = baseModelId === null || baseModelId === id ? [id] : [id, baseModelId]
+    const found = await tx.models.findByIds(ids)
+    const row = found.find((candidate) => candidate.id === id)
+    const base = baseModelId === null ? undefined : found.find((candidate) => candidate.id === baseModelId)
+    // A conflicting base counts as no row (baseKinds): its grants are not needed.
+    const baseConflicts = base ? await conflictingIds(tx.models, this.access, [base], served) : new Set<string>()
+    const withGrants = found.filter((candidate) => candidate === row || !baseConflicts.has(candidate.id))
+    const grants = withGrants.length > 0 ? await tx.grants.grantsOf(withGrants.map((candidate) => candidate.id)) : new Map<string, GrantRow[]>()
+    const status = this.access.idStatus(actor, who, {
+      mayCreate: true,
+      served: served.has(id),
+      existing: row && { row, grants: grants.get(id) ?? [], conflicting: false },
+    })
+    if (status !== 'free') throw idTakenError(status, id)
+    if (baseModelId !== null) {
+      const kind: BaseKind =
+        !base || baseConflicts.has(base.id)
+          ? 'no row'
+          : this.access.modelPermissions(who, base, grants.get(base.id) ?? []).read
+            ? 'readable row'
+            : 'unreadable row'
+      if (!tx.access.mayReferenceBaseModel(actor, kind, this.bypassModelAccessControl)) throw baseModelUnavailable()
+    }
+    return new Map(baseModelId === null ? [] : [[baseModelId, base ?? null]])
+  }
+
   /** A conflicting row (hole 1) can be read and deleted, not changed: 409 MODEL_ID_UNAVAILABLE. */
   async refuseConflict(row: ModelRow, models: ModelsRepo, served: ReadonlyMap<string, string>): Promise<void> {
     if ((await conflictingIds(models, this.access, [row], served)).has(row.id)) {
@@ -262,10 +301,12 @@ export class Registry {
     row: ModelRow,
     grants: readonly GrantRow[],
     served: ReadonlyMap<string, string>,
+    /** Rows of its base chain the write has already read (null: no row), not read again for the status. */
+    known?: ReadonlyMap<string, ModelRow | null>,
   ): Promise<ModelWriteResponse> {
     // One after the other: inside a transaction every query goes through its one connection.
     const conflicting = await conflictingIds(tx.models, tx.access, [row], served)
-    const status = (await modelStatuses(tx, caller, this.bypassModelAccessControl, [row], served)).get(row.id) ?? STATUS_OK
+    const status = (await modelStatuses(tx, caller, this.bypassModelAccessControl, [row], served, known)).get(row.id) ?? STATUS_OK
     return { ...presentModel(row, grants), can: tx.access.abilitiesOn(caller, row, grants, conflicting.has(row.id)), status }
   }
 
