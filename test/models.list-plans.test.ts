@@ -50,6 +50,17 @@ describe('list query plans on SQLite', () => {
     expect(plan).not.toMatch(/SCAN models(?! USING)/)
   })
 
+  it("a total with a tag starts from the tag's rows and probes models by primary key (not every preset in an index's order)", async () => {
+    for (const plan of ['all', 'exists'] as const) {
+      const compiled = repo.countQuery({ who: plan === 'all' ? { ...user, bypass: true } : user, tag: 'SQL ', query: 'x' }, plan).compile()
+      const result = await h.database.db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${compiled.sql}`, [...compiled.parameters]))
+      const detail = result.rows.map((row) => row.detail)
+      expect(detail[0], plan).toMatch(/SEARCH tagged USING COVERING INDEX model_tags_tag_idx \(tag_key=\?\)/)
+      expect(detail.join('\n'), plan).toMatch(/SEARCH models USING INDEX \S+ \(id=\?\)/)
+      expect(detail.join('\n'), plan).not.toMatch(/SCAN models/)
+    }
+  })
+
   it('tag filter: probes the tag rows by model, never scanning JSON', async () => {
     const plan = await planOf('exists', user, { tag: 'sql' })
     expect(plan).toMatch(/SEARCH model_tags USING COVERING INDEX \S+ \(model_id=\? AND tag_key=\?\)/)

@@ -116,6 +116,28 @@ describe.each(DIALECTS)('models routes: listing on %s', (dialect) => {
       expect((await list(h.admin, { tag: `zebra${w.slice(0, -1)}` })).total).toBe(0)
     })
 
+    it('the total with a tag counts what a reader may read (counted from the tag rows), with the other filters', async () => {
+      const w = token()
+      const tag = `Kiwi${w}`
+      const mine = await create(creator, preset(`k1-${w}`, { meta: { tags: [tag, tag.toUpperCase()] } }))
+      const publicOne = await create(h.admin, preset(`k2-${w}`, { access_control: null, meta: { tags: [{ name: tag }] } }))
+      await create(h.admin, preset(`k3-${w}`, { meta: { tags: [tag] } })) // private to the admin
+      await create(creator, preset(`k4-${w}`, { meta: { tags: ['other'] } }))
+      for (const [who, filters, expected] of [
+        [creator, { tag }, [mine.id, publicOne.id]],
+        [creator, { tag: ` ${tag.toLowerCase()} ` }, [mine.id, publicOne.id]],
+        [creator, { tag, view_option: 'created' }, [mine.id]],
+        [creator, { tag, view_option: 'shared' }, [publicOne.id]],
+        [creator, { tag, query: 'k2-' }, [publicOne.id]],
+        [plain, { tag }, [publicOne.id]],
+        [h.admin, { tag }, [mine.id, publicOne.id, `k3-${w}`]],
+      ] as const) {
+        const page = await list(who, filters)
+        expect(sortedIds(page.items), JSON.stringify(filters)).toEqual([...expected].sort())
+        expect(page.total, JSON.stringify(filters)).toBe(expected.length)
+      }
+    })
+
     describe('order and pages', () => {
       const w = token()
       const names = ['bbb', 'aaa', 'ccc', 'aaa', 'bbb']
