@@ -7,6 +7,8 @@
  * tokens and keys are dropped, credentials in URLs masked).
  */
 import { randomBytes } from 'node:crypto'
+import type { QueryCreator } from 'kysely'
+import type { DB } from '../db/types.js'
 import type { Executor } from '../db/executor.js'
 import { PreparedQuery } from '../db/prepared.js'
 import type { RequestOrigin } from '../access/actor.js'
@@ -31,24 +33,58 @@ export interface AuditEvent {
   after?: unknown
 }
 
-/** The one-entry insert of nearly every write, compiled once (Kysely's builder costs more than SQLite's insert). */
-const insertOne = new PreparedQuery<
-  [string, number, string | null, string, AuditTargetType | null, string | null, string | null, string | null, string | null, string | null],
-  never
->(10, (db, id, at, actorId, action, targetType, targetId, ip, requestId, before, after) =>
-  db.insertInto('audit_log').values({
+/** The values of one entry in `AuditRow` order, as a PreparedQuery passes them (placeholders). */
+type AuditSlots = [string, number, string | null, string, AuditTargetType | null, string | null, string | null, string | null, string | null, string | null]
+
+/**
+ * The one-entry INSERT, built on `qc` from placeholders: alone (`insertOne`) or after a model write's
+ * version in one statement (model-versions.ts on PostgreSQL).
+ */
+export function buildAuditInsert(
+  qc: QueryCreator<DB>,
+  id: string,
+  at: string,
+  actorId: string,
+  action: string,
+  targetType: string,
+  targetId: string,
+  ip: string,
+  requestId: string,
+  before: string,
+  after: string,
+) {
+  return qc.insertInto('audit_log').values({
     id,
     at: at as unknown as number,
     actor_id: actorId,
     action,
-    target_type: targetType,
+    target_type: targetType as AuditTargetType,
     target_id: targetId,
     ip,
     request_id: requestId,
     before,
     after,
-  }),
+  })
+}
+
+/** The one-entry insert of nearly every write, compiled once (Kysely's builder costs more than SQLite's insert). */
+const insertOne = new PreparedQuery<AuditSlots, never>(10, (db, id, at, actor, action, type, target, ip, request, before, after) =>
+  buildAuditInsert(db, id, at, actor, action, type, target, ip, request, before, after),
 )
+
+/** An entry's values in the order of `buildAuditInsert`'s placeholders. */
+export const auditSlots = (row: AuditRow): AuditSlots => [
+  row.id,
+  row.at,
+  row.actor_id,
+  row.action,
+  row.target_type,
+  row.target_id,
+  row.ip,
+  row.request_id,
+  row.before,
+  row.after,
+]
 
 /**
  * Ids sort by time: 13 digits of milliseconds, a per-process counter, and this process's random tag
@@ -112,8 +148,7 @@ export async function recordAudit(db: Executor, events: readonly AuditEvent[], o
 export async function insertAuditRows(db: Executor, rows: readonly AuditRow[]): Promise<void> {
   const [only] = rows
   if (rows.length === 1 && only) {
-    const { id, at, actor_id, action, target_type, target_id, ip, request_id, before, after } = only
-    await insertOne.execute(db, id, at, actor_id, action, target_type, target_id, ip, request_id, before, after)
+    await insertOne.execute(db, ...auditSlots(only))
     return
   }
   for (let i = 0; i < rows.length; i += 500) {

@@ -15,90 +15,69 @@
 import { isDeepStrictEqual } from 'node:util'
 import type { GrantRow, ModelGrantsRepo } from '../access/model-grants.repo.js'
 import type { Grant } from '../access/model-grants.js'
-import { PostgresAdapter } from 'kysely'
-import { insertAuditRows, type AuditRow } from '../audit/audit-log.js'
+import { PostgresAdapter, type QueryCreator } from 'kysely'
+import { auditSlots, buildAuditInsert, insertAuditRows, type AuditRow } from '../audit/audit-log.js'
 import type { Executor } from '../db/executor.js'
 import { PreparedQuery } from '../db/prepared.js'
-import type { ModelVersionsTable } from '../db/types.js'
-import { chunks, type ModelRow, type ModelsRepo } from './models.repo.js'
+import type { DB, ModelVersionsTable } from '../db/types.js'
+import { chunks, nextVersionQuery, type ModelRow, type ModelsRepo } from './models.repo.js'
+
+/** The one-version INSERT, built on `qc` from placeholders: alone, or before the write's audit entry in one statement. */
+function buildVersionInsert(
+  qc: QueryCreator<DB>,
+  modelId: string,
+  version: string,
+  createdAt: string,
+  userId: string,
+  action: string,
+  source: string,
+  ownerId: string,
+  snapshot: string,
+) {
+  return qc.insertInto('model_versions').values({
+    model_id: modelId,
+    version: slot<number>(version),
+    created_at: slot<number>(createdAt),
+    user_id: userId,
+    action: slot<VersionAction>(action),
+    source: slot<VersionSource>(source),
+    owner_id: ownerId,
+    snapshot,
+  })
+}
+
+type VersionSlots = [string, number, number, string | null, VersionAction, VersionSource, string, string]
 
 /** The one-version insert of every single-model write, compiled once (Kysely's builder costs more than SQLite's insert). */
-const insertVersion = new PreparedQuery<[string, number, number, string | null, VersionAction, VersionSource, string, string], never>(
-  8,
-  (db, modelId, version, createdAt, userId, action, source, ownerId, snapshot) =>
-    db.insertInto('model_versions').values({
-      model_id: modelId,
-      version: slot<number>(version),
-      created_at: slot<number>(createdAt),
-      user_id: userId,
-      action: slot<VersionAction>(action),
-      source: slot<VersionSource>(source),
-      owner_id: ownerId,
-      snapshot,
-    }),
+const insertVersion = new PreparedQuery<VersionSlots, never>(8, (db, modelId, version, createdAt, userId, action, source, ownerId, snapshot) =>
+  buildVersionInsert(db, modelId, version, createdAt, userId, action, source, ownerId, snapshot),
 )
 /**
  * PostgreSQL: the version and the write's audit entry in one statement (a data-modifying WITH), so one
  * round trip instead of two on every single-model write (docs/performance.md, "Model writes, round trips").
  * SQLite has no INSERT in WITH and no round trip to save: it runs the two inserts.
  */
-const insertVersionAndAudit = new PreparedQuery<[string, number, number, string | null, VersionAction, VersionSource, string, string, ...AuditValues], never>(
+const insertVersionAndAudit = new PreparedQuery<[...VersionSlots, ...ReturnType<typeof auditSlots>], never>(
   18,
-  (
-    db,
-    modelId,
-    version,
-    createdAt,
-    userId,
-    action,
-    source,
-    ownerId,
-    snapshot,
-    id,
-    at,
-    actorId,
-    auditAction,
-    targetType,
-    targetId,
-    ip,
-    requestId,
-    before,
-    after,
-  ) =>
-    db
-      .with('version_row', (qc) =>
-        qc.insertInto('model_versions').values({
-          model_id: modelId,
-          version: slot<number>(version),
-          created_at: slot<number>(createdAt),
-          user_id: userId,
-          action: slot<VersionAction>(action),
-          source: slot<VersionSource>(source),
-          owner_id: ownerId,
-          snapshot,
-        }),
-      )
-      .insertInto('audit_log')
-      .values({
-        id,
-        at: slot<number>(at),
-        actor_id: actorId,
-        action: auditAction,
-        target_type: slot<AuditRow['target_type']>(targetType),
-        target_id: targetId,
-        ip,
-        request_id: requestId,
-        before,
-        after,
-      }),
+  (db, modelId, version, createdAt, userId, action, source, ownerId, snapshot, id, at, actor, auditAction, type, target, ip, request, before, after) =>
+    buildAuditInsert(
+      // The audit insert does not read the CTE: typed as the plain creator it builds on.
+      db.with('version_row', (qc) =>
+        buildVersionInsert(qc, modelId, version, createdAt, userId, action, source, ownerId, snapshot),
+      ) as unknown as QueryCreator<DB>,
+      id,
+      at,
+      actor,
+      auditAction,
+      type,
+      target,
+      ip,
+      request,
+      before,
+      after,
+    ),
 )
-type AuditValues = [string, number, string | null, string, AuditRow['target_type'], string | null, string | null, string | null, string | null, string | null]
-const lastVersionOf = new PreparedQuery<[string], { version: number | string | null }>(1, (db, modelId) =>
-  db
-    .selectFrom('model_versions')
-    .select((eb) => eb.fn.max('version').as('version'))
-    .where('model_id', '=', modelId),
-)
+const nextVersion = new PreparedQuery<[string], { next: number | string }>(1, (db, modelId) => nextVersionQuery(db, modelId))
 /** A PreparedQuery placeholder standing where a value of another type goes. */
 const slot = <T>(placeholder: string): T => placeholder as unknown as T
 
@@ -191,8 +170,7 @@ export class ModelVersions {
 
   /** The number the next version of `id` takes when its row is new (the id may have history). */
   async nextVersionOf(id: string): Promise<number> {
-    const last = (await lastVersionOf.first(this.db, id))?.version
-    return (last === null || last === undefined ? 0 : Number(last)) + 1
+    return Number((await nextVersion.first(this.db, id))?.next ?? 1)
   }
 
   /**
@@ -211,8 +189,7 @@ export class ModelVersions {
       JSON.stringify(snapshotOf(row, grants)),
     ] as const
     if (audit && this.db.getExecutor().adapter instanceof PostgresAdapter) {
-      const { id, at, actor_id, action, target_type, target_id, ip, request_id, before, after } = audit
-      await insertVersionAndAudit.execute(this.db, ...version, id, at, actor_id, action, target_type, target_id, ip, request_id, before, after)
+      await insertVersionAndAudit.execute(this.db, ...version, ...auditSlots(audit))
     } else {
       await insertVersion.execute(this.db, ...version)
       if (audit) await insertAuditRows(this.db, [audit])

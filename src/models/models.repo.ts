@@ -1,5 +1,5 @@
 /** SQL for the model registry. Access filters come from src/access; this file only composes them. */
-import { sql, type ExpressionBuilder, type Insertable, type Selectable, type SelectQueryBuilder } from 'kysely'
+import { sql, type ExpressionBuilder, type Insertable, type QueryCreator, type Selectable, type SelectQueryBuilder } from 'kysely'
 import { ModelGrantsRepo, modelAccessFilters } from '../access/model-grants.repo.js'
 import type { Principals } from '../access/model-grants.js'
 import type { DialectName } from '../db/database.js'
@@ -71,6 +71,14 @@ export interface PageBoundary {
 
 type ModelsQuery = SelectQueryBuilder<DB, 'models', object>
 
+/** The version the next write of `modelId` takes when its row is new: after its history's last, if it has one. */
+export function nextVersionQuery(qc: Pick<QueryCreator<DB>, 'selectFrom'>, modelId: string) {
+  return qc
+    .selectFrom('model_versions')
+    .select(sql<number>`coalesce(max(${sql.ref('model_versions.version')}), 0) + 1`.as('next'))
+    .where('model_versions.model_id', '=', modelId)
+}
+
 /** Splits a list for IN lists and multi-row inserts (500 rows × ≤ 10 columns stays under every limit). */
 export function chunks<T>(items: readonly T[], size = 500): T[][] {
   const result: T[][] = []
@@ -123,14 +131,7 @@ export class ModelsRepo {
   async insertAtNextVersion(row: Omit<NewModelRow, 'version'>): Promise<number> {
     const inserted = await this.db
       .insertInto('models')
-      .values({
-        ...row,
-        version: (eb) =>
-          eb
-            .selectFrom('model_versions')
-            .select(sql<number>`coalesce(max(${sql.ref('model_versions.version')}), 0) + 1`.as('next'))
-            .where('model_versions.model_id', '=', row.id),
-      })
+      .values({ ...row, version: nextVersionQuery(this.db, row.id) })
       .returning('version')
       .executeTakeFirstOrThrow()
     return Number(inserted.version)

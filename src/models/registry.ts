@@ -221,7 +221,18 @@ export class Registry {
   async checkIdFree(actor: Actor, who: Principals, id: string, tx: RegistryTx, served: ReadonlyMap<string, string>): Promise<void> {
     const row = await tx.models.findById(id)
     const grants = row ? ((await tx.grants.grantsOf([id])).get(id) ?? []) : []
-    const status = this.access.idStatus(actor, who, { mayCreate: true, served: served.has(id), existing: row && { row, grants, conflicting: false } })
+    this.refuseTakenId(actor, who, id, served, row && { row, grants })
+  }
+
+  /** checkIdFree's decision, on the row of the id already read (undefined: none) with its grants. */
+  private refuseTakenId(
+    actor: Actor,
+    who: Principals,
+    id: string,
+    served: ReadonlyMap<string, string>,
+    existing: { row: ModelRow; grants: GrantRow[] } | undefined,
+  ): void {
+    const status = this.access.idStatus(actor, who, { mayCreate: true, served: served.has(id), existing: existing && { ...existing, conflicting: false } })
     if (status !== 'free') throw idTakenError(status, id)
   }
 
@@ -246,20 +257,10 @@ export class Registry {
     const baseConflicts = base ? await conflictingIds(tx.models, this.access, [base], served) : new Set<string>()
     const withGrants = found.filter((candidate) => candidate === row || !baseConflicts.has(candidate.id))
     const grants = withGrants.length > 0 ? await tx.grants.grantsOf(withGrants.map((candidate) => candidate.id)) : new Map<string, GrantRow[]>()
-    const status = this.access.idStatus(actor, who, {
-      mayCreate: true,
-      served: served.has(id),
-      existing: row && { row, grants: grants.get(id) ?? [], conflicting: false },
-    })
-    if (status !== 'free') throw idTakenError(status, id)
+    this.refuseTakenId(actor, who, id, served, row && { row, grants: grants.get(id) ?? [] })
     if (baseModelId !== null) {
-      const kind: BaseKind =
-        !base || baseConflicts.has(base.id)
-          ? 'no row'
-          : this.access.modelPermissions(who, base, grants.get(base.id) ?? []).read
-            ? 'readable row'
-            : 'unreadable row'
-      if (!tx.access.mayReferenceBaseModel(actor, kind, this.bypassModelAccessControl)) throw baseModelUnavailable()
+      const kind = base && !baseConflicts.has(base.id) ? this.baseKindOf(who, base, grants.get(base.id) ?? []) : 'no row'
+      this.refuseBaseReference(actor, kind, tx)
     }
     return new Map(baseModelId === null ? [] : [[baseModelId, base ?? null]])
   }
@@ -278,15 +279,21 @@ export class Registry {
     const conflicts = await conflictingIds(tx.models, this.access, found, served)
     const rows = found.filter((row) => !conflicts.has(row.id))
     const grants = await tx.grants.grantsOf(rows.map((row) => row.id))
-    for (const row of rows) {
-      result.set(row.id, this.access.modelPermissions(who, row, grants.get(row.id) ?? []).read ? 'readable row' : 'unreadable row')
-    }
+    for (const row of rows) result.set(row.id, this.baseKindOf(who, row, grants.get(row.id) ?? []))
     return result
+  }
+
+  /** What a base row that does not conflict is to the caller. */
+  private baseKindOf(who: Principals, row: ModelRow, grants: readonly GrantRow[]): BaseKind {
+    return this.access.modelPermissions(who, row, grants).read ? 'readable row' : 'unreadable row'
   }
 
   /** Hole 2 at write time: 400 BASE_MODEL_UNAVAILABLE (one text for every refused case). */
   async checkBaseReference(actor: Actor, who: Principals, baseModelId: string, tx: RegistryTx, served: ReadonlyMap<string, string>): Promise<void> {
-    const kind = (await this.baseKinds(who, [baseModelId], tx, served)).get(baseModelId) ?? 'no row'
+    this.refuseBaseReference(actor, (await this.baseKinds(who, [baseModelId], tx, served)).get(baseModelId) ?? 'no row', tx)
+  }
+
+  private refuseBaseReference(actor: Actor, kind: BaseKind, tx: RegistryTx): void {
     if (!tx.access.mayReferenceBaseModel(actor, kind, this.bypassModelAccessControl)) throw baseModelUnavailable()
   }
 
