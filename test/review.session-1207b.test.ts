@@ -13,7 +13,7 @@ import { pino } from 'pino'
 import { Histogram, Registry } from 'prom-client'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { hashApiKey } from '../src/auth/api-key-secret.js'
-import { TopicCache, type Invalidations } from '../src/cache/topic-cache.js'
+import { TopicCache } from '../src/cache/topic-cache.js'
 import { redactError } from '../src/errors/redact.js'
 import { lazyChildLoggerFactory } from '../src/http/lazy-child-logger.js'
 import { SeriesHistogram } from '../src/metrics/series-histogram.js'
@@ -21,7 +21,8 @@ import type { Connection } from '../src/providers/connection.js'
 import { LocalBus } from '../src/providers/invalidation-bus.js'
 import { ModelCatalog } from '../src/providers/model-catalog.js'
 import { DIALECTS } from './support/databases.js'
-import { startFakeProvider, type FakeProvider } from './support/fake-provider.js'
+import { manualInvalidations } from './support/factories.js'
+import { fakeConnection, startFakeProvider, type FakeProvider } from './support/fake-provider.js'
 import { createHarness, type Harness, type TestAccount } from './support/harness.js'
 
 const MESSAGES = [{ role: 'user', content: 'hi' }]
@@ -59,29 +60,12 @@ describe('review 1207b: crypto.hash is createHash for every key a client can sen
 
 // ─── TopicCache: LRU order moved at most once a second ───────────────────────────────────────────
 
-function invalidations(trusted = true): Invalidations & { bump(topic: string): void } {
-  const listeners = new Set<(topic: string) => void>()
-  const generations = new Map<string, number>()
-  return {
-    trusted,
-    generation: (topic) => generations.get(topic) ?? 0,
-    listen: (listener) => {
-      listeners.add(listener)
-      return () => listeners.delete(listener)
-    },
-    bump(topic) {
-      generations.set(topic, (generations.get(topic) ?? 0) + 1)
-      for (const listener of listeners) listener(topic)
-    },
-  }
-}
-
 describe('review 1207b: TopicCache recency never extends what an entry may serve', () => {
   afterEach(() => vi.useRealTimers())
 
   it('hits that move an entry in the LRU order do not extend its age: it is read anew after maxAgeMs', async () => {
     vi.useFakeTimers({ now: 5_000_000 })
-    const cache = new TopicCache<number>(invalidations(), 'accounts', 10, 10_000)
+    const cache = new TopicCache<number>(manualInvalidations(), 'accounts', 10, 10_000)
     let version = 1
     const get = () => cache.get('k', () => Promise.resolve(version))
     expect(await get()).toBe(1)
@@ -96,7 +80,7 @@ describe('review 1207b: TopicCache recency never extends what an entry may serve
 
   it('an invalidation between two hits of one second clears the entry (the next hit reads anew)', async () => {
     vi.useFakeTimers({ now: 5_000_000 })
-    const source = invalidations()
+    const source = manualInvalidations()
     const cache = new TopicCache<string>(source, 'accounts', 10)
     let role = 'admin'
     const get = () => cache.get('u', () => Promise.resolve(role))
@@ -108,7 +92,7 @@ describe('review 1207b: TopicCache recency never extends what an entry may serve
   })
 
   it('untrusted invalidations (bus down): every call reads anew, hits or not', async () => {
-    const cache = new TopicCache<number>(invalidations(false), 'accounts', 10)
+    const cache = new TopicCache<number>(manualInvalidations(false), 'accounts', 10)
     let reads = 0
     for (let i = 0; i < 5; i++) await cache.get('k', () => Promise.resolve(++reads))
     expect(reads).toBe(5)
@@ -117,7 +101,7 @@ describe('review 1207b: TopicCache recency never extends what an entry may serve
 
   it('a key hit constantly within one second can be evicted (the documented price), never served stale', async () => {
     vi.useFakeTimers({ now: 5_000_000 })
-    const cache = new TopicCache<string>(invalidations(), 'accounts', 3)
+    const cache = new TopicCache<string>(manualInvalidations(), 'accounts', 3)
     let loads = 0
     const get = (key: string) =>
       cache.get(key, () => {
@@ -281,25 +265,8 @@ describe('review 1207b: the merged provider list follows every connection change
   afterAll(async () => {
     await Promise.all(providers.map((p) => p.close()))
   })
-  const connectionTo = (p: FakeProvider, id: string, extra: Partial<Connection> = {}): Connection => ({
-    id,
-    name: id,
-    kind: 'openai',
-    base_url: p.baseUrl,
-    apiKey: null,
-    key_hint: null,
-    prefix_id: null,
-    enabled: true,
-    source: 'api',
-    created_at: 0,
-    updated_at: 0,
-    model_ids: [],
-    tags: [],
-    connection_type: 'external',
-    url_idx: 0,
-    api_enabled: true,
-    ...extra,
-  })
+  const connectionTo = (p: FakeProvider, id: string, extra: Partial<Connection> = {}): Connection => fakeConnection(p, { id, name: id, ...extra })
+
   const served = async (catalog: ModelCatalog) => (await catalog.models()).map((m) => `${m.id}@${m.connection_id}`).sort()
 
   it('reordered, disabled, replaced or re-prefixed connections: the list is merged again (the earlier connection wins)', async () => {

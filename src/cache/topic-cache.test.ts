@@ -1,29 +1,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { TopicCache, type Invalidations } from './topic-cache.js'
-
-function invalidations(): Invalidations & { bump(topic: string): void } {
-  const listeners = new Set<(topic: string) => void>()
-  const generations = new Map<string, number>()
-  return {
-    trusted: true,
-    generation: (topic) => generations.get(topic) ?? 0,
-    listen: (listener) => {
-      listeners.add(listener)
-      return () => listeners.delete(listener)
-    },
-    bump(topic) {
-      generations.set(topic, (generations.get(topic) ?? 0) + 1)
-      for (const listener of listeners) listener(topic)
-    },
-  }
-}
+import { manualInvalidations } from '../../test/support/factories.js'
+import { TopicCache } from './topic-cache.js'
 
 describe('TopicCache', () => {
   afterEach(() => vi.useRealTimers())
 
   it('keeps the most recently used entries, their order refreshed at most once a second', async () => {
     vi.useFakeTimers({ now: 1_000_000 })
-    const cache = new TopicCache<string>(invalidations(), 'accounts', 2)
+    const cache = new TopicCache<string>(manualInvalidations(), 'accounts', 2)
     const loads: string[] = []
     const get = (key: string) =>
       cache.get(key, () => {
@@ -42,7 +26,7 @@ describe('TopicCache', () => {
 
   it('a hit within the second does not reorder (the price of not re-inserting on every request), and nothing stale is served', async () => {
     vi.useFakeTimers({ now: 1_000_000 })
-    const source = invalidations()
+    const source = manualInvalidations()
     const cache = new TopicCache<number>(source, 'accounts', 2)
     let version = 1
     const get = (key: string) => cache.get(key, () => Promise.resolve(version))

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { startFakeProvider, type FakeProvider, type FakeProviderOptions } from '../../test/support/fake-provider.js'
+import { fakeConnection, startFakeProvider, type FakeProvider, type FakeProviderOptions } from '../../test/support/fake-provider.js'
 import { loadConfig } from '../config/env.js'
 import type { Connection } from './connection.js'
 import { LocalBus, RedisBus, type InvalidationBus } from './invalidation-bus.js'
@@ -29,29 +29,6 @@ async function provider(options: FakeProviderOptions): Promise<FakeProvider> {
   const started = await startFakeProvider(options)
   providers.push(started)
   return started
-}
-
-function connectionTo(p: Pick<FakeProvider, 'baseUrl'>, extra: Partial<Connection> = {}): Connection {
-  const id = `conn-${randomUUID()}`
-  return {
-    id,
-    name: `fake ${id.slice(5, 13)}`,
-    kind: 'openai',
-    base_url: p.baseUrl,
-    apiKey: null,
-    key_hint: null,
-    prefix_id: null,
-    enabled: true,
-    source: 'api',
-    created_at: 0,
-    updated_at: 0,
-    model_ids: [],
-    tags: [],
-    connection_type: 'external',
-    url_idx: 0,
-    api_enabled: true,
-    ...extra,
-  }
 }
 
 function catalogOf(connections: Connection[], options: { ttlMs: number; timeoutMs: number }, bus: InvalidationBus = new LocalBus()) {
@@ -75,7 +52,7 @@ describe('ModelCatalog', () => {
     const a = await provider({ models: ['a-1', 'a-2'] })
     const b = await provider({ kind: 'ollama', models: ['llama3:8b'] })
     const c = await provider({ models: ['c-1'] })
-    const connections = [connectionTo(a), connectionTo(b, { kind: 'ollama', base_url: b.url }), connectionTo(c, { prefix_id: 'cx' })]
+    const connections = [fakeConnection(a), fakeConnection(b, { kind: 'ollama', base_url: b.url }), fakeConnection(c, { prefix_id: 'cx' })]
     const { catalog } = catalogOf(connections, { ttlMs: 60_000, timeoutMs: 5_000 })
 
     const models = await catalog.models()
@@ -90,7 +67,7 @@ describe('ModelCatalog', () => {
     const first = await provider({ models: ['shared', 'only-first'] })
     const second = await provider({ models: ['shared', 'only-second'] })
     const off = await provider({ models: ['disabled-model'] })
-    const connections = [connectionTo(first), connectionTo(second), connectionTo(off, { enabled: false })]
+    const connections = [fakeConnection(first), fakeConnection(second), fakeConnection(off, { enabled: false })]
     const { catalog } = catalogOf(connections, { ttlMs: 60_000, timeoutMs: 5_000 })
 
     const models = await catalog.models()
@@ -104,9 +81,9 @@ describe('ModelCatalog', () => {
     const timeoutMs = 2_000
     const good = await provider({ models: ['good-1'] })
     const hanging = await provider({ models: ['never-seen'], behavior: 'hang' })
-    const hangingConnection = connectionTo(hanging, { name: 'Hanger' })
+    const hangingConnection = fakeConnection(hanging, { name: 'Hanger' })
     // TTL 0: every listing finds the lists out of date and starts a refresh.
-    const { catalog } = catalogOf([connectionTo(good), hangingConnection], { ttlMs: 0, timeoutMs })
+    const { catalog } = catalogOf([fakeConnection(good), hangingConnection], { ttlMs: 0, timeoutMs })
 
     const first = await timed(() => catalog.models())
     expect(ids(first.value)).toEqual(['good-1'])
@@ -129,7 +106,7 @@ describe('ModelCatalog', () => {
   it('keeps serving a list while a slow refresh runs, without waiting for it', async () => {
     const timeoutMs = 3_000
     const p = await provider({ models: ['m-1'] })
-    const connection = connectionTo(p)
+    const connection = fakeConnection(p)
     const { catalog } = catalogOf([connection], { ttlMs: 0, timeoutMs })
     expect(ids(await catalog.models())).toEqual(['m-1'])
 
@@ -149,7 +126,7 @@ describe('ModelCatalog', () => {
 
   it('keeps the last good list, marked stale with an error naming the provider, when the provider goes down', async () => {
     const p = await provider({ models: ['kept-1', 'kept-2'] })
-    const connection = connectionTo(p, { name: 'Flaky provider' })
+    const connection = fakeConnection(p, { name: 'Flaky provider' })
     const { catalog } = catalogOf([connection], { ttlMs: 60_000, timeoutMs: 2_000 })
     expect(ids(await catalog.models())).toEqual(['kept-1', 'kept-2'])
     const goodStatus = catalog.status(connection.id)
@@ -168,7 +145,7 @@ describe('ModelCatalog', () => {
 
   it('keeps the last good list when the provider starts answering 500, non-JSON or the wrong shape', async () => {
     const p = await provider({ models: ['x-1'] })
-    const connection = connectionTo(p, { name: 'Shifty' })
+    const connection = fakeConnection(p, { name: 'Shifty' })
     const { catalog } = catalogOf([connection], { ttlMs: 60_000, timeoutMs: 2_000 })
     expect(ids(await catalog.models())).toEqual(['x-1'])
 
@@ -201,7 +178,7 @@ describe('ModelCatalog', () => {
 
   it('makes one upstream request for many concurrent listings (single flight)', async () => {
     const p = await provider({ models: ['sf-1'] })
-    const { catalog, load } = catalogOf([connectionTo(p)], { ttlMs: 60_000, timeoutMs: 5_000 })
+    const { catalog, load } = catalogOf([fakeConnection(p)], { ttlMs: 60_000, timeoutMs: 5_000 })
     const results = await Promise.all(Array.from({ length: 20 }, () => catalog.models()))
     for (const models of results) expect(ids(models)).toEqual(['sf-1'])
     expect(listRequests(p)).toBe(1)
@@ -210,7 +187,7 @@ describe('ModelCatalog', () => {
 
   it('makes one upstream request for concurrent forced refreshes', async () => {
     const p = await provider({ models: ['sf-2'] })
-    const { catalog } = catalogOf([connectionTo(p)], { ttlMs: 60_000, timeoutMs: 5_000 })
+    const { catalog } = catalogOf([fakeConnection(p)], { ttlMs: 60_000, timeoutMs: 5_000 })
     await Promise.all([catalog.refreshAll(), catalog.refreshAll(), catalog.models(), catalog.refreshAll()])
     expect(listRequests(p)).toBe(1)
   })
@@ -218,7 +195,7 @@ describe('ModelCatalog', () => {
   it('serves a list from the cache within MODELS_CACHE_TTL', async () => {
     const config = loadConfig({ MODELS_CACHE_TTL: '3600' })
     const p = await provider({ models: ['ttl-1'] })
-    const { catalog } = catalogOf([connectionTo(p)], { ttlMs: config.modelsCacheTtlSeconds * 1000, timeoutMs: 5_000 })
+    const { catalog } = catalogOf([fakeConnection(p)], { ttlMs: config.modelsCacheTtlSeconds * 1000, timeoutMs: 5_000 })
     expect(ids(await catalog.models())).toEqual(['ttl-1'])
     p.setModels(['ttl-1', 'ttl-2'])
     for (let i = 0; i < 5; i++) expect(ids(await catalog.models())).toEqual(['ttl-1'])
@@ -230,7 +207,7 @@ describe('ModelCatalog', () => {
     const ttlMs = config.modelsCacheTtlSeconds * 1000
     expect(ttlMs).toBe(1000)
     const p = await provider({ models: ['old'] })
-    const connection = connectionTo(p)
+    const connection = fakeConnection(p)
     const { catalog } = catalogOf([connection], { ttlMs, timeoutMs: 5_000 })
     expect(ids(await catalog.models())).toEqual(['old'])
     p.setModels(['new'])
@@ -247,7 +224,7 @@ describe('ModelCatalog', () => {
   it('fetches on every listing with MODELS_CACHE_TTL=0', async () => {
     const config = loadConfig({ MODELS_CACHE_TTL: '0' })
     const p = await provider({ models: ['z-1'] })
-    const { catalog } = catalogOf([connectionTo(p)], { ttlMs: config.modelsCacheTtlSeconds * 1000, timeoutMs: 5_000 })
+    const { catalog } = catalogOf([fakeConnection(p)], { ttlMs: config.modelsCacheTtlSeconds * 1000, timeoutMs: 5_000 })
     await catalog.models()
     await vi.waitFor(async () => {
       await catalog.models()
@@ -258,7 +235,7 @@ describe('ModelCatalog', () => {
   it('refreshAll fetches every enabled connection now and waits for them', async () => {
     const a = await provider({ models: ['ra-1'] })
     const b = await provider({ models: ['rb-1'] })
-    const { catalog } = catalogOf([connectionTo(a), connectionTo(b)], { ttlMs: 60_000, timeoutMs: 5_000 })
+    const { catalog } = catalogOf([fakeConnection(a), fakeConnection(b)], { ttlMs: 60_000, timeoutMs: 5_000 })
     expect(ids(await catalog.models())).toEqual(['ra-1', 'rb-1'])
     a.setModels(['ra-2'])
     b.setModels(['rb-2'])
@@ -272,8 +249,8 @@ describe('ModelCatalog', () => {
     const timeoutMs = 500
     const good = await provider({ models: ['g-1'] })
     const bad = await provider({ models: ['b-1'] })
-    const badConnection = connectionTo(bad)
-    const { catalog } = catalogOf([connectionTo(good), badConnection], { ttlMs: 60_000, timeoutMs })
+    const badConnection = fakeConnection(bad)
+    const { catalog } = catalogOf([fakeConnection(good), badConnection], { ttlMs: 60_000, timeoutMs })
     await catalog.models()
     bad.setBehavior('hang')
     good.setModels(['g-1', 'g-2'])
@@ -286,7 +263,7 @@ describe('ModelCatalog', () => {
   it('servedIds maps each id to the connection that wins it, and is the same map until a list changes', async () => {
     const first = await provider({ models: ['shared', 'only-first'] })
     const second = await provider({ models: ['shared', 'only-second'] })
-    const connections = [connectionTo(first), connectionTo(second)]
+    const connections = [fakeConnection(first), fakeConnection(second)]
     const { catalog } = catalogOf(connections, { ttlMs: 60_000, timeoutMs: 5_000 })
 
     const served = await catalog.servedIds()
@@ -310,7 +287,7 @@ describe('ModelCatalog', () => {
 
   it("invalidate(id) drops a connection's list: the next listing fetches anew and waits for it", async () => {
     const p = await provider({ models: ['inv-1'] })
-    const connection = connectionTo(p)
+    const connection = fakeConnection(p)
     const { catalog } = catalogOf([connection], { ttlMs: 60_000, timeoutMs: 5_000 })
     expect(ids(await catalog.models())).toEqual(['inv-1'])
     p.setModels(['inv-2'])
@@ -323,13 +300,13 @@ describe('ModelCatalog', () => {
   it('invalidate() reloads the connection list', async () => {
     const a = await provider({ models: ['ca-1'] })
     const b = await provider({ models: ['cb-1'] })
-    const connections = [connectionTo(a)]
+    const connections = [fakeConnection(a)]
     const { catalog, load } = catalogOf(connections, { ttlMs: 60_000, timeoutMs: 5_000 })
     expect(ids(await catalog.models())).toEqual(['ca-1'])
     await catalog.models()
     expect(load).toHaveBeenCalledTimes(1)
 
-    connections.push(connectionTo(b))
+    connections.push(fakeConnection(b))
     expect(ids(await catalog.models())).toEqual(['ca-1']) // the connection list is cached
     catalog.invalidate()
     expect(ids(await catalog.models())).toEqual(['ca-1', 'cb-1'])
@@ -340,8 +317,8 @@ describe('ModelCatalog', () => {
   it('refreshEverywhere (admin refresh) refetches now and keeps the last good list of a provider that is down', async () => {
     const up = await provider({ models: ['up-1'] })
     const down = await provider({ models: ['down-1'] })
-    const downConnection = connectionTo(down, { name: 'Gone' })
-    const { catalog, load } = catalogOf([connectionTo(up), downConnection], { ttlMs: 60_000, timeoutMs: 2_000 })
+    const downConnection = fakeConnection(down, { name: 'Gone' })
+    const { catalog, load } = catalogOf([fakeConnection(up), downConnection], { ttlMs: 60_000, timeoutMs: 2_000 })
     expect(ids(await catalog.models())).toEqual(['down-1', 'up-1'])
     up.setModels(['up-1', 'up-2'])
     await down.close()
@@ -357,7 +334,7 @@ describe('ModelCatalog', () => {
   it('tries loading the connections again after a failed load', async () => {
     const p = await provider({ models: ['retry-1'] })
     let calls = 0
-    const load = () => (++calls === 1 ? Promise.reject(new Error('database down')) : Promise.resolve([connectionTo(p)]))
+    const load = () => (++calls === 1 ? Promise.reject(new Error('database down')) : Promise.resolve([fakeConnection(p)]))
     const catalog = new ModelCatalog(load, { ttlMs: 60_000, timeoutMs: 5_000 }, new LocalBus())
     await expect(catalog.models()).rejects.toThrow('database down')
     expect(ids(await catalog.models())).toEqual(['retry-1'])
@@ -368,7 +345,7 @@ describe('ModelCatalog with the connections version (several instances, no Redis
   it('checks the version at most once per versionCheckMs and, when it moved, reloads and drops changed lists', async () => {
     const a = await provider({ models: ['va-1'] })
     const b = await provider({ models: ['vb-1'] })
-    const connections = [connectionTo(a)]
+    const connections = [fakeConnection(a)]
     let version = 0
     const loadVersion = vi.fn(() => Promise.resolve(version))
     const load = vi.fn(() => Promise.resolve(connections.map((c) => ({ ...c }))))
@@ -391,7 +368,7 @@ describe('ModelCatalog with the connections version (several instances, no Redis
     let fail = true
     const loadVersion = vi.fn(() => (fail ? Promise.reject(new Error('database down')) : Promise.resolve(1)))
     const catalog = new ModelCatalog(
-      () => Promise.resolve([connectionTo(a)]),
+      () => Promise.resolve([fakeConnection(a)]),
       { ttlMs: 3_600_000, timeoutMs: 5_000, versionCheckMs: 0 },
       new LocalBus(),
       loadVersion,
@@ -432,7 +409,7 @@ describe('ModelCatalog with RedisBus (several instances)', () => {
 
   it("drops the other instance's entry when one instance invalidates a connection", async () => {
     const p = await provider({ models: ['shared-1'] })
-    const connection = connectionTo(p)
+    const connection = fakeConnection(p)
     const load = () => Promise.resolve([connection])
     const options = { ttlMs: 3_600_000, timeoutMs: 5_000 }
     const one = new ModelCatalog(load, options, await connectedBus())
@@ -458,7 +435,7 @@ describe('ModelCatalog with RedisBus (several instances)', () => {
 
   it("refreshes the other instance's lists on an admin refresh, keeping them while it runs", async () => {
     const p = await provider({ models: ['r-1'] })
-    const connection = connectionTo(p)
+    const connection = fakeConnection(p)
     const load = () => Promise.resolve([connection])
     const options = { ttlMs: 3_600_000, timeoutMs: 5_000 }
     const one = new ModelCatalog(load, options, await connectedBus())
@@ -488,7 +465,7 @@ describe('ModelCatalog with RedisBus (several instances)', () => {
   it("does not deliver an instance's own message twice, and reloads connection lists on every instance", async () => {
     const a = await provider({ models: ['ra-1'] })
     const b = await provider({ models: ['rb-1'] })
-    const connections = [connectionTo(a)]
+    const connections = [fakeConnection(a)]
     const loadOne = vi.fn(() => Promise.resolve([...connections]))
     const loadTwo = vi.fn(() => Promise.resolve([...connections]))
     const busOne = await connectedBus()
@@ -499,7 +476,7 @@ describe('ModelCatalog with RedisBus (several instances)', () => {
     await one.models()
     await two.models()
 
-    connections.push(connectionTo(b))
+    connections.push(fakeConnection(b))
     one.invalidate()
     await vi.waitFor(async () => expect(ids(await two.models())).toEqual(['ra-1', 'rb-1']), { timeout: 5_000, interval: 20 })
     expect(ids(await one.models())).toEqual(['ra-1', 'rb-1'])

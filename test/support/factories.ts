@@ -2,6 +2,7 @@
  * The values tests build, one copy for every test file: unique tokens and e-mails, presets, grants,
  * a tiny PNG. Nothing here talks to a server (requests.ts, accounts.ts and models.ts do).
  */
+import type { Invalidations } from '../../src/cache/topic-cache.js'
 
 let seq = 0
 /** A unique, collation-neutral token (lower-case letters and digits only). */
@@ -41,3 +42,21 @@ export const nowSeconds = () => Math.floor(Date.now() / 1000)
 export const PNG_BASE64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=='
 /** A 1×1 PNG as a data URI (a model's inline profile image). */
 export const PNG_URI = `data:image/png;base64,${PNG_BASE64}`
+
+/** Invalidations a test drives by hand (`bump`), as the write watch and the bus drive a TopicCache. */
+export function manualInvalidations(trusted = true): Invalidations & { bump(topic: string): void } {
+  const listeners = new Set<(topic: string) => void>()
+  const generations = new Map<string, number>()
+  return {
+    trusted,
+    generation: (topic) => generations.get(topic) ?? 0,
+    listen: (listener) => {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+    bump(topic) {
+      generations.set(topic, (generations.get(topic) ?? 0) + 1)
+      for (const listener of listeners) listener(topic)
+    },
+  }
+}

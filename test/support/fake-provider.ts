@@ -8,6 +8,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { randomUUID } from 'node:crypto'
+import type { Connection } from '../../src/providers/connection.js'
 
 export type FakeBehavior =
   | 'ok'
@@ -346,4 +348,28 @@ function parseBody(text: string): Record<string, unknown> | null {
 function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' })
   res.end(JSON.stringify(body))
+}
+
+/** A connection to a fake provider as the catalog reads it (a fresh id unless `extra` names one). */
+export function fakeConnection(p: Pick<FakeProvider, 'baseUrl'>, extra: Partial<Connection> = {}): Connection {
+  const id = `conn-${randomUUID()}`
+  return {
+    id,
+    name: `fake ${id.slice(5, 13)}`,
+    kind: 'openai',
+    base_url: p.baseUrl,
+    apiKey: null,
+    key_hint: null,
+    prefix_id: null,
+    enabled: true,
+    source: 'api',
+    created_at: 0,
+    updated_at: 0,
+    model_ids: [],
+    tags: [],
+    connection_type: 'external',
+    url_idx: 0,
+    api_enabled: true,
+    ...extra,
+  }
 }
