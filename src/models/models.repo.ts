@@ -19,6 +19,49 @@ const bumpRegistryVersion = new PreparedQuery<[], never>(0, (db) =>
     .where('key', '=', 'models'),
 )
 
+/**
+ * The single-model write path's statements (a create's id-and-base read, its insert, a write's locked
+ * read), compiled once: Kysely's builder and compiler cost more per write than SQLite spends running
+ * them (profiled: docs/performance.md, "History and audit").
+ */
+const rowById = new PreparedQuery<[string], ModelRow>(1, (db, id) => db.selectFrom('models').selectAll().where('id', '=', id))
+const rowsByTwoIds = new PreparedQuery<[string, string], ModelRow>(2, (db, a, b) => db.selectFrom('models').selectAll().where('id', 'in', [a, b]))
+const rowByIdForUpdate = {
+  sqlite: rowById,
+  postgres: new PreparedQuery<[string], ModelRow>(1, (db, id) => db.selectFrom('models').selectAll().where('id', '=', id).forUpdate()),
+} satisfies Record<DialectName, PreparedQuery<[string], ModelRow>>
+/** One tag row: a preset's usual count (more go through the builder). */
+const insertOneTag = new PreparedQuery<[string, string, string], never>(3, (db, modelId, tagKey, name) =>
+  db.insertInto('model_tags').values({ model_id: modelId, tag_key: tagKey, name }),
+)
+
+/** ModelsRepo.update's statements, by the columns they set. */
+const updateByShape = new Map<string, PreparedQuery<unknown[], never>>()
+
+/** The values of insertAtNextVersion's statement, in its placeholders' order. */
+type InsertSlots = [string, string, string | null, string, string, string, number, number, number, string | null]
+const insertAtNext = new PreparedQuery<InsertSlots, { version: number | string }>(
+  10,
+  (db, id, userId, baseModelId, name, params, meta, isActive, createdAt, updatedAt, templateId) =>
+    db
+      .insertInto('models')
+      .values({
+        id,
+        user_id: userId,
+        base_model_id: baseModelId,
+        name,
+        params,
+        meta,
+        is_active: isActive as unknown as number,
+        created_at: createdAt as unknown as number,
+        updated_at: updatedAt as unknown as number,
+        template_id: templateId,
+        // The same placeholder twice: both take the id's value.
+        version: nextVersionQuery(db, id),
+      })
+      .returning('version'),
+)
+
 export type ModelRow = Selectable<ModelsTable>
 /** A row to insert: `version` is set by the history (src/models/model-versions.ts) in the same transaction. */
 export type NewModelRow = Insertable<ModelsTable>
@@ -90,7 +133,7 @@ export class ModelsRepo {
   constructor(private readonly db: Executor) {}
 
   findById(id: string): Promise<ModelRow | undefined> {
-    return this.db.selectFrom('models').selectAll().where('id', '=', id).executeTakeFirst()
+    return rowById.first(this.db, id)
   }
 
   /**
@@ -99,7 +142,7 @@ export class ModelsRepo {
    * after the other, and one that comes after a delete finds no row (404, never a constraint error).
    */
   findByIdForUpdate(id: string, dialect: DialectName): Promise<ModelRow | undefined> {
-    return forUpdate(this.db.selectFrom('models').selectAll().where('id', '=', id), dialect).executeTakeFirst()
+    return rowByIdForUpdate[dialect].first(this.db, id)
   }
 
   /** Rows for `ids`, locked like findByIdForUpdate, in id order (so two writers never lock crosswise). */
@@ -113,6 +156,9 @@ export class ModelsRepo {
 
   /** Rows for `ids` (any number: queried in chunks that stay under every driver's parameter limit). */
   async findByIds(ids: readonly string[]): Promise<ModelRow[]> {
+    const [a, b] = ids
+    if (ids.length === 1 && a !== undefined) return rowById.execute(this.db, a)
+    if (ids.length === 2 && a !== undefined && b !== undefined) return rowsByTwoIds.execute(this.db, a, b)
     const rows: ModelRow[] = []
     for (const chunk of chunks(ids)) rows.push(...(await this.db.selectFrom('models').selectAll().where('id', 'in', chunk).execute()))
     return rows
@@ -128,12 +174,21 @@ export class ModelsRepo {
    * instead of two (a round trip less per create on PostgreSQL). The row lock of the INSERT orders two
    * creates of one id: the second fails on the primary key, as before.
    */
-  async insertAtNextVersion(row: Omit<NewModelRow, 'version'>): Promise<number> {
-    const inserted = await this.db
-      .insertInto('models')
-      .values({ ...row, version: nextVersionQuery(this.db, row.id) })
-      .returning('version')
-      .executeTakeFirstOrThrow()
+  async insertAtNextVersion(row: Omit<ModelRow, 'version'>): Promise<number> {
+    const [inserted] = await insertAtNext.execute(
+      this.db,
+      row.id,
+      row.user_id,
+      row.base_model_id,
+      row.name,
+      row.params,
+      row.meta,
+      Number(row.is_active),
+      Number(row.created_at),
+      Number(row.updated_at),
+      row.template_id,
+    )
+    if (!inserted) throw new Error('insertAtNextVersion: the INSERT returned no row')
     return Number(inserted.version)
   }
 
@@ -145,7 +200,9 @@ export class ModelsRepo {
   /** The tag rows of a model just inserted (it has none yet: one INSERT, or nothing). */
   async insertTags(modelId: string, names: readonly string[]): Promise<void> {
     const rows = [...new Map(names.map((name) => [name.toLowerCase(), name]))].map(([tag_key, name]) => ({ model_id: modelId, tag_key, name }))
-    if (rows.length > 0) await this.db.insertInto('model_tags').values(rows).execute()
+    const [only] = rows
+    if (rows.length === 1 && only) await insertOneTag.execute(this.db, modelId, only.tag_key, only.name)
+    else if (rows.length > 0) await this.db.insertInto('model_tags').values(rows).execute()
   }
 
   /** Replaces the tag rows of many models at once (import). */
@@ -160,7 +217,20 @@ export class ModelsRepo {
   }
 
   async update(id: string, patch: Partial<Omit<ModelRow, 'id' | 'created_at'>>): Promise<void> {
-    await this.db.updateTable('models').set(patch).where('id', '=', id).execute()
+    const columns = Object.keys(patch) as (keyof typeof patch)[]
+    const shape = columns.join(',')
+    let statement = updateByShape.get(shape)
+    if (!statement) {
+      // One compiled UPDATE per set of columns (at most 2^8 of them; a handful in practice).
+      statement = new PreparedQuery<unknown[], never>(columns.length + 1, (db, ...slots) =>
+        db
+          .updateTable('models')
+          .set(Object.fromEntries(columns.map((column, i) => [column, slots[i]])))
+          .where('id', '=', slots[columns.length] ?? ''),
+      )
+      updateByShape.set(shape, statement)
+    }
+    await statement.execute(this.db, ...columns.map((column) => patch[column]), id)
   }
 
   /**
