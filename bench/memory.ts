@@ -6,14 +6,18 @@
  * Seeds the benchmark's dataset (dataset.ts), starts `node dist/main.js` with a preloaded sampler
  * (process.memoryUsage() every 20 ms, peaks reset at each phase) and runs the phases of bench/run.ts
  * that hold memory: cached and uncached list pages, deep pages, the runtime lists of the "1k" user
- * (S8, S8b), the import of 10k models in one request (S7a) and the streamed export (S7b). Prints, per
- * phase, the peak RSS (VmHWM, reset before the phase) and the peaks of V8's heap, of external memory
- * and of array buffers. `MEMORY_NODE_FLAGS` adds node flags to the server's command line (experiments).
+ * (S8, S8b), the import of 10k models in one request (S7a), the streamed export (S7b), a template
+ * applied to 10k models and a bulk access change on them (S12a, S12b, one request each, with seconds
+ * and server CPU) and the chat load through the gateway (S9). Prints, per phase, the peak RSS (VmHWM,
+ * reset before the phase) and the peaks of V8's heap, of external memory and of array buffers. The
+ * server runs with the deployed node flags (scripts/server-node-flags.ts); `MEMORY_NODE_FLAGS` replaces
+ * them (experiments; empty: V8's defaults), `MEMORY_DIST` runs another build than dist/.
  */
 import { spawn } from 'node:child_process'
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Agent, fetch as undiciFetch } from 'undici'
+import { SERVER_NODE_FLAGS } from '../scripts/server-node-flags.js'
 import { TokenSigner } from '../src/auth/tokens.js'
 import { migrateToLatest } from '../src/db/migrator.js'
 import { freePort } from '../test/support/timing.js'
@@ -57,6 +61,12 @@ function value(argv: string[], name: string): string | undefined {
 
 const mb = (bytes: number) => (bytes / 1048576).toFixed(1)
 
+/** CPU time (user + system) a process has used, in seconds (Linux /proc, clock ticks of 10 ms). */
+function cpuSeconds(pid: number): number {
+  const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ')
+  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100
+}
+
 function vm(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024
@@ -77,7 +87,7 @@ async function suite(dialect: 'sqlite' | 'postgres', size: number, seconds: numb
   const server = spawn(
     process.execPath,
     [
-      ...(process.env['MEMORY_NODE_FLAGS']?.split(' ').filter(Boolean) ?? []),
+      ...(process.env['MEMORY_NODE_FLAGS'] ?? SERVER_NODE_FLAGS.join(' ')).split(' ').filter(Boolean),
       '--require',
       samplerFile,
       `${process.env['MEMORY_DIST'] ?? `${ROOT}/dist`}/main.js`,
@@ -194,6 +204,45 @@ async function suite(dialect: 'sqlite' | 'postgres', size: number, seconds: numb
     bytes = 0
     for await (const chunk of exported.body ?? []) bytes += (chunk as Uint8Array).byteLength
     await phase('S7b export everything', `${((performance.now() - t) / 1000).toFixed(2)} s, ${(bytes / 1e6).toFixed(1)} MB`)
+
+    // S12 (bench/run.ts governanceAtScale): a template applied to the first 10k models, then a bulk
+    // access change on the same 10k, each one request; then S9's chat load through the gateway.
+    const ids = Array.from({ length: Math.min(size, 10_000) }, (_, i) => `m${String(i).padStart(7, '0')}`)
+    const post = (path: string, body: unknown) =>
+      http(`${base}${path}`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    const created = await post('/api/v1/templates/create', {
+      id: 'bench-template',
+      name: 'Bench template',
+      params: { system: 'You are the benchmark bot.', temperature: 0.3, top_p: 0.9 },
+      locked_params: ['system'],
+      meta: { tags: [{ name: 'templated' }], capabilities: { vision: false } },
+      access_grants: [{ principal_type: 'group', principal_id: 'g1', permission: 'read' }],
+    })
+    if (!created.ok) throw new Error(`S12 template create: HTTP ${created.status} ${await created.text()}`)
+    await phase('(template created)')
+    const governance = async (name: string, path: string, body: unknown) => {
+      const cpuBefore = cpuSeconds(pid)
+      const started = performance.now()
+      const answer = await post(path, body)
+      const text = await answer.text()
+      const report = JSON.parse(text) as { changed?: unknown[]; unchanged?: unknown[] }
+      if (!answer.ok || (report.changed?.length ?? 0) + (report.unchanged?.length ?? 0) !== ids.length) throw new Error(`${name}: HTTP ${answer.status}`)
+      const took = `${((performance.now() - started) / 1000).toFixed(2)} s (server CPU ${(cpuSeconds(pid) - cpuBefore).toFixed(2)} s)`
+      await phase(name, `${took}, ${report.changed?.length ?? 0} changed, report ${(text.length / 1e6).toFixed(1)} MB`)
+    }
+    await governance('S12a template apply to 10k models (merge, real run)', '/api/v1/templates/template/apply', {
+      id: 'bench-template',
+      model_ids: ids,
+      mode: 'merge',
+    })
+    await governance('S12b bulk access change on 10k models', '/api/v1/models/access/bulk', {
+      model_ids: ids,
+      add: [{ principal_type: 'group', principal_id: 'g2', permission: 'read' }],
+      remove: [{ principal_type: 'group', principal_id: 'g-most', permission: 'read' }],
+    })
+    const chatBody = JSON.stringify({ model: 'm0000002', messages: [{ role: 'user', content: 'hello [<id>]' }] })
+    run(`${base}/v1/chat/completions`, { connections: 32, seconds, headers: admin, method: 'POST', body: chatBody })
+    await phase('S9 chat c=32 through the gateway (preset)')
     table.push(`| ${dialect} | ${size} | **peak over all phases** | **${mb(overall)}** | | | | |`)
   } finally {
     server.kill('SIGTERM')

@@ -188,7 +188,7 @@ export function registerModelsRoutes(
       body: BulkAccessBodySchema,
       response: { 200: BulkAccessReportSchema },
     },
-    handler: (request) => models.bulkAccess.change(accountOf(request), request.body),
+    handler: async (request, reply) => sendJsonText(reply, await models.bulkAccess.change(accountOf(request), request.body)),
   })
 
   // Under /groups, but served here: the query is the registry's, and groups may not import models.

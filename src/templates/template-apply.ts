@@ -5,7 +5,8 @@
  *   dry run followed by a real run after models changed reports what the real run found and did;
  * - a real run is ONE transaction (all or nothing), worked chunk by chunk (500 ids in id order): each
  *   chunk's rows are locked and read, planned, and written in set-based statements before the next chunk
- *   is read, so memory holds one chunk's rows and snapshots (plus the report, which names every id);
+ *   is read, so memory holds one chunk's rows and snapshots; the answer is written chunk by chunk as JSON
+ *   bytes (BulkReport: the 10k-entry report object and the string serialized from it were the peak);
  * - a refused model is reported with the answer a single write would give, never touched; a model the
  *   caller cannot read is refused exactly as an unknown id (MODEL_NOT_FOUND, same text); a filter
  *   selects only models the caller may write (bulk's filter, with its cap).
@@ -22,16 +23,15 @@ import type { DiffChange } from '../history/history.schema.js'
 import { diffSnapshots, sameJson } from '../history/model-diff.js'
 import { conflictingIds } from '../models/conflicts.js'
 import { grantDelta } from '../models/grant-diff.js'
-import { matchingWritable } from '../models/model-bulk-access.js'
+import { BULK_CHUNK_SIZE, BulkReport, matchingWritable } from '../models/model-bulk-access.js'
 import { snapshotOf, type ModelSnapshot } from '../models/model-versions.js'
 import { chunks, type ModelRow } from '../models/models.repo.js'
 import { tagNames, toGrant, type Registry, type RegistryTx } from '../models/registry.js'
+import type { JsonText } from '../schema/json-text.js'
 import { applyTemplate, type ApplyMode, type TemplateSections } from './template-merge.js'
 import type { TemplateStore } from './template-store.js'
 import { sectionsOf } from './templates.presenter.js'
 import type { TemplateApply, TemplateApplyReport, TemplateModels } from './templates.schema.js'
-
-type Refusal = TemplateApplyReport['refused'][number]
 
 /** A changed model of one chunk: its report entry, its state before and after, whether its grants change. */
 interface PlannedWrite {
@@ -53,7 +53,7 @@ interface Run {
   tx: RegistryTx
   /** A real run: rows are locked and each chunk is written before the next is read. */
   real: boolean
-  report: TemplateApplyReport
+  report: BulkReport
   sharing: ReturnType<RegistryTx['access']['sharingRefusal']>
   /** Whether the caller may use the template's base (asked once; null when it holds none or may). */
   baseRefusal: AppError | null
@@ -61,12 +61,16 @@ interface Run {
 }
 
 export class TemplateApplier {
+  /** Ids per chunk (tests set fewer, to cross chunk boundaries with few models). */
+  chunkSize = BULK_CHUNK_SIZE
+
   constructor(
     private readonly registry: Registry,
     private readonly store: TemplateStore,
   ) {}
 
-  async apply(actor: Actor, body: TemplateApply): Promise<TemplateApplyReport> {
+  /** The report as JSON text (sent as is: test/bulk-report.test.ts checks it is what the schema's serializer writes). */
+  async apply(actor: Actor, body: TemplateApply): Promise<JsonText<TemplateApplyReport>> {
     const { access } = this.registry
     const who = await access.principalsOf(actor)
     const { row } = await this.store.readable(who, body.id, this.registry.database.db)
@@ -78,13 +82,14 @@ export class TemplateApplier {
     const select = (tx: RegistryTx) => (body.model_ids ? Promise.resolve([...new Set(body.model_ids)]) : matchingWritable(who, body.filter ?? {}, tx))
     if (body.dry_run) {
       const root = this.registry.root
-      return this.run(actor, who, template, body, await select(root), served, root, false)
+      return (await this.run(actor, who, template, body, await select(root), served, root, false)).toJson()
     }
-    return this.registry.inTransaction(async (tx) => {
+    const report = await this.registry.inTransaction(async (tx) => {
       // Held until the run commits: a delete of the template meanwhile waits, then unlinks what it linked.
       await this.store.holdForLink(template.id, tx)
       return this.run(actor, who, template, body, await select(tx), served, tx, true)
     })
+    return report.toJson()
   }
 
   /**
@@ -117,7 +122,8 @@ export class TemplateApplier {
   /**
    * One run, chunk by chunk (500 ids in id order): each chunk is read (locked in a real run), planned,
    * and in a real run written — rows, tags, grants, versions, audit entries — before the next one is
-   * read, so only one chunk's rows and snapshots are held at a time (the report holds every id).
+   * read, then added to the report as JSON bytes, so only one chunk's rows, snapshots and report entries
+   * are held at a time.
    */
   private async run(
     actor: Actor,
@@ -128,8 +134,10 @@ export class TemplateApplier {
     served: ReadonlyMap<string, string>,
     tx: RegistryTx,
     real: boolean,
-  ): Promise<TemplateApplyReport> {
-    const report: TemplateApplyReport = { dry_run: !real, changed: [], unchanged: [], refused: [] }
+  ): Promise<BulkReport> {
+    const report = new BulkReport(!real)
+    // The version each changed model got, for the summary entry (in id order, as the report).
+    const versions: Record<string, number | null> = {}
     // The template's base is the same for every model: whether the caller may use it is asked once.
     const baseRefusal =
       template.base_model_id === null ? null : await refusalOf(this.registry.checkBaseReference(actor, who, template.base_model_id, tx, served))
@@ -146,9 +154,11 @@ export class TemplateApplier {
       baseRefusal,
       now: epochSeconds(),
     }
-    for (const chunk of chunks([...ids].sort())) {
+    for (const chunk of chunks([...ids].sort(), this.chunkSize)) {
       const writes = await this.planChunk(run, chunk)
       if (real && writes.length > 0) await this.writeChunk(run, writes)
+      for (const { entry } of writes) versions[entry.id] = entry.version
+      report.changed(writes.map(({ entry }) => entry))
     }
     if (real) {
       await recordAudit(
@@ -162,9 +172,9 @@ export class TemplateApplier {
             after: {
               mode: body.mode,
               selection: body.model_ids ? { model_ids: body.model_ids.length } : { filter: body.filter },
-              changed: Object.fromEntries(report.changed.map((entry) => [entry.id, entry.version])),
-              unchanged: report.unchanged.length,
-              refused: report.refused.length,
+              changed: versions,
+              unchanged: report.unchangedCount,
+              refused: report.refusedCount,
             },
           },
         ],
@@ -177,7 +187,7 @@ export class TemplateApplier {
   /** What the apply does to each model of one chunk, read through the run's `tx` (locked rows in a real run). */
   private async planChunk(run: Run, chunk: readonly string[]): Promise<PlannedWrite[]> {
     const { actor, who, template, tx, report } = run
-    const refuse = (id: string, error: AppError) => report.refused.push({ id, reason: error.message, code: error.code as Refusal['code'] })
+    const refuse = (id: string, error: AppError) => report.refuse(id, error)
     const rows: ModelRow[] = run.real ? await tx.models.findByIdsForUpdate(chunk, this.registry.database.dialect) : await tx.models.findByIds(chunk)
     const byId = new Map(rows.map((row) => [row.id, row]))
     const grants = await tx.grants.grantsOf(rows.map((row) => row.id))
@@ -229,11 +239,10 @@ export class TemplateApplier {
       }
       if (row.template_id !== template.id) changes.push({ path: 'template_id', op: 'changed', old: row.template_id ?? null, new: template.id })
       if (changes.length === 0) {
-        report.unchanged.push(id)
+        report.unchanged(id)
         continue
       }
       const entry = { id, changes, version: null }
-      report.changed.push(entry)
       writes.push({ entry, row, before: snapshot, after, grantsChange })
     }
     return writes

@@ -1,5 +1,5 @@
 /** `/api/v1/templates`: configuration templates (issue #13 part 1, docs/templates.md), with the models' conventions. */
-import { accountOf, BEARER, validationFormatter, type App, type Guards } from '../http/route-kit.js'
+import { accountOf, BEARER, sendJsonText, validationFormatter, type App, type Guards } from '../http/route-kit.js'
 import { trueResponse } from '../schema/common.js'
 import type { Templates } from './templates.feature.js'
 import {
@@ -106,6 +106,6 @@ export function registerTemplatesRoutes(app: App, deps: { templates: Templates; 
       body: TemplateApplySchema,
       response: { 200: TemplateApplyReportSchema },
     },
-    handler: (request) => applier.apply(accountOf(request), request.body),
+    handler: async (request, reply) => sendJsonText(reply, await applier.apply(accountOf(request), request.body)),
   })
 }
