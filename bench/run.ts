@@ -121,6 +121,58 @@ export interface SuiteResult {
   statements: Map<string, number | null>
   /** S13: uncached pages at c=1, p50 µs, by reader: page 1 and the deep page. */
   pages: { reader: string; page1: number; deep: number; deepPage: number }[]
+  /** S9: what usage recording costs (null when not measured). */
+  usage: UsageCost | null
+}
+
+/** S9's usage recording cost: paired rounds of two fresh servers, recording on and off. */
+export interface UsageCost {
+  rounds: { on: number; off: number; onCpuUs: number; offCpuUs: number }[]
+}
+
+/**
+ * Usage recording's cost: two servers started together on this database, recording on and off, loaded
+ * in turns (c=32, the order alternating each round) so that a drift of the machine hits both alike. The
+ * suite's main server is not the "on" side: it has run every scenario before and would be compared, aged,
+ * with a fresh one (one sample each way once gave 19% one run and −5% the next; docs/performance.md).
+ */
+async function usageRecordingCost(
+  databaseUrl: string,
+  providerUrl: string,
+  admin: Record<string, string>,
+  chatBody: string,
+  options: Options,
+  failures: string[],
+): Promise<UsageCost> {
+  const on = await startServer(databaseUrl, providerUrl)
+  const off = await startServer(databaseUrl, providerUrl, { USAGE_ANALYTICS: 'false' })
+  try {
+    const sides = [on, off] as const
+    for (const side of sides) {
+      await waitReady(side.base, side.server)
+      // Warm-up: the first requests compile and fill the caches.
+      load(`${side.base}/v1/chat/completions`, { connections: 8, seconds: 1, headers: admin, method: 'POST', body: chatBody })
+    }
+    const rounds: UsageCost['rounds'] = []
+    const count = options.full ? 5 : 3
+    for (let round = 0; round < count; round++) {
+      const measured = new Map<(typeof sides)[number], { rps: number; cpuUs: number }>()
+      for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
+        const cpu = cpuSeconds(side.pid)
+        const result = load(`${side.base}/v1/chat/completions`, { connections: 32, seconds: options.seconds, headers: admin, method: 'POST', body: chatBody })
+        if (result.non2xx > 0 || result.errors > 0 || result.requests === 0) {
+          failures.push(`usage recording cost, ${side === on ? 'on' : 'off'}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.requests} requests`)
+        }
+        measured.set(side, { rps: result.rps, cpuUs: ((cpuSeconds(side.pid) - cpu) / Math.max(1, result.requests)) * 1e6 })
+      }
+      const [a, b] = [measured.get(on), measured.get(off)]
+      if (a && b) rounds.push({ on: a.rps, off: b.rps, onCpuUs: a.cpuUs, offCpuUs: b.cpuUs })
+    }
+    return { rounds }
+  } finally {
+    await stopServer(on.server)
+    await stopServer(off.server)
+  }
 }
 
 const METRICS_TOKEN = 'bench-metrics-token-0123456789'
@@ -181,6 +233,7 @@ async function runSuite(
   const rows: Row[] = []
   const failures: string[] = []
   const anchors = new Map<string, Anchor>()
+  let usage: UsageCost | null = null
   const statements = new Map<string, number | null>()
   const pages: SuiteResult['pages'] = []
   try {
@@ -413,36 +466,23 @@ async function runSuite(
       { key: 'gateway', name: 'modelgate (preset)', url: `${base}/v1/chat/completions`, headers: admin, body: chatBody },
     ]
     const peerTargets = anchorsUrls.peers.map((peer) => ({ key: peer.name, name: peer.name, url: peer.chatUrl, headers: peer.headers, body: directBody }))
-    const noUsage = await startServer(databaseUrl, providerUrl, { USAGE_ANALYTICS: 'false' })
-    try {
-      await waitReady(noUsage.base, noUsage.server)
-      await freshGet(`${noUsage.base}/api/models/base`, admin)
-      const gatewayNoUsage = {
-        key: 'gatewayNoUsage',
-        name: 'modelgate, USAGE_ANALYTICS=false',
-        url: `${noUsage.base}/v1/chat/completions`,
-        headers: admin,
-        body: chatBody,
-      }
-      for (const t of [...chatTargets, gatewayNoUsage, ...peerTargets]) {
-        const row = measure(`S9 chat c=32: ${t.name}`, t.url, {
-          method: 'POST',
-          body: t.body,
-          ...(t.headers && { headers: t.headers }),
-          key: `S9-${t.key}`,
-          c1: false,
-        })
-        anchors.set(t.key, { name: t.name, rps: row.rps, latency: null, stream: null })
-      }
-      // A peer's errors are printed, not failures of the run (it is optional and not ours).
-      for (const peer of peerTargets) {
-        const own = failures.filter((f) => f.includes(peer.name))
-        for (const f of own) console.error(`${f} (peer: not counted as a failure)`)
-        failures.splice(0, failures.length, ...failures.filter((f) => !own.includes(f)))
-      }
-    } finally {
-      await stopServer(noUsage.server)
+    for (const t of [...chatTargets, ...peerTargets]) {
+      const row = measure(`S9 chat c=32: ${t.name}`, t.url, {
+        method: 'POST',
+        body: t.body,
+        ...(t.headers && { headers: t.headers }),
+        key: `S9-${t.key}`,
+        c1: false,
+      })
+      anchors.set(t.key, { name: t.name, rps: row.rps, latency: null, stream: null })
     }
+    // A peer's errors are printed, not failures of the run (it is optional and not ours).
+    for (const peer of peerTargets) {
+      const own = failures.filter((f) => f.includes(peer.name))
+      for (const f of own) console.error(`${f} (peer: not counted as a failure)`)
+      failures.splice(0, failures.length, ...failures.filter((f) => !own.includes(f)))
+    }
+    usage = await usageRecordingCost(databaseUrl, providerUrl, admin, chatBody, options, failures)
     const streaming = (t: Target) => ({ ...t, body: (t.body ?? '').replace('}]}', '}],"stream":true}') })
     const latency = await latencyLoop(chatTargets, 2000, 200)
     const streams = await streamLoop(chatTargets.map(streaming), 200, 20)
@@ -492,7 +532,7 @@ async function runSuite(
   } finally {
     await stopServer(server)
   }
-  return { dialect, size, rows, failures, setup, anchors, statements, pages }
+  return { dialect, size, rows, failures, setup, anchors, statements, pages, usage }
 }
 
 const ROUTE_MISSING = 'n/a (route missing)'
