@@ -84,6 +84,10 @@ describe.each(DIALECTS)('compiled single-model statements on %s', (dialect) => {
     expect(c).toMatchObject({ name: 'Renamed again', params: '{"top_p":0.9}', meta: '{}', version: 4 })
     expect(Number(c?.updated_at)).toBe(7)
     expect(a).toMatchObject({ name: 'Only a', params: '{"temperature":0.5}', version: 2 })
+    // A column given as undefined is left as it is (the builder skipped it), never set to NULL.
+    await repo.update('pw-a', { name: 'Only a, again', base_model_id: undefined, meta: undefined, updated_at: 9, version: 3 })
+    const [after] = await built(['pw-a'])
+    expect(after).toMatchObject({ name: 'Only a, again', base_model_id: 'llama3', meta: '{}', version: 3 })
   })
 
   it('insertTags of one tag and of several stores each once, by its key', async () => {

@@ -217,7 +217,8 @@ export class ModelsRepo {
   }
 
   async update(id: string, patch: Partial<Omit<ModelRow, 'id' | 'created_at'>>): Promise<void> {
-    const columns = Object.keys(patch) as (keyof typeof patch)[]
+    // A column whose value is undefined is left as it is (as Kysely's builder does), never set to NULL.
+    const columns = (Object.keys(patch) as (keyof typeof patch)[]).filter((column) => patch[column] !== undefined)
     const shape = columns.join(',')
     let statement = updateByShape.get(shape)
     if (!statement) {
