@@ -23,6 +23,7 @@ import { migrateToLatest } from '../src/db/migrator.js'
 import { freePort } from '../test/support/timing.js'
 import { freshBenchDatabase } from './databases.js'
 import { generateDataset } from './dataset.js'
+import { S12_TEMPLATE, s12Ids, s12Requests } from './governance.js'
 import { BENCH_SECRET, load, waitReady } from './load.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -207,17 +208,10 @@ async function suite(dialect: 'sqlite' | 'postgres', size: number, seconds: numb
 
     // S12 (bench/run.ts governanceAtScale): a template applied to the first 10k models, then a bulk
     // access change on the same 10k, each one request; then S9's chat load through the gateway.
-    const ids = Array.from({ length: Math.min(size, 10_000) }, (_, i) => `m${String(i).padStart(7, '0')}`)
+    const ids = s12Ids(size)
     const post = (path: string, body: unknown) =>
       http(`${base}${path}`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify(body) })
-    const created = await post('/api/v1/templates/create', {
-      id: 'bench-template',
-      name: 'Bench template',
-      params: { system: 'You are the benchmark bot.', temperature: 0.3, top_p: 0.9 },
-      locked_params: ['system'],
-      meta: { tags: [{ name: 'templated' }], capabilities: { vision: false } },
-      access_grants: [{ principal_type: 'group', principal_id: 'g1', permission: 'read' }],
-    })
+    const created = await post('/api/v1/templates/create', S12_TEMPLATE)
     if (!created.ok) throw new Error(`S12 template create: HTTP ${created.status} ${await created.text()}`)
     await phase('(template created)')
     const governance = async (name: string, path: string, body: unknown) => {
@@ -230,16 +224,7 @@ async function suite(dialect: 'sqlite' | 'postgres', size: number, seconds: numb
       const took = `${((performance.now() - started) / 1000).toFixed(2)} s (server CPU ${(cpuSeconds(pid) - cpuBefore).toFixed(2)} s)`
       await phase(name, `${took}, ${report.changed?.length ?? 0} changed, report ${(text.length / 1e6).toFixed(1)} MB`)
     }
-    await governance('S12a template apply to 10k models (merge, real run)', '/api/v1/templates/template/apply', {
-      id: 'bench-template',
-      model_ids: ids,
-      mode: 'merge',
-    })
-    await governance('S12b bulk access change on 10k models', '/api/v1/models/access/bulk', {
-      model_ids: ids,
-      add: [{ principal_type: 'group', principal_id: 'g2', permission: 'read' }],
-      remove: [{ principal_type: 'group', principal_id: 'g-most', permission: 'read' }],
-    })
+    for (const { scenario, path, body } of s12Requests(ids)) await governance(scenario, path, body)
     const chatBody = JSON.stringify({ model: 'm0000002', messages: [{ role: 'user', content: 'hello [<id>]' }] })
     run(`${base}/v1/chat/completions`, { connections: 32, seconds, headers: admin, method: 'POST', body: chatBody })
     await phase('S9 chat c=32 through the gateway (preset)')

@@ -17,6 +17,7 @@ import { TokenSigner } from '../src/auth/tokens.js'
 import { migrateToLatest } from '../src/db/migrator.js'
 import { freshBenchDatabase } from './databases.js'
 import { generateDataset, type Dataset } from './dataset.js'
+import { S12_TEMPLATE, s12Ids, s12Requests } from './governance.js'
 import { freePort } from '../test/support/timing.js'
 import { latencyLoop, statementsPerRequest, streamLoop, type Percentiles, type StreamTimes, type Target } from './latency.js'
 import { BENCH_SECRET, load, waitReady } from './load.js'
@@ -537,9 +538,6 @@ async function runSuite(
 
 const ROUTE_MISSING = 'n/a (route missing)'
 
-/** How many models S12a and S12b change in one request (the routes' cap of model_ids). */
-const S12_MODELS = 10_000
-
 /**
  * S12a: `POST /api/v1/templates/template/apply` (merge, real run) of a template holding params, meta
  * tags and a group grant to the dataset's first 10k models (every one changes: a version, an audit
@@ -556,7 +554,7 @@ async function governanceAtScale(
   rows: Row[],
   failures: string[],
 ): Promise<void> {
-  const ids = Array.from({ length: Math.min(size, S12_MODELS) }, (_, i) => `m${String(i).padStart(7, '0')}`)
+  const ids = s12Ids(size)
   const headers = { ...admin, 'content-type': 'application/json' }
   const post = (path: string, body: unknown) => http(`${base}${path}`, { method: 'POST', headers, body: JSON.stringify(body) })
   const timed = async (scenario: string, path: string, body: unknown) => {
@@ -586,33 +584,17 @@ async function governanceAtScale(
     })
   }
   if (await routeMissing(`${base}/api/v1/templates/list`, admin)) {
-    for (const scenario of ['S12a template apply to 10k models (merge, real run)', 'S12b bulk access change on 10k models']) {
+    for (const { scenario } of s12Requests(ids)) {
       rows.push({ scenario, rps: null, p50: null, p99: null, p50c1: null, rssMb: peakRssMb(pid), ratio: null, note: ROUTE_MISSING })
     }
     return
   }
-  const created = await post('/api/v1/templates/create', {
-    id: 'bench-template',
-    name: 'Bench template',
-    params: { system: 'You are the benchmark bot.', temperature: 0.3, top_p: 0.9 },
-    locked_params: ['system'],
-    meta: { tags: [{ name: 'templated' }], capabilities: { vision: false } },
-    access_grants: [{ principal_type: 'group', principal_id: 'g1', permission: 'read' }],
-  })
+  const created = await post('/api/v1/templates/create', S12_TEMPLATE)
   if (!created.ok) {
     failures.push(`${dialect} ${size} S12 template create: HTTP ${created.status} ${await created.text()}`)
     return
   }
-  await timed('S12a template apply to 10k models (merge, real run)', '/api/v1/templates/template/apply', {
-    id: 'bench-template',
-    model_ids: ids,
-    mode: 'merge',
-  })
-  await timed('S12b bulk access change on 10k models', '/api/v1/models/access/bulk', {
-    model_ids: ids,
-    add: [{ principal_type: 'group', principal_id: 'g2', permission: 'read' }],
-    remove: [{ principal_type: 'group', principal_id: 'g-most', permission: 'read' }],
-  })
+  for (const { scenario, path, body } of s12Requests(ids)) await timed(scenario, path, body)
 }
 
 /**
