@@ -13,14 +13,16 @@ export function redact(value: unknown, depth = 0): unknown {
   if (depth > 20) return '[too deep]'
   if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1))
   if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {}
-    for (const [key, item] of Object.entries(value)) {
-      // Flags and counts stay (`password_changed: true`, `max_tokens: 4096`, a version under a model id
-      // like "compass-gpt" in an id → version map): secrets are text.
-      const isSecret = SECRET_KEY.test(key) && item !== null && item !== undefined && typeof item !== 'boolean' && typeof item !== 'number'
-      out[key] = isSecret ? '[redacted]' : redact(item, depth + 1)
-    }
-    return out
+    // Object.fromEntries defines each key as its own property: assigned, a key `__proto__` (a model id
+    // in an id → version map) would set the copy's prototype and vanish from the entry.
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => {
+        // Flags and counts stay (`password_changed: true`, `max_tokens: 4096`, a version under a model id
+        // like "compass-gpt" in an id → version map): secrets are text.
+        const isSecret = SECRET_KEY.test(key) && item !== null && item !== undefined && typeof item !== 'boolean' && typeof item !== 'number'
+        return [key, isSecret ? '[redacted]' : redact(item, depth + 1)]
+      }),
+    )
   }
   if (typeof value === 'string') return value.replace(URL_IN_TEXT, maskUrl)
   return value

@@ -222,7 +222,7 @@ export class ModelsRepo {
     const shape = columns.join(',')
     let statement = updateByShape.get(shape)
     if (!statement) {
-      // One compiled UPDATE per set of columns (at most 2^8 of them; a handful in practice).
+      // One compiled UPDATE per set of columns (at most 2^9 of them; a handful in practice).
       statement = new PreparedQuery<unknown[], never>(columns.length + 1, (db, ...slots) =>
         db
           .updateTable('models')

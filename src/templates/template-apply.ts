@@ -136,8 +136,9 @@ export class TemplateApplier {
     real: boolean,
   ): Promise<BulkReport> {
     const report = new BulkReport(!real)
-    // The version each changed model got, for the summary entry (in id order, as the report).
-    const versions: Record<string, number | null> = {}
+    // The version each changed model got, for the summary entry (in id order, as the report). A Map: a
+    // model id is any printable text, and `__proto__` assigned on a plain object would be dropped.
+    const versions = new Map<string, number | null>()
     // The template's base is the same for every model: whether the caller may use it is asked once.
     const baseRefusal =
       template.base_model_id === null ? null : await refusalOf(this.registry.checkBaseReference(actor, who, template.base_model_id, tx, served))
@@ -157,7 +158,7 @@ export class TemplateApplier {
     for (const chunk of chunks([...ids].sort(), this.chunkSize)) {
       const writes = await this.planChunk(run, chunk)
       if (real && writes.length > 0) await this.writeChunk(run, writes)
-      for (const { entry } of writes) versions[entry.id] = entry.version
+      for (const { entry } of writes) versions.set(entry.id, entry.version)
       report.changed(writes.map(({ entry }) => entry))
     }
     if (real) {
@@ -172,7 +173,7 @@ export class TemplateApplier {
             after: {
               mode: body.mode,
               selection: body.model_ids ? { model_ids: body.model_ids.length } : { filter: body.filter },
-              changed: versions,
+              changed: Object.fromEntries(versions),
               unchanged: report.unchangedCount,
               refused: report.refusedCount,
             },
