@@ -4,9 +4,31 @@
  */
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto'
 
-const COST = { N: 2 ** 15, r: 8, p: 1 } as const
+interface Cost {
+  readonly N: number
+  readonly r: number
+  readonly p: number
+}
+
+/** The cost of every new hash (~100 ms of one core). */
+export const PASSWORD_COST: Cost = { N: 2 ** 15, r: 8, p: 1 }
 const KEY_LENGTH = 32
 const SALT_LENGTH = 16
+
+/** PASSWORD_COST, unless the test-only hook below has lowered it. */
+let cost: Cost = PASSWORD_COST
+
+/**
+ * TEST ONLY, off by default: makes new hashes use `testCost` (`undefined`: PASSWORD_COST again). Nothing in
+ * src calls it; test/support/setup.ts lowers the cost for in-process tests, where hundreds of sign-ups
+ * and sign-ins per file spent most of the suite's CPU in scrypt. Verification reads the cost stored in
+ * each hash, so hashes of either cost keep verifying. The real cost is covered by src/auth/passwords.test.ts
+ * and by every test that runs the server as a process of its own (e2e, durability).
+ */
+export function setPasswordCostForTestsOnly(testCost: Cost | undefined): void {
+  cost = testCost ?? PASSWORD_COST
+  DUMMY_PASSWORD_HASH = newDummyHash()
+}
 
 function derive(password: string, salt: Buffer, options: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -17,8 +39,9 @@ function derive(password: string, salt: Buffer, options: ScryptOptions): Promise
 
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(SALT_LENGTH)
-  const key = await derive(password, salt, COST)
-  return ['scrypt', COST.N, COST.r, COST.p, salt.toString('base64url'), key.toString('base64url')].join('$')
+  const { N, r, p } = cost
+  const key = await derive(password, salt, { N, r, p })
+  return ['scrypt', N, r, p, salt.toString('base64url'), key.toString('base64url')].join('$')
 }
 
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
@@ -29,8 +52,13 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return actual.length === expected.length && timingSafeEqual(actual, expected)
 }
 
+function newDummyHash(): Promise<string> {
+  return hashPassword(randomBytes(16).toString('hex'))
+}
+
 /**
  * A hash of a random password, verified against when the account does not exist so that sign-in takes
- * the same time whether or not an email is registered.
+ * the same time whether or not an email is registered. Hashed on the next turn of the event loop, at the
+ * cost of that moment (the hook above, called on import, replaces it).
  */
-export const DUMMY_PASSWORD_HASH = hashPassword(randomBytes(16).toString('hex'))
+export let DUMMY_PASSWORD_HASH: Promise<string> = new Promise((resolve) => setImmediate(() => resolve(newDummyHash())))

@@ -6,7 +6,8 @@
  *   account's existing tokens (and API keys where docs/auth.md says so).
  */
 import { createSigner } from 'fast-jwt'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { setPasswordCostForTestsOnly } from '../../src/auth/passwords.js'
 import { createAttemptLimiter } from '../../src/auth/rate-limiter.js'
 import { loadConfig } from '../../src/config/env.js'
 import { buildApp } from '../../src/http/app.js'
@@ -16,6 +17,7 @@ import { DIALECTS } from '../support/databases.js'
 import { createHarness, PASSWORD, TEST_SECRET, type Harness, type TestAccount } from '../support/harness.js'
 import { deleteRedisKeys, REDIS_TEST_URL, requireRedis, uniqueRedisPrefix } from '../support/redis.js'
 import { bearer } from '../support/requests.js'
+import { TEST_PASSWORD_COST } from '../support/setup.js'
 
 const SIGNIN = '/api/v1/auths/signin'
 const SESSION = '/api/v1/auths/'
@@ -330,6 +332,10 @@ describe.each(DIALECTS)('auth attacks on %s', { timeout: 120_000 }, (dialect) =>
       // after the reset is refused (its session was revoked while it hashed); one that commits before it is
       // undone by it. Either way the admin's password wins and the stolen session ends. Raced until the
       // refusal has been seen once (the change hashes twice, the reset once: it is the usual order).
+      // The race is timed by the hashing: at the production scrypt cost here, not the suite's low one
+      // (test/support/setup.ts).
+      setPasswordCostForTestsOnly(undefined)
+      onTestFinished(() => setPasswordCostForTestsOnly(TEST_PASSWORD_COST))
       const outcomes: number[] = []
       for (let round = 0; round < 6 && !outcomes.includes(401); round++) {
         const user = await h.createUser('user', `Reset race ${round}`)
