@@ -38,6 +38,40 @@ export const MIGRATIONS: Record<string, Migration> = {
 }
 
 /**
+ * Kysely's Migrator, with one failure retried. Before migrating, Kysely looks for its bookkeeping tables
+ * by introspecting every schema of the database; a schema dropped by someone else meanwhile (another
+ * test file, another test run, a benchmark) makes that catalog query fail with "schema … does not exist"
+ * before any migration has run. Only that failure is retried, a few times: nothing was applied, and
+ * applying is idempotent. Every way of migrating (latest, to a name, up, down) goes through it.
+ */
+class SchemaDropTolerantMigrator extends Migrator {
+  override migrateToLatest(): Promise<MigrationResultSet> {
+    return retryConcurrentSchemaDrop(() => super.migrateToLatest())
+  }
+
+  override migrateTo(target: Parameters<Migrator['migrateTo']>[0]): Promise<MigrationResultSet> {
+    return retryConcurrentSchemaDrop(() => super.migrateTo(target))
+  }
+
+  override migrateUp(): Promise<MigrationResultSet> {
+    return retryConcurrentSchemaDrop(() => super.migrateUp())
+  }
+
+  override migrateDown(): Promise<MigrationResultSet> {
+    return retryConcurrentSchemaDrop(() => super.migrateDown())
+  }
+}
+
+/** `run` again (up to 5 attempts in all) while it fails only by a concurrent schema drop, before any migration ran. */
+export async function retryConcurrentSchemaDrop(run: () => Promise<MigrationResultSet>): Promise<MigrationResultSet> {
+  for (let attempt = 1; ; attempt++) {
+    const result = await run()
+    if (!(result.error && attempt < 5 && result.results === undefined && isConcurrentSchemaDrop(result.error))) return result
+    await new Promise((resolve) => setTimeout(resolve, 20 * attempt))
+  }
+}
+
+/**
  * On PostgreSQL the migration bookkeeping tables live in the connection's current schema. Without
  * this, Kysely looks for them in every schema and, when another schema of the database holds its own
  * (another instance, a test run, a benchmark), believes they exist and fails.
@@ -48,31 +82,19 @@ export async function createMigrator(database: Database): Promise<Migrator> {
     const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(database.db)
     migrationTableSchema = rows[0]?.schema
   }
-  return new Migrator({
+  return new SchemaDropTolerantMigrator({
     db: database.db,
     provider: { getMigrations: () => Promise.resolve(MIGRATIONS) },
     ...(migrationTableSchema && { migrationTableSchema }),
   })
 }
 
-/**
- * Applies every pending migration; throws with the failing migration's name when one fails.
- * Before migrating, Kysely looks for its bookkeeping tables by introspecting every schema of the
- * database; a schema dropped by someone else meanwhile (another test run, a benchmark) makes that
- * catalog query fail with "schema … does not exist" before any migration has run. Only that failure
- * is retried, a few times: nothing was applied, and applying is idempotent.
- */
+/** Applies every pending migration; throws with the failing migration's name when one fails. */
 export async function migrateToLatest(database: Database): Promise<string[]> {
-  for (let attempt = 1; ; attempt++) {
-    const result: MigrationResultSet = await (await createMigrator(database)).migrateToLatest()
-    if (!result.error) return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
-    if (attempt < 5 && result.results === undefined && isConcurrentSchemaDrop(result.error)) {
-      await new Promise((resolve) => setTimeout(resolve, 20 * attempt))
-      continue
-    }
-    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown'
-    throw new Error(`Migration ${failed} failed`, { cause: result.error })
-  }
+  const result: MigrationResultSet = await (await createMigrator(database)).migrateToLatest()
+  if (!result.error) return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+  const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown'
+  throw new Error(`Migration ${failed} failed`, { cause: result.error })
 }
 
 /** PostgreSQL's invalid_schema_name and undefined_table: an object another session dropped under the catalog query. */

@@ -350,7 +350,9 @@ describe('ModelCatalog with the connections version (several instances, no Redis
     const loadVersion = vi.fn(() => Promise.resolve(version))
     const load = vi.fn(() => Promise.resolve(connections.map((c) => ({ ...c }))))
     // Another instance's bus: this one hears nothing.
-    const catalog = new ModelCatalog(load, { ttlMs: 3_600_000, timeoutMs: 5_000, versionCheckMs: 200 }, new LocalBus(), loadVersion)
+    // An interval long enough that a loaded machine never crosses it between the first listing and the
+    // checks below (200 ms did, once, in a full run beside other suites).
+    const catalog = new ModelCatalog(load, { ttlMs: 3_600_000, timeoutMs: 5_000, versionCheckMs: 2_000 }, new LocalBus(), loadVersion)
     expect(ids(await catalog.models())).toEqual(['va-1'])
     await Promise.all(Array.from({ length: 20 }, () => catalog.models()))
     expect(loadVersion).toHaveBeenCalledTimes(1) // once per interval, however many listings
@@ -359,7 +361,7 @@ describe('ModelCatalog with the connections version (several instances, no Redis
     connections[0] = { ...connections[0], base_url: b.baseUrl } as Connection
     version += 1
     expect(ids(await catalog.models())).toEqual(['va-1']) // not checked again yet
-    await vi.waitFor(async () => expect(ids(await catalog.models())).toEqual(['vb-1']), { timeout: 2_000, interval: 20 })
+    await vi.waitFor(async () => expect(ids(await catalog.models())).toEqual(['vb-1']), { timeout: 10_000, interval: 50 })
     expect(load).toHaveBeenCalledTimes(2)
   })
 
