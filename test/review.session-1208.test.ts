@@ -24,17 +24,13 @@ import { createGroup } from './support/accounts.js'
 import { DIALECTS } from './support/databases.js'
 import { preset, token } from './support/factories.js'
 import { createHarness, type Harness, type Reply, type TestAccount } from './support/harness.js'
+import type { BulkReportOut } from './support/model-types.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const M = '/api/v1/models'
 const T = '/api/v1/templates'
 
-interface Report {
-  dry_run: boolean
-  changed: { id: string; changes: { path: string; op: string; old: unknown; new: unknown }[]; version: number | null }[]
-  unchanged: string[]
-  refused: { id: string; reason: string; code: string }[]
-}
+type Report = BulkReportOut
 
 const serializerFor = (schema: z.ZodType) => serializerCompiler({ schema, method: 'POST', url: '/x', httpStatus: '200' })
 const user = (id: string, permission: 'read' | 'write' = 'read') => ({ principal_type: 'user', principal_id: id, permission })

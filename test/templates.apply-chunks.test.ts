@@ -11,6 +11,7 @@ import { ModelsRepo } from '../src/models/models.repo.js'
 import { DIALECTS } from './support/databases.js'
 import type { Harness } from './support/harness.js'
 import { createModelsWorld, M, modelsApi } from './support/models.js'
+import type { BulkReportOut } from './support/model-types.js'
 
 const T = '/api/v1/templates'
 const COUNT = 1200
@@ -19,12 +20,7 @@ const ids = Array.from({ length: COUNT }, (_, i) => `chunked-${String(i).padStar
 /** A model of the last chunk (ids sort as numbered). */
 const LATE = ids[1100] as string
 
-interface Report {
-  dry_run: boolean
-  changed: { id: string; changes: { path: string; op: string; old: unknown; new: unknown }[]; version: number | null }[]
-  unchanged: string[]
-  refused: { id: string; reason: string; code: string }[]
-}
+type Report = BulkReportOut
 
 const group = (id: string) => ({ principal_type: 'group', principal_id: id, permission: 'read' })
 

@@ -11,15 +11,11 @@ import type { Harness, Reply, TestAccount } from './support/harness.js'
 import { versionsApi } from './support/model-versions.js'
 import { createModelsWorld, M, modelsApi } from './support/models.js'
 import { expectError } from './support/requests.js'
+import type { BulkReportOut } from './support/model-types.js'
 
 const T = '/api/v1/templates'
 
-interface Report {
-  dry_run: boolean
-  changed: { id: string; changes: { path: string; op: string; old: unknown; new: unknown }[]; version: number | null }[]
-  unchanged: string[]
-  refused: { id: string; reason: string; code: string }[]
-}
+type Report = BulkReportOut
 
 const group = (id: string, permission: 'read' | 'write' = 'read') => ({ principal_type: 'group', principal_id: id, permission })
 const user = (id: string, permission: 'read' | 'write' = 'read') => ({ principal_type: 'user', principal_id: id, permission })
