@@ -13,10 +13,10 @@ const dropped = (code = '3F000'): MigrationResultSet => ({ error: Object.assign(
 const applied: MigrationResultSet = { results: [{ migrationName: '0001_init', direction: 'Up', status: 'Success' }] }
 
 describe('retryConcurrentSchemaDrop', () => {
-  it('tries again while the catalog query fails on a schema or table dropped meanwhile, then answers the success', async () => {
-    const r = runs(dropped(), dropped('42P01'), applied)
+  it('tries again while the catalog query fails on a schema, table or column dropped meanwhile, then answers the success', async () => {
+    const r = runs(dropped(), dropped('42P01'), dropped('42703'), applied)
     expect(await retryConcurrentSchemaDrop(r.run)).toBe(applied)
-    expect(r.calls()).toBe(3)
+    expect(r.calls()).toBe(4)
   })
 
   it('gives up after five attempts, answering the last failure', async () => {

@@ -97,8 +97,12 @@ export async function migrateToLatest(database: Database): Promise<string[]> {
   throw new Error(`Migration ${failed} failed`, { cause: result.error })
 }
 
-/** PostgreSQL's invalid_schema_name and undefined_table: an object another session dropped under the catalog query. */
+/**
+ * What another session's DDL does to the catalog query while it runs: a schema, a table or a column
+ * dropped under it (PostgreSQL's invalid_schema_name, undefined_table, undefined_column; the query calls
+ * `has_schema_privilege` and `pg_get_serial_sequence` on each row it found, which look again).
+ */
 function isConcurrentSchemaDrop(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code
-  return code === '3F000' || code === '42P01'
+  return code === '3F000' || code === '42P01' || code === '42703'
 }

@@ -37,10 +37,7 @@ export class ModelRestore {
         const readable = tx.access.modelPermissions(caller, live, grants).read
         if (!readable || body.version === undefined) {
           // Not this model: a restore of a deleted model whose id was taken meanwhile (409, as a create).
-          const deleted = await history.latestWithAction(body.id, 'delete')
-          if (deleted && tx.access.mayRestoreDeleted(actor, parseSnapshot(deleted).user_id)) {
-            await registry.checkIdFree(actor, caller, body.id, tx, served)
-          }
+          await this.refuseTakenDeletedId(actor, caller, tx, history, body.id, served)
           if (!readable) throw modelNotFound(body.id)
           throw fieldError('VALIDATION_ERROR', 'body.version', 'required to restore a model that exists')
         }
@@ -110,7 +107,12 @@ export class ModelRestore {
     const lastOwner = last?.action === 'delete' ? parseSnapshot(last).user_id : null
     // 404 unless the caller is the last owner or an admin (the same answer as an id that never existed).
     const { allLives } = tx.access.historyAccess(actor, caller, id, { live: null, deletedOwnerId: lastOwner })
-    if (!last || lastOwner === null) throw modelNotFound(id)
+    if (!last || lastOwner === null) {
+      // A last entry that is no deletion: the id came back (a racing restore or create) between the locked
+      // read that found no row and this one — answered as if it had been there first (409 when taken).
+      if (last) await this.refuseTakenDeletedId(actor, caller, tx, history, id, served)
+      throw modelNotFound(id)
+    }
     // Bringing a model back is a create on its id: it needs what a create needs (review of #12).
     await tx.access.requireFeature(actor, 'workspace.models')
     // The deletion is the version a client read from the trash: If-Match names it. `*` means "while it
@@ -142,6 +144,23 @@ export class ModelRestore {
     await tx.models.setTags(id, tagNames(snapshot.meta))
     await this.recorded(tx, actor, id, Number(source.version), null)
     return this.answer(caller, tx, id, served)
+  }
+
+  /**
+   * A restore from the trash of an id that is live again: 409 as a create of that id would get (the
+   * caller may restore the deletion), nothing when the caller could not have restored it (the caller's
+   * answer is then 404, decided by the caller of this).
+   */
+  private async refuseTakenDeletedId(
+    actor: Actor,
+    caller: ModelCaller,
+    tx: RegistryTx,
+    history: HistoryRepo,
+    id: string,
+    served: ReadonlyMap<string, string>,
+  ): Promise<void> {
+    const deleted = await history.latestWithAction(id, 'delete')
+    if (deleted && tx.access.mayRestoreDeleted(actor, parseSnapshot(deleted).user_id)) await this.registry.checkIdFree(actor, caller, id, tx, served)
   }
 
   /** A version the caller may restore: non-admins only versions since the id's latest `create`. */
