@@ -21,6 +21,7 @@ import { S12_TEMPLATE, s12Ids, s12Requests } from './governance.js'
 import { freePort } from '../test/support/timing.js'
 import { latencyLoop, statementsPerRequest, streamLoop, type Percentiles, type StreamTimes, type Target } from './latency.js'
 import { BENCH_SECRET, load, waitReady } from './load.js'
+import { cpuSeconds } from './processes.js'
 import { startPortkey, type Peer } from './peers.js'
 import { targetsTable } from './targets.js'
 import { SERVER_NODE_FLAGS } from '../scripts/server-node-flags.js'
@@ -73,12 +74,6 @@ function peakRssMb(pid: number): number {
 function currentRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 102.4) / 10
-}
-
-/** CPU time (user + system) a process has used, in seconds (Linux /proc, clock ticks of 10 ms). */
-function cpuSeconds(pid: number): number {
-  const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ')
-  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100
 }
 
 function resetPeakRss(pid: number): void {

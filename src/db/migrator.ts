@@ -39,10 +39,11 @@ export const MIGRATIONS: Record<string, Migration> = {
 
 /**
  * Kysely's Migrator, with one failure retried. Before migrating, Kysely looks for its bookkeeping tables
- * by introspecting every schema of the database; a schema dropped by someone else meanwhile (another
- * test file, another test run, a benchmark) makes that catalog query fail with "schema … does not exist"
- * before any migration has run. Only that failure is retried, a few times: nothing was applied, and
- * applying is idempotent. Every way of migrating (latest, to a name, up, down) goes through it.
+ * by introspecting every schema of the database; a schema, table or column dropped by someone else
+ * meanwhile (another test file, another test run, a benchmark) makes that catalog query fail
+ * ("… does not exist") before any migration has run. Only that failure is retried, a few times: nothing
+ * was applied, and applying is idempotent. Every way of migrating (latest, to a name, up, down) goes
+ * through it.
  */
 class SchemaDropTolerantMigrator extends Migrator {
   override migrateToLatest(): Promise<MigrationResultSet> {
