@@ -131,6 +131,9 @@ export interface UsageCost {
  * in turns (c=32, the order alternating each round) so that a drift of the machine hits both alike. The
  * suite's main server is not the "on" side: it has run every scenario before and would be compared, aged,
  * with a fresh one (one sample each way once gave 19% one run and −5% the next; docs/performance.md).
+ * Many short pairs rather than a few long ones: this shared machine's speed moved 2× between two 3-second
+ * runs (req/s of one server 2,524 then 6,151), so a pair's two halves must be close in time; the cost is
+ * the median of the pairs' ratios.
  */
 async function usageRecordingCost(
   databaseUrl: string,
@@ -146,16 +149,17 @@ async function usageRecordingCost(
     const sides = [on, off] as const
     for (const side of sides) {
       await waitReady(side.base, side.server)
-      // Warm-up: the first requests compile and fill the caches.
-      load(`${side.base}/v1/chat/completions`, { connections: 8, seconds: 1, headers: admin, method: 'POST', body: chatBody })
+      // Warm-up: the first requests compile and fill the caches (and the first usage batches are written).
+      load(`${side.base}/v1/chat/completions`, { connections: 32, seconds: 2, headers: admin, method: 'POST', body: chatBody })
     }
     const rounds: UsageCost['rounds'] = []
-    const count = options.full ? 5 : 3
+    const count = options.full ? 12 : 8
+    const seconds = Math.max(1, Math.round(options.seconds / 3))
     for (let round = 0; round < count; round++) {
       const measured = new Map<(typeof sides)[number], { rps: number; cpuUs: number }>()
       for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
         const cpu = cpuSeconds(side.pid)
-        const result = load(`${side.base}/v1/chat/completions`, { connections: 32, seconds: options.seconds, headers: admin, method: 'POST', body: chatBody })
+        const result = load(`${side.base}/v1/chat/completions`, { connections: 32, seconds, headers: admin, method: 'POST', body: chatBody })
         if (result.non2xx > 0 || result.errors > 0 || result.requests === 0) {
           failures.push(`usage recording cost, ${side === on ? 'on' : 'off'}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.requests} requests`)
         }

@@ -159,12 +159,53 @@ describe.each(DIALECTS)('usage writer on %s test databases', (dialect) => {
     expect(await new UsageWriterSelector(new UsageRepo(database)).kind()).toBe('main')
   })
 
-  it('writes a batch of any size whole, cut into statements of 256, 128, … rows', async () => {
+  it('writes a batch of any size whole (SQLite: statements of 256, 128, … rows; PostgreSQL: one statement)', async () => {
     const repo = new UsageRepo(database)
     const rows = Array.from({ length: 701 }, (_, i) => row(i, 1_000 + i))
     await repo.insert(rows)
     const back = await database.db.selectFrom('usage_events').selectAll().where('created_at', '>=', 1_000).orderBy('created_at').execute()
     expect(back).toEqual(rows)
+  })
+
+  it('keeps every value as sent: quotes, backslashes, JSON-looking text, emoji, control characters, big counts', async () => {
+    const repo = new UsageRepo(database)
+    const odd = ['it\'s "quoted"', 'back\\slash\\u0000', '{"json": [1, 2]}', 'emoji 🤖 and ñ', 'tab\tnew\nline\u0001', '', ' spaced ', '$1 ?? :x']
+    const rows = odd.map((text, i) => ({
+      ...row(i, 7_000 + i),
+      user_id: text,
+      model_id: `m/${text}`,
+      error: text || null,
+      total_tokens: 2_000_000_000,
+      created_at: 7_000 + i,
+    }))
+    await repo.insert(rows)
+    const back = await database.db
+      .selectFrom('usage_events')
+      .selectAll()
+      .where('created_at', '>=', 7_000)
+      .where('created_at', '<', 7_100)
+      .orderBy('created_at')
+      .execute()
+    expect(back).toEqual(rows)
+  })
+
+  it('stores a batch holding text the database cannot keep as is (a lone surrogate, NUL) instead of losing it', async () => {
+    const repo = new UsageRepo(database)
+    const rows = [row(1, 8_000), { ...row(2, 8_001), model_id: 'lone \ud800 surrogate', error: 'nul \u0000 here' }]
+    await repo.insert(rows)
+    const back = await database.db
+      .selectFrom('usage_events')
+      .selectAll()
+      .where('created_at', '>=', 8_000)
+      .where('created_at', '<', 8_100)
+      .orderBy('created_at')
+      .execute()
+    expect(back).toHaveLength(2)
+    expect(back[0]).toEqual(rows[0])
+    // Each driver stores it as replacement characters (PostgreSQL one, SQLite one per byte of its UTF-8 form).
+    expect(back[1]?.model_id).toMatch(/^lone \ufffd+ surrogate$/)
+    // SQLite keeps NUL; PostgreSQL's text cannot hold it, so it stands as U+FFFD there.
+    expect(back[1]?.error).toBe(dialect === 'sqlite' ? 'nul \u0000 here' : 'nul \ufffd here')
   })
 
   it('writes nothing of a batch with one bad row', async () => {

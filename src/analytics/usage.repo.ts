@@ -6,6 +6,7 @@
 import { CompiledQuery, sql, type ExpressionBuilder, type SelectQueryBuilder } from 'kysely'
 import type { Database, DialectName } from '../db/database.js'
 import type { DB, UsageEventsTable } from '../db/types.js'
+import { isStorableText } from '../schema/common.js'
 
 export type UsageRow = UsageEventsTable
 
@@ -45,6 +46,49 @@ export function insertSql(dialect: DialectName, rows: number): string {
     tuples.push(`(${marks.join(', ')})`)
   }
   return `insert into "usage_events" (${USAGE_COLUMNS.map((c) => `"${c}"`).join(', ')}) values ${tuples.join(', ')}`
+}
+
+/** Each column's PostgreSQL type, for the casts of the batch insert (migration 0013). */
+const POSTGRES_TYPES: Record<(typeof USAGE_COLUMNS)[number], string> = {
+  created_at: 'bigint',
+  user_id: 'text',
+  model_id: 'text',
+  base_model_id: 'text',
+  connection_id: 'text',
+  endpoint: 'text',
+  stream: 'integer',
+  status: 'integer',
+  error: 'text',
+  prompt_tokens: 'integer',
+  completion_tokens: 'integer',
+  total_tokens: 'integer',
+  latency_ms: 'integer',
+  first_chunk_ms: 'integer',
+}
+
+/**
+ * PostgreSQL's batch insert: `$1` is the flat batch as a JSON array, row `i`'s column `k` its element
+ * `i × width + k` (a jsonb array's element is reached by index without a scan). One statement: atomic.
+ */
+const POSTGRES_BATCH_INSERT = (() => {
+  const width = USAGE_COLUMNS.length
+  const columns = USAGE_COLUMNS.map((c) => `"${c}"`).join(', ')
+  const fields = USAGE_COLUMNS.map((c, k) => `(batch.v ->> (i * ${width} + ${k}))::${POSTGRES_TYPES[c]}`).join(', ')
+  return `insert into "usage_events" (${columns}) select ${fields} from (select $1::jsonb as v) as batch, generate_series(0, jsonb_array_length(batch.v) / ${width} - 1) as i`
+})()
+
+const UNSTORABLE_CHARS = /\0|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
+
+/**
+ * The batch as JSON that jsonb accepts. jsonb refuses `\u0000` and unpaired surrogates, which JSON.stringify
+ * writes as escapes; such a value (rare: ids are checked on the way in) is made storable as the driver
+ * stores text (an unpaired surrogate becomes U+FFFD; NUL, which PostgreSQL's text cannot hold, too) rather
+ * than failing the whole batch.
+ */
+function jsonbText(values: UsageValues): string {
+  const text = JSON.stringify(values)
+  if (!text.includes('\\u')) return text
+  return JSON.stringify(values.map((v) => (typeof v === 'string' && !isStorableText(v) ? v.replace(UNSTORABLE_CHARS, '\uFFFD') : v)))
 }
 
 /** The rows a query reads: [start, end) in epoch seconds, one account's, or one group's members'. */
@@ -97,11 +141,18 @@ export class UsageRepo {
   /**
    * A flat batch (`flatten`), in one transaction. The statements are sent as compiled text: building a
    * multi-row INSERT through the query builder cost more than the database's own work (docs/analytics.md).
+   * On PostgreSQL the whole batch is one statement with one JSON parameter, unpacked by the server: the
+   * driver's work per parameter (thousands per batch) ran on the gateway's thread, ~4.5 ms per 500 rows
+   * against ~0.7 ms for one `JSON.stringify` (docs/analytics.md, "What recording costs").
    */
   async insertValues(values: UsageValues): Promise<void> {
     const width = USAGE_COLUMNS.length
     const rows = values.length / width
     if (rows === 0) return
+    if (this.database.dialect === 'postgres') {
+      await this.database.db.executeQuery(CompiledQuery.raw(POSTGRES_BATCH_INSERT, [jsonbText(values)]))
+      return
+    }
     await this.database.db.transaction().execute(async (trx) => {
       for (let done = 0; done < rows;) {
         let n = INSERT_CHUNK
