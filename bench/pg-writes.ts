@@ -3,7 +3,7 @@
  * the HTTP API at concurrency 8, the import of 10k models, page 1 against page 1,000 of the list
  * (uncached, p50 of a keep-alive loop) for each reader shape, and the server's peak RSS.
  *
- *   npx tsx bench/pg-writes.ts --dialect postgres --models 40000 --seconds 5
+ *   npx tsx bench/pg-writes.ts --dialect postgres --models 40000 --seconds 5 [--only writes,import,pages] [--node-flags --cpu-prof,--cpu-prof-dir=DIR]
  *
  * The server runs from source (`node --import tsx src/main.ts`), so no build is needed.
  */
@@ -31,6 +31,8 @@ const only = arg('--only', 'writes,import,pages').split(',')
 /** Another checkout's sources to serve (an A/B against an older build), else this one. */
 const serverRoot = arg('--root', ROOT)
 const tag = arg('--tag', '')
+/** Node flags for the server, comma-separated (`--cpu-prof,--cpu-prof-dir=/tmp/prof`). */
+const nodeFlags = arg('--node-flags', '').split(',').filter(Boolean)
 
 const peakRss = (pid: number) => Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024)
 /** CPU time (user + system) of a process, in seconds (Linux /proc, clock ticks of 10 ms). */
@@ -63,7 +65,7 @@ async function main(): Promise<void> {
   await database.close()
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
-  const server = spawn(process.execPath, ['--import', 'tsx', `${serverRoot}/src/main.ts`], {
+  const server = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', `${serverRoot}/src/main.ts`], {
     env: {
       ...process.env,
       PORT: String(port),

@@ -64,4 +64,27 @@ describe.each(DIALECTS)('models import in chunks on %s', (dialect) => {
     const one = await send(h.admin, { method: 'GET', url: `${M}/model`, query: { id: `chunk-${word}-777` } })
     expect(one.json()).toMatchObject({ name: 'Chunk 777 round 2', version: 2, is_active: false })
   })
+
+  it('re-creates deleted ids (their grants and tags gone with them) with only the imported grants and tags', async () => {
+    const word = token()
+    const ids = Array.from({ length: 3 }, (_, i) => `again-${word}-${i}`)
+    const item = (id: string, tag: string, userId: string) => ({
+      id,
+      base_model_id: 'base-llm',
+      name: id,
+      meta: { tags: [{ name: tag }] },
+      params: {},
+      access_grants: [{ principal_type: 'user', principal_id: userId, permission: 'read' }],
+    })
+    const first = await send(h.admin, { method: 'POST', url: `${M}/import`, payload: ids.map((id) => item(id, 'old', h.admin.id)) })
+    expect(first.json().created).toHaveLength(3)
+    for (const id of ids) expect((await send(h.admin, { method: 'DELETE', url: `${M}/model/delete`, query: { id } })).statusCode).toBe(200)
+    const other = await h.createUser('user')
+    const again = await send(h.admin, { method: 'POST', url: `${M}/import`, payload: ids.map((id) => item(id, 'new', other.id)) })
+    expect(again.json().created).toHaveLength(3)
+    const tags = await db().selectFrom('model_tags').select(['model_id', 'name']).where('model_id', 'in', ids).orderBy('model_id').execute()
+    expect(tags).toEqual(ids.map((id) => ({ model_id: id, name: 'new' })))
+    const grants = await db().selectFrom('model_grants').select(['model_id', 'principal_id']).where('model_id', 'in', ids).orderBy('model_id').execute()
+    expect(grants).toEqual(ids.map((id) => ({ model_id: id, principal_id: other.id })))
+  })
 })

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto'
 import { sql, type Expression, type ExpressionBuilder, type Selectable, type SqlBool } from 'kysely'
 import type { Executor } from '../db/executor.js'
+import { insertMany } from '../db/insert-many.js'
 import { PreparedQuery } from '../db/prepared.js'
 import type { DB, ModelGrantsTable } from '../db/types.js'
 import { EVERYONE, type Grant, type GrantPermission, type Principals } from './model-grants.js'
@@ -63,16 +64,16 @@ export class ModelGrantsRepo {
     return result
   }
 
-  /** Replaces the grants of many models at once with multi-row statements (import); answers the rows written. */
-  async replaceMany(entries: readonly { modelId: string; grants: readonly Grant[] }[], at: number): Promise<GrantRow[]> {
-    for (let i = 0; i < entries.length; i += 500) {
+  /**
+   * Replaces the grants of many models at once with multi-row statements (import, sync); answers the rows
+   * written. `fresh`: models inserted in this transaction, which have no grants to delete yet.
+   */
+  async replaceMany(entries: readonly { modelId: string; grants: readonly Grant[] }[], at: number, fresh?: ReadonlySet<string>): Promise<GrantRow[]> {
+    const known = entries.flatMap((e) => (fresh?.has(e.modelId) ? [] : [e.modelId]))
+    for (let i = 0; i < known.length; i += 500) {
       await this.db
         .deleteFrom('model_grants')
-        .where(
-          'model_id',
-          'in',
-          entries.slice(i, i + 500).map((e) => e.modelId),
-        )
+        .where('model_id', 'in', known.slice(i, i + 500))
         .execute()
     }
     const rows: GrantRow[] = entries.flatMap(({ modelId, grants }) =>
@@ -85,12 +86,7 @@ export class ModelGrantsRepo {
         created_at: at,
       })),
     )
-    for (let i = 0; i < rows.length; i += 500) {
-      await this.db
-        .insertInto('model_grants')
-        .values(rows.slice(i, i + 500))
-        .execute()
-    }
+    await insertMany(this.db, 'model_grants', rows)
     return rows
   }
 
@@ -112,21 +108,18 @@ export class ModelGrantsRepo {
         .where(sql<SqlBool>`(model_id, principal_type, principal_id, permission) in (values ${rows})`)
         .execute()
     }
-    for (let i = 0; i < added.length; i += 500) {
-      await this.db
-        .insertInto('model_grants')
-        .values(
-          added.slice(i, i + 500).map(({ modelId, grant }) => ({
-            id: randomUUID(),
-            model_id: modelId,
-            principal_type: grant.principal_type,
-            principal_id: grant.principal_id,
-            permission: grant.permission,
-            created_at: at,
-          })),
-        )
-        .execute()
-    }
+    await insertMany(
+      this.db,
+      'model_grants',
+      added.map(({ modelId, grant }) => ({
+        id: randomUUID(),
+        model_id: modelId,
+        principal_type: grant.principal_type,
+        principal_id: grant.principal_id,
+        permission: grant.permission,
+        created_at: at,
+      })),
+    )
   }
 
   /** Replaces a model's grants with `grants` (call inside a transaction); answers the rows written. */

@@ -6,7 +6,7 @@
 import { CompiledQuery, sql, type ExpressionBuilder, type SelectQueryBuilder } from 'kysely'
 import type { Database, DialectName } from '../db/database.js'
 import type { DB, UsageEventsTable } from '../db/types.js'
-import { isStorableText } from '../schema/common.js'
+import { postgresJsonText } from '../db/insert-many.js'
 
 export type UsageRow = UsageEventsTable
 
@@ -77,18 +77,15 @@ const POSTGRES_BATCH_INSERT = (() => {
   return `insert into "usage_events" (${columns}) select ${fields} from (select $1::jsonb as v) as batch, generate_series(0, jsonb_array_length(batch.v) / ${width} - 1) as i`
 })()
 
-const UNSTORABLE_CHARS = /\0|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
-
 /**
- * The batch as JSON that jsonb accepts. jsonb refuses `\u0000` and unpaired surrogates, which JSON.stringify
- * writes as escapes; such a value (rare: ids are checked on the way in) is made storable as the driver
- * stores text (an unpaired surrogate becomes U+FFFD; NUL, which PostgreSQL's text cannot hold, too) rather
- * than failing the whole batch.
+ * The batch as JSON PostgreSQL accepts (src/db/insert-many.ts: an unpaired surrogate becomes U+FFFD). A NUL,
+ * which its text cannot hold, becomes U+FFFD too, rather than failing the whole batch (ids are checked on
+ * the way in; this is a safety net for a ledger written off the request's path).
  */
 function jsonbText(values: UsageValues): string {
-  const text = JSON.stringify(values)
-  if (!text.includes('\\u')) return text
-  return JSON.stringify(values.map((v) => (typeof v === 'string' && !isStorableText(v) ? v.replace(UNSTORABLE_CHARS, '\uFFFD') : v)))
+  const text = postgresJsonText(values)
+  if (!text.includes('\\u0000')) return text
+  return postgresJsonText(values.map((v) => (typeof v === 'string' ? v.replaceAll('\0', '\uFFFD') : v)))
 }
 
 /** The rows a query reads: [start, end) in epoch seconds, one account's, or one group's members'. */

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto'
 import type { QueryCreator } from 'kysely'
 import type { DB } from '../db/types.js'
 import type { Executor } from '../db/executor.js'
+import { insertMany } from '../db/insert-many.js'
 import { PreparedQuery } from '../db/prepared.js'
 import type { RequestOrigin } from '../access/actor.js'
 import { redact } from './redact.js'
@@ -144,17 +145,12 @@ export async function recordAudit(db: Executor, events: readonly AuditEvent[], o
   )
 }
 
-/** Inserts rows made by `auditRow` (one multi-row statement per 500). */
+/** Inserts rows made by `auditRow` (one compiled INSERT for one row, else src/db/insert-many.ts). */
 export async function insertAuditRows(db: Executor, rows: readonly AuditRow[]): Promise<void> {
   const [only] = rows
   if (rows.length === 1 && only) {
     await insertOne.execute(db, ...auditSlots(only))
     return
   }
-  for (let i = 0; i < rows.length; i += 500) {
-    await db
-      .insertInto('audit_log')
-      .values(rows.slice(i, i + 500))
-      .execute()
-  }
+  await insertMany(db, 'audit_log', rows)
 }

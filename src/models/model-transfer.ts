@@ -204,8 +204,9 @@ export class ModelTransfer {
       const lastVersions = await tx.versions.lastVersions(inserts.map((row) => row.id))
       const createdRows: ModelRow[] = inserts.map((row) => ({ base_model_id: null, template_id: null, ...row, version: (lastVersions.get(row.id) ?? 0) + 1 }))
       await models.insertMany(createdRows)
-      await grantsRepo.replaceMany(grantChanges, now)
-      await models.setTagsMany(tagChanges)
+      const fresh = new Set(createdRows.map((row) => row.id))
+      await grantsRepo.replaceMany(grantChanges, now, fresh)
+      await models.setTagsMany(tagChanges, fresh)
       // Each created and updated model is a version (source import); the audit log gets one entry.
       const createdGrants = new Map(grantChanges.map((change) => [change.modelId, change.grants]))
       await tx.versions.recordKnownMany(

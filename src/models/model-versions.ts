@@ -18,6 +18,7 @@ import type { Grant } from '../access/model-grants.js'
 import { PostgresAdapter, type QueryCreator } from 'kysely'
 import { auditSlots, buildAuditInsert, insertAuditRows, type AuditRow } from '../audit/audit-log.js'
 import type { Executor } from '../db/executor.js'
+import { insertMany } from '../db/insert-many.js'
 import { PreparedQuery } from '../db/prepared.js'
 import type { DB, ModelVersionsTable } from '../db/types.js'
 import { chunks, nextVersionQuery, type ModelRow, type ModelsRepo } from './models.repo.js'
@@ -231,7 +232,7 @@ export class ModelVersions {
       snapshot: JSON.stringify(snapshotOf(row, grants)),
       template_id: change.templateId ?? null,
     }))
-    for (const chunk of chunks(rows)) await this.db.insertInto('model_versions').values(chunk).execute()
+    await insertMany(this.db, 'model_versions', rows)
     if (this.maxVersions !== null) await this.prune(entries.map(({ row }) => row.id))
   }
 
@@ -292,7 +293,7 @@ export class ModelVersions {
       snapshot: JSON.stringify(snapshotOf(row, grants)),
       template_id: change.templateId ?? null,
     }))
-    for (const chunk of chunks(rows)) await this.db.insertInto('model_versions').values(chunk).execute()
+    await insertMany(this.db, 'model_versions', rows)
     if (change.action !== 'delete') await this.setVersions(entries.map(({ row, version }) => ({ id: row.id, version })))
     if (this.maxVersions !== null) await this.prune(entries.map(({ row }) => row.id))
   }

@@ -5,6 +5,7 @@ import type { Principals } from '../access/model-grants.js'
 import type { DialectName } from '../db/database.js'
 import { containsText, forUpdate, type Executor } from '../db/executor.js'
 import type { DB, ModelsTable } from '../db/types.js'
+import { insertMany } from '../db/insert-many.js'
 import { PreparedQuery } from '../db/prepared.js'
 
 const registryVersion = new PreparedQuery<[], { version: number | string }>(0, (db) =>
@@ -192,9 +193,9 @@ export class ModelsRepo {
     return Number(inserted.version)
   }
 
-  /** Inserts many rows with multi-row statements (import). */
+  /** Inserts many rows (import; src/db/insert-many.ts). */
   async insertMany(rows: readonly NewModelRow[]): Promise<void> {
-    for (const chunk of chunks(rows)) await this.db.insertInto('models').values(chunk).execute()
+    await insertMany(this.db, 'models', rows)
   }
 
   /** The tag rows of a model just inserted (it has none yet: one INSERT, or nothing). */
@@ -205,15 +206,15 @@ export class ModelsRepo {
     else if (rows.length > 0) await this.db.insertInto('model_tags').values(rows).execute()
   }
 
-  /** Replaces the tag rows of many models at once (import). */
-  async setTagsMany(entries: readonly { modelId: string; names: readonly string[] }[]): Promise<void> {
-    for (const chunk of chunks(entries.map((e) => e.modelId))) {
+  /** Replaces the tag rows of many models at once (import, sync, apply); `fresh`: models inserted in this transaction (no tags yet). */
+  async setTagsMany(entries: readonly { modelId: string; names: readonly string[] }[], fresh?: ReadonlySet<string>): Promise<void> {
+    for (const chunk of chunks(entries.flatMap((e) => (fresh?.has(e.modelId) ? [] : [e.modelId])))) {
       await this.db.deleteFrom('model_tags').where('model_id', 'in', chunk).execute()
     }
     const rows = entries.flatMap(({ modelId, names }) =>
       [...new Map(names.map((name) => [name.toLowerCase(), name]))].map(([tag_key, name]) => ({ model_id: modelId, tag_key, name })),
     )
-    for (const chunk of chunks(rows)) await this.db.insertInto('model_tags').values(chunk).execute()
+    await insertMany(this.db, 'model_tags', rows)
   }
 
   async update(id: string, patch: Partial<Omit<ModelRow, 'id' | 'created_at'>>): Promise<void> {
