@@ -5,7 +5,7 @@
  * words are only in `adminDetail` (issue #10, hole 7: a URL may carry a key, an error text anything).
  */
 import { EventEmitter } from 'node:events'
-import { Agent, errors, request, type Dispatcher } from 'undici'
+import { Agent, errors, type Dispatcher } from 'undici'
 import { z } from 'zod'
 import { AppError, type ErrorCode } from '../errors/app-error.js'
 import { redactText, redactUrl, secretsOfUrl } from '../errors/redact.js'
@@ -84,8 +84,8 @@ export async function providerRequest(
   if (connection.apiKey) headers['authorization'] = `Bearer ${connection.apiKey}`
   else if (target.basic) headers['authorization'] = `Basic ${target.basic}`
   try {
-    return await request(target.url, {
-      dispatcher: providerPool,
+    return await providerPool.request({
+      ...dispatchTarget(target.url),
       method: init.method,
       headers,
       body: init.body ?? null,
@@ -97,6 +97,25 @@ export async function providerRequest(
     if (init.signal?.aborted) throw error
     throw providerFault(connection, error, init.timeoutMs)
   }
+}
+
+/**
+ * A provider URL as undici's dispatcher takes it (origin and path), parsed once per URL: given a string,
+ * undici parses it anew on every call (~7 µs of a gateway request). Bounded by the connections' URLs.
+ */
+const dispatchTargets = new Map<string, { origin: string; path: string }>()
+
+function dispatchTarget(url: string): { origin: string; path: string } {
+  let target = dispatchTargets.get(url)
+  if (!target) {
+    const parsed = new URL(url)
+    // undici's own check of a URL it is given (an admin's typo must fail as unreachable, never reach a socket).
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new TypeError(`unsupported protocol ${parsed.protocol}`)
+    target = { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` }
+    if (dispatchTargets.size >= 1000) dispatchTargets.clear()
+    dispatchTargets.set(url, target)
+  }
+  return target
 }
 
 /** Our error for a failed call: a timeout, or the provider unreachable / hanging up. */
