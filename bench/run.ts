@@ -213,7 +213,7 @@ async function runSuite(
   dialect: 'sqlite' | 'postgres',
   size: number,
   options: Options,
-  anchorsUrls: { provider: string; proxy: string; peers: Peer[] },
+  anchorsUrls: { provider: string; proxy: string; floor: string; peers: Peer[] },
 ): Promise<SuiteResult> {
   const providerUrl = anchorsUrls.provider
   const started = performance.now()
@@ -463,6 +463,8 @@ async function runSuite(
     const chatTargets: (Target & { key: string })[] = [
       { key: 'direct', name: 'direct to the provider', url: `${providerUrl}/v1/chat/completions`, body: directBody },
       { key: 'proxy', name: 'bare pass-through proxy', url: `${anchorsUrls.proxy}/v1/chat/completions`, headers: PROXY_HEADERS, body: directBody },
+      // What Fastify and a preset's merge cost without accounts, access rules, usage or metrics (bench/fastify-floor.ts).
+      { key: 'floor', name: 'Fastify floor (presets, no accounts)', url: `${anchorsUrls.floor}/v1/chat/completions`, headers: PROXY_HEADERS, body: directBody },
       { key: 'gateway', name: 'modelgate (preset)', url: `${base}/v1/chat/completions`, headers: admin, body: chatBody },
     ]
     const peerTargets = anchorsUrls.peers.map((peer) => ({ key: peer.name, name: peer.name, url: peer.chatUrl, headers: peer.headers, body: directBody }))
@@ -738,6 +740,7 @@ async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2))
   const provider = await startHelper('provider.ts')
   const proxy = await startHelper('bare-proxy.ts', [`${provider.url}/v1`])
+  const floor = await startHelper('fastify-floor.ts', [`${provider.url}/v1`])
   const peers: Peer[] = []
   if (options.peers) {
     const portkey = await startPortkey(provider.url)
@@ -760,7 +763,7 @@ async function main(): Promise<void> {
   try {
     for (const size of options.sizes) {
       for (const dialect of options.dialects) {
-        const result = await runSuite(dialect, size, options, { provider: provider.url, proxy: proxy.url, peers })
+        const result = await runSuite(dialect, size, options, { provider: provider.url, proxy: proxy.url, floor: floor.url, peers })
         results.push(result)
         failures.push(...result.failures)
         const section = `\n## ${dialect}, ${size.toLocaleString('en-US')} models (${result.setup})\n\n${table(result.rows)}\n\n${anchorsTable(result)}\n`
@@ -771,6 +774,7 @@ async function main(): Promise<void> {
   } finally {
     for (const peer of peers) peer.stop()
     proxy.child.kill('SIGTERM')
+    floor.child.kill('SIGTERM')
     provider.child.kill('SIGTERM')
   }
   const targets = `\n## Targets (issue #17)\n\n${targetsTable(results, options.full)}\n\n✘ is reported, never fatal: the run fails only on errors (see bench/README.md).\n`
