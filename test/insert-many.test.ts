@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Insertable } from 'kysely'
-import { insertMany, postgresJsonText } from '../src/db/insert-many.js'
+import { insertMany, jsonChunks, postgresJsonText } from '../src/db/insert-many.js'
 import { migrateToLatest } from '../src/db/migrator.js'
 import type { AuditLogTable } from '../src/db/types.js'
 import { DIALECTS, openTestDatabase, type TestDatabase } from './support/databases.js'
@@ -34,6 +34,24 @@ describe('postgresJsonText', () => {
     const value = [{ a: 'plain 🤖 \\ud800 as text' }, 1, null]
     expect(postgresJsonText(value)).toBe(JSON.stringify(value))
     expect(JSON.parse(postgresJsonText(['lone \ud800 high', 'lone \udc00 low', 'pair 🤖']))).toEqual(['lone \ufffd high', 'lone \ufffd low', 'pair 🤖'])
+  })
+})
+
+describe('jsonChunks (PostgreSQL statements of bounded rows and text)', () => {
+  const rows = [{ a: 'x'.repeat(10) }, { a: 'y'.repeat(30) }, { a: 'z' }, { a: 'w'.repeat(100) }, { a: 'v' }]
+
+  it('cuts at the row count or the text budget, whichever comes first; a row over the budget goes alone', () => {
+    const chunks = [...jsonChunks(rows, 2, 60)]
+    expect(chunks.map((c) => (JSON.parse(c) as unknown[]).length)).toEqual([2, 1, 1, 1])
+    expect(chunks.flatMap((c) => JSON.parse(c) as unknown[])).toEqual(rows)
+    for (const chunk of chunks) if ((JSON.parse(chunk) as unknown[]).length > 1) expect(chunk.length).toBeLessThanOrEqual(60)
+  })
+
+  it('keeps every row, in order, under the default bounds', () => {
+    const many = Array.from({ length: 4_321 }, (_, i) => ({ i }))
+    const chunks = [...jsonChunks(many)]
+    expect(chunks.map((c) => (JSON.parse(c) as unknown[]).length)).toEqual([2000, 2000, 321])
+    expect(chunks.flatMap((c) => JSON.parse(c) as unknown[])).toEqual(many)
   })
 })
 

@@ -16,8 +16,14 @@ import type { DB } from './types.js'
 
 /** Rows per multi-row INSERT on SQLite: 500 rows × ≤ 15 columns stays under its parameter bound. */
 const SQLITE_ROWS_PER_STATEMENT = 500
-/** Rows per statement on PostgreSQL: bounds the JSON text held at once (a 10k import's versions are ~20 MB). */
+/** Rows per statement on PostgreSQL, and the JSON text one may hold: a chunk ends at whichever comes first. */
 const POSTGRES_ROWS_PER_STATEMENT = 2000
+/**
+ * Characters of JSON per statement at most (a row longer than this goes alone). Text that is itself JSON
+ * (params, snapshots) is escaped once more in it, so rows of an import raised to hundreds of MB
+ * (IMPORT_BODY_LIMIT_BYTES) would otherwise pass V8's longest string or PostgreSQL's 1 GB per value.
+ */
+const POSTGRES_CHARS_PER_STATEMENT = 32 * 1024 * 1024
 
 export async function insertMany<T extends keyof DB>(db: Executor, table: T, rows: readonly Insertable<DB[T]>[]): Promise<void> {
   if (rows.length === 0) return
@@ -26,9 +32,7 @@ export async function insertMany<T extends keyof DB>(db: Executor, table: T, row
     const list = columns.map((c) => `"${c}"`).join(', ')
     // The statement text depends on the table and its columns only: the server's plan cache sees a few.
     const text = `insert into "${table}" (${list}) select ${list} from json_populate_recordset(null::"${table}", $1::json)`
-    for (let i = 0; i < rows.length; i += POSTGRES_ROWS_PER_STATEMENT) {
-      await db.executeQuery(CompiledQuery.raw(text, [postgresJsonText(rows.slice(i, i + POSTGRES_ROWS_PER_STATEMENT))]))
-    }
+    for (const json of jsonChunks(rows)) await db.executeQuery(CompiledQuery.raw(text, [json]))
     return
   }
   // Rows of different columns (a column left undefined takes its default in Kysely's builder, where the
@@ -39,6 +43,26 @@ export async function insertMany<T extends keyof DB>(db: Executor, table: T, row
       .values(rows.slice(i, i + SQLITE_ROWS_PER_STATEMENT))
       .execute()
   }
+}
+
+/**
+ * The rows as JSON arrays of at most `maxRows` rows and (but for a lone row) `maxChars` characters each
+ * (exported for its test).
+ */
+export function* jsonChunks(rows: readonly object[], maxRows = POSTGRES_ROWS_PER_STATEMENT, maxChars = POSTGRES_CHARS_PER_STATEMENT): Generator<string> {
+  let parts: string[] = []
+  let chars = 0
+  for (const row of rows) {
+    const json = postgresJsonText(row)
+    if (parts.length > 0 && (parts.length === maxRows || chars + json.length > maxChars)) {
+      yield `[${parts.join(',')}]`
+      parts = []
+      chars = 0
+    }
+    parts.push(json)
+    chars += json.length + 1
+  }
+  if (parts.length > 0) yield `[${parts.join(',')}]`
 }
 
 /** The columns every row sets (defined), or undefined when rows differ. */

@@ -38,7 +38,9 @@ function fail(ctx: z.core.$RefinementCtx, message: string, appCode: ErrorCode, p
 export const ModelIdSchema = z
   .string({ error: 'must be a string' })
   .superRefine((id, ctx) => {
-    const length = [...id].length
+    // Characters are code points; a string is never longer in them than in UTF-16 units, so only a long
+    // one is counted (the spread copies the string into an array: on every chat request's model).
+    const length = id.length > MODEL_ID_MAX ? [...id].length : id.length
     if (length < 1 || length > MODEL_ID_MAX) {
       fail(ctx, `must be 1 to ${MODEL_ID_MAX} characters (got ${length})`, 'MODEL_ID_TOO_LONG')
     } else if (!isStorableText(id)) {
