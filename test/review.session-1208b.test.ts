@@ -15,6 +15,7 @@ import { AppError } from '../src/errors/app-error.js'
 import type { Connection } from '../src/providers/connection.js'
 import { providerRequest } from '../src/providers/provider-client.js'
 import { DIALECTS, openTestDatabase, type TestDatabase } from './support/databases.js'
+import { fakeConnection } from './support/fake-provider.js'
 import { token } from './support/factories.js'
 import { PASSWORD, type Harness, type TestAccount } from './support/harness.js'
 import { createModelsWorld, M, modelsApi } from './support/models.js'
@@ -305,25 +306,7 @@ describe('review 1208b: provider URLs are sent as undici sends them', () => {
     await new Promise((resolve) => server.close(resolve))
   })
 
-  const connection = (base: string): Connection =>
-    ({
-      id: 'c',
-      name: 'Local',
-      kind: 'openai',
-      base_url: base,
-      apiKey: null,
-      key_hint: null,
-      prefix_id: null,
-      enabled: true,
-      source: 'api',
-      created_at: 0,
-      updated_at: 0,
-      model_ids: [],
-      tags: [],
-      connection_type: 'external',
-      url_idx: 0,
-      api_enabled: true,
-    }) satisfies Connection
+  const connection = (base: string): Connection => fakeConnection({ baseUrl: base }, { id: 'c', name: 'Local' })
 
   it('path, query, trailing slash, dot segments, percent-encoding and fragments match a plain undici request', async () => {
     const origin = `http://127.0.0.1:${port}`
