@@ -11,6 +11,7 @@ import type { UpstreamCall } from '../src/gateway/gateway-observer.js'
 import type { AnalyticsDaily, AnalyticsGroups, AnalyticsModels, AnalyticsSummary, AnalyticsTokens, AnalyticsUsers } from '../src/analytics/analytics.schema.js'
 import { DIALECTS } from './support/databases.js'
 import { startFakeProvider, type FakeProvider } from './support/fake-provider.js'
+import { usageRow } from './support/usage.js'
 import { createHarness, type Harness, type TestAccount } from './support/harness.js'
 
 const EVERYONE = [{ principal_type: 'user', principal_id: '*', permission: 'read' }]
@@ -278,22 +279,9 @@ describe.each(DIALECTS)('usage analytics on %s', (dialect) => {
     const now = Math.floor(Date.now() / 1000)
     const latencies = Array.from({ length: 100 }, (_, i) => i + 1).sort(() => Math.random() - 0.5)
     await new UsageRepo(h.database).insert(
-      latencies.map((latency) => ({
-        created_at: now - 3600,
-        user_id: 'pct-user',
-        model_id: 'pct-model',
-        base_model_id: 'base-a',
-        connection_id: 'c',
-        endpoint: 'chat',
-        stream: 0,
-        status: 200,
-        error: null,
-        prompt_tokens: 0,
-        completion_tokens: 0,
-        total_tokens: 0,
-        latency_ms: latency,
-        first_chunk_ms: null,
-      })),
+      latencies.map((latency) =>
+        usageRow({ created_at: now - 3600, user_id: 'pct-user', model_id: 'pct-model', base_model_id: 'base-a', latency_ms: latency }),
+      ),
     )
     const models = await get(h.admin, 'models', 'user_id=pct-user')
     expect(models.models).toEqual([
@@ -312,7 +300,7 @@ describe.each(DIALECTS)('usage analytics on %s', (dialect) => {
 
   it('prunes rows older than USAGE_RETENTION_DAYS', async () => {
     const now = Date.now()
-    const old = (days: number) => ({ ...sampleRow(), user_id: 'retention-user', created_at: Math.floor(now / 1000) - days * DAY })
+    const old = (days: number) => usageRow({ latency_ms: 1, user_id: 'retention-user', created_at: Math.floor(now / 1000) - days * DAY })
     await new UsageRepo(h.database).insert([old(91), old(200), old(89)])
     expect(await recorder(h).prune(now)).toBe(2)
     const left = (await rows(h)).filter((r) => r.user_id === 'retention-user')
@@ -340,22 +328,3 @@ describe.each(DIALECTS)('usage analytics on %s', (dialect) => {
     expect((await rows(h)).filter((r) => r.user_id === 'flood-user')).toHaveLength(10)
   })
 })
-
-function sampleRow() {
-  return {
-    created_at: 0,
-    user_id: 'u',
-    model_id: 'm',
-    base_model_id: 'b',
-    connection_id: 'c',
-    endpoint: 'chat',
-    stream: 0,
-    status: 200,
-    error: null,
-    prompt_tokens: 0,
-    completion_tokens: 0,
-    total_tokens: 0,
-    latency_ms: 1,
-    first_chunk_ms: null,
-  }
-}

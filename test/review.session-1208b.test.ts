@@ -16,6 +16,7 @@ import type { Connection } from '../src/providers/connection.js'
 import { providerRequest } from '../src/providers/provider-client.js'
 import { DIALECTS, openTestDatabase, type TestDatabase } from './support/databases.js'
 import { fakeConnection } from './support/fake-provider.js'
+import { usageRow } from './support/usage.js'
 import { token } from './support/factories.js'
 import { PASSWORD, type Harness, type TestAccount } from './support/harness.js'
 import { createModelsWorld, M, modelsApi } from './support/models.js'
@@ -146,22 +147,7 @@ describe.each(DIALECTS)('review 1208b: usage batch on %s', (dialect) => {
   })
 
   it('keeps the text "null" apart from NULL, an empty error apart from none, and long or JSON-looking ids whole', async () => {
-    const base: UsageRow = {
-      created_at: 9_000,
-      user_id: 'u',
-      model_id: 'm',
-      base_model_id: 'b',
-      connection_id: 'c',
-      endpoint: 'chat',
-      stream: 0,
-      status: 200,
-      error: null,
-      prompt_tokens: 0,
-      completion_tokens: 0,
-      total_tokens: 0,
-      latency_ms: 0,
-      first_chunk_ms: null,
-    }
+    const base = usageRow({ created_at: 9_000 })
     const rows: UsageRow[] = TRICKY.map((text, i) => ({
       ...base,
       created_at: 9_000 + i,
